@@ -1,0 +1,1 @@
+"""Analysis runs and their results (filled in by a later issue)."""

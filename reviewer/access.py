@@ -1,0 +1,30 @@
+"""The one way a view gets at a review: by slug, for a member, with a role check.
+
+Every child object is then fetched *through* the review (`review.sources.get(...)`),
+never by bare primary key, so a member of one review cannot reach another's rows.
+Outsiders get 404 (the review's existence is not revealed); members whose role
+is too low get 403.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+
+from reviewer.models import Membership, Review, Role
+
+
+def review_for_request(
+    request: HttpRequest, slug: str, *, role: Role = Role.REVIEWER
+) -> tuple[Review, Membership]:
+    """Return the review and the requesting user's membership, or raise 404/403."""
+    membership = (
+        Membership.objects.select_related("review", "user")
+        .filter(review__slug=slug, user_id=request.user.pk)
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such review.")
+    if not membership.has_role(role):
+        raise PermissionDenied(f"This needs the {role.label.lower()} role in this review.")
+    return membership.review, membership

@@ -1,0 +1,1 @@
+"""The demo review: users, settings and generated search exports."""

@@ -1,0 +1,275 @@
+"""Generate realistic-looking search exports for the demo review.
+
+The records are invented (no real paper is copied) but shaped like a PubMed
+MEDLINE export and an Embase RIS export of the same search: many papers appear
+in both databases, as they do in a real review, with the small differences real
+exports have (capitalisation, punctuation, author name style, missing DOIs).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+SITES = [
+    "lung",
+    "bladder",
+    "orbit",
+    "mesentery",
+    "liver",
+    "stomach",
+    "larynx",
+    "spleen",
+    "kidney",
+    "uterus",
+    "small bowel",
+    "pancreas",
+    "mediastinum",
+    "trachea",
+    "heart",
+    "retroperitoneum",
+    "maxillary sinus",
+    "extremity soft tissue",
+]
+DESIGNS = [
+    "a case series of {n} children",
+    "a single-centre experience with {n} patients",
+    "a multicentre retrospective study of {n} patients",
+    "report of a case and review of the literature",
+    "a population-based cohort of {n} patients",
+    "outcomes of {n} consecutive patients",
+]
+TOPICS = [
+    "Inflammatory myofibroblastic tumor of the {site} in children: {design}",
+    "Surgical management of pediatric inflammatory myofibroblastic tumor of the {site}: {design}",
+    "ALK rearrangement and outcome in inflammatory myofibroblastic tumour of the {site}: {design}",
+    "Plasma cell granuloma of the {site} in an adolescent: {design}",
+    "Crizotinib for unresectable inflammatory myofibroblastic tumor of the {site}: {design}",
+    "Recurrence after incomplete resection of inflammatory myofibroblastic tumor of the "
+    "{site}: {design}",
+    "Imaging features of inflammatory pseudotumor of the {site}: {design}",
+    "Inflammatory myofibroblastic tumor of the {site} in adults: {design}",
+]
+OFF_TOPIC = [
+    "Immune-mediated myocarditis after checkpoint inhibitors: {design}",
+    "Myofibroblasts in wound healing of the {site}: an experimental study",
+    "IgG4-related disease of the {site}: {design}",
+    "Fibromatosis of the {site} in children: {design}",
+    "Inflammatory bowel disease and the {site}: {design}",
+]
+SURNAMES = [
+    "Smith",
+    "Müller",
+    "García",
+    "Rossi",
+    "Kowalski",
+    "Nguyen",
+    "Tanaka",
+    "Silva",
+    "Dubois",
+    "Jensen",
+    "Okafor",
+    "Cohen",
+    "Novak",
+    "Andersson",
+    "Papadopoulos",
+    "Yilmaz",
+    "Kim",
+    "O'Brien",
+    "van der Berg",
+    "Ivanova",
+    "Haddad",
+    "Fernández",
+    "Lindqvist",
+    "Moretti",
+]
+GIVEN = [
+    "Anna",
+    "Lukas",
+    "Maria",
+    "Giulia",
+    "Piotr",
+    "Minh",
+    "Hiroshi",
+    "Ana",
+    "Claire",
+    "Mette",
+    "Chidi",
+    "Daniel",
+    "Jana",
+    "Erik",
+    "Eleni",
+    "Emre",
+    "Ji-woo",
+    "Sean",
+    "Pieter",
+    "Olga",
+]
+JOURNALS = [
+    ("Journal of Pediatric Surgery", "J Pediatr Surg"),
+    ("Pediatric Blood & Cancer", "Pediatr Blood Cancer"),
+    ("European Journal of Pediatric Surgery", "Eur J Pediatr Surg"),
+    ("American Journal of Surgical Pathology", "Am J Surg Pathol"),
+    ("Pediatric Surgery International", "Pediatr Surg Int"),
+    ("Journal of Clinical Oncology", "J Clin Oncol"),
+    ("Pediatric Radiology", "Pediatr Radiol"),
+    ("Cancer", "Cancer"),
+]
+SENTENCES = [
+    "Inflammatory myofibroblastic tumor (IMT) is a rare mesenchymal neoplasm of intermediate "
+    "biological potential that occurs mostly in children and young adults.",
+    "We reviewed the records of {n} patients treated between {y1} and {y2}.",
+    "Complete resection with negative margins was achieved in {r} patients.",
+    "Anaplastic lymphoma kinase (ALK) expression was found in {a} of {n} tumors.",
+    "Local recurrence occurred in {rec} patients, all of whom had positive margins.",
+    "Median follow-up was {f} months; {d} patients died of disease.",
+    "Targeted therapy with ALK inhibitors achieved a response in unresectable cases.",
+    "Complete surgical excision remains the mainstay of treatment.",
+]
+
+
+@dataclass
+class DemoPaper:
+    title: str
+    authors: list[tuple[str, str]]
+    year: int
+    journal: tuple[str, str]
+    volume: int
+    issue: int
+    first_page: int
+    last_page: int
+    doi: str
+    pmid: str
+    abstract: str
+    keywords: list[str] = field(default_factory=list)
+    language: str = "eng"
+
+
+def _paper(rng: random.Random, index: int) -> DemoPaper:
+    n = rng.randint(1, 60)
+    site = rng.choice(SITES)
+    design = rng.choice(DESIGNS).format(n=n)
+    template = rng.choice(TOPICS if rng.random() < 0.7 else OFF_TOPIC)
+    title = template.format(site=site, design=design)
+    title = title[0].upper() + title[1:]
+    year = rng.randint(1986, 2024)
+    authors = [(rng.choice(SURNAMES), rng.choice(GIVEN)) for _ in range(rng.randint(1, 7))]
+    y1 = rng.randint(1980, 2015)
+    numbers = {
+        "n": n,
+        "y1": y1,
+        "y2": y1 + rng.randint(2, 9),
+        "r": rng.randint(0, n),
+        "a": rng.randint(0, n),
+        "rec": rng.randint(0, max(0, n // 3)),
+        "f": rng.randint(6, 120),
+        "d": rng.randint(0, max(0, n // 10)),
+    }
+    abstract = " ".join(s.format(**numbers) for s in rng.sample(SENTENCES, k=rng.randint(3, 6)))
+    first = rng.randint(1, 1800)
+    return DemoPaper(
+        title=title,
+        authors=authors,
+        year=year,
+        journal=rng.choice(JOURNALS),
+        volume=rng.randint(1, 60),
+        issue=rng.randint(1, 12),
+        first_page=first,
+        last_page=first + rng.randint(3, 12),
+        doi=f"10.5555/demo.{year}.{index:05d}",
+        pmid=str(30000000 + index * 7),
+        abstract=abstract if rng.random() > 0.08 else "",
+        keywords=rng.sample(
+            [
+                "inflammatory myofibroblastic tumor",
+                "child",
+                "ALK",
+                "surgery",
+                "recurrence",
+                "plasma cell granuloma",
+                "outcome",
+                "adolescent",
+            ],
+            k=3,
+        ),
+        language="eng" if rng.random() > 0.05 else rng.choice(["ger", "fre", "chi"]),
+    )
+
+
+def demo_papers(*, seed: int = 2024, count: int = 420) -> list[DemoPaper]:
+    rng = random.Random(seed)
+    return [_paper(rng, i) for i in range(1, count + 1)]
+
+
+def _wrap(tag: str, text: str, width: int = 82) -> list[str]:
+    """MEDLINE lines: the tag padded to 4, then '- ', continuation lines indented 6."""
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width - 6:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    head = f"{tag:<4}- {lines[0]}"
+    return [head, *(f"      {rest}" for rest in lines[1:])]
+
+
+def medline_export(papers: list[DemoPaper]) -> str:
+    """A PubMed 'PubMed format' (.nbib) export."""
+    chunks = []
+    for p in papers:
+        lines = [f"PMID- {p.pmid}", "OWN - NLM", "STAT- MEDLINE"]
+        lines += [f"VI  - {p.volume}", f"IP  - {p.issue}", f"DP  - {p.year}"]
+        lines += _wrap("TI", p.title + ".")
+        lines += [f"PG  - {p.first_page}-{str(p.last_page)[-len(str(p.first_page)) :]}"]
+        lines += [f"LID - {p.doi} [doi]"]
+        if p.abstract:
+            lines += _wrap("AB", p.abstract)
+        for surname, given in p.authors:
+            lines += [f"FAU - {surname}, {given}", f"AU  - {surname} {given[0]}"]
+        lines += [f"LA  - {p.language}", "PT  - Journal Article"]
+        lines += [f"TA  - {p.journal[1]}", f"JT  - {p.journal[0]}"]
+        lines += [f"OT  - {k}" for k in p.keywords]
+        lines += [f"SO  - {p.journal[1]}. {p.year};{p.volume}({p.issue}):{p.first_page}."]
+        chunks.append("\n".join(lines))
+    return "\n\n".join(chunks) + "\n"
+
+
+def ris_export(papers: list[DemoPaper], rng: random.Random) -> str:
+    """An Embase-style RIS export; titles and DOIs vary as they do between databases."""
+    chunks = []
+    for p in papers:
+        title = p.title
+        if rng.random() < 0.3:
+            title = title.replace("tumor", "tumour")
+        if rng.random() < 0.2:
+            title = title.upper() if rng.random() < 0.3 else title.rstrip(".")
+        lines = ["TY  - JOUR", f"TI  - {title}"]
+        lines += [f"AU  - {surname}, {given[0]}." for surname, given in p.authors]
+        lines += [f"PY  - {p.year}", f"T2  - {p.journal[0]}", f"J2  - {p.journal[1]}"]
+        lines += [f"VL  - {p.volume}", f"IS  - {p.issue}"]
+        lines += [f"SP  - {p.first_page}", f"EP  - {p.last_page}"]
+        if rng.random() > 0.1:
+            lines += [f"DO  - {p.doi.upper() if rng.random() < 0.2 else p.doi}"]
+        if p.abstract:
+            lines += [f"AB  - {p.abstract}"]
+        lines += [f"KW  - {k}" for k in p.keywords]
+        lines += [f"LA  - {'English' if p.language == 'eng' else 'German'}", "M3  - Article"]
+        lines += [f"AN  - {620000000 + int(p.pmid) % 1000000}", "DB  - Embase", "ER  - "]
+        chunks.append("\n".join(lines))
+    return "\n\n".join(chunks) + "\n"
+
+
+def demo_exports(*, seed: int = 2024) -> tuple[str, str]:
+    """The PubMed and Embase exports of the demo search.
+
+    420 papers in all: PubMed finds 320 of them, Embase 260, and 160 are in both,
+    so 580 records are identified, of which 160 are duplicates.
+    """
+    papers = demo_papers(seed=seed, count=420)
+    rng = random.Random(seed + 1)
+    pubmed = papers[:320]
+    embase = papers[160:]
+    rng.shuffle(embase)
+    return medline_export(pubmed), ris_export(embase, rng)

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from django import forms
+
+from reviewer.models import ExclusionReason, Review, Role
+
+
+class TermListField(forms.CharField):
+    """A list of terms typed one per line (or separated by semicolons)."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, list):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value: object) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        terms: list[str] = []
+        for line in text.replace(";", "\n").splitlines():
+            term = " ".join(line.split())
+            if term and term.lower() not in {t.lower() for t in terms}:
+                terms.append(term)
+        return terms
+
+
+class ReviewForm(forms.ModelForm):
+    highlight_include = TermListField(
+        label="Highlight as relevant",
+        required=False,
+        help_text="One term per line, e.g. inflammatory myofibroblastic; child*",
+    )
+    highlight_exclude = TermListField(
+        label="Highlight as irrelevant",
+        required=False,
+        help_text="One term per line, e.g. adult; case report",
+    )
+
+    class Meta:
+        model = Review
+        fields = ["title", "question", "criteria", "highlight_include", "highlight_exclude"]
+        widgets = {
+            "question": forms.Textarea(attrs={"rows": 3}),
+            "criteria": forms.Textarea(attrs={"rows": 8}),
+        }
+
+
+class ReviewSettingsForm(ReviewForm):
+    class Meta(ReviewForm.Meta):
+        fields = [*ReviewForm.Meta.fields, "blinded"]
+
+
+class MemberAddForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.REVIEWER)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class ExclusionReasonForm(forms.ModelForm):
+    class Meta:
+        model = ExclusionReason
+        fields = ["label", "is_active"]
+        labels = {"label": "Reason", "is_active": "Offered to reviewers"}

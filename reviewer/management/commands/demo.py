@@ -1,0 +1,127 @@
+"""Build (or rebuild) the demo review, so a newcomer sees a real review at once."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from argparse import ArgumentParser
+from datetime import date
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from reviewer.demo.records import demo_exports
+from reviewer.models import Review, Role, User
+from reviewer.services.reviews import member_add, review_create
+
+SLUG = "demo"
+USERS = [
+    # username, full name, role in the demo review
+    ("carol", "Carol Senior", Role.OWNER),
+    ("alice", "Alice Reviewer", Role.REVIEWER),
+    ("bob", "Bob Reviewer", Role.REVIEWER),
+]
+QUESTION = (
+    "In children and adolescents (0-18 years) with inflammatory myofibroblastic tumor, "
+    "what are the outcomes of treatment, and which factors predict recurrence and mortality?"
+)
+CRITERIA = """Include
+- Original articles reporting outcomes of pediatric IMT (0-18 years)
+- At least 3 pediatric IMT patients
+
+Exclude
+- Non-English language papers
+- Case reports (fewer than 3 patients)
+- Pediatric patients not analysable separately from adults
+- IMT not analysable separately from other diagnoses"""
+PUBMED_QUERY = (
+    '("inflammatory myofibroblastic tumor"[tiab] OR "plasma cell granuloma"[tiab]) AND '
+    "(child*[tiab] OR pediatric[tiab] OR paediatric[tiab] OR adolescent*[tiab] OR "
+    "outcome*[tiab] OR surgery[tiab])"
+)
+EMBASE_QUERY = (
+    "('inflammatory myofibroblastic tumor'/exp OR 'plasma cell granuloma':ti,ab) AND "
+    "(child* OR p*ediatric OR adolescent* OR outcome* OR surgery OR 'young adult')"
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Build the demo review (slug 'demo') with three users and two imported database "
+        "searches. Rebuilds it if it exists. Prints the users' passwords."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--password",
+            default="",
+            help="Use this password for every demo user instead of random ones.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        passwords = {}
+        with transaction.atomic():
+            Review.objects.filter(slug=SLUG).delete()
+            users = {}
+            for username, full_name, _ in USERS:
+                first, last = full_name.split(" ", 1)
+                user, _ = User.objects.get_or_create(username=username)
+                user.first_name, user.last_name = first, last
+                passwords[username] = options["password"] or secrets.token_urlsafe(9)
+                user.set_password(passwords[username])
+                user.is_staff = user.is_superuser = username == "carol"
+                user.save()
+                users[username] = user
+            owner = users["carol"]
+            review = review_create(
+                title="Outcomes of pediatric inflammatory myofibroblastic tumor (demo)",
+                slug=SLUG,
+                created_by=owner,
+                question=QUESTION,
+                criteria=CRITERIA,
+                highlight_include=[
+                    "inflammatory myofibroblastic",
+                    "plasma cell granuloma",
+                    "inflammatory pseudotumo*",
+                    "child*",
+                    "pediatric",
+                    "adolescent*",
+                ],
+                highlight_exclude=["adults", "case report", "myocarditis", "IgG4"],
+            )
+            for username, _, role in USERS[1:]:
+                member_add(review=review, username=username, role=role, added_by=owner)
+
+        pubmed, embase = demo_exports()
+        with tempfile.TemporaryDirectory() as folder:
+            searches = [
+                ("pubmed-2024-02-29.nbib", pubmed, "PubMed", PUBMED_QUERY),
+                ("embase-2024-02-29.ris", embase, "Embase", EMBASE_QUERY),
+            ]
+            for filename, text, database, query in searches:
+                path = Path(folder) / filename
+                path.write_text(text, encoding="utf-8")
+                out = StringIO()
+                call_command(
+                    "import_search",
+                    str(path),
+                    review=SLUG,
+                    database=database,
+                    kind="database",
+                    search_date=date(2024, 2, 29),
+                    query=query,
+                    user="carol",
+                    stdout=out,
+                    stderr=StringIO(),
+                )
+                self.stdout.write(out.getvalue().strip().replace(f"{folder}/", ""))
+
+        self.stdout.write(self.style.SUCCESS(f"\nDemo review ready: /reviews/{SLUG}/"))
+        self.stdout.write("Log in as (username / password, role):")
+        for username, _, role in USERS:
+            label = "owner and senior author" if role == Role.OWNER else role.label.lower()
+            self.stdout.write(f"  {username:<6} {passwords[username]:<16} {label}")

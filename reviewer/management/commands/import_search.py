@@ -1,0 +1,146 @@
+"""Import search exports from the command line, all files or none."""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from reviewer.imports import ParseError
+from reviewer.imports.base import FileFormat
+from reviewer.models import ImportStatus, Review, Role, SourceKind, User
+from reviewer.services import imports as services
+
+
+def _format_line(name: str, summary: dict[str, Any]) -> str:
+    warnings = len(summary["warnings"])
+    label = FileFormat(summary["format"]).value
+    return (
+        f"{name}: {summary['record_count']} records "
+        f"(format {label}, {warnings} warning{'' if warnings == 1 else 's'})"
+    )
+
+
+class Command(BaseCommand):
+    help = (
+        "Import one search's export files into a review. Prints one line per file; "
+        "with --dry-run reads and checks the files without storing anything. "
+        "Either every file lands or none does."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        parser.add_argument("--review", required=True, metavar="SLUG")
+        parser.add_argument(
+            "--database", required=True, metavar="NAME", help="e.g. PubMed, Embase, Scopus."
+        )
+        parser.add_argument(
+            "--format", default="auto", choices=["auto", *FileFormat.values], dest="fmt"
+        )
+        parser.add_argument("--dry-run", action="store_true")
+        parser.add_argument("--kind", choices=SourceKind.values, default="")
+        parser.add_argument(
+            "--search-date", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD"
+        )
+        parser.add_argument("--query", default="", help="The search query, kept with the source.")
+        parser.add_argument(
+            "--user", default="", help="Username recorded as importer (default: an owner)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        files: list[Path] = options["files"]
+        fmt = "" if options["fmt"] == "auto" else options["fmt"]
+        review = Review.objects.filter(slug=options["review"]).first()
+        if review is None:
+            raise CommandError(f"No review with the slug “{options['review']}”.")
+        for path in files:
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file.")
+        user = self._importer(review, options["user"])
+
+        if options["dry_run"]:
+            self._dry_run(files, fmt)
+            return
+
+        try:
+            source, created = services.source_for_command(
+                review=review,
+                name=options["database"],
+                kind=options["kind"],
+                search_date=options["search_date"],
+                query=options["query"],
+                created_by=user,
+            )
+        except ValidationError as error:
+            raise CommandError(error.messages[0]) from None
+        handles = [path.open("rb") for path in files]
+        try:
+            job = services.import_job_create(
+                source=source,
+                files=[(path.name, handle) for path, handle in zip(files, handles, strict=True)],
+                created_by=user,
+                format_override=fmt,
+                enqueue=False,
+            )
+        finally:
+            for handle in handles:
+                handle.close()
+        services.import_job_read(job_id=job.pk)
+        job.refresh_from_db()
+        failures = []
+        for path, import_file in zip(files, job.files.all(), strict=True):
+            if import_file.error:
+                failures.append(import_file.error)
+            else:
+                self._report(str(path), import_file.summary, options["verbosity"])
+        if failures:
+            services.import_job_cancel(job=job)
+            if created:
+                source.delete()
+            raise CommandError("Nothing was imported.\n" + "\n".join(failures))
+        services.import_job_confirm(job=job, enqueue=False)
+        services.import_job_run(job_id=job.pk)
+        job.refresh_from_db()
+        if job.status != ImportStatus.DONE:
+            raise CommandError(job.error)
+        if options["verbosity"] >= 1:
+            self.stderr.write(
+                f"Imported {job.record_count} records into “{source}” of review “{review.slug}”."
+            )
+
+    def _importer(self, review: Review, username: str) -> User:
+        if username:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                raise CommandError(f"No user called “{username}”.")
+            return user
+        owner = review.memberships.filter(role=Role.OWNER).select_related("user").first()
+        if owner is None:
+            raise CommandError("The review has no owner; give --user.")
+        return owner.user
+
+    def _dry_run(self, files: list[Path], fmt: str) -> None:
+        errors = []
+        for path in files:
+            try:
+                summary = services.read_summary(path, filename=str(path), fmt=fmt)
+            except ParseError as error:
+                errors.append(str(error))
+                continue
+            self._report(str(path), summary, self._verbosity)
+        if errors:
+            raise CommandError("\n".join(errors))
+
+    def _report(self, name: str, summary: dict[str, Any], verbosity: int) -> None:
+        self.stdout.write(_format_line(name, summary))
+        if verbosity >= 2:
+            for warning in summary["warnings"]:
+                self.stdout.write(f"  warning: {warning}")
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        self._verbosity = options.get("verbosity", 1)
+        return super().execute(*args, **options)

@@ -1,0 +1,35 @@
+"""Models of the core app, one module per concept."""
+
+from reviewer.models.reviews import (
+    DEFAULT_EXCLUSION_REASONS,
+    ExclusionReason,
+    Membership,
+    Review,
+    Role,
+)
+from reviewer.models.sources import (
+    COMMON_SOURCE_NAMES,
+    ImportFile,
+    ImportJob,
+    ImportStatus,
+    Record,
+    Source,
+    SourceKind,
+)
+from reviewer.models.users import User
+
+__all__ = [
+    "COMMON_SOURCE_NAMES",
+    "DEFAULT_EXCLUSION_REASONS",
+    "ExclusionReason",
+    "ImportFile",
+    "ImportJob",
+    "ImportStatus",
+    "Membership",
+    "Record",
+    "Review",
+    "Role",
+    "Source",
+    "SourceKind",
+    "User",
+]

@@ -1,0 +1,65 @@
+"""Reads that more than one view needs."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from reviewer.models import ImportStatus, Record, Review, Source, User
+
+
+def reviews_for_user(user: User) -> QuerySet[Review]:
+    """The reviews a user belongs to, with the counts the list page shows."""
+    return (
+        Review.objects.filter(memberships__user=user)
+        .annotate(
+            record_count=Count("records", distinct=True),
+            member_count=Count("memberships", distinct=True),
+            source_count=Count("sources", distinct=True),
+        )
+        .order_by("title")
+    )
+
+
+def sources_with_counts(review: Review) -> QuerySet[Source]:
+    return review.sources.annotate(
+        record_count=Count("records", distinct=True),
+        file_count=Count(
+            "import_jobs__files",
+            filter=Q(import_jobs__status=ImportStatus.DONE),
+            distinct=True,
+        ),
+    )
+
+
+def records_search(
+    review: Review, *, query: str = "", source_id: int | None = None
+) -> QuerySet[Record]:
+    records = review.records.select_related("source").order_by("pk")
+    if source_id:
+        records = records.filter(source_id=source_id)
+    for term in query.split():
+        records = records.filter(
+            Q(title__icontains=term)
+            | Q(doi__iexact=term)
+            | Q(pmid=term)
+            | Q(journal__icontains=term)
+        )
+    return records
+
+
+def review_counts(review: Review) -> dict[str, int]:
+    records = review.records.all()
+    return {
+        "records": records.count(),
+        "sources": review.sources.count(),
+        "members": review.memberships.count(),
+        "with_abstract": records.exclude(abstract="").count(),
+        "running_imports": review.import_jobs.filter(
+            status__in=[
+                ImportStatus.WAITING_TO_READ,
+                ImportStatus.READING,
+                ImportStatus.WAITING_TO_IMPORT,
+                ImportStatus.IMPORTING,
+            ]
+        ).count(),
+    }

@@ -1,0 +1,379 @@
+"""Importing search exports: upload -> read (preview) -> confirm -> import, all or nothing.
+
+The parsers in `reviewer.imports` are pure; this module stores files, runs them
+through the parsers, and writes `Record` rows. Long steps run as Celery tasks
+(`reviewer.tasks`) that call `import_job_read` and `import_job_run` here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from reviewer.imports import ParsedRecord, ParseError, detect_format, read_file, summarise
+from reviewer.imports.base import ColumnMapping, FileFormat
+from reviewer.models import (
+    ImportFile,
+    ImportJob,
+    ImportStatus,
+    Record,
+    Review,
+    Source,
+    SourceKind,
+    User,
+)
+
+logger = logging.getLogger(__name__)
+
+INSERT_BATCH = 2000
+SAMPLE_FIELDS = ("title", "authors", "year", "journal", "doi", "pmid", "location")
+
+
+# --- progress, readable by other processes while the job's transaction is open ---
+
+
+def _progress_key(job_id: int) -> str:
+    return f"import-job:{job_id}:progress"
+
+
+def progress_set(job_id: int, *, done: int, total: int | None, phase: str) -> None:
+    cache.set(_progress_key(job_id), {"done": done, "total": total, "phase": phase}, 3600)
+
+
+def progress_get(job_id: int) -> dict[str, Any] | None:
+    return cache.get(_progress_key(job_id))
+
+
+# --- creating a job ---
+
+
+def _store_upload(job: ImportJob, name: str, content: IO[bytes]) -> ImportFile:
+    digest = hashlib.sha256()
+    size = 0
+    content.seek(0)
+    for chunk in iter(lambda: content.read(1024 * 1024), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    content.seek(0)
+    import_file = ImportFile(
+        job=job, original_name=Path(name).name, size=size, sha256=digest.hexdigest()
+    )
+    import_file.file.save(Path(name).name, File(content), save=False)
+    import_file.save()
+    return import_file
+
+
+@transaction.atomic
+def import_job_create(
+    *,
+    source: Source,
+    files: Iterable[tuple[str, IO[bytes]]],
+    created_by: User,
+    format_override: str = "",
+    enqueue: bool = True,
+) -> ImportJob:
+    """Store the uploaded files and queue reading them. Nothing is imported yet."""
+    job = ImportJob.objects.create(review=source.review, source=source, created_by=created_by)
+    stored = [_store_upload(job, name, content) for name, content in files]
+    if not stored:
+        raise ValidationError("Choose at least one file to import.")
+    if format_override:
+        FileFormat(format_override)  # ValueError on nonsense
+        ImportFile.objects.filter(job=job).update(format_override=format_override)
+    if enqueue:
+        _enqueue_read(job)
+    return job
+
+
+def _enqueue_read(job: ImportJob) -> None:
+    from reviewer import tasks
+
+    transaction.on_commit(lambda: tasks.read_import.delay(job_id=job.pk))
+
+
+def _enqueue_run(job: ImportJob) -> None:
+    from reviewer import tasks
+
+    transaction.on_commit(lambda: tasks.run_import.delay(job_id=job.pk))
+
+
+def _claim(job_id: int, *, waiting: ImportStatus, working: ImportStatus) -> bool:
+    """Move a job from a waiting state to its working state; False if someone else did."""
+    return bool(ImportJob.objects.filter(pk=job_id, status=waiting).update(status=working))
+
+
+# --- reading (the preview) ---
+
+
+def sample_dict(record: ParsedRecord) -> dict[str, Any]:
+    data = asdict(record)
+    return {key: data[key] for key in SAMPLE_FIELDS}
+
+
+def read_summary(
+    path: Path, *, filename: str, fmt: str = "", mapping: ColumnMapping | None = None
+) -> dict[str, Any]:
+    """Read one file in full and describe it (JSON-ready). Raises ParseError."""
+    detection = detect_format(path, filename)
+    chosen = FileFormat(fmt) if fmt else detection.format
+    if chosen is None:
+        raise ParseError(detection.reason, filename=filename)
+    parsed = read_file(path, filename=filename, fmt=chosen, mapping=mapping or None)
+    summary = summarise(parsed)
+    return {
+        "detected_format": detection.format.value if detection.format else "",
+        "detection_reason": detection.reason,
+        "format": summary.format.value,
+        "encoding": summary.encoding,
+        "record_count": summary.record_count,
+        "fields_found": summary.fields_found,
+        "warnings": list(summary.warnings),
+        "columns": list(summary.columns),
+        "mapping": dict(summary.mapping),
+        "sample": [sample_dict(r) for r in summary.sample],
+    }
+
+
+def _duplicate_upload_warnings(import_file: ImportFile) -> list[str]:
+    warnings = []
+    earlier = (
+        ImportFile.objects.filter(
+            job__review_id=import_file.job.review_id,
+            job__status=ImportStatus.DONE,
+            sha256=import_file.sha256,
+        )
+        .select_related("job__source")
+        .order_by("pk")
+    )
+    for other in earlier:
+        warnings.append(
+            f"This file was already imported on {other.job.finished_at:%d %b %Y} into "
+            f"“{other.job.source}” ({other.record_count} records). Importing it again "
+            "adds the same records a second time."
+        )
+    same_job = import_file.job.files.filter(sha256=import_file.sha256, pk__lt=import_file.pk)
+    for other in same_job:
+        warnings.append(f"This file is identical to “{other.original_name}” in this upload.")
+    return warnings
+
+
+def source_for_command(
+    *,
+    review: Review,
+    name: str,
+    kind: str = "",
+    search_date: date | None = None,
+    query: str = "",
+    created_by: User,
+) -> tuple[Source, bool]:
+    """Find the source a scripted import names, or create it. Returns (source, created).
+
+    A review may hold several searches of one database (an update search, say): then
+    the search date tells them apart, and without one the choice is refused.
+    """
+    candidates = review.sources.filter(name__iexact=name.strip())
+    if search_date is not None:
+        candidates = candidates.filter(search_date=search_date)
+    found = list(candidates[:2])
+    if len(found) > 1:
+        raise ValidationError(
+            f"This review has several searches of “{name}”; give --search-date to pick one."
+        )
+    if found:
+        return found[0], False
+    if not kind:
+        kind = SourceKind.OTHER if name.strip().lower().startswith("other") else SourceKind.DATABASE
+    source = Source.objects.create(
+        review=review,
+        name=name.strip(),
+        kind=SourceKind(kind),
+        search_date=search_date,
+        query=query,
+        created_by=created_by,
+    )
+    return source, True
+
+
+def import_job_read(*, job_id: int) -> None:
+    """Read every file of a job and store what was found. Run by the `read_import` task."""
+    if not _claim(job_id, waiting=ImportStatus.WAITING_TO_READ, working=ImportStatus.READING):
+        return
+    job = ImportJob.objects.get(pk=job_id)
+    files = list(job.files.all())
+    for n, import_file in enumerate(files, start=1):
+        progress_set(job_id, done=n - 1, total=len(files), phase=f"Reading {import_file}")
+        import_file.error = ""
+        try:
+            summary = read_summary(
+                Path(import_file.file.path),
+                filename=import_file.original_name,
+                fmt=import_file.format_override,
+                mapping=import_file.mapping,
+            )
+        except Exception as error:
+            if not isinstance(error, ParseError):  # a parser bug: say so, keep the trace
+                logger.exception("Reading %s (import job %s) failed", import_file, job_id)
+                error = ParseError(
+                    f"unexpected error while reading ({type(error).__name__}: {error})",
+                    filename=import_file.original_name,
+                )
+            import_file.error = str(error)
+            import_file.summary = {}
+            import_file.detected_format = ""
+            detection = detect_format(Path(import_file.file.path), import_file.original_name)
+            if detection.format:
+                import_file.detected_format = detection.format.value
+        else:
+            summary["warnings"] = _duplicate_upload_warnings(import_file) + summary["warnings"]
+            import_file.summary = summary
+            import_file.detected_format = summary["detected_format"]
+            import_file.mapping = summary["mapping"]
+            import_file.record_count = summary["record_count"]
+        import_file.save(
+            update_fields=["error", "summary", "detected_format", "mapping", "record_count"]
+        )
+    job.status = ImportStatus.READY
+    job.record_count = sum(f.record_count for f in files if not f.error)
+    job.save(update_fields=["status", "record_count"])
+
+
+@transaction.atomic
+def import_file_reconfigure(
+    *, import_file: ImportFile, format_override: str, mapping: ColumnMapping | None
+) -> ImportJob:
+    """Change a file's format or column mapping and read the job's files again."""
+    job = ImportJob.objects.select_for_update().get(pk=import_file.job_id)
+    if job.status not in {ImportStatus.READY, ImportStatus.FAILED}:
+        raise ValidationError("This import can no longer be changed.")
+    import_file.format_override = FileFormat(format_override).value if format_override else ""
+    if mapping is not None:
+        import_file.mapping = mapping
+    elif format_override and format_override != import_file.format:
+        import_file.mapping = {}
+    import_file.save(update_fields=["format_override", "mapping"])
+    job.status = ImportStatus.WAITING_TO_READ
+    job.error = ""
+    job.save(update_fields=["status", "error"])
+    _enqueue_read(job)
+    return job
+
+
+# --- importing ---
+
+
+@transaction.atomic
+def import_job_confirm(*, job: ImportJob, enqueue: bool = True) -> ImportJob:
+    """Queue the import of a job that was read without errors.
+
+    With `enqueue=False` the caller runs `import_job_run` itself (the command line does).
+    """
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if not job.can_confirm:
+        raise ValidationError("Only an import whose files were all read without error can start.")
+    job.status = ImportStatus.WAITING_TO_IMPORT
+    job.save(update_fields=["status"])
+    if enqueue:
+        _enqueue_run(job)
+    return job
+
+
+def _record_row(job: ImportJob, import_file: ImportFile, position: int, p: ParsedRecord) -> Record:
+    return Record(
+        review_id=job.review_id,
+        source_id=job.source_id,
+        import_file=import_file,
+        position=position,
+        title=p.title,
+        abstract=p.abstract,
+        authors=p.authors,
+        year=p.year,
+        journal=p.journal,
+        volume=p.volume,
+        issue=p.issue,
+        pages=p.pages,
+        doi=p.doi,
+        pmid=p.pmid,
+        keywords=p.keywords,
+        language=p.language,
+        publication_type=p.publication_type,
+        url=p.url,
+        raw=p.raw,
+    )
+
+
+def _insert_records(job: ImportJob) -> int:
+    total = job.record_count or None
+    done = 0
+    for import_file in job.files.all():
+        parsed = read_file(
+            Path(import_file.file.path),
+            filename=import_file.original_name,
+            fmt=FileFormat(import_file.format),
+            mapping=import_file.mapping or None,
+        )
+        batch: list[Record] = []
+        count = 0
+        for count, record in enumerate(parsed.records(), start=1):
+            batch.append(_record_row(job, import_file, count, record))
+            if len(batch) >= INSERT_BATCH:
+                Record.objects.bulk_create(batch)
+                done += len(batch)
+                batch = []
+                progress_set(job.pk, done=done, total=total, phase="Importing")
+        Record.objects.bulk_create(batch)
+        done += len(batch)
+        import_file.record_count = count
+        import_file.save(update_fields=["record_count"])
+    return done
+
+
+def import_job_run(*, job_id: int) -> None:
+    """Import every file of a confirmed job in one transaction. Run by the `run_import` task."""
+    if not _claim(job_id, waiting=ImportStatus.WAITING_TO_IMPORT, working=ImportStatus.IMPORTING):
+        return
+    job = ImportJob.objects.get(pk=job_id)
+    try:
+        with transaction.atomic():
+            count = _insert_records(job)
+            job.status = ImportStatus.DONE
+            job.record_count = count
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "record_count", "finished_at"])
+    except ParseError as error:
+        _fail(job, str(error))
+    except Exception as error:  # the job row must not hang in "importing"
+        logger.exception("Import job %s failed", job_id)
+        _fail(job, f"Unexpected error ({type(error).__name__}: {error}). Nothing was imported.")
+    finally:
+        cache.delete(_progress_key(job_id))
+
+
+def _fail(job: ImportJob, message: str) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.FAILED, error=message, finished_at=timezone.now(), record_count=0
+    )
+
+
+@transaction.atomic
+def import_job_cancel(*, job: ImportJob) -> None:
+    """Drop a job that was not imported, and its stored files."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status not in {ImportStatus.READY, ImportStatus.FAILED}:
+        raise ValidationError("Only an import that has not started can be cancelled.")
+    for import_file in job.files.all():
+        name, storage = import_file.file.name, import_file.file.storage
+        transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
+    job.files.all().delete()
+    job.status = ImportStatus.CANCELLED
+    job.save(update_fields=["status"])

@@ -1,0 +1,118 @@
+"""Writes to reviews, memberships and exclusion reasons."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils.text import slugify
+
+from reviewer.models import (
+    DEFAULT_EXCLUSION_REASONS,
+    ExclusionReason,
+    Membership,
+    Review,
+    Role,
+    User,
+)
+
+
+def unique_review_slug(title: str) -> str:
+    base = slugify(title)[:50] or "review"
+    slug, n = base, 2
+    while Review.objects.filter(slug=slug).exists():
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+@transaction.atomic
+def review_create(*, title: str, created_by: User, slug: str = "", **fields: object) -> Review:
+    """Create a review owned by its creator, with the default exclusion reasons."""
+    review = Review.objects.create(
+        title=title, slug=slug or unique_review_slug(title), created_by=created_by, **fields
+    )
+    Membership.objects.create(review=review, user=created_by, role=Role.OWNER, added_by=created_by)
+    ExclusionReason.objects.bulk_create(
+        ExclusionReason(review=review, label=label, position=i)
+        for i, label in enumerate(DEFAULT_EXCLUSION_REASONS)
+    )
+    return review
+
+
+def member_add(*, review: Review, username: str, role: Role, added_by: User) -> Membership:
+    """Invite an existing user by username."""
+    user = User.objects.filter(username__iexact=username.strip(), is_active=True).first()
+    if user is None:
+        raise ValidationError(
+            f"There is no user called “{username}”. Ask the site administrator to create "
+            "the account first."
+        )
+    if review.memberships.filter(user=user).exists():
+        raise ValidationError(f"{user.username} is already a member of this review.")
+    return Membership.objects.create(review=review, user=user, role=role, added_by=added_by)
+
+
+def _ensure_an_owner_remains(review: Review, leaving: Membership) -> None:
+    owners = review.memberships.filter(role=Role.OWNER).exclude(pk=leaving.pk)
+    if not owners.exists():
+        raise ValidationError("A review needs at least one owner; make someone else owner first.")
+
+
+@transaction.atomic
+def member_set_role(*, membership: Membership, role: Role) -> Membership:
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        _ensure_an_owner_remains(membership.review, membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, membership: Membership) -> None:
+    if membership.role == Role.OWNER:
+        _ensure_an_owner_remains(membership.review, membership)
+    membership.delete()
+
+
+def _normalised_label(review: Review, label: str, *, exclude_pk: int | None = None) -> str:
+    label = " ".join(label.split())
+    if not label:
+        raise ValidationError("A reason needs some text.")
+    clash = review.exclusion_reasons.filter(label__iexact=label)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError(f"“{label}” is already on the list.")
+    return label
+
+
+def exclusion_reason_add(*, review: Review, label: str) -> ExclusionReason:
+    label = _normalised_label(review, label)
+    last = review.exclusion_reasons.aggregate(m=Max("position"))["m"]
+    return ExclusionReason.objects.create(
+        review=review, label=label, position=0 if last is None else last + 1
+    )
+
+
+def exclusion_reason_update(
+    *, reason: ExclusionReason, label: str, is_active: bool
+) -> ExclusionReason:
+    reason.label = _normalised_label(reason.review, label, exclude_pk=reason.pk)
+    reason.is_active = is_active
+    reason.save(update_fields=["label", "is_active"])
+    return reason
+
+
+@transaction.atomic
+def exclusion_reason_move(*, reason: ExclusionReason, up: bool) -> None:
+    """Swap a reason with its neighbour above or below."""
+    reasons = list(reason.review.exclusion_reasons.select_for_update().order_by("position", "pk"))
+    i = next(i for i, r in enumerate(reasons) if r.pk == reason.pk)
+    j = i - 1 if up else i + 1
+    if not 0 <= j < len(reasons):
+        return
+    reasons[i], reasons[j] = reasons[j], reasons[i]
+    for position, r in enumerate(reasons):
+        r.position = position
+    ExclusionReason.objects.bulk_update(reasons, ["position"])

@@ -1,0 +1,17 @@
+"""Celery tasks: thin wrappers that take ids and call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from reviewer.services import imports
+
+
+@shared_task(name="reviewer.read_import")
+def read_import(*, job_id: int) -> None:
+    imports.import_job_read(job_id=job_id)
+
+
+@shared_task(name="reviewer.run_import")
+def run_import(*, job_id: int) -> None:
+    imports.import_job_run(job_id=job_id)

@@ -1,0 +1,51 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from reviewer.views import members, records, reviews, sources
+
+review_patterns = [
+    path("", reviews.review_dashboard, name="review-dashboard"),
+    path("settings/", reviews.review_settings, name="review-settings"),
+    path("members/", members.member_list, name="member-list"),
+    path("members/add/", members.member_add, name="member-add"),
+    path("members/<int:pk>/role/", members.member_role, name="member-role"),
+    path("members/<int:pk>/remove/", members.member_remove, name="member-remove"),
+    path("reasons/", members.reason_list, name="reason-list"),
+    path("reasons/add/", members.reason_add, name="reason-add"),
+    path("reasons/<int:pk>/", members.reason_update, name="reason-update"),
+    path("reasons/<int:pk>/move/", members.reason_move, name="reason-move"),
+    path("sources/", sources.source_list, name="source-list"),
+    path("sources/new/", sources.source_new, name="source-new"),
+    path("sources/<int:pk>/", sources.source_detail, name="source-detail"),
+    path("sources/<int:pk>/edit/", sources.source_edit, name="source-edit"),
+    path("imports/<int:pk>/", sources.import_detail, name="import-detail"),
+    path("imports/<int:pk>/confirm/", sources.import_confirm, name="import-confirm"),
+    path("imports/<int:pk>/cancel/", sources.import_cancel, name="import-cancel"),
+    path(
+        "imports/<int:pk>/files/<int:file_pk>/",
+        sources.import_reconfigure,
+        name="import-reconfigure",
+    ),
+    path("records/", records.record_list, name="record-list"),
+    path("records/<int:pk>/", records.record_detail, name="record-detail"),
+]
+
+urlpatterns = [
+    path("", reviews.review_list, name="review-list"),
+    path("reviews/new/", reviews.review_new, name="review-new"),
+    path("reviews/<slug:slug>/", include(review_patterns)),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from reviewer.access import review_for_request
+from reviewer.forms.reviews import ExclusionReasonForm, MemberAddForm, MemberRoleForm
+from reviewer.models import Role
+from reviewer.services import reviews as services
+
+
+@require_GET
+def member_list(request: HttpRequest, slug: str) -> HttpResponse:
+    review, membership = review_for_request(request, slug)
+    context = {
+        "review": review,
+        "membership": membership,
+        "members": review.memberships.select_related("user"),
+        "add_form": MemberAddForm(),
+        "roles": Role.choices,
+    }
+    return render(request, "reviewer/member_list.html", context)
+
+
+@require_POST
+def member_add(request: HttpRequest, slug: str) -> HttpResponse:
+    review, _ = review_for_request(request, slug, role=Role.OWNER)
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        try:
+            added = services.member_add(
+                review=review,
+                username=form.cleaned_data["username"],
+                role=Role(form.cleaned_data["role"]),
+                added_by=request.user,  # type: ignore[arg-type]
+            )
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(request, f"{added.user.username} added as {added.get_role_display()}.")
+    else:
+        messages.error(request, "Give a username and a role.")
+    return redirect("member-list", slug=review.slug)
+
+
+@require_POST
+def member_role(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    review, _ = review_for_request(request, slug, role=Role.OWNER)
+    target = get_object_or_404(review.memberships, pk=pk)
+    form = MemberRoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.member_set_role(membership=target, role=Role(form.cleaned_data["role"]))
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(request, f"{target.user.username} is now {target.get_role_display()}.")
+    return redirect("member-list", slug=review.slug)
+
+
+@require_POST
+def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    review, _ = review_for_request(request, slug, role=Role.OWNER)
+    target = get_object_or_404(review.memberships, pk=pk)
+    try:
+        services.member_remove(membership=target)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"{target.user.username} removed from the review.")
+    return redirect("member-list", slug=review.slug)
+
+
+@require_GET
+def reason_list(request: HttpRequest, slug: str) -> HttpResponse:
+    review, membership = review_for_request(request, slug)
+    context = {
+        "review": review,
+        "membership": membership,
+        "reasons": review.exclusion_reasons.all(),
+        "add_form": ExclusionReasonForm(),
+    }
+    return render(request, "reviewer/reason_list.html", context)
+
+
+@require_POST
+def reason_add(request: HttpRequest, slug: str) -> HttpResponse:
+    review, _ = review_for_request(request, slug, role=Role.OWNER)
+    try:
+        services.exclusion_reason_add(review=review, label=request.POST.get("label", ""))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect("reason-list", slug=review.slug)
+
+
+@require_POST
+def reason_update(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    review, _ = review_for_request(request, slug, role=Role.OWNER)
+    reason = get_object_or_404(review.exclusion_reasons, pk=pk)
+    form = ExclusionReasonForm(request.POST, instance=reason)
+    if form.is_valid():
+        try:
+            services.exclusion_reason_update(
+                reason=reason,
+                label=form.cleaned_data["label"],
+                is_active=form.cleaned_data["is_active"],
+            )
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(request, "Reason saved.")
+    else:
+        messages.error(request, "A reason needs some text.")
+    return redirect("reason-list", slug=review.slug)
+
+
+@require_POST
+def reason_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    review, _ = review_for_request(request, slug, role=Role.OWNER)
+    reason = get_object_or_404(review.exclusion_reasons, pk=pk)
+    services.exclusion_reason_move(reason=reason, up=request.POST.get("direction") == "up")
+    return redirect("reason-list", slug=review.slug)

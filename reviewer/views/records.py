@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from reviewer import selectors
+from reviewer.access import review_for_request
+
+
+@require_GET
+def record_list(request: HttpRequest, slug: str) -> HttpResponse:
+    review, membership = review_for_request(request, slug)
+    query = request.GET.get("q", "").strip()
+    source_id = request.GET.get("source", "")
+    records = selectors.records_search(
+        review, query=query, source_id=int(source_id) if source_id.isdigit() else None
+    )
+    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    context = {
+        "review": review,
+        "membership": membership,
+        "page": page,
+        "query": query,
+        "source_id": source_id,
+        "sources": review.sources.all(),
+    }
+    return render(request, "reviewer/record_list.html", context)
+
+
+@require_GET
+def record_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    review, membership = review_for_request(request, slug)
+    record = get_object_or_404(review.records.select_related("source", "import_file"), pk=pk)
+    return render(
+        request,
+        "reviewer/record_detail.html",
+        {"review": review, "membership": membership, "record": record},
+    )

@@ -1,0 +1,172 @@
+"""Fixtures shared by the whole suite, and the rule that CI skips nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM in
+# the test itself is still synchronous code, so allow it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def shared_data_dir() -> Path:
+    """The real exports and labelled sets in ../shared/data (SHARED_DATA_DIR overrides)."""
+    return Path(os.environ.get("SHARED_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    path = shared_data_dir()
+    if not path.is_dir():
+        pytest.skip(
+            f"real export files not found at {path}: put the shared/ folder beside this "
+            "checkout or set SHARED_DATA_DIR"
+        )
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(request: pytest.FixtureRequest, settings, tmp_path: Path) -> None:
+    """Fast password hashing, uploads in a temporary folder, Celery tasks run eagerly.
+
+    Tests marked `celery_worker` send tasks to a real worker instead.
+    """
+    from reviewer.celery import app
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    eager = request.node.get_closest_marker("celery_worker") is None
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    request.addfinalizer(lambda: setattr(app.conf, "task_always_eager", previous))
+
+
+# --- CI must not skip -------------------------------------------------------------
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        _skipped.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if IN_CI and _skipped and exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int) -> None:  # type: ignore[no-untyped-def]
+    if IN_CI and _skipped:
+        terminalreporter.section("skipped tests fail the run in CI")
+        for line in _skipped:
+            terminalreporter.write_line(line)
+
+
+# --- real services ----------------------------------------------------------------
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
+        ):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def celery_worker(transactional_db, settings, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """A real Celery worker process on Redis, using this test's PostgreSQL database."""
+    from django.db import connection
+
+    redis_url = os.environ.get("REDIS_URL", "")
+    if connection.vendor != "postgresql" or not redis_url or not _reachable(redis_url, 6379):
+        pytest.skip(
+            "needs PostgreSQL and Redis: install postgresql and redis-server, then set "
+            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres and "
+            "REDIS_URL=redis://127.0.0.1:6379/15"
+        )
+    db = connection.settings_dict
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "REDIS_URL": redis_url,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    from reviewer.celery import app
+
+    app.control.purge()
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "reviewer",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            f"--logfile={log}",
+            "--hostname=test-worker@%h",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if app.control.ping(timeout=0.5):
+                break
+            if worker.poll() is not None:
+                pytest.fail(f"the Celery worker exited: {log.read_text() if log.exists() else ''}")
+        else:
+            pytest.fail("the Celery worker did not answer a ping within 30 s")
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+
+
+@pytest.fixture
+def browser_page(live_server) -> Iterator[object]:
+    """A page in a real headless Chromium, with the app served by `live_server`."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip("needs Chromium for browser tests: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
