@@ -63,6 +63,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", verbosity=0)
         passwords = {}
         with transaction.atomic():
             Review.objects.filter(slug=SLUG).delete()

@@ -62,6 +62,10 @@ class Command(BaseCommand):
                 raise CommandError(f"{path}: no such file.")
         user = self._importer(review, options["user"])
 
+        search_date = options["search_date"]
+        if isinstance(search_date, str):  # call_command() passes options unparsed
+            search_date = date.fromisoformat(search_date)
+
         if options["dry_run"]:
             self._dry_run(files, fmt)
             return
@@ -71,7 +75,7 @@ class Command(BaseCommand):
                 review=review,
                 name=options["database"],
                 kind=options["kind"],
-                search_date=options["search_date"],
+                search_date=search_date,
                 query=options["query"],
                 created_by=user,
             )

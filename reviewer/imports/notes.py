@@ -1,0 +1,94 @@
+"""Warnings gathered during one reading pass, and how records are referred to in them.
+
+Some problems are worth one line per occurrence (a truncated record); others would flood
+the screen (3,000 records with "n.d." as their year) and are counted, with a few examples.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: How many record numbers a warning lists before "…".
+MAX_LISTED = 5
+
+_REF = re.compile(r"(record|row) (\d+)")
+
+
+def record_location(number: int, line: int | None = None) -> str:
+    """'record 12, line 340' (or 'record 12' when the line is unknown)."""
+    return f"record {number}, line {line}" if line is not None else f"record {number}"
+
+
+def row_location(line: int) -> str:
+    """'row 57': where a CSV/XLSX record sits, numbered as a spreadsheet shows it."""
+    return f"row {line}"
+
+
+def short_ref(location: str) -> tuple[str, int]:
+    """('record', 12) from 'record 12, line 340'; ('row', 57) from 'row 57'."""
+    match = _REF.match(location)
+    if not match:
+        return ("record", 0)
+    return (match.group(1), int(match.group(2)))
+
+
+def refs_phrase(locations: list[str], total: int) -> str:
+    """'records 4, 9' or 'rows 5, 7, 8, 10, 11, …' for the first few of `total` locations."""
+    refs = [short_ref(loc) for loc in locations[:MAX_LISTED]]
+    if not refs:
+        return ""
+    noun = refs[0][0]
+    numbers = ", ".join(str(n) for _, n in refs)
+    more = ", …" if total > len(refs) else ""
+    plural = "s" if total > 1 else ""
+    return f"{noun}{plural} {numbers}{more}"
+
+
+def count_phrase(count: int, singular: str, plural: str) -> str:
+    """'1 record has' / '3 records have'."""
+    return f"{count} {singular if count == 1 else plural}"
+
+
+class PassNotes:
+    """Collects warnings while the records of a file are read once.
+
+    Immediate warnings go straight into `sink` (the `ParsedFile.warnings` list the caller
+    sees); counted ones are added by `finish()` when the pass ends.
+    """
+
+    def __init__(self, sink: list[str]) -> None:
+        self.sink = sink
+        self._bad_years: list[tuple[str, str]] = []
+        self._bad_year_count = 0
+        self._empty: list[str] = []
+        self._empty_count = 0
+
+    def warn(self, message: str) -> None:
+        self.sink.append(message)
+
+    def unreadable_year(self, location: str, text: str) -> None:
+        self._bad_year_count += 1
+        if len(self._bad_years) < MAX_LISTED:
+            self._bad_years.append((location, text))
+
+    def skipped_empty(self, location: str) -> None:
+        self._empty_count += 1
+        if len(self._empty) < MAX_LISTED:
+            self._empty.append(location)
+
+    def finish(self) -> None:
+        """Add the counted warnings; call once at the end of a complete pass."""
+        if self._bad_year_count:
+            noun, number = short_ref(self._bad_years[0][0])
+            example = self._bad_years[0][1]
+            self.sink.append(
+                f"{count_phrase(self._bad_year_count, 'record has', 'records have')} an "
+                f"unreadable year (e.g. {noun} {number}: {example!r}); their year is left "
+                "blank."
+            )
+        if self._empty_count:
+            self.sink.append(
+                f"{count_phrase(self._empty_count, 'empty record was', 'empty records were')} "
+                f"skipped ({refs_phrase(self._empty, self._empty_count)}): they hold nothing "
+                "but a record type or id."
+            )

@@ -1,0 +1,255 @@
+"""RIS (Embase, Scopus, Ovid, CINAHL, EndNote, Zotero, Mendeley, Rayyan, ...).
+
+rispy supplies the tag bookkeeping (repeated tags become lists, untagged lines continue the
+previous tag); the loop here is ours because rispy's `parse_lines` builds one big list and
+silently drops a last record that lacks its `ER` line. We stream, count lines, keep a
+truncated record (with a warning), and say what text outside records we skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import rispy
+from rispy.config import LIST_TYPE_TAGS, TYPE_OF_REFERENCE_MAPPING
+
+from reviewer.imports.base import ParsedRecord
+from reviewer.imports.normalise import build_record, clean_pages, clean_pmid, find_doi, split_list
+from reviewer.imports.notes import PassNotes, record_location
+from reviewer.imports.source import SourceFile, all_values, drop_empty, first_value
+
+#: Raw keys that do not make a record non-empty on their own.
+BOOKKEEPING_KEYS = frozenset({"TY", "ER", "ID"})
+
+# "TY  - JOUR" per the spec, but exporters also write "A1\t- ", "KW - x", "PMID  - 123".
+_TAG_LINE = re.compile(r"([A-Z][A-Z0-9]{1,3})[ \t]{1,4}-(?:[ \t]|$)")
+_EXPLICIT_PMID = re.compile(
+    r"(?:\bPMID\b|\bPUBMED\b)\s*(?:ID)?\s*[:=]?\s*(\d{1,9})\b"
+    r"|pubmed\.ncbi\.nlm\.nih\.gov/(\d{1,9})\b"
+    r"|ncbi\.nlm\.nih\.gov/pubmed/(\d{1,9})\b",
+    re.I,
+)
+_PUBMED_DATABASE = re.compile(r"\b(nlm|pubmed|medline)\b", re.I)
+_DOCUMENT_TYPE = re.compile(r"[A-Za-z][A-Za-z \-]{1,40}")
+_MAX_EXAMPLES = 3
+
+
+class _SameTag(dict):
+    """A rispy mapping that keeps tags as they are, so `raw` is keyed by the file's tags."""
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+class RisTagCollector(rispy.RisParser):
+    """rispy's `_add_tag` machinery with a tolerant tag pattern and nothing dropped.
+
+    `enforce_list_tags=False` makes a repeated single-value tag a list instead of
+    keeping only its first value; no delimiter splitting, so `raw` keeps the text as is.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            mapping=_SameTag(),
+            list_tags=frozenset(LIST_TYPE_TAGS),  # type: ignore[arg-type]  # only `in` is used
+            delimiter_tags_mapping={},
+            enforce_list_tags=False,
+        )
+
+    def parse_line(self, line: str) -> tuple[str, str] | tuple[None, str]:
+        match = _TAG_LINE.match(line)
+        if match:
+            return match.group(1), line[match.end() :].strip()
+        return None, line.strip()
+
+    def add(self, record: dict[str, Any], tag: str, content: str) -> None:
+        self._add_tag(record, tag, content)
+
+    def extend(self, record: dict[str, Any], tag: str, content: str) -> None:
+        """A continuation line: a new item of a list tag, more text for a single one."""
+        current = record.get(tag)
+        if isinstance(current, list) and tag not in self.list_tags:
+            current[-1] = f"{current[-1]} {content}"
+            return
+        self._add_tag(record, tag, content, extend_multiline=True)
+
+
+def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]:
+    """Stream the records of a RIS file."""
+    collector = RisTagCollector()
+    outside = _OutsideText()
+    number = 0
+    record: dict[str, Any] | None = None
+    start_line = 0
+    last_tag = "TY"
+    after_blank: list[tuple[int, str]] | None = None  # untagged lines after a blank line
+
+    with source.open_text() as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if record is None:
+                if line.startswith("\ufeff"):  # several exports pasted into one file
+                    line = line[1:]
+                tag, content = collector.parse_line(line)
+                if tag == "TY":
+                    number += 1
+                    record, start_line, last_tag = {"TY": content}, line_number, "TY"
+                    after_blank = None
+                else:
+                    outside.add(line_number, line)
+                continue
+
+            if not line.strip():
+                if after_blank is None:
+                    after_blank = []
+                continue
+            tag, content = collector.parse_line(line)
+            if tag is None:
+                if after_blank is not None:
+                    after_blank.append((line_number, line))
+                else:
+                    collector.extend(record, last_tag, content)
+                continue
+
+            if tag == "TY":  # a new record began before this one's ER
+                for skipped in after_blank or ():
+                    outside.add(*skipped)
+                notes.warn(_missing_er(number, start_line, line_number, truncated=False))
+                yield _to_record(record, number, start_line, notes)
+                number += 1
+                record, start_line, last_tag = {"TY": content}, line_number, "TY"
+                after_blank = None
+                continue
+
+            for _, text in after_blank or ():  # text after a blank line, then more tags
+                collector.extend(record, last_tag, text.strip())
+            after_blank = None
+            if tag == "ER":
+                yield _to_record(record, number, start_line, notes)
+                record = None
+                continue
+            collector.add(record, tag, content)
+            last_tag = tag
+
+    if record is not None:
+        for skipped in after_blank or ():
+            outside.add(*skipped)
+        notes.warn(_missing_er(number, start_line, None, truncated=True))
+        yield _to_record(record, number, start_line, notes)
+    if outside.count:
+        notes.warn(outside.message())
+
+
+def _missing_er(number: int, start: int, next_start: int | None, *, truncated: bool) -> str:
+    if truncated:
+        return (
+            f"Record {number} (line {start}) has no end line (ER  -): the file may be "
+            "truncated. The record was kept; check that it is complete."
+        )
+    return (
+        f"Record {number} (line {start}) has no end line (ER  -) before the next record "
+        f"starts on line {next_start}. It was kept as one record."
+    )
+
+
+class _OutsideText:
+    """Non-blank lines outside any record (export headers, Ovid's "1." numbering)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.examples: list[tuple[int, str]] = []
+
+    def add(self, line_number: int, line: str) -> None:
+        text = line.strip().lstrip("\ufeff")
+        if not text:
+            return
+        self.count += 1
+        if len(self.examples) < _MAX_EXAMPLES:
+            self.examples.append((line_number, text[:80]))
+
+    def message(self) -> str:
+        shown = "; ".join(f"line {n}: {text!r}" for n, text in self.examples)
+        more = ", …" if self.count > len(self.examples) else ""
+        noun = "line" if self.count == 1 else "lines"
+        return (
+            f"Skipped {self.count} {noun} of text outside records (not part of any TY … ER "
+            f"block): {shown}{more}."
+        )
+
+
+def _to_record(raw_tags: dict[str, Any], number: int, line: int, notes: PassNotes) -> ParsedRecord:
+    raw = drop_empty(raw_tags)
+    urls = [u for value in all_values(raw, "UR") for u in re.split(r"[;\s]+", value) if u]
+    doi = first_value(raw, "DO") or _doi_elsewhere(raw)
+    return build_record(
+        location=record_location(number, line),
+        raw=raw,
+        notes=notes,
+        title=first_value(raw, "TI", "T1", "CT", "BT"),
+        abstract=first_value(raw, "AB", "N2"),
+        authors=_unique(all_values(raw, "AU", "A1")),
+        year=first_value(raw, "PY", "Y1", "DA"),
+        journal=first_value(raw, "JF", "T2", "JO", "J2", "JA"),
+        volume=first_value(raw, "VL", "VO"),
+        issue=first_value(raw, "IS", "CP"),
+        pages=clean_pages(first_value(raw, "SP"), first_value(raw, "EP")),
+        doi=doi,
+        pmid=_pmid(raw),
+        keywords=[k for value in all_values(raw, "KW") for k in split_list(value)],
+        language=first_value(raw, "LA"),
+        publication_type=_publication_type(raw),
+        url=urls[0] if urls else first_value(raw, "L2", "LK"),
+    )
+
+
+def _unique(values: list[str]) -> list[str]:
+    """Authors from AU and A1 together, without listing a name given under both twice."""
+    return list(dict.fromkeys(values))
+
+
+def _doi_elsewhere(raw: dict[str, Any]) -> str:
+    """A DOI some exporters put in notes or links ('M3  - doi:10...', a doi.org URL)."""
+    for value in all_values(raw, "M3", "N1", "UR", "L3", "L2", "LK", "DI"):
+        if doi := find_doi(value):
+            return doi
+    return ""
+
+
+def _pmid(raw: dict[str, Any]) -> str:
+    """A PubMed id only where the exporter clearly means one.
+
+    AN is an accession number *of the database searched*: a PMID from PubMed/MEDLINE
+    (EndNote and Ovid MEDLINE exports, DP/DB 'NLM'/'MEDLINE'), an Embase or WoS id
+    elsewhere. Embase.com puts the MEDLINE PMID in C5, Scopus in C2; Cochrane writes
+    'PUBMED 123' in C3. When unsure we leave it blank rather than store a wrong PMID.
+    """
+    if pmid := clean_pmid(first_value(raw, "PMID")):
+        return pmid
+    databases = " ".join(all_values(raw, "DB", "DP"))
+    pubmed = _PUBMED_DATABASE.search(databases) is not None
+    embase = "embase" in databases.lower()
+    if pubmed and not embase and (pmid := clean_pmid(first_value(raw, "AN"))):
+        return pmid
+    if embase and (pmid := clean_pmid(first_value(raw, "C5"))):
+        return pmid
+    if "scopus" in databases.lower() and (pmid := clean_pmid(first_value(raw, "C2"))):
+        return pmid
+    tags = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "N1", "M1", "M2", "AN", "UR", "L2")
+    for value in all_values(raw, *tags):
+        if match := _EXPLICIT_PMID.search(value):
+            return next(group for group in match.groups() if group)
+    return ""
+
+
+def _publication_type(raw: dict[str, Any]) -> str:
+    """M3 when it names a document type (Embase, Scopus: 'Article', 'Review'), else TY.
+
+    Ovid PsycINFO puts subject classifications in M3 and some exporters a DOI, so M3 is
+    only used when it looks like a type.
+    """
+    work_type = first_value(raw, "M3").strip()
+    if work_type and _DOCUMENT_TYPE.fullmatch(work_type):
+        return work_type
+    code = first_value(raw, "TY").strip()
+    return TYPE_OF_REFERENCE_MAPPING.get(code.upper(), code)

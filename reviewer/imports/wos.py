@@ -1,0 +1,139 @@
+"""Web of Science tagged format (.ciw/.txt "Plain text" export; Zoological Record too).
+
+Two-letter tags, a space, the value; continuation lines start with three spaces (each
+author on its own line under AU/AF). FN/VR open the file, PT opens a record, ER closes
+it, EF closes the file. rispy's `WokParser` supplies the line parsing and tag bookkeeping;
+the streaming loop is ours, for the same reasons as in `ris`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import rispy
+from rispy.config import WOK_LIST_TYPE_TAGS
+
+from reviewer.imports.base import ParsedRecord
+from reviewer.imports.normalise import build_record, clean_pages, split_list
+from reviewer.imports.notes import PassNotes, record_location
+from reviewer.imports.source import SourceFile, all_values, drop_empty, first_value
+
+BOOKKEEPING_KEYS = frozenset({"PT", "ER", "UT"})
+
+_FILE_TAGS = frozenset({"FN", "VR", "EF"})
+_TAG = re.compile(r"[A-Z][A-Z0-9]")
+_EMAIL = re.compile(r"\s*\([^()]*@[^()]*\)\s*$")
+
+
+class _SameTag(dict):
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+class WokTagCollector(rispy.WokParser):
+    """rispy's WoS line parsing; `raw` keyed by the file's own tags, nothing dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            mapping=_SameTag(),
+            list_tags=frozenset(WOK_LIST_TYPE_TAGS),  # type: ignore[arg-type]  # only `in` is used
+            delimiter_tags_mapping={},
+            enforce_list_tags=False,
+        )
+
+    def extend(self, record: dict[str, Any], tag: str, content: str) -> None:
+        current = record.get(tag)
+        if isinstance(current, list) and tag not in self.list_tags:
+            current[-1] = f"{current[-1]} {content}"
+            return
+        self._add_tag(record, tag, content, extend_multiline=True)
+
+
+def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]:
+    """Stream the records of a Web of Science tagged file."""
+    collector = WokTagCollector()
+    number = 0
+    record: dict[str, Any] | None = None
+    start_line = 0
+    last_tag = "PT"
+    skipped: list[tuple[int, str]] = []
+    skipped_count = 0
+
+    with source.open_text() as handle:
+        for line_number, raw_line in enumerate(handle, start=1):
+            line = raw_line.rstrip("\n").lstrip("\ufeff")
+            if not line.strip():
+                continue
+            tag, content = collector.parse_line(line)
+            is_tag = tag is not None and _TAG.fullmatch(tag) is not None and line[2:3] in ("", " ")
+            if record is None:
+                if is_tag and tag == "PT":
+                    number += 1
+                    record, start_line, last_tag = {"PT": content}, line_number, "PT"
+                elif not (is_tag and tag in _FILE_TAGS):
+                    skipped_count += 1
+                    if len(skipped) < 3:
+                        skipped.append((line_number, line.strip()[:80]))
+                continue
+            if not is_tag:  # a continuation line ("   Majeed, AP")
+                collector.extend(record, last_tag, content if tag is None else line.strip())
+                continue
+            assert tag is not None
+            if tag == "ER":
+                yield _to_record(record, number, start_line, notes)
+                record = None
+            elif tag == "PT":
+                notes.warn(
+                    f"Record {number} (line {start_line}) has no end line (ER) before the next "
+                    f"record starts on line {line_number}. It was kept as one record."
+                )
+                yield _to_record(record, number, start_line, notes)
+                number += 1
+                record, start_line, last_tag = {"PT": content}, line_number, "PT"
+            elif tag == "EF":
+                break
+            else:
+                collector._add_tag(record, tag, content)
+                last_tag = tag
+
+    if record is not None:
+        notes.warn(
+            f"Record {number} (line {start_line}) has no end line (ER): the file may be "
+            "truncated. The record was kept; check that it is complete."
+        )
+        yield _to_record(record, number, start_line, notes)
+    if skipped_count:
+        shown = "; ".join(f"line {n}: {text!r}" for n, text in skipped)
+        more = ", …" if skipped_count > len(skipped) else ""
+        notes.warn(
+            f"Skipped {skipped_count} line(s) of text outside records (not part of any "
+            f"PT … ER block): {shown}{more}."
+        )
+
+
+def _to_record(raw_tags: dict[str, Any], number: int, line: int, notes: PassNotes) -> ParsedRecord:
+    raw = drop_empty(raw_tags)
+    authors = all_values(raw, "AF") or all_values(raw, "AU") or all_values(raw, "CA", "GP")
+    keywords = [k for value in all_values(raw, "DE", "ID") for k in split_list(value)]
+    return build_record(
+        location=record_location(number, line),
+        raw=raw,
+        notes=notes,
+        title=first_value(raw, "TI"),
+        abstract=first_value(raw, "AB"),
+        # Zoological Record appends e-mail addresses: "Stillman, Andrew N. (a@b.edu)".
+        authors=[_EMAIL.sub("", a) for a in authors],
+        year=first_value(raw, "PY", "EY", "PD"),
+        journal=first_value(raw, "SO", "SE", "BS"),
+        volume=first_value(raw, "VL"),
+        issue=first_value(raw, "IS"),
+        pages=clean_pages(first_value(raw, "BP"), first_value(raw, "EP")),
+        doi=first_value(raw, "DI"),
+        pmid=first_value(raw, "PM"),
+        keywords=keywords,
+        language=first_value(raw, "LA"),
+        publication_type=first_value(raw, "DT"),
+        url=first_value(raw, "UR"),
+    )

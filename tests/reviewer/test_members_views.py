@@ -1,0 +1,466 @@
+"""Members and exclusion reasons of a review (reviewer.views.members)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+
+from reviewer.models import DEFAULT_EXCLUSION_REASONS, Membership, Role
+from tests.factories import (
+    Endpoint,
+    add_member,
+    allowed,
+    case_id,
+    forbidden,
+    make_reason,
+    make_review,
+    make_team,
+    make_user,
+    page_text,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def team():
+    return make_team()
+
+
+def children(review):
+    """The child objects the URLs below point at."""
+    return SimpleNamespace(
+        membership=add_member(review, make_user(), Role.REVIEWER),
+        reason=review.exclusion_reasons.order_by("position").last(),
+    )
+
+
+# --- permissions ---
+
+ENDPOINTS = [
+    Endpoint("member-list", "get", Role.REVIEWER, 200),
+    Endpoint(
+        "member-add",
+        "post",
+        Role.OWNER,
+        302,
+        data=lambda c: {"username": "newcomer", "role": Role.REVIEWER},
+    ),
+    Endpoint(
+        "member-role",
+        "post",
+        Role.OWNER,
+        302,
+        kwargs=lambda c: {"pk": c.membership.pk},
+        data=lambda c: {"role": Role.SENIOR},
+    ),
+    Endpoint("member-remove", "post", Role.OWNER, 302, kwargs=lambda c: {"pk": c.membership.pk}),
+    Endpoint("reason-list", "get", Role.REVIEWER, 200),
+    Endpoint("reason-add", "post", Role.OWNER, 302, data=lambda c: {"label": "Animal study"}),
+    Endpoint(
+        "reason-update",
+        "post",
+        Role.OWNER,
+        302,
+        kwargs=lambda c: {"pk": c.reason.pk},
+        data=lambda c: {"label": "Animal study", "is_active": "on"},
+    ),
+    Endpoint(
+        "reason-move",
+        "post",
+        Role.OWNER,
+        302,
+        kwargs=lambda c: {"pk": c.reason.pk},
+        data=lambda c: {"direction": "up"},
+    ),
+]
+
+WRONG_METHODS = [
+    Endpoint("member-list", "post", Role.REVIEWER, 405),
+    Endpoint("member-add", "get", Role.OWNER, 405),
+    Endpoint("member-role", "get", Role.OWNER, 405, kwargs=lambda c: {"pk": c.membership.pk}),
+    Endpoint("member-remove", "get", Role.OWNER, 405, kwargs=lambda c: {"pk": c.membership.pk}),
+    Endpoint("reason-list", "post", Role.REVIEWER, 405),
+    Endpoint("reason-add", "get", Role.OWNER, 405),
+    Endpoint("reason-update", "get", Role.OWNER, 405, kwargs=lambda c: {"pk": c.reason.pk}),
+    Endpoint("reason-move", "get", Role.OWNER, 405, kwargs=lambda c: {"pk": c.reason.pk}),
+]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=case_id)
+def test_anonymous_is_sent_to_login(client, team, endpoint):
+    targets = children(team.review)
+
+    response = endpoint.send(client, team.review, targets)
+
+    url = endpoint.url(team.review, targets)
+    assertRedirects(response, f"/accounts/login/?next={url}", fetch_redirect_response=False)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=case_id)
+def test_outsider_gets_404(client, team, endpoint):
+    client.force_login(team.outsider)
+
+    response = endpoint.send(client, team.review, children(team.review))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(("endpoint", "role"), forbidden(ENDPOINTS), ids=case_id)
+def test_member_with_too_low_a_role_gets_403(client, team, endpoint, role):
+    client.force_login(team.user(role))
+
+    response = endpoint.send(client, team.review, children(team.review))
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("endpoint", "role"), allowed(ENDPOINTS), ids=case_id)
+def test_member_with_the_role_gets_through(client, team, endpoint, role):
+    client.force_login(team.user(role))
+
+    response = endpoint.send(client, team.review, children(team.review))
+
+    assert response.status_code == endpoint.status
+
+
+@pytest.mark.parametrize("endpoint", WRONG_METHODS, ids=case_id)
+def test_wrong_method_gets_405(client, team, endpoint):
+    client.force_login(team.owner)
+
+    response = endpoint.send(client, team.review, children(team.review))
+
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.points_at_a_child], ids=case_id)
+def test_child_of_another_review_gets_404_even_for_an_owner(client, team, endpoint):
+    other = make_review(title="Adult IMT")
+    client.force_login(team.owner)
+
+    response = endpoint.send(client, team.review, children(other))
+
+    assert response.status_code == 404
+
+
+def test_owner_cannot_remove_a_member_of_another_review_through_their_own(client, team):
+    other = make_review(title="Adult IMT")
+    victim = add_member(other, make_user("victim"))
+    client.force_login(team.owner)
+
+    client.post(reverse("member-remove", args=[team.review.slug, victim.pk]))
+
+    assert Membership.objects.filter(pk=victim.pk).exists()
+
+
+def test_owner_cannot_rename_a_reason_of_another_review_through_their_own(client, team):
+    other = make_review(title="Adult IMT")
+    reason = other.exclusion_reasons.first()
+    client.force_login(team.owner)
+
+    client.post(
+        reverse("reason-update", args=[team.review.slug, reason.pk]),
+        {"label": "Hijacked", "is_active": "on"},
+    )
+
+    reason.refresh_from_db()
+    assert reason.label == DEFAULT_EXCLUSION_REASONS[0]
+
+
+def test_senior_cannot_remove_a_member(client, team):
+    client.force_login(team.senior)
+    membership = team.review.memberships.get(user=team.reviewer)
+
+    client.post(reverse("member-remove", args=[team.review.slug, membership.pk]))
+
+    assert Membership.objects.filter(pk=membership.pk).exists()
+
+
+# --- members ---
+
+
+def member_list(client, review):
+    return client.get(reverse("member-list", args=[review.slug]))
+
+
+def test_member_list_shows_everyone_and_their_role(client, team):
+    client.force_login(team.reviewer)
+
+    text = page_text(member_list(client, team.review))
+
+    assert "owner Owner" in text
+    assert "senior Senior author" in text
+    assert "reviewer (you) Reviewer" in text
+    assert "outsider" not in text
+
+
+def test_owner_adds_a_member_by_username(client, team):
+    make_user("bob")
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("member-add", args=[team.review.slug]),
+        {"username": "bob", "role": Role.SENIOR},
+        follow=True,
+    )
+
+    assertRedirects(response, reverse("member-list", args=[team.review.slug]))
+    assertContains(response, "bob added as Senior author.")
+    assert team.review.memberships.get(user__username="bob").role == Role.SENIOR
+
+
+def test_inviting_an_unknown_username_shows_an_error(client, team):
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("member-add", args=[team.review.slug]),
+        {"username": "ghost", "role": Role.REVIEWER},
+        follow=True,
+    )
+
+    assertContains(response, "There is no user called “ghost”.")
+    assert team.review.memberships.count() == 3
+
+
+def test_inviting_an_existing_member_shows_an_error(client, team):
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("member-add", args=[team.review.slug]),
+        {"username": "reviewer", "role": Role.OWNER},
+        follow=True,
+    )
+
+    assertContains(response, "reviewer is already a member of this review.")
+    assert team.review.memberships.get(user=team.reviewer).role == Role.REVIEWER
+
+
+def test_inviting_without_a_username_asks_for_one(client, team):
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("member-add", args=[team.review.slug]), {"role": Role.REVIEWER}, follow=True
+    )
+
+    assertContains(response, "Give a username and a role.")
+
+
+def test_owner_changes_a_members_role(client, team):
+    client.force_login(team.owner)
+    membership = team.review.memberships.get(user=team.reviewer)
+
+    response = client.post(
+        reverse("member-role", args=[team.review.slug, membership.pk]),
+        {"role": Role.SENIOR},
+        follow=True,
+    )
+
+    assertContains(response, "reviewer is now Senior author.")
+    membership.refresh_from_db()
+    assert membership.role == Role.SENIOR
+
+
+def test_last_owner_cannot_be_demoted(client, team):
+    client.force_login(team.owner)
+    ownership = team.review.memberships.get(user=team.owner)
+
+    response = client.post(
+        reverse("member-role", args=[team.review.slug, ownership.pk]),
+        {"role": Role.REVIEWER},
+        follow=True,
+    )
+
+    assertContains(response, "A review needs at least one owner")
+    ownership.refresh_from_db()
+    assert ownership.role == Role.OWNER
+
+
+def test_last_owner_cannot_be_removed(client, team):
+    client.force_login(team.owner)
+    ownership = team.review.memberships.get(user=team.owner)
+
+    response = client.post(
+        reverse("member-remove", args=[team.review.slug, ownership.pk]), follow=True
+    )
+
+    assertContains(response, "A review needs at least one owner")
+    assert team.review.memberships.get(user=team.owner).role == Role.OWNER
+
+
+def test_owner_removes_a_member(client, team):
+    client.force_login(team.owner)
+    membership = team.review.memberships.get(user=team.reviewer)
+
+    response = client.post(
+        reverse("member-remove", args=[team.review.slug, membership.pk]), follow=True
+    )
+
+    assertContains(response, "reviewer removed from the review.")
+    assert not team.review.memberships.filter(user=team.reviewer).exists()
+
+
+def test_removed_member_loses_access(client, team):
+    client.force_login(team.owner)
+    membership = team.review.memberships.get(user=team.reviewer)
+    client.post(reverse("member-remove", args=[team.review.slug, membership.pk]))
+
+    client.force_login(team.reviewer)
+    response = client.get(reverse("review-dashboard", args=[team.review.slug]))
+
+    assert response.status_code == 404
+
+
+# --- exclusion reasons ---
+
+
+def reason_list(client, review):
+    return client.get(reverse("reason-list", args=[review.slug]))
+
+
+def test_reason_list_shows_the_default_reasons_in_order(client, team):
+    client.force_login(team.reviewer)
+
+    page = reason_list(client, team.review).content.decode()
+
+    positions = [page.index(label) for label in DEFAULT_EXCLUSION_REASONS]
+    assert positions == sorted(positions)
+
+
+def test_owner_adds_a_reason(client, team):
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("reason-add", args=[team.review.slug]), {"label": "Animal study"}, follow=True
+    )
+
+    assertRedirects(response, reverse("reason-list", args=[team.review.slug]))
+    assertContains(response, "Animal study")
+    assert team.review.exclusion_reasons.filter(label="Animal study").exists()
+
+
+def test_a_duplicate_reason_is_refused_with_a_message(client, team):
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("reason-add", args=[team.review.slug]),
+        {"label": "wrong population"},
+        follow=True,
+    )
+
+    assertContains(response, "“wrong population” is already on the list.")
+    assert team.review.exclusion_reasons.count() == len(DEFAULT_EXCLUSION_REASONS)
+
+
+def test_a_blank_reason_is_refused_with_a_message(client, team):
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("reason-add", args=[team.review.slug]), {"label": "  "}, follow=True
+    )
+
+    assertContains(response, "A reason needs some text.")
+    assert team.review.exclusion_reasons.count() == len(DEFAULT_EXCLUSION_REASONS)
+
+
+def test_owner_renames_a_reason(client, team):
+    reason = make_reason(team.review, "Animal study")
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("reason-update", args=[team.review.slug, reason.pk]),
+        {"label": "Animal or in-vitro study", "is_active": "on"},
+        follow=True,
+    )
+
+    assertContains(response, "Reason saved.")
+    assertContains(response, "Animal or in-vitro study")
+    reason.refresh_from_db()
+    assert reason.label == "Animal or in-vitro study"
+    assert reason.is_active
+
+
+def test_owner_retires_a_reason_by_unticking_it(client, team):
+    reason = make_reason(team.review, "Animal study")
+    client.force_login(team.owner)
+    assertNotContains(reason_list(client, team.review), "Retired")
+
+    response = client.post(
+        reverse("reason-update", args=[team.review.slug, reason.pk]),
+        {"label": "Animal study"},
+        follow=True,
+    )
+
+    assertContains(response, "Reason saved.")
+    assertContains(response, "Retired", count=1)
+    reason.refresh_from_db()
+    assert reason.is_active is False
+
+
+def test_reviewers_see_which_reasons_are_retired(client, team):
+    make_reason(team.review, "Animal study", is_active=False)
+    client.force_login(team.reviewer)
+
+    text = page_text(reason_list(client, team.review))
+
+    assert "Animal study Retired" in text
+
+
+def test_renaming_to_another_reasons_label_is_refused(client, team):
+    reason = make_reason(team.review, "Animal study")
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("reason-update", args=[team.review.slug, reason.pk]),
+        {"label": "Wrong population", "is_active": "on"},
+        follow=True,
+    )
+
+    assertContains(response, "“Wrong population” is already on the list.")
+    reason.refresh_from_db()
+    assert reason.label == "Animal study"
+
+
+def test_renaming_to_blank_is_refused(client, team):
+    reason = make_reason(team.review, "Animal study")
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("reason-update", args=[team.review.slug, reason.pk]),
+        {"label": "", "is_active": "on"},
+        follow=True,
+    )
+
+    assertContains(response, "A reason needs some text.")
+    reason.refresh_from_db()
+    assert reason.label == "Animal study"
+
+
+def test_owner_moves_a_reason_up(client, team):
+    second = team.review.exclusion_reasons.get(label=DEFAULT_EXCLUSION_REASONS[1])
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("reason-move", args=[team.review.slug, second.pk]),
+        {"direction": "up"},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert page.index(DEFAULT_EXCLUSION_REASONS[1]) < page.index(DEFAULT_EXCLUSION_REASONS[0])
+
+
+def test_owner_moves_a_reason_down(client, team):
+    first = team.review.exclusion_reasons.get(label=DEFAULT_EXCLUSION_REASONS[0])
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("reason-move", args=[team.review.slug, first.pk]),
+        {"direction": "down"},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert page.index(DEFAULT_EXCLUSION_REASONS[1]) < page.index(DEFAULT_EXCLUSION_REASONS[0])

@@ -1,0 +1,313 @@
+"""The records of a review: the searchable list and one record (reviewer.views.records)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+
+from reviewer.models import Role
+from tests.factories import (
+    Endpoint,
+    allowed,
+    case_id,
+    make_record,
+    make_review,
+    make_source,
+    make_team,
+    page_text,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def team():
+    return make_team()
+
+
+def children(review):
+    """The child objects the URLs below point at."""
+    return SimpleNamespace(record=make_record(review))
+
+
+# --- permissions ---
+# Every member may read the records, so no role is too low here: the other files'
+# `test_member_with_too_low_a_role_gets_403` has no case in this one.
+
+ENDPOINTS = [
+    Endpoint("record-list", "get", Role.REVIEWER, 200),
+    Endpoint("record-detail", "get", Role.REVIEWER, 200, kwargs=lambda c: {"pk": c.record.pk}),
+]
+
+WRONG_METHODS = [
+    Endpoint("record-list", "post", Role.REVIEWER, 405),
+    Endpoint("record-detail", "post", Role.REVIEWER, 405, kwargs=lambda c: {"pk": c.record.pk}),
+]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=case_id)
+def test_anonymous_is_sent_to_login(client, team, endpoint):
+    targets = children(team.review)
+
+    response = endpoint.send(client, team.review, targets)
+
+    url = endpoint.url(team.review, targets)
+    assertRedirects(response, f"/accounts/login/?next={url}", fetch_redirect_response=False)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=case_id)
+def test_outsider_gets_404(client, team, endpoint):
+    client.force_login(team.outsider)
+
+    response = endpoint.send(client, team.review, children(team.review))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(("endpoint", "role"), allowed(ENDPOINTS), ids=case_id)
+def test_member_with_the_role_gets_through(client, team, endpoint, role):
+    client.force_login(team.user(role))
+
+    response = endpoint.send(client, team.review, children(team.review))
+
+    assert response.status_code == endpoint.status
+
+
+@pytest.mark.parametrize("endpoint", WRONG_METHODS, ids=case_id)
+def test_wrong_method_gets_405(client, team, endpoint):
+    client.force_login(team.owner)
+
+    response = endpoint.send(client, team.review, children(team.review))
+
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.points_at_a_child], ids=case_id)
+def test_child_of_another_review_gets_404_even_for_an_owner(client, team, endpoint):
+    other = make_review(title="Adult IMT")
+    client.force_login(team.owner)
+
+    response = endpoint.send(client, team.review, children(other))
+
+    assert response.status_code == 404
+
+
+# --- the record list ---
+
+
+def record_list(client, review, **params):
+    return client.get(reverse("record-list", args=[review.slug]), params)
+
+
+def make_numbered_records(review, count, source=None):
+    """Records titled `Study 001`, `Study 002`...: no title contains another."""
+    source = source or make_source(review)
+    return [make_record(review, source, title=f"Study {n:03d}") for n in range(1, count + 1)]
+
+
+def test_record_list_shows_the_records_of_this_review_only(client, team):
+    make_record(team.review, title="ALK-positive IMT in a child")
+    other = make_review(title="Adult IMT")
+    make_record(other, title="Secret record of another review")
+    client.force_login(team.reviewer)
+
+    response = record_list(client, team.review)
+
+    assertContains(response, "ALK-positive IMT in a child")
+    assertNotContains(response, "Secret record")
+
+
+def test_record_list_shows_50_records_a_page(client, team):
+    make_numbered_records(team.review, 60)
+    client.force_login(team.reviewer)
+
+    first = page_text(record_list(client, team.review))
+    second = page_text(record_list(client, team.review, page=2))
+
+    assert "Study 001" in first
+    assert "Study 050" in first
+    assert "Study 051" not in first
+    assert "Study 051" in second
+    assert "Study 060" in second
+    assert "Study 050" not in second
+
+
+def test_a_page_past_the_end_shows_the_last_page(client, team):
+    make_numbered_records(team.review, 60)
+    client.force_login(team.reviewer)
+
+    response = record_list(client, team.review, page=99)
+
+    assertContains(response, "Study 060")
+
+
+def count_queries(client, url, params=None):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_record_list_query_count_does_not_grow_with_the_number_of_records(
+    client, team, django_assert_num_queries
+):
+    pubmed = make_source(team.review, name="PubMed")
+    embase = make_source(team.review, name="Embase")
+    for n in range(5):
+        make_record(team.review, pubmed if n % 2 else embase, title=f"Study {n:03d}")
+    url = reverse("record-list", args=[team.review.slug])
+    client.force_login(team.reviewer)
+    client.get(url)  # warm caches (session, content types)
+    with_five = count_queries(client, url)
+    for n in range(5, 60):
+        make_record(team.review, pubmed if n % 2 else embase, title=f"Study {n:03d}")
+
+    with django_assert_num_queries(with_five):
+        response = client.get(url)
+
+    assertContains(response, "Study 049")
+
+
+def test_search_finds_a_word_in_the_title_ignoring_case(client, team):
+    make_record(team.review, title="Inflammatory myofibroblastic tumour of the lung")
+    make_record(team.review, title="Nodular fasciitis in adults")
+    client.force_login(team.reviewer)
+
+    response = record_list(client, team.review, q="LUNG")
+
+    assertContains(response, "Inflammatory myofibroblastic tumour of the lung")
+    assertNotContains(response, "Nodular fasciitis")
+
+
+def test_search_with_several_words_needs_them_all(client, team):
+    make_record(team.review, title="Myofibroblastic tumour of the lung")
+    make_record(team.review, title="Myofibroblastic tumour of the bladder")
+    client.force_login(team.reviewer)
+
+    response = record_list(client, team.review, q="myofibroblastic bladder")
+
+    assertContains(response, "tumour of the bladder")
+    assertNotContains(response, "tumour of the lung")
+
+
+def test_search_finds_a_doi(client, team):
+    make_record(team.review, title="ALK in IMT", doi="10.1097/PAS.0b013e3180ca8cbe")
+    make_record(team.review, title="Where are we now?", doi="10.1136/jcp.2007.047928")
+    client.force_login(team.reviewer)
+
+    response = record_list(client, team.review, q="10.1097/pas.0b013e3180ca8cbe")
+
+    assertContains(response, "ALK in IMT")
+    assertNotContains(response, "Where are we now?")
+
+
+def test_search_finds_a_pmid(client, team):
+    make_record(team.review, title="ALK in IMT", pmid="17667546")
+    make_record(team.review, title="Where are we now?", pmid="18223096")
+    client.force_login(team.reviewer)
+
+    response = record_list(client, team.review, q="17667546")
+
+    assertContains(response, "ALK in IMT")
+    assertNotContains(response, "Where are we now?")
+
+
+def test_search_that_matches_nothing_lists_nothing(client, team):
+    make_record(team.review, title="Inflammatory myofibroblastic tumour")
+    client.force_login(team.reviewer)
+
+    response = record_list(client, team.review, q="osteosarcoma")
+
+    assertNotContains(response, "Inflammatory myofibroblastic tumour")
+
+
+def test_filter_by_source_shows_only_that_searchs_records(client, team):
+    pubmed = make_source(team.review, name="PubMed")
+    embase = make_source(team.review, name="Embase")
+    make_record(team.review, pubmed, title="Found in PubMed")
+    make_record(team.review, embase, title="Found in Embase")
+    client.force_login(team.reviewer)
+
+    response = record_list(client, team.review, source=embase.pk)
+
+    assertContains(response, "Found in Embase")
+    assertNotContains(response, "Found in PubMed")
+
+
+def test_filter_by_source_keeps_the_search_across_pages(client, team):
+    embase = make_source(team.review, name="Embase")
+    make_numbered_records(team.review, 60, source=embase)
+    client.force_login(team.reviewer)
+
+    response = record_list(client, team.review, source=embase.pk, q="study")
+
+    link = response.content.decode()
+    assert f"source={embase.pk}" in link
+    assert "q=study" in link
+    assert "page=2" in link
+
+
+def test_a_malformed_source_filter_is_ignored(client, team):
+    make_record(team.review, title="Inflammatory myofibroblastic tumour")
+    client.force_login(team.reviewer)
+
+    response = record_list(client, team.review, source="pubmed")
+
+    assertContains(response, "Inflammatory myofibroblastic tumour")
+
+
+# --- one record ---
+
+
+def test_record_detail_shows_what_was_imported(client, team):
+    source = make_source(team.review, name="Embase")
+    record = make_record(
+        team.review,
+        source,
+        title="ALK rearrangement in inflammatory myofibroblastic tumour",
+        abstract="We reviewed 59 patients.",
+        authors=["Coffin, Cheryl M.", "Hornick, Jason L."],
+        year=2007,
+        journal="American Journal of Surgical Pathology",
+        doi="10.1097/PAS.0b013e3180ca8cbe",
+        pmid="17667546",
+    )
+    client.force_login(team.reviewer)
+
+    response = client.get(reverse("record-detail", args=[team.review.slug, record.pk]))
+
+    text = page_text(response)
+    for shown in (
+        "ALK rearrangement in inflammatory myofibroblastic tumour",
+        "We reviewed 59 patients.",
+        "Coffin, Cheryl M.",
+        "Hornick, Jason L.",
+        "2007",
+        "American Journal of Surgical Pathology",
+        "10.1097/PAS.0b013e3180ca8cbe",
+        "17667546",
+        "Embase",
+    ):
+        assert shown in text
+
+
+def test_record_without_a_title_still_has_a_page(client, team):
+    record = make_record(team.review, title="")
+    client.force_login(team.reviewer)
+
+    response = client.get(reverse("record-detail", args=[team.review.slug, record.pk]))
+
+    assert response.status_code == 200
+
+
+def test_unknown_record_gets_404(client, team):
+    client.force_login(team.owner)
+
+    response = client.get(reverse("record-detail", args=[team.review.slug, 999999]))
+
+    assert response.status_code == 404

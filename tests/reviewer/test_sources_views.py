@@ -1,0 +1,789 @@
+"""Searches (sources), uploading their exports and the import jobs (reviewer.views.sources).
+
+The import tests go through the pages as the owner would: upload on the search page,
+read the preview on the job page, confirm or cancel. Reading and importing run as
+Celery tasks queued with `transaction.on_commit`; without a broker they run eagerly,
+and `django_capture_on_commit_callbacks(execute=True)` fires them inside the test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+
+from reviewer.models import ImportFile, ImportJob, ImportStatus, Record, Role, Source
+from tests.factories import (
+    SMALL_RIS,
+    Endpoint,
+    allowed,
+    case_id,
+    forbidden,
+    make_import_file,
+    make_import_job,
+    make_record,
+    make_review,
+    make_source,
+    make_team,
+    page_text,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def no_stale_progress():
+    """Job progress lives in the cache, keyed by job id, and ids repeat between tests."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def team():
+    return make_team()
+
+
+#: What reading SMALL_RIS stores on its file: the shape `read_summary` returns.
+SMALL_RIS_SUMMARY = {
+    "detected_format": "ris",
+    "detection_reason": "starts with a RIS tag",
+    "format": "ris",
+    "encoding": "utf-8",
+    "record_count": 2,
+    "fields_found": {"title": 2, "abstract": 0},
+    "warnings": [],
+    "columns": [],
+    "mapping": {},
+    "sample": [
+        {
+            "title": "Inflammatory myofibroblastic tumour in children",
+            "authors": [],
+            "year": None,
+            "journal": "",
+            "doi": "",
+            "pmid": "",
+            "location": "record 1, line 1",
+        }
+    ],
+}
+
+
+def make_ready_job(source):
+    """An upload of SMALL_RIS that was read and waits for the owner to confirm it."""
+    job = make_import_job(source, status=ImportStatus.READY, record_count=2)
+    make_import_file(
+        job,
+        "embase.ris",
+        SMALL_RIS,
+        detected_format="ris",
+        summary=SMALL_RIS_SUMMARY,
+        record_count=2,
+    )
+    return job
+
+
+def children(review):
+    """The child objects the URLs below point at."""
+    source = make_source(review, name="Embase")
+    job = make_ready_job(source)
+    return SimpleNamespace(source=source, job=job, file=job.files.get())
+
+
+def source_form(**changes):
+    data = {"name": "Embase", "kind": "database", "search_date": "2024-03-01", "query": ""}
+    data.update(changes)
+    return data
+
+
+# --- permissions ---
+
+ENDPOINTS = [
+    Endpoint("source-list", "get", Role.REVIEWER, 200),
+    Endpoint("source-new", "get", Role.OWNER, 200),
+    Endpoint("source-new", "post", Role.OWNER, 302, data=lambda c: source_form()),
+    Endpoint("source-detail", "get", Role.REVIEWER, 200, kwargs=lambda c: {"pk": c.source.pk}),
+    Endpoint(
+        "source-detail",
+        "post",
+        Role.OWNER,
+        302,
+        kwargs=lambda c: {"pk": c.source.pk},
+        data=lambda c: {"files": SimpleUploadedFile("more.ris", SMALL_RIS)},
+    ),
+    Endpoint("source-edit", "get", Role.OWNER, 200, kwargs=lambda c: {"pk": c.source.pk}),
+    Endpoint(
+        "source-edit",
+        "post",
+        Role.OWNER,
+        302,
+        kwargs=lambda c: {"pk": c.source.pk},
+        data=lambda c: source_form(name="Embase (Ovid)"),
+    ),
+    Endpoint("import-detail", "get", Role.REVIEWER, 200, kwargs=lambda c: {"pk": c.job.pk}),
+    Endpoint("import-confirm", "post", Role.OWNER, 302, kwargs=lambda c: {"pk": c.job.pk}),
+    Endpoint("import-cancel", "post", Role.OWNER, 302, kwargs=lambda c: {"pk": c.job.pk}),
+    Endpoint(
+        "import-reconfigure",
+        "post",
+        Role.OWNER,
+        302,
+        kwargs=lambda c: {"pk": c.job.pk, "file_pk": c.file.pk},
+        data=lambda c: {f"file{c.file.pk}-format": "ris"},
+    ),
+]
+
+WRONG_METHODS = [
+    Endpoint("source-list", "post", Role.REVIEWER, 405),
+    Endpoint("source-new", "put", Role.OWNER, 405),
+    Endpoint("source-detail", "put", Role.OWNER, 405, kwargs=lambda c: {"pk": c.source.pk}),
+    Endpoint("source-edit", "delete", Role.OWNER, 405, kwargs=lambda c: {"pk": c.source.pk}),
+    Endpoint("import-detail", "post", Role.OWNER, 405, kwargs=lambda c: {"pk": c.job.pk}),
+    Endpoint("import-confirm", "get", Role.OWNER, 405, kwargs=lambda c: {"pk": c.job.pk}),
+    Endpoint("import-cancel", "get", Role.OWNER, 405, kwargs=lambda c: {"pk": c.job.pk}),
+    Endpoint(
+        "import-reconfigure",
+        "get",
+        Role.OWNER,
+        405,
+        kwargs=lambda c: {"pk": c.job.pk, "file_pk": c.file.pk},
+    ),
+]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=case_id)
+def test_anonymous_is_sent_to_login(client, team, endpoint):
+    targets = children(team.review)
+
+    response = endpoint.send(client, team.review, targets)
+
+    url = endpoint.url(team.review, targets)
+    assertRedirects(response, f"/accounts/login/?next={url}", fetch_redirect_response=False)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=case_id)
+def test_outsider_gets_404(client, team, endpoint):
+    client.force_login(team.outsider)
+
+    response = endpoint.send(client, team.review, children(team.review))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(("endpoint", "role"), forbidden(ENDPOINTS), ids=case_id)
+def test_member_with_too_low_a_role_gets_403(client, team, endpoint, role):
+    client.force_login(team.user(role))
+
+    response = endpoint.send(client, team.review, children(team.review))
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("endpoint", "role"), allowed(ENDPOINTS), ids=case_id)
+def test_member_with_the_role_gets_through(client, team, endpoint, role):
+    client.force_login(team.user(role))
+
+    response = endpoint.send(client, team.review, children(team.review))
+
+    assert response.status_code == endpoint.status
+
+
+@pytest.mark.parametrize("endpoint", WRONG_METHODS, ids=case_id)
+def test_wrong_method_gets_405(client, team, endpoint):
+    client.force_login(team.owner)
+
+    response = endpoint.send(client, team.review, children(team.review))
+
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.points_at_a_child], ids=case_id)
+def test_child_of_another_review_gets_404_even_for_an_owner(client, team, endpoint):
+    other = make_review(title="Adult IMT")
+    client.force_login(team.owner)
+
+    response = endpoint.send(client, team.review, children(other))
+
+    assert response.status_code == 404
+
+
+def test_owner_cannot_upload_into_another_reviews_search(client, team):
+    other = make_review(title="Adult IMT")
+    theirs = make_source(other)
+    client.force_login(team.owner)
+
+    client.post(
+        reverse("source-detail", args=[team.review.slug, theirs.pk]),
+        {"files": SimpleUploadedFile("pubmed.ris", SMALL_RIS)},
+    )
+
+    assert not ImportJob.objects.exists()
+
+
+def test_owner_cannot_confirm_another_reviews_import(client, team):
+    other = make_review(title="Adult IMT")
+    theirs = make_ready_job(make_source(other))
+    client.force_login(team.owner)
+
+    client.post(reverse("import-confirm", args=[team.review.slug, theirs.pk]))
+
+    theirs.refresh_from_db()
+    assert theirs.status == ImportStatus.READY
+
+
+def test_a_file_of_another_import_gets_404(client, team):
+    source = make_source(team.review)
+    job, other_job = make_ready_job(source), make_ready_job(source)
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("import-reconfigure", args=[team.review.slug, job.pk, other_job.files.get().pk]),
+        {},
+    )
+
+    assert response.status_code == 404
+
+
+def test_senior_cannot_upload(client, team):
+    source = make_source(team.review)
+    client.force_login(team.senior)
+
+    client.post(
+        reverse("source-detail", args=[team.review.slug, source.pk]),
+        {"files": SimpleUploadedFile("pubmed.ris", SMALL_RIS)},
+    )
+
+    assert not ImportJob.objects.exists()
+
+
+# --- searches ---
+
+
+def test_source_list_shows_each_search_with_its_record_count(client, team):
+    pubmed = make_source(team.review, name="PubMed")
+    make_source(team.review, name="Embase")
+    for _ in range(3):
+        make_record(team.review, pubmed)
+    client.force_login(team.reviewer)
+
+    text = page_text(client.get(reverse("source-list", args=[team.review.slug])))
+
+    assert "Embase Database — — 0 0" in text
+    assert "PubMed Database — — 1 3" in text
+
+
+def test_owner_adds_a_search(client, team):
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("source-new", args=[team.review.slug]),
+        source_form(name="Embase", query="'myofibroblastic tumor'/exp"),
+        follow=True,
+    )
+
+    source = Source.objects.get()
+    assertRedirects(response, reverse("source-detail", args=[team.review.slug, source.pk]))
+    assertContains(response, "Search “Embase (01 Mar 2024)” added.")
+    assert source.review == team.review
+    assert source.created_by == team.owner
+    assert source.query == "'myofibroblastic tumor'/exp"
+
+
+def test_a_search_needs_a_name(client, team):
+    client.force_login(team.owner)
+
+    response = client.post(reverse("source-new", args=[team.review.slug]), source_form(name=""))
+
+    assertContains(response, "This field is required.")
+    assert not Source.objects.exists()
+
+
+def test_owner_edits_a_search(client, team):
+    source = make_source(team.review, name="Embase")
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("source-edit", args=[team.review.slug, source.pk]),
+        source_form(name="Embase (Ovid)", query="exp myofibroblastic tumor/"),
+        follow=True,
+    )
+
+    assertContains(response, "Search details saved.")
+    source.refresh_from_db()
+    assert source.name == "Embase (Ovid)"
+    assert source.query == "exp myofibroblastic tumor/"
+
+
+def test_owner_sees_the_upload_form_and_a_reviewer_does_not(client, team):
+    source = make_source(team.review)
+    url = reverse("source-detail", args=[team.review.slug, source.pk])
+
+    client.force_login(team.owner)
+    assertContains(client.get(url), 'type="file"')
+    client.force_login(team.reviewer)
+    assertNotContains(client.get(url), 'type="file"')
+
+
+# --- importing: helpers ---
+
+#: Two Embase-style records; the second has no abstract.
+RIS = b"""TY  - JOUR
+AU  - Coffin, Cheryl M.
+AU  - Hornick, Jason L.
+TI  - ALK and p80 expression in inflammatory myofibroblastic tumour
+PY  - 2007
+JO  - American Journal of Surgical Pathology
+DO  - 10.1097/01.pas.0000213358.47426.e5
+AB  - Anaplastic lymphoma kinase expression in 59 tumours.
+ER  -
+
+TY  - JOUR
+AU  - Gleason, Brian C.
+TI  - Inflammatory myofibroblastic tumours: where are we now?
+PY  - 2008
+JO  - Journal of Clinical Pathology
+DO  - 10.1136/jcp.2007.047928
+ER  -
+"""
+
+#: One more record, for a second file in the same upload.
+RIS_MORE = b"""TY  - JOUR
+AU  - Lovly, Christine M.
+TI  - Inflammatory myofibroblastic tumors harbor multiple potentially actionable kinase fusions
+PY  - 2014
+DO  - 10.1158/2159-8290.CD-13-0843
+AB  - Kinase fusions in IMT.
+ER  -
+"""
+
+#: A spreadsheet whose title column has a name no parser guesses.
+CSV_WITHOUT_TITLE_COLUMN = (
+    b"Heading,Writers,Published\n"
+    b"Pulmonary inflammatory myofibroblastic tumour,Smith J,2010\n"
+    b"IMT of the bladder in a child,Jones K,2012\n"
+)
+
+
+@pytest.fixture
+def source(team):
+    return make_source(team.review, name="Embase")
+
+
+@pytest.fixture
+def owner(client, team):
+    """The review's owner, signed in, working the import pages."""
+    client.force_login(team.owner)
+    return client
+
+
+@pytest.fixture
+def run_tasks(django_capture_on_commit_callbacks):
+    """Run what a request queued with `transaction.on_commit` (the Celery tasks)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def upload_url(source):
+    return reverse("source-detail", args=[source.review.slug, source.pk])
+
+
+def upload(client, run_tasks, source, *files, fmt=""):
+    """Post `files` ((name, bytes) pairs) on the search page; the reading runs at once."""
+    data = {"files": [SimpleUploadedFile(name, content) for name, content in files], "format": fmt}
+    with run_tasks():
+        return client.post(upload_url(source), data)
+
+
+def job_page(client, job):
+    return client.get(job.get_absolute_url())
+
+
+def confirm_url(job):
+    return reverse("import-confirm", args=[job.review.slug, job.pk])
+
+
+def confirm(client, run_tasks, job):
+    """Press the import button; the import runs before the next page is asked for."""
+    with run_tasks():
+        return client.post(confirm_url(job))
+
+
+def reconfigure(client, run_tasks, job, import_file, **fields):
+    """Save the file's "change the format or mapping" form; the files are read again."""
+    data = {f"file{import_file.pk}-{name}": value for name, value in fields.items()}
+    url = reverse("import-reconfigure", args=[job.review.slug, job.pk, import_file.pk])
+    with run_tasks():
+        return client.post(url, data)
+
+
+# --- importing: the preview ---
+
+
+def test_upload_redirects_to_the_preview(owner, run_tasks, source):
+    response = upload(owner, run_tasks, source, ("embase.ris", RIS))
+
+    job = ImportJob.objects.get()
+    assertRedirects(response, job.get_absolute_url())
+    assert job.source == source
+    assert job.status == ImportStatus.READY
+
+
+def test_preview_shows_count_format_sample_and_warnings(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+
+    response = job_page(owner, ImportJob.objects.get())
+
+    text = page_text(response)
+    assert "embase.ris" in text
+    assert "Format RIS" in text
+    assert "Records 2" in text
+    assert "ALK and p80 expression in inflammatory myofibroblastic tumour" in text
+    assert "Inflammatory myofibroblastic tumours: where are we now?" in text
+    assert "Coffin, Cheryl M. et al." in text
+    assert "1 record has no abstract" in text
+    assert "Import 2 records into Embase" in text
+    assertContains(response, confirm_url(ImportJob.objects.get()))
+
+
+def test_htmx_polling_gets_only_the_status_part_of_the_page(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+
+    response = owner.get(ImportJob.objects.get().get_absolute_url(), HTTP_HX_REQUEST="true")
+
+    assertContains(response, 'id="import-status"')
+    assertContains(response, "Import 2 records into Embase")
+    assertNotContains(response, "<html")
+
+
+def test_preview_imports_nothing_yet(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+
+    assert not Record.objects.exists()
+
+
+def test_reviewer_sees_the_preview_but_no_confirm_button(client, run_tasks, team, source):
+    client.force_login(team.owner)
+    upload(client, run_tasks, source, ("embase.ris", RIS))
+    job = ImportJob.objects.get()
+    client.force_login(team.reviewer)
+
+    response = job_page(client, job)
+
+    assertContains(response, "ALK and p80 expression")
+    assertNotContains(response, confirm_url(job))
+    assertContains(response, "The review’s owner confirms or cancels this import.")
+
+
+def test_an_empty_file_is_refused_by_name_on_the_search_page(owner, run_tasks, source):
+    response = upload(owner, run_tasks, source, ("part1.ris", RIS), ("part2.ris", b""))
+
+    assert response.status_code == 200
+    assertContains(response, "“part2.ris” is empty (0 bytes).")
+    assert not ImportJob.objects.exists()
+
+
+def test_upload_without_a_file_asks_for_one(owner, source):
+    response = owner.post(upload_url(source), {"format": ""})
+
+    assert response.status_code == 200
+    assertContains(response, "This field is required.")
+    assert not ImportJob.objects.exists()
+
+
+def test_upload_over_the_size_limit_is_refused(owner, run_tasks, source, settings):
+    settings.IMPORT_MAX_UPLOAD_MB = 1
+    big = RIS * (1_500_000 // len(RIS) + 1)
+
+    response = upload(owner, run_tasks, source, ("embase.ris", big))
+
+    assert response.status_code == 200
+    assertContains(response, "the upload limit is 1 MB")
+    assert not ImportJob.objects.exists()
+    assert not ImportFile.objects.exists()
+
+
+def test_a_pdf_named_ris_shows_the_error_and_no_confirm_button(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"))
+    job = ImportJob.objects.get()
+
+    response = job_page(owner, job)
+
+    assertContains(response, "This file could not be read.")
+    assertContains(response, "embase.ris: ")
+    assertNotContains(response, confirm_url(job))
+
+
+def test_confirming_an_unreadable_upload_imports_nothing(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"))
+    job = ImportJob.objects.get()
+
+    confirm(owner, run_tasks, job)
+
+    assertContains(
+        job_page(owner, job), "Only an import whose files were all read without error can start."
+    )
+    assert not Record.objects.exists()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.READY
+
+
+def test_one_unreadable_file_holds_back_the_whole_upload(owner, run_tasks, source):
+    upload(
+        owner,
+        run_tasks,
+        source,
+        ("embase.ris", RIS),
+        ("scan.ris", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"),
+    )
+    job = ImportJob.objects.get()
+
+    page = job_page(owner, job)
+    confirm(owner, run_tasks, job)
+
+    assertContains(page, "Some files could not be read, so nothing can be imported yet.")
+    assertNotContains(page, confirm_url(job))
+    assert not Record.objects.exists()
+
+
+def test_uploading_the_same_file_again_warns_it_was_already_imported(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    confirm(owner, run_tasks, ImportJob.objects.get())
+
+    upload(owner, run_tasks, source, ("embase-again.ris", RIS))
+    second = ImportJob.objects.latest("pk")
+
+    text = page_text(job_page(owner, second))
+    assert "This file was already imported on" in text
+    assert "into “Embase” (2 records)" in text
+
+
+def test_the_same_file_twice_in_one_upload_is_pointed_out(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("part1.ris", RIS), ("part1-copy.ris", RIS))
+
+    response = job_page(owner, ImportJob.objects.get())
+
+    assertContains(response, "This file is identical to “part1.ris” in this upload.")
+
+
+def test_a_file_that_was_only_previewed_does_not_count_as_imported(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+
+    response = job_page(owner, ImportJob.objects.latest("pk"))
+
+    assertNotContains(response, "already imported")
+
+
+# --- importing: confirm ---
+
+
+def test_confirm_imports_every_record_with_its_details(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    job = ImportJob.objects.get()
+
+    response = confirm(owner, run_tasks, job)
+
+    assertRedirects(response, job.get_absolute_url())
+    assertContains(job_page(owner, job), "2 records imported into Embase")
+    first, second = Record.objects.order_by("position")
+    assert first.title == "ALK and p80 expression in inflammatory myofibroblastic tumour"
+    assert first.authors == ["Coffin, Cheryl M.", "Hornick, Jason L."]
+    assert first.year == 2007
+    assert first.doi == "10.1097/01.pas.0000213358.47426.e5"
+    assert first.abstract == "Anaplastic lymphoma kinase expression in 59 tumours."
+    assert first.journal == "American Journal of Surgical Pathology"
+    assert second.title == "Inflammatory myofibroblastic tumours: where are we now?"
+    assert second.authors == ["Gleason, Brian C."]
+    assert second.year == 2008
+    assert second.doi == "10.1136/jcp.2007.047928"
+    assert {r.source for r in (first, second)} == {source}
+    assert {r.review for r in (first, second)} == {source.review}
+
+
+def test_imported_records_are_listed_on_the_records_page(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    confirm(owner, run_tasks, ImportJob.objects.get())
+
+    response = owner.get(reverse("record-list", args=[source.review.slug]))
+
+    assertContains(response, "ALK and p80 expression in inflammatory myofibroblastic tumour")
+    assertContains(response, "Inflammatory myofibroblastic tumours: where are we now?")
+
+
+def test_search_page_counts_the_imported_records(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    confirm(owner, run_tasks, ImportJob.objects.get())
+
+    response = owner.get(upload_url(source))
+
+    assertContains(response, "2 records imported")
+
+
+def test_a_job_cannot_be_imported_twice(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    job = ImportJob.objects.get()
+    confirm(owner, run_tasks, job)
+
+    confirm(owner, run_tasks, job)
+
+    assertContains(
+        job_page(owner, job), "Only an import whose files were all read without error can start."
+    )
+    assert Record.objects.count() == 2
+
+
+def test_two_files_in_one_upload_import_together(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("part1.ris", RIS), ("part2.ris", RIS_MORE))
+    job = ImportJob.objects.get()
+    assertContains(job_page(owner, job), "Import 3 records into Embase")
+
+    confirm(owner, run_tasks, job)
+
+    assert Record.objects.count() == 3
+    assert {r.import_file.original_name for r in Record.objects.all()} == {
+        "part1.ris",
+        "part2.ris",
+    }
+
+
+def test_an_import_lands_whole_or_not_at_all(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("part1.ris", RIS), ("part2.ris", RIS_MORE))
+    job = ImportJob.objects.get()
+    second = job.files.get(original_name="part2.ris")
+    # The stored copy goes bad between the preview and the import.
+    Path(second.file.path).write_bytes(b"\x00\xff\x00garbage, not RIS at all\x00\xff")
+
+    confirm(owner, run_tasks, job)
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED
+    assert Record.objects.count() == 0
+    text = page_text(job_page(owner, job))
+    assert "The import failed. Nothing was imported." in text
+    assert "part2.ris" in job.error
+    assert job.error in text
+
+
+# --- importing: reconfigure ---
+
+
+def test_csv_without_a_title_column_shows_its_columns(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("scopus.csv", CSV_WITHOUT_TITLE_COLUMN))
+    job = ImportJob.objects.get()
+
+    response = job_page(owner, job)
+
+    import_file = job.files.get()
+    for column in ("Heading", "Writers", "Published"):
+        assertContains(response, f'<option value="{column}">{column}</option>', html=True)
+    assertContains(response, f'name="file{import_file.pk}-map_title"')
+    assert not Record.objects.exists()
+
+
+def test_mapping_the_title_column_makes_the_csv_importable(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("scopus.csv", CSV_WITHOUT_TITLE_COLUMN))
+    job = ImportJob.objects.get()
+
+    reconfigure(
+        owner,
+        run_tasks,
+        job,
+        job.files.get(),
+        format="csv",
+        map_title="Heading",
+        map_authors="Writers",
+        map_year="Published",
+    )
+
+    preview = job_page(owner, job)
+    assertContains(preview, "Import 2 records into Embase")
+    assertContains(preview, "Pulmonary inflammatory myofibroblastic tumour")
+    confirm(owner, run_tasks, job)
+    imported = list(Record.objects.order_by("position").values_list("title", "authors", "year"))
+    assert imported == [
+        ("Pulmonary inflammatory myofibroblastic tumour", ["Smith J"], 2010),
+        ("IMT of the bladder in a child", ["Jones K"], 2012),
+    ]
+
+
+def test_a_mapping_the_form_cannot_take_is_not_dropped_silently(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    job = ImportJob.objects.get()
+
+    reconfigure(owner, run_tasks, job, job.files.get(), format="csv", map_title="No such column")
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.READY
+    shown = job_page(owner, job).context["messages"]
+    assert [m for m in shown if m.level_tag == "error"], "the owner is not told nothing changed"
+
+
+def test_choosing_the_format_by_hand_rereads_the_file(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.txt", RIS), fmt="ris")
+    job = ImportJob.objects.get()
+
+    response = job_page(owner, job)
+
+    assertContains(response, "(chosen by hand)")
+    assertContains(response, "Import 2 records into Embase")
+
+
+def test_an_imported_job_cannot_be_reconfigured(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    job = ImportJob.objects.get()
+    confirm(owner, run_tasks, job)
+
+    reconfigure(owner, run_tasks, job, job.files.get(), format="csv")
+
+    assertContains(job_page(owner, job), "This import can no longer be changed.")
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE
+
+
+def test_a_confirmed_import_waiting_for_a_worker_shows_no_stale_progress(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    job = ImportJob.objects.get()
+
+    owner.post(confirm_url(job))  # queued, but no worker has picked it up yet
+
+    text = page_text(job_page(owner, job))
+    assert "Waiting to import" in text
+    assert "Files read 0 of 1" not in text
+
+
+# --- importing: cancel ---
+
+
+def test_cancelling_a_ready_import_keeps_nothing(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    job = ImportJob.objects.get()
+    stored = Path(job.files.get().file.path)
+    assert stored.exists()
+
+    with run_tasks():
+        response = owner.post(reverse("import-cancel", args=[job.review.slug, job.pk]), follow=True)
+
+    assertRedirects(response, upload_url(source))
+    assertContains(response, "Import cancelled; nothing was imported.")
+    job.refresh_from_db()
+    assert job.status == ImportStatus.CANCELLED
+    assert not Record.objects.exists()
+    assert not ImportFile.objects.exists()
+    assert not stored.exists()
+
+
+def test_an_imported_job_cannot_be_cancelled(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    job = ImportJob.objects.get()
+    confirm(owner, run_tasks, job)
+
+    with run_tasks():
+        response = owner.post(reverse("import-cancel", args=[job.review.slug, job.pk]), follow=True)
+
+    assertContains(response, "Only an import that has not started can be cancelled.")
+    assert Record.objects.count() == 2
+    assert Path(job.files.get().file.path).exists()
