@@ -9,6 +9,7 @@ ALLOWED_HOSTS, DATABASE_URL and CELERY_BROKER_URL (see README).
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -143,6 +144,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
+# WhiteNoise warns when collectstatic has not run; in development the finders serve files.
+WHITENOISE_USE_FINDERS = DEBUG
+warnings.filterwarnings("ignore", message="No directory at: ")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

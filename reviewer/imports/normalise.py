@@ -11,7 +11,6 @@ from urllib.parse import unquote
 from reviewer.imports.base import ParsedRecord
 from reviewer.imports.notes import PassNotes
 
-_WHITESPACE = re.compile(r"\s+")
 _YEAR = re.compile(r"(?<!\d)(\d{4})")
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+")
 _PMID_URL = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/(\d{1,9})\b")
@@ -28,7 +27,7 @@ def clean_text(value: Any) -> str:
     """Collapse runs of whitespace (newlines, tabs, NBSP) to one space and strip."""
     if value is None:
         return ""
-    return _WHITESPACE.sub(" ", str(value)).strip()
+    return " ".join(str(value).split())  # str.split() is much faster than a regex here
 
 
 def parse_year(value: str) -> int | None:

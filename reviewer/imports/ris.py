@@ -59,6 +59,8 @@ class RisTagCollector(rispy.RisParser):
         )
 
     def parse_line(self, line: str) -> tuple[str, str] | tuple[None, str]:
+        if line[2:5] == "  -" and line[5:6] in (" ", "\n", "") and line[:2].isupper():
+            return line[:2], line[6:].strip()  # the common case, without a regex
         match = _TAG_LINE.match(line)
         if match:
             return match.group(1), line[match.end() :].strip()

@@ -51,7 +51,7 @@ def test_owner_imports_a_pubmed_export(browser_page: Page, live_server, tmp_path
     page.get_by_label("Name").fill("PubMed")
     page.get_by_label("Search date").fill("2024-02-29")
     page.get_by_label("Search query").fill('"inflammatory myofibroblastic tumor"[tiab]')
-    page.get_by_role("button", name=re.compile("save", re.I)).click()
+    page.get_by_role("button", name="Add search").click()
 
     page.get_by_label("Export files").set_input_files(str(export))
     page.get_by_role("button", name=re.compile("upload", re.I)).click()
