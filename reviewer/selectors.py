@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from reviewer.models import ImportStatus, Record, Review, Source, User
+from reviewer.models import ImportStatus, Membership, Record, Review, Source, User
 
 
 def reviews_for_user(user: User) -> QuerySet[Review]:
     """The reviews a user belongs to, with the counts the list page shows."""
+    # Filter through a subquery: filtering on the memberships join would make
+    # Count("memberships") count only the user's own row.
+    mine = Membership.objects.filter(user=user).values("review_id")
     return (
-        Review.objects.filter(memberships__user=user)
+        Review.objects.filter(pk__in=mine)
         .annotate(
             record_count=Count("records", distinct=True),
             member_count=Count("memberships", distinct=True),

@@ -47,7 +47,11 @@ def _fast_and_isolated(request: pytest.FixtureRequest, settings, tmp_path: Path)
     """
     from reviewer.celery import app
 
+    from django.core.cache import cache
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()  # job progress lives in the cache, and job ids repeat between tests
+    request.addfinalizer(cache.clear)
     settings.MEDIA_ROOT = tmp_path / "media"
     eager = request.node.get_closest_marker("celery_worker") is None
     previous = app.conf.task_always_eager

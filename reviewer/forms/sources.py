@@ -28,8 +28,15 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     widget = MultipleFileInput
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        # Empty files are refused in UploadForm.clean_files, with the file's name.
+        kwargs.setdefault("allow_empty_file", True)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
     def clean(self, data: object, initial: object = None) -> list[UploadedFile]:
         single = super().clean
+        if not data:
+            return [single(None, initial)]  # raises "This field is required."
         if isinstance(data, list | tuple):
             return [single(item, initial) for item in data]
         return [single(data, initial)]

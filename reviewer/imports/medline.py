@@ -20,6 +20,7 @@ BOOKKEEPING_KEYS = frozenset({"OWN", "STAT"})
 
 # Strictly "XXXX- " with the tag padded to four; ERIC also writes "ISSN - ...".
 _TAG_LINE = re.compile(r"([A-Z][A-Z0-9]{1,3}) {0,3}-(?: |$)")
+_INDENT = frozenset({" ", "\t"})
 _DOI_MARK = re.compile(r"^(.*?)\s*\[doi\]\s*$", re.I)
 
 #: Tags kept as lists even when they occur once, so `raw` has one shape per tag.
@@ -39,28 +40,37 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
 
     with source.open_text() as handle:
         for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
+            if line[4:6] == "- " and line[:1].isupper():  # "TI  - ...": the common case
+                tag, value = line[:4].rstrip(), line[6:].strip()
+            elif line[:1] in _INDENT and line.strip():  # "      continued text"
+                if record:
+                    _continue(record, last_tag, line.strip())
+                    continue
+                tag, value = "", line
+            elif not line.strip():
                 if record:
                     yield _to_record(record, number, start_line, notes)
                     record = {}
                 continue
-            match = None if line[0] in " \t" else _TAG_LINE.match(line.lstrip("\ufeff"))
-            if match is None:
-                if record:
-                    _continue(record, last_tag, line.strip())
-                else:
-                    outside_count += 1
-                    if len(outside) < 3:
-                        outside.append((line_number, line.strip()[:80]))
+            elif match := _TAG_LINE.match(line.lstrip("\ufeff")):  # "ISSN - ...", a BOM
+                tag, value = match.group(1), line.lstrip("\ufeff")[match.end() :].strip()
+            elif record:  # an unindented continuation, as some tools write them
+                _continue(record, last_tag, line.strip())
                 continue
-            tag = match.group(1)
+            else:
+                tag, value = "", line
+            if not tag:
+                outside_count += 1
+                if len(outside) < 3:
+                    outside.append((line_number, line.strip()[:80]))
+                continue
             if tag == "PMID" and "PMID" in record:  # records not separated by a blank line
                 yield _to_record(record, number, start_line, notes)
                 record = {}
             if not record:
                 number += 1
                 start_line = line_number
-            _add(record, tag, line.lstrip("\ufeff")[match.end() :].strip())
+            _add(record, tag, value)
             last_tag = tag
 
     if record:

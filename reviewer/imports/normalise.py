@@ -113,8 +113,14 @@ def split_list(value: str, separators: str = ";") -> list[str]:
     """Split a delimited cell ('a; b; c') on any of `separators`."""
     if not value:
         return []
-    pattern = "|".join(re.escape(s) for s in separators)
-    return [part for part in (clean_text(p) for p in re.split(pattern, value)) if part]
+    present = [s for s in separators if s in value]
+    if not present:
+        text = clean_text(value)
+        return [text] if text else []
+    if len(present) > 1:
+        for separator in present[1:]:
+            value = value.replace(separator, present[0])
+    return [part for part in (clean_text(p) for p in value.split(present[0])) if part]
 
 
 def build_record(

@@ -31,6 +31,7 @@ _EXPLICIT_PMID = re.compile(
     r"|ncbi\.nlm\.nih\.gov/pubmed/(\d{1,9})\b",
     re.I,
 )
+_AFTER_DASH = frozenset({" ", "\n", ""})
 _PUBMED_DATABASE = re.compile(r"\b(nlm|pubmed|medline)\b", re.I)
 _DOCUMENT_TYPE = re.compile(r"[A-Za-z][A-Za-z \-]{1,40}")
 _MAX_EXAMPLES = 3
@@ -59,7 +60,7 @@ class RisTagCollector(rispy.RisParser):
         )
 
     def parse_line(self, line: str) -> tuple[str, str] | tuple[None, str]:
-        if line[2:5] == "  -" and line[5:6] in (" ", "\n", "") and line[:2].isupper():
+        if line[2:5] == "  -" and line[5:6] in _AFTER_DASH and line[:2].isupper():
             return line[:2], line[6:].strip()  # the common case, without a regex
         match = _TAG_LINE.match(line)
         if match:
@@ -87,13 +88,14 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
     start_line = 0
     last_tag = "TY"
     after_blank: list[tuple[int, str]] | None = None  # untagged lines after a blank line
+    parse_line, add_tag = collector.parse_line, collector.add
 
     with source.open_text() as handle:
         for line_number, line in enumerate(handle, start=1):
             if record is None:
                 if line.startswith("\ufeff"):  # several exports pasted into one file
                     line = line[1:]
-                tag, content = collector.parse_line(line)
+                tag, content = parse_line(line)
                 if tag == "TY":
                     number += 1
                     record, start_line, last_tag = {"TY": content}, line_number, "TY"
@@ -102,11 +104,14 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
                     outside.add(line_number, line)
                 continue
 
-            if not line.strip():
+            if line[2:5] == "  -" and line[5:6] in _AFTER_DASH and line[:2].isupper():
+                tag, content = line[:2], line[6:].strip()  # the common case, inlined for speed
+            elif not line.strip():
                 if after_blank is None:
                     after_blank = []
                 continue
-            tag, content = collector.parse_line(line)
+            else:
+                tag, content = parse_line(line)
             if tag is None:
                 if after_blank is not None:
                     after_blank.append((line_number, line))
@@ -131,7 +136,7 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
                 yield _to_record(record, number, start_line, notes)
                 record = None
                 continue
-            collector.add(record, tag, content)
+            add_tag(record, tag, content)
             last_tag = tag
 
     if record is not None:
@@ -239,6 +244,9 @@ def _pmid(raw: dict[str, Any]) -> str:
         return pmid
     tags = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "N1", "M1", "M2", "AN", "UR", "L2")
     for value in all_values(raw, *tags):
+        lowered = value.lower()
+        if "pmid" not in lowered and "pubmed" not in lowered:
+            continue  # cheap test first: notes can be long
         if match := _EXPLICIT_PMID.search(value):
             return next(group for group in match.groups() if group)
     return ""

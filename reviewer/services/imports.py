@@ -246,6 +246,7 @@ def import_job_read(*, job_id: int) -> None:
     job.status = ImportStatus.READY
     job.record_count = sum(f.record_count for f in files if not f.error)
     job.save(update_fields=["status", "record_count"])
+    cache.delete(_progress_key(job_id))
 
 
 @transaction.atomic

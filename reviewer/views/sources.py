@@ -169,4 +169,10 @@ def import_reconfigure(request: HttpRequest, slug: str, pk: int, file_pk: int) -
             )
         except ValidationError as error:
             messages.error(request, error.messages[0])
+    else:
+        problems = "; ".join(
+            f"{form.fields[name].label or name}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        )
+        messages.error(request, f"Nothing was changed: {problems}")
     return redirect(job)
