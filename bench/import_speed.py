@@ -119,6 +119,9 @@ def main() -> None:
         scratch.unlink(missing_ok=True)
         os.environ["DATABASE_URL"] = f"sqlite:///{scratch}"
     os.environ.setdefault("MEDIA_ROOT", str(OUT / "media"))
+    # Measure as production runs: DEBUG off (no SQL query log).
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
     print(
         f"{'phase':<7} {'format':<8} {'database':<11} {'records':>8} {'seconds':>8} "
         f"{'records/s':>10} {'peak MB':>8}"

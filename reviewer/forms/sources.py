@@ -42,6 +42,8 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)]
 
 
+FIELD_LABELS = {"doi": "DOI", "pmid": "PMID", "url": "URL", "publication_type": "Publication type"}
+
 FORMAT_CHOICES = [("", "Detect from the file’s content"), *FileFormat.choices]
 
 
@@ -80,7 +82,7 @@ class ReconfigureForm(forms.Form):
         choices = [("", "— none —"), *((c, c) for c in columns)]
         for name in MAPPABLE_FIELDS:
             self.fields[f"map_{name}"] = forms.ChoiceField(
-                choices=choices, required=False, label=name.replace("_", " ").capitalize()
+                choices=choices, required=False, label=FIELD_LABELS.get(name, name.capitalize())
             )
 
     def mapping(self) -> dict[str, str] | None:

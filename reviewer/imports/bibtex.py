@@ -147,8 +147,8 @@ def _entry_of(
         error = block.error
         reason = clean_text(getattr(error, "abort_reason", "") or str(error)).rstrip(".")
         raise source.error(
-            f"this BibTeX entry could not be read ({reason or 'syntax error'}). Fix the entry (often an "
-            "unbalanced brace or a missing comma) and upload the file again.",
+            f"this BibTeX entry could not be read ({reason or 'syntax error'}). Fix the "
+            "entry (often an unbalanced brace or a missing comma) and upload the file again.",
             line=line,
             record=number,
         )

@@ -23,7 +23,8 @@ ACCEPTED = (
 )
 _EXPORT_INSTEAD = "export the search results as RIS or EndNote XML instead"
 
-_MEDLINE_TAG = re.compile(r"^(PMID|OWN|STAT|FAU|DCOM|LID|AID|JID|JT|DP|TA)\s*- ", re.M)
+_MEDLINE_TAG = re.compile(r"^(?:PMID|OWN|STAT|FAU|DCOM|LID|AID|JID|JT|DP|TA)\s*-(?= )", re.M)
+_TAGGED_LINE = re.compile(r"[A-Z][A-Z0-9]{1,3} {1,3}- ")
 _MEDLINE_PMID = re.compile(r"^PMID- ", re.M)
 _RIS_TY = re.compile(r"^TY[ \t]+-", re.M)
 _RIS_ER = re.compile(r"^ER[ \t]+-", re.M)
@@ -101,8 +102,7 @@ def _binary_refusal(path: Path, head: bytes, filename: str) -> Detection | None:
         sample = head[:8192]
         if b"\x00" in sample or len(_CONTROL.findall(sample.decode("latin-1"))) > len(sample) // 20:
             return _refuse(
-                f"{filename} is a binary file, not a text export we can read. We accept "
-                f"{ACCEPTED}."
+                f"{filename} is a binary file, not a text export we can read. We accept {ACCEPTED}."
             )
     return None
 
@@ -138,7 +138,7 @@ def _detect_text(text: str, filename: str, extension: str, *, complete: bool) ->
     medline_tags = _MEDLINE_TAG.findall(text)
     ris_starts = len(_RIS_TY.findall(text))
     if medline_tags and (not ris_starts or _MEDLINE_PMID.search(text)):
-        found = ", ".join(sorted({f"{tag}-" for tag in medline_tags})[:4])
+        found = ", ".join(list(dict.fromkeys(medline_tags))[:3])
         return Detection(FileFormat.MEDLINE, f"MEDLINE tags ({found}) found")
     if ris_starts:
         ends = len(_RIS_ER.findall(text))
@@ -152,8 +152,13 @@ def _detect_text(text: str, filename: str, extension: str, *, complete: bool) ->
     if _BIBTEX.search(text):
         return Detection(FileFormat.BIBTEX, "BibTeX entries (@article{…) found")
 
-    guess = sniff_delimiter(text, complete=complete)
     by_extension = _EXTENSIONS.get(extension)
+    lines = [line for line in text.splitlines() if line.strip()]
+    tagged = sum(1 for line in lines if _TAGGED_LINE.match(line))
+    if by_extension in (FileFormat.RIS, FileFormat.MEDLINE) and tagged >= len(lines) / 2:
+        return Detection(by_extension, f"tagged lines ('XX  - ') and the {extension} extension")
+
+    guess = sniff_delimiter(text, complete=complete)
     tabular_name = by_extension is FileFormat.CSV and guess is not None and guess.width >= 2
     if guess is not None and (guess.looks_like_table() or tabular_name):
         name = DELIMITER_NAMES[guess.delimiter]
@@ -162,10 +167,6 @@ def _detect_text(text: str, filename: str, extension: str, *, complete: bool) ->
             f"{name}-separated table with {guess.width} columns"
             + (f" (header on row {guess.header_index + 1})" if guess.header_index else ""),
         )
-    if by_extension in (FileFormat.RIS, FileFormat.MEDLINE) and re.search(
-        r"^[A-Z][A-Z0-9]{1,3} {1,3}- ", text, re.M
-    ):
-        return Detection(by_extension, f"tagged lines and the {extension} extension")
     return Detection(
         None,
         f"The format of {filename} was not recognised. We accept {ACCEPTED}. If it is one of "

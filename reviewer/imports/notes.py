@@ -87,8 +87,9 @@ class PassNotes:
                 "blank."
             )
         if self._empty_count:
+            rows = short_ref(self._empty[0])[0] == "row"
+            why = "every cell is blank" if rows else "they hold nothing but a record type or id"
             self.sink.append(
                 f"{count_phrase(self._empty_count, 'empty record was', 'empty records were')} "
-                f"skipped ({refs_phrase(self._empty, self._empty_count)}): they hold nothing "
-                "but a record type or id."
+                f"skipped ({refs_phrase(self._empty, self._empty_count)}): {why}."
             )

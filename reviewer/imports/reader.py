@@ -200,9 +200,7 @@ def _is_empty(record: ParsedRecord, bookkeeping: frozenset[str]) -> bool:
     its type or id (`TY  - GEN` then `ER  -`, a blank spreadsheet row)."""
     if any(getattr(record, name) for name in _CONTENT_FIELDS):
         return False
-    return not any(
-        key not in bookkeeping and _has_text(value) for key, value in record.raw.items()
-    )
+    return not any(key not in bookkeeping and _has_text(value) for key, value in record.raw.items())
 
 
 def _has_text(value: object) -> bool:

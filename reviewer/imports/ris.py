@@ -193,9 +193,9 @@ def _to_record(raw_tags: dict[str, Any], number: int, line: int, notes: PassNote
         location=record_location(number, line),
         raw=raw,
         notes=notes,
-        title=first_value(raw, "TI", "T1", "CT", "BT"),
+        title=first_value(raw, "TI", "T1", "CT", "BT", "ST"),
         abstract=first_value(raw, "AB", "N2"),
-        authors=_unique(all_values(raw, "AU", "A1")),
+        authors=_primary_authors(raw),
         year=first_value(raw, "PY", "Y1", "DA"),
         journal=first_value(raw, "JF", "T2", "JO", "J2", "JA"),
         volume=first_value(raw, "VL", "VO"),
@@ -210,9 +210,14 @@ def _to_record(raw_tags: dict[str, Any], number: int, line: int, notes: PassNote
     )
 
 
-def _unique(values: list[str]) -> list[str]:
-    """Authors from AU and A1 together, without listing a name given under both twice."""
-    return list(dict.fromkeys(values))
+def _primary_authors(raw: dict[str, Any]) -> list[str]:
+    """AU, then A1 names not already under AU (some exporters write both).
+
+    Repeats within one tag stay: two co-authors may share a name.
+    """
+    authors = all_values(raw, "AU")
+    listed = set(authors)
+    return authors + [name for name in all_values(raw, "A1") if name not in listed]
 
 
 def _doi_elsewhere(raw: dict[str, Any]) -> str:

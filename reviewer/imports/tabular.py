@@ -190,6 +190,7 @@ def read_csv_records(
         reader = csv.reader(handle, delimiter=layout.delimiter, strict=True)
         extra = _ExtraCells()
         lone = _LoneCells()
+        previous_end = 0
         try:
             while reader.line_num < layout.header_row:
                 next(reader)
@@ -207,9 +208,9 @@ def read_csv_records(
                 yield _row_record(row, line, layout.columns, mapping, notes, extra)
         except csv.Error as error:
             raise source.error(
-                f"the CSV is malformed ({error}); often a quote opened inside a cell and "
-                "never closed. Check the row that starts here.",
-                line=reader.line_num,
+                f"the CSV is malformed ({error}) in the row starting on this line; often a "
+                "quote opened inside a cell and never closed.",
+                line=previous_end + 1,
             ) from error
     extra.report(notes)
     lone.report(notes)
@@ -451,9 +452,7 @@ def _preview(row: Sequence[str]) -> str:
     return clean_text(" ".join(cell for cell in row if cell.strip()))[:80]
 
 
-def require_title(
-    source: SourceFile, layout: TableLayout, mapping: ColumnMapping
-) -> ColumnMapping:
+def require_title(source: SourceFile, layout: TableLayout, mapping: ColumnMapping) -> ColumnMapping:
     """Check the mapping names real columns and one of them holds the title."""
     for field_name, column in mapping.items():
         if column and column not in layout.columns:

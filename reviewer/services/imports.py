@@ -18,7 +18,7 @@ from typing import IO, Any
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
 from reviewer.imports import ParsedRecord, ParseError, detect_format, read_file, summarise
@@ -313,6 +313,31 @@ def _record_row(job: ImportJob, import_file: ImportFile, position: int, p: Parse
     )
 
 
+def _insert_batch(batch: list[Record]) -> None:
+    """INSERT rows with one executemany.
+
+    `bulk_create` would do too, but on SQLite Django caps a statement at 999
+    parameters, i.e. 47 records of 21 columns: 2,100 statements per 100,000 records,
+    which doubled the import time. Values are prepared by the model fields
+    themselves, exactly as `bulk_create` prepares them.
+    """
+    if not batch:
+        return
+    fields = [f for f in Record._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(Record._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    rows = [
+        tuple(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)
+        for obj in batch
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def _insert_records(job: ImportJob) -> int:
     total = job.record_count or None
     done = 0
@@ -328,11 +353,12 @@ def _insert_records(job: ImportJob) -> int:
         for count, record in enumerate(parsed.records(), start=1):
             batch.append(_record_row(job, import_file, count, record))
             if len(batch) >= INSERT_BATCH:
-                Record.objects.bulk_create(batch)
+                _insert_batch(batch)
+                reset_queries()  # with DEBUG on, the query log would keep every batch's SQL
                 done += len(batch)
                 batch = []
                 progress_set(job.pk, done=done, total=total, phase="Importing")
-        Record.objects.bulk_create(batch)
+        _insert_batch(batch)
         done += len(batch)
         import_file.record_count = count
         import_file.save(update_fields=["record_count"])
