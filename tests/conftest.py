@@ -45,9 +45,9 @@ def _fast_and_isolated(request: pytest.FixtureRequest, settings, tmp_path: Path)
 
     Tests marked `celery_worker` send tasks to a real worker instead.
     """
-    from reviewer.celery import app
-
     from django.core.cache import cache
+
+    from reviewer.celery import app
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()  # job progress lives in the cache, and job ids repeat between tests

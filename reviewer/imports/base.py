@@ -110,3 +110,23 @@ class ParseError(Exception):
         if where:
             prefix = f"{prefix}, {', '.join(where)}" if prefix else ", ".join(where)
         return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class ColumnMappingError(ParseError):
+    """A table we could read but not map: no column for the title, or a mapped column missing.
+
+    Carries what a mapping form needs: the file's `columns` and the `mapping` guessed (or
+    given) so far, so the user can pick the title column and read the file again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        filename: str = "",
+        columns: list[str] | None = None,
+        mapping: dict[str, str] | None = None,
+    ) -> None:
+        self.columns = list(columns or [])
+        self.mapping = dict(mapping or {})
+        super().__init__(message, filename=filename)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from reviewer.imports.base import FileFormat
 from reviewer.imports.decoding import SNIFF_BYTES, bomless_utf16, head_text, read_head
-from reviewer.imports.tabular import DELIMITER_NAMES, sniff_delimiter
+from reviewer.imports.delimited import DELIMITER_NAMES, sniff_delimiter
 
 ACCEPTED = (
     "RIS (.ris), PubMed MEDLINE (.nbib), Web of Science tagged (.ciw/.txt), BibTeX (.bib), "

@@ -77,8 +77,9 @@ def _expat_reason(error: ET.ParseError) -> str:
     return re.sub(r":\s*line \d+, column \d+$", "", str(error))
 
 
-def _text(element: ET.Element | None) -> str:
-    return clean_text("".join(element.itertext())) if element is not None else ""
+def _text(element: ET.Element) -> str:
+    """The element's text across its <style> runs, line breaks kept (keywords use them)."""
+    return "".join(element.itertext()).strip()
 
 
 def _to_record(record: ET.Element, number: int, notes: PassNotes) -> ParsedRecord:
@@ -112,11 +113,16 @@ def _to_record(record: ET.Element, number: int, notes: PassNotes) -> ParsedRecor
         pages=clean_pages(get("pages")),
         doi=get("electronic-resource-num"),
         pmid=pmid,
-        keywords=all_values(raw, "keywords/keyword"),
+        # One <keyword> each, or (older EndNote) all in one, a line apiece.
+        keywords=[k for value in all_values(raw, "keywords/keyword") for k in _lines(value)],
         language=get("language"),
         publication_type=get("ref-type@name") or get("ref-type"),
         url=get("urls/related-urls/url", "urls/web-urls/url", "urls/pdf-urls/url"),
     )
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in (clean_text(part) for part in text.splitlines()) if line]
 
 
 def _flatten(record: ET.Element) -> dict[str, Any]:
@@ -142,7 +148,7 @@ def _flatten(record: ET.Element) -> dict[str, Any]:
             path = f"{prefix}{child.tag}"
             for name, value in child.attrib.items():
                 if name == "name":  # <ref-type name="Journal Article">17</ref-type>
-                    add(f"{path}@name", clean_text(value))
+                    add(f"{path}@name", value.strip())
             if any(grandchild.tag not in _LEAF_TAGS for grandchild in child):
                 walk(child, f"{path}/")
             else:

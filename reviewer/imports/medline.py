@@ -14,7 +14,7 @@ from typing import Any
 from reviewer.imports.base import ParsedRecord
 from reviewer.imports.normalise import build_record, clean_pages, clean_pmid, find_doi
 from reviewer.imports.notes import PassNotes, record_location
-from reviewer.imports.source import SourceFile, all_values, first_value
+from reviewer.imports.source import SourceFile, all_values, drop_empty, first_value
 
 BOOKKEEPING_KEYS = frozenset({"OWN", "STAT"})
 
@@ -102,7 +102,8 @@ def _continue(record: dict[str, Any], tag: str, text: str) -> None:
         record[tag] = f"{current} {text}".strip()
 
 
-def _to_record(raw: dict[str, Any], number: int, line: int, notes: PassNotes) -> ParsedRecord:
+def _to_record(raw_tags: dict[str, Any], number: int, line: int, notes: PassNotes) -> ParsedRecord:
+    raw = drop_empty(raw_tags)
     pmid = clean_pmid(first_value(raw, "PMID"))
     persons = all_values(raw, "FAU") or all_values(raw, "AU")
     return build_record(

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reviewer.imports import bibtex, endnote_xml, medline, ris, tabular, wos
+from reviewer.imports import bibtex, delimited, endnote_xml, medline, ris, tabular, wos, xlsx
 from reviewer.imports.base import ColumnMapping, FileFormat, ParsedRecord, ParseError
 from reviewer.imports.decoding import Decoding, choose_decoding, read_head
 from reviewer.imports.detect import detect_format
@@ -105,10 +105,10 @@ class ParsedFile:
         assert self._source is not None
         if self.format is FileFormat.CSV:
             assert self._layout is not None
-            return tabular.read_csv_records(self._source, self._layout, self.mapping, notes)
+            return delimited.read_csv_records(self._source, self._layout, self.mapping, notes)
         if self.format is FileFormat.XLSX:
             assert self._layout is not None
-            return tabular.read_xlsx_records(self._source, self._layout, self.mapping, notes)
+            return xlsx.read_xlsx_records(self._source, self._layout, self.mapping, notes)
         return _READERS[self.format](self._source, notes)
 
 
@@ -139,7 +139,7 @@ def read_file(
 
     if chosen is FileFormat.XLSX:
         source = SourceFile(path, filename, Decoding("utf-8"))
-        layout, sheet_warnings = tabular.xlsx_layout(source)
+        layout, sheet_warnings = xlsx.xlsx_layout(source)
         warnings += sheet_warnings
         return _tabular_file(source, chosen, "", layout, mapping, warnings)
 
@@ -148,7 +148,7 @@ def read_file(
         warnings.append(decoding.warning)
     source = SourceFile(path, filename, decoding)
     if chosen is FileFormat.CSV:
-        layout = tabular.csv_layout(source)
+        layout = delimited.csv_layout(source)
         return _tabular_file(source, chosen, decoding.encoding, layout, mapping, warnings)
     encoding = decoding.encoding
     if chosen is FileFormat.ENDNOTE_XML:
@@ -180,7 +180,8 @@ def _tabular_file(
 ) -> ParsedFile:
     chosen_mapping = dict(mapping) if mapping else guess_mapping(layout.columns)
     chosen_mapping = tabular.require_title(source, layout, chosen_mapping)
-    warnings = warnings + tabular.describe_layout(layout, is_csv=fmt is FileFormat.CSV)
+    unit = "line" if fmt is FileFormat.CSV else "row"
+    warnings = warnings + tabular.describe_layout(layout, unit=unit)
     return ParsedFile(
         path=source.path,
         filename=source.filename,

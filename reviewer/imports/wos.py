@@ -43,7 +43,11 @@ class WokTagCollector(rispy.WokParser):
             enforce_list_tags=False,
         )
 
+    def add(self, record: dict[str, Any], tag: str, content: str) -> None:
+        self._add_tag(record, tag, content)
+
     def extend(self, record: dict[str, Any], tag: str, content: str) -> None:
+        """A continuation line: a new item of a list tag (AU, AF, CR), more text otherwise."""
         current = record.get(tag)
         if isinstance(current, list) and tag not in self.list_tags:
             current[-1] = f"{current[-1]} {content}"
@@ -66,21 +70,20 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
             line = raw_line.rstrip("\n").lstrip("\ufeff")
             if not line.strip():
                 continue
-            tag, content = collector.parse_line(line)
-            is_tag = tag is not None and _TAG.fullmatch(tag) is not None and line[2:3] in ("", " ")
+            parsed_tag, content = collector.parse_line(line)
+            tag = parsed_tag if parsed_tag and _is_tag(line) else None
             if record is None:
-                if is_tag and tag == "PT":
+                if tag == "PT":
                     number += 1
                     record, start_line, last_tag = {"PT": content}, line_number, "PT"
-                elif not (is_tag and tag in _FILE_TAGS):
+                elif tag not in _FILE_TAGS:
                     skipped_count += 1
                     if len(skipped) < 3:
                         skipped.append((line_number, line.strip()[:80]))
                 continue
-            if not is_tag:  # a continuation line ("   Majeed, AP")
-                collector.extend(record, last_tag, content if tag is None else line.strip())
+            if tag is None:  # a continuation line ("   Majeed, AP")
+                collector.extend(record, last_tag, line.strip())
                 continue
-            assert tag is not None
             if tag == "ER":
                 yield _to_record(record, number, start_line, notes)
                 record = None
@@ -95,7 +98,7 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
             elif tag == "EF":
                 break
             else:
-                collector._add_tag(record, tag, content)
+                collector.add(record, tag, content)
                 last_tag = tag
 
     if record is not None:
@@ -111,6 +114,11 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
             f"Skipped {skipped_count} line(s) of text outside records (not part of any "
             f"PT … ER block): {shown}{more}."
         )
+
+
+def _is_tag(line: str) -> bool:
+    """'AU Smith, J' or 'ER': two capitals/digits, then a space or the end of the line."""
+    return _TAG.fullmatch(line[:2]) is not None and line[2:3] in ("", " ")
 
 
 def _to_record(raw_tags: dict[str, Any], number: int, line: int, notes: PassNotes) -> ParsedRecord:

@@ -22,7 +22,7 @@ from django.db import connection, reset_queries, transaction
 from django.utils import timezone
 
 from reviewer.imports import ParsedRecord, ParseError, detect_format, read_file, summarise
-from reviewer.imports.base import ColumnMapping, FileFormat
+from reviewer.imports.base import ColumnMapping, ColumnMappingError, FileFormat
 from reviewer.models import (
     ImportFile,
     ImportJob,
@@ -229,7 +229,12 @@ def import_job_read(*, job_id: int) -> None:
                     filename=import_file.original_name,
                 )
             import_file.error = str(error)
-            import_file.summary = {}
+            # A table without a title column keeps its columns, so they can be mapped.
+            import_file.summary = (
+                {"columns": error.columns, "mapping": error.mapping}
+                if isinstance(error, ColumnMappingError)
+                else {}
+            )
             import_file.detected_format = ""
             detection = detect_format(Path(import_file.file.path), import_file.original_name)
             if detection.format:
@@ -322,6 +327,9 @@ def _insert_batch(batch: list[Record]) -> None:
     themselves, exactly as `bulk_create` prepares them.
     """
     if not batch:
+        return
+    if connection.vendor != "sqlite":
+        Record.objects.bulk_create(batch)  # one multi-row statement per batch
         return
     fields = [f for f in Record._meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
