@@ -319,31 +319,31 @@ def _record_row(job: ImportJob, import_file: ImportFile, position: int, p: Parse
 
 
 def _insert_batch(batch: list[Record]) -> None:
-    """INSERT rows with one executemany.
+    """Write a batch of records the fastest way each database offers.
 
-    `bulk_create` would do too, but on SQLite Django caps a statement at 999
-    parameters, i.e. 47 records of 21 columns: 2,100 statements per 100,000 records,
-    which doubled the import time. Values are prepared by the model fields
-    themselves, exactly as `bulk_create` prepares them.
+    `bulk_create` is slow here: on SQLite Django caps a statement at 999 parameters
+    (47 records of 21 columns), and on PostgreSQL a 2,000-row INSERT with JSON
+    columns is several times slower than COPY. Values are prepared by the model
+    fields themselves, exactly as `bulk_create` prepares them.
     """
     if not batch:
         return
-    if connection.vendor != "sqlite":
-        Record.objects.bulk_create(batch)  # one multi-row statement per batch
-        return
     fields = [f for f in Record._meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(Record._meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
+    table = quote(Record._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
     rows = [
         tuple(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)
         for obj in batch
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
 
 
 def _insert_records(job: ImportJob) -> int:
