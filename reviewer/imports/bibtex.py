@@ -41,6 +41,8 @@ _NOT_ENTRIES = re.compile(r"\s*@\s*(comment|preamble|string)\b", re.I)
 _HTML_ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|[a-z]+);", re.I)
 _LATEX_ESCAPE = re.compile(r"\\([_%&#$])")
 _BARE_SPECIAL = re.compile(r"(?<!\\)([%&])")
+# What LaTeX decoding changes: commands, groups, math, ties, dashes and TeX quotes.
+_LATEX_MARKUP = re.compile(r"[\\{}$~]|--|``|''")
 
 #: Fields whose text is not LaTeX (a "%" in a URL is not a comment).
 VERBATIM_FIELDS = frozenset(
@@ -69,9 +71,11 @@ class _LatexDecoding(LatexDecodingMiddleware):
         return result
 
     def _transform_python_value_string(self, python_string: str) -> tuple[str, str]:
+        text = html.unescape(python_string) if _HTML_ENTITY.search(python_string) else python_string
+        if not _LATEX_MARKUP.search(text):
+            return text, ""  # plain text: pylatexenc is slow (it walks every character)
         # Exporters rarely escape % and &; to LaTeX they start a comment (dropping the rest
         # of the line: "50% of patients" -> "50") and a table cell. Treat them as text.
-        text = html.unescape(python_string) if _HTML_ENTITY.search(python_string) else python_string
         return super()._transform_python_value_string(_BARE_SPECIAL.sub(r"\\\1", text))
 
     def decode(self, text: str) -> str:

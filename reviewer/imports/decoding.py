@@ -91,7 +91,18 @@ def choose_decoding(path: Path) -> Decoding:
     head = read_head(path)
     encoding = bom_encoding(head) or bomless_utf16(head)
     if encoding is not None:
-        return Decoding(encoding)
+        bad = _first_bad_byte_in_file(path, encoding)
+        if bad is None:
+            return Decoding(encoding)
+        return Decoding(
+            encoding,
+            errors="replace",
+            warning=(
+                f"The file says it is {encoding} but has bytes that are not (first at line "
+                f"{_line_of_offset(path, bad)}); they are shown as �. Check special "
+                "characters, and re-export the file if they matter."
+            ),
+        )
     bad = _first_bad_byte_in_file(path, "utf-8")
     if bad is None:
         return Decoding("utf-8")

@@ -61,9 +61,10 @@ _CONTENT_FIELDS = (
 class ParsedFile:
     """An export we can read. `records()` streams its records, a fresh pass per call.
 
-    `warnings` holds what the user should know about the file; warnings found while
-    reading are appended during each pass (replacing the previous pass's). `columns` and
-    `mapping` are set for CSV/TSV/XLSX only.
+    `encoding` is the codec the text is read with ("utf-8-sig", "cp1252", …; the declared
+    one for EndNote XML; "" for Excel workbooks). `warnings` holds what the user should
+    know about the file; warnings found while reading are appended during each pass
+    (replacing the previous pass's). `columns` and `mapping` are set for CSV/TSV/XLSX only.
     """
 
     path: Path

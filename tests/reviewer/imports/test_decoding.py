@@ -86,3 +86,16 @@ def test_utf16_with_bom_csv_reports_its_encoding(write: WriteFile) -> None:
     assert summary.encoding == "utf-16"
     assert summary.sample[0].title == "Étude"
     assert summary.sample[0].year == 2020
+
+
+def test_bad_bytes_after_a_utf8_bom_are_replaced_and_said(write: WriteFile) -> None:
+    content = codecs.BOM_UTF8 + b"TY  - JOUR\nTI  - Fine\nER  -\nTY  - JOUR\nTI  - Caf\xe9\nER  -\n"
+    parsed = read_file(write("mixed.ris", content), filename="mixed.ris")
+
+    records = list(parsed.records())
+
+    assert [r.title for r in records] == ["Fine", "Caf\ufffd"]
+    assert parsed.warnings == [
+        "The file says it is utf-8-sig but has bytes that are not (first at line 5); they "
+        "are shown as \ufffd. Check special characters, and re-export the file if they matter."
+    ]
