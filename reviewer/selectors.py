@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 
 from reviewer.models import ImportStatus, Membership, Record, Review, Source, User
+from reviewer.models.sources import RUNNING_STATUSES
 
 
 def reviews_for_user(user: User) -> QuerySet[Review]:
@@ -57,12 +58,5 @@ def review_counts(review: Review) -> dict[str, int]:
         "sources": review.sources.count(),
         "members": review.memberships.count(),
         "with_abstract": records.exclude(abstract="").count(),
-        "running_imports": review.import_jobs.filter(
-            status__in=[
-                ImportStatus.WAITING_TO_READ,
-                ImportStatus.READING,
-                ImportStatus.WAITING_TO_IMPORT,
-                ImportStatus.IMPORTING,
-            ]
-        ).count(),
+        "running_imports": review.import_jobs.filter(status__in=RUNNING_STATUSES).count(),
     }
