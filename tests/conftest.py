@@ -174,3 +174,29 @@ def browser_page(live_server) -> Iterator[object]:
         finally:
             context.close()
             browser.close()
+
+
+# --- the shared permission cases (tests/permissions.py) ----------------------------
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    build = getattr(metafunc.function, "permission_cases", None)
+    if build is None:
+        return
+    from tests.factories import case_id
+
+    argnames, params = build(metafunc.cls)
+    if not params:
+        raise pytest.UsageError(
+            f"{metafunc.cls.__name__}.{metafunc.function.__name__} has no cases: set it to "
+            "None in the class, saying why"
+        )
+    metafunc.parametrize(argnames, params, ids=case_id)
+
+
+@pytest.fixture
+def team():  # type: ignore[no-untyped-def]
+    """A review with an owner, a senior, a reviewer, and an outsider who is no member."""
+    from tests.factories import make_team
+
+    return make_team()

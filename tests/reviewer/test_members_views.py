@@ -12,22 +12,14 @@ from reviewer.models import DEFAULT_EXCLUSION_REASONS, Membership, Role
 from tests.factories import (
     Endpoint,
     add_member,
-    allowed,
-    case_id,
-    forbidden,
     make_reason,
     make_review,
-    make_team,
     make_user,
     page_text,
 )
+from tests.permissions import PermissionCases
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def team():
-    return make_team()
 
 
 def children(review):
@@ -90,60 +82,10 @@ WRONG_METHODS = [
 ]
 
 
-@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=case_id)
-def test_anonymous_is_sent_to_login(client, team, endpoint):
-    targets = children(team.review)
-
-    response = endpoint.send(client, team.review, targets)
-
-    url = endpoint.url(team.review, targets)
-    assertRedirects(response, f"/accounts/login/?next={url}", fetch_redirect_response=False)
-
-
-@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=case_id)
-def test_outsider_gets_404(client, team, endpoint):
-    client.force_login(team.outsider)
-
-    response = endpoint.send(client, team.review, children(team.review))
-
-    assert response.status_code == 404
-
-
-@pytest.mark.parametrize(("endpoint", "role"), forbidden(ENDPOINTS), ids=case_id)
-def test_member_with_too_low_a_role_gets_403(client, team, endpoint, role):
-    client.force_login(team.user(role))
-
-    response = endpoint.send(client, team.review, children(team.review))
-
-    assert response.status_code == 403
-
-
-@pytest.mark.parametrize(("endpoint", "role"), allowed(ENDPOINTS), ids=case_id)
-def test_member_with_the_role_gets_through(client, team, endpoint, role):
-    client.force_login(team.user(role))
-
-    response = endpoint.send(client, team.review, children(team.review))
-
-    assert response.status_code == endpoint.status
-
-
-@pytest.mark.parametrize("endpoint", WRONG_METHODS, ids=case_id)
-def test_wrong_method_gets_405(client, team, endpoint):
-    client.force_login(team.owner)
-
-    response = endpoint.send(client, team.review, children(team.review))
-
-    assert response.status_code == 405
-
-
-@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.points_at_a_child], ids=case_id)
-def test_child_of_another_review_gets_404_even_for_an_owner(client, team, endpoint):
-    other = make_review(title="Adult IMT")
-    client.force_login(team.owner)
-
-    response = endpoint.send(client, team.review, children(other))
-
-    assert response.status_code == 404
+class TestPermissions(PermissionCases):
+    ENDPOINTS = ENDPOINTS
+    WRONG_METHODS = WRONG_METHODS
+    children = staticmethod(children)
 
 
 def test_owner_cannot_remove_a_member_of_another_review_through_their_own(client, team):
