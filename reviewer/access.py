@@ -18,6 +18,8 @@ def review_for_request(
     request: HttpRequest, slug: str, *, role: Role = Role.REVIEWER
 ) -> tuple[Review, Membership]:
     """Return the review and the requesting user's membership, or raise 404/403."""
+    if not request.user.is_authenticated:  # LoginRequiredMiddleware sends them to log in
+        raise Http404("No such review.")
     membership = (
         Membership.objects.select_related("review", "user")
         .filter(review__slug=slug, user_id=request.user.pk)

@@ -45,14 +45,14 @@ class SourceAdmin(admin.ModelAdmin):
 class ImportFileInline(admin.TabularInline):
     model = ImportFile
     extra = 0
-    fields = [
+    fields = (
         "original_name",
         "size",
         "detected_format",
         "format_override",
         "record_count",
         "error",
-    ]
+    )
     readonly_fields = fields
 
 

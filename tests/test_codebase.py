@@ -53,3 +53,13 @@ def test_production_settings_pass_deploy_checks() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_types_check_strictly() -> None:
+    mypy = shutil.which("mypy", path=str(REPO_ROOT / ".venv" / "bin")) or shutil.which("mypy")
+    if mypy is None:
+        pytest.skip("mypy is not installed: pip install -r requirements-dev.txt")
+    result = subprocess.run(
+        [mypy, "reviewer", "extraction", "analysis"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

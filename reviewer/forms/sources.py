@@ -48,7 +48,9 @@ FORMAT_CHOICES = [("", "Detect from the file’s content"), *FileFormat.choices]
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(
+    # A form field called "files" shadows Form.files only on the class: Django's form
+    # metaclass moves declared fields into base_fields.
+    files = MultipleFileField(  # type: ignore[assignment]
         label="Export files",
         help_text="One or more files exported from this search (RIS, MEDLINE/.nbib, Web of "
         "Science, BibTeX, EndNote XML, CSV/TSV, XLSX).",

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import bibtexparser
+from bibtexparser.entrypoint import parse_string
 from bibtexparser.library import Library
 from bibtexparser.middlewares import LatexDecodingMiddleware
 from bibtexparser.model import (
@@ -90,7 +90,7 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
     number = 0
     for first_line, text in _slices(source):
         library = Library(blocks=list(strings)) if strings else None
-        library = bibtexparser.parse_string(text, append_middleware=[decoding], library=library)
+        library = parse_string(text, append_middleware=[decoding], library=library)
         for block in library.blocks:
             line = (block.start_line or 0) + first_line
             if isinstance(block, String):
@@ -132,17 +132,17 @@ def _entry_of(
         notes.warn(
             f"Line {line}: the entry key '{block.key}' is used twice; both entries were kept."
         )
-        return block.ignore_error_block
+        return _recovered(block, line, source, number)
     if isinstance(block, DuplicateFieldKeyBlock):
         keys = ", ".join(sorted(block.duplicate_keys))
         notes.warn(
             f"Line {line}: the entry has the field(s) {keys} more than once; the first value "
             "is used and all are kept in the raw record."
         )
-        return block.ignore_error_block
+        return _recovered(block, line, source, number)
     if isinstance(block, MiddlewareErrorBlock):
         notes.warn(f"Line {line}: some LaTeX could not be decoded; the text is kept as written.")
-        return block.ignore_error_block
+        return _recovered(block, line, source, number)
     if isinstance(block, ParsingFailedBlock):
         raw = (block.raw or "").strip()
         if not raw.startswith("@") or _NOT_ENTRIES.match(raw):
@@ -157,6 +157,14 @@ def _entry_of(
             record=number,
         )
     return None
+
+
+def _recovered(block: Any, line: int, source: SourceFile, number: int) -> Entry:
+    """The entry bibtexparser rebuilt around a repairable error; never dropped silently."""
+    entry = block.ignore_error_block
+    if not isinstance(entry, Entry):
+        raise source.error("this BibTeX entry could not be read.", line=line, record=number)
+    return entry
 
 
 def _to_record(

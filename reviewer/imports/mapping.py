@@ -170,10 +170,10 @@ def guess_mapping(columns: list[str]) -> ColumnMapping:
     used: set[str] = set()
     for field in MAPPABLE_FIELDS:
         for candidate in CANDIDATES.get(field, ()):
-            column = by_key.get(candidate)
-            if column is not None and column not in used:
-                mapping[field] = column
-                used.add(column)
+            found = by_key.get(candidate)
+            if found is not None and found not in used:
+                mapping[field] = found
+                used.add(found)
                 break
     end = end_page_column(mapping.get("pages", ""), columns)
     if end and end not in used:

@@ -37,7 +37,7 @@ _DOCUMENT_TYPE = re.compile(r"[A-Za-z][A-Za-z \-]{1,40}")
 _MAX_EXAMPLES = 3
 
 
-class _SameTag(dict):
+class SameTag(dict[str, str]):
     """A rispy mapping that keeps tags as they are, so `raw` is keyed by the file's tags."""
 
     def __missing__(self, key: str) -> str:
@@ -53,8 +53,8 @@ class RisTagCollector(rispy.RisParser):
 
     def __init__(self) -> None:
         super().__init__(
-            mapping=_SameTag(),
-            list_tags=frozenset(LIST_TYPE_TAGS),  # type: ignore[arg-type]  # only `in` is used
+            mapping=SameTag(),
+            list_tags=frozenset(LIST_TYPE_TAGS),  # only `in` is used
             delimiter_tags_mapping={},
             enforce_list_tags=False,
         )
@@ -267,4 +267,4 @@ def _publication_type(raw: dict[str, Any]) -> str:
     if work_type and _DOCUMENT_TYPE.fullmatch(work_type):
         return work_type
     code = first_value(raw, "TY").strip()
-    return TYPE_OF_REFERENCE_MAPPING.get(code.upper(), code)
+    return str(TYPE_OF_REFERENCE_MAPPING.get(code.upper(), code))

@@ -18,6 +18,7 @@ from rispy.config import WOK_LIST_TYPE_TAGS
 from reviewer.imports.base import ParsedRecord
 from reviewer.imports.normalise import build_record, clean_pages, split_list
 from reviewer.imports.notes import PassNotes, record_location
+from reviewer.imports.ris import SameTag
 from reviewer.imports.source import SourceFile, all_values, drop_empty, first_value
 
 BOOKKEEPING_KEYS = frozenset({"PT", "ER", "UT"})
@@ -27,18 +28,13 @@ _TAG = re.compile(r"[A-Z][A-Z0-9]")
 _EMAIL = re.compile(r"\s*\([^()]*@[^()]*\)\s*$")
 
 
-class _SameTag(dict):
-    def __missing__(self, key: str) -> str:
-        return key
-
-
 class WokTagCollector(rispy.WokParser):
     """rispy's WoS line parsing; `raw` keyed by the file's own tags, nothing dropped."""
 
     def __init__(self) -> None:
         super().__init__(
-            mapping=_SameTag(),
-            list_tags=frozenset(WOK_LIST_TYPE_TAGS),  # type: ignore[arg-type]  # only `in` is used
+            mapping=SameTag(),
+            list_tags=frozenset(WOK_LIST_TYPE_TAGS),  # only `in` is used
             delimiter_tags_mapping={},
             enforce_list_tags=False,
         )

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -52,7 +53,8 @@ def progress_set(job_id: int, *, done: int, total: int | None, phase: str) -> No
 
 
 def progress_get(job_id: int) -> dict[str, Any] | None:
-    return cache.get(_progress_key(job_id))
+    progress: dict[str, Any] | None = cache.get(_progress_key(job_id))
+    return progress
 
 
 # --- creating a job ---
@@ -407,8 +409,7 @@ def import_job_cancel(*, job: ImportJob) -> None:
     if job.status not in {ImportStatus.READY, ImportStatus.FAILED}:
         raise ValidationError("Only an import that has not started can be cancelled.")
     for import_file in job.files.all():
-        name, storage = import_file.file.name, import_file.file.storage
-        transaction.on_commit(lambda name=name, storage=storage: storage.delete(name))
+        transaction.on_commit(partial(import_file.file.storage.delete, import_file.file.name))
     job.files.all().delete()
     job.status = ImportStatus.CANCELLED
     job.save(update_fields=["status"])

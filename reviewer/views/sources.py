@@ -5,12 +5,17 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from reviewer import selectors
 from reviewer.access import review_for_request
 from reviewer.forms.sources import ReconfigureForm, SourceForm, UploadForm
 from reviewer.models import COMMON_SOURCE_NAMES, ImportJob, Role
 from reviewer.services import imports as import_services
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
 @require_GET
@@ -115,11 +120,12 @@ def _job_context(request: HttpRequest, slug: str, pk: int, role: Role) -> dict[s
 
 
 @require_GET
-def import_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def import_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The job page; an htmx poll gets only the status part, which it swaps in."""
     context = _job_context(request, slug, pk, Role.REVIEWER)
     template = (
         "reviewer/partials/import_status.html" if request.htmx else "reviewer/import_detail.html"
-    )  # type: ignore[attr-defined]
+    )
     return render(request, template, context)
 
 
@@ -171,7 +177,7 @@ def import_reconfigure(request: HttpRequest, slug: str, pk: int, file_pk: int) -
             messages.error(request, error.messages[0])
     else:
         problems = "; ".join(
-            f"{form.fields[name].label or name}: {' '.join(errors)}"
+            f"{form.fields[name].label or name}: {' '.join(str(e) for e in errors)}"
             for name, errors in form.errors.items()
         )
         messages.error(request, f"Nothing was changed: {problems}")
