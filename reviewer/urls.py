@@ -22,6 +22,7 @@ review_patterns = [
     path("imports/<int:pk>/", sources.import_detail, name="import-detail"),
     path("imports/<int:pk>/confirm/", sources.import_confirm, name="import-confirm"),
     path("imports/<int:pk>/cancel/", sources.import_cancel, name="import-cancel"),
+    path("imports/<int:pk>/restart/", sources.import_restart, name="import-restart"),
     path(
         "imports/<int:pk>/files/<int:file_pk>/",
         sources.import_reconfigure,

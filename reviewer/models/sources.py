@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from reviewer.imports.base import FileFormat
 from reviewer.models.reviews import Review
@@ -107,6 +110,11 @@ class ImportJob(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     finished_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a worker last took the job on; also the token of that claim.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -122,9 +130,27 @@ class ImportJob(models.Model):
         return self.status in RUNNING_STATUSES
 
     @property
+    def is_stale(self) -> bool:
+        """Reading or importing, but claimed so long ago that its worker must have stopped."""
+        return (
+            self.status in {ImportStatus.READING, ImportStatus.IMPORTING}
+            and self.claimed_at is not None
+            and self.claimed_at < stale_claim_cutoff()
+        )
+
+    @property
     def can_confirm(self) -> bool:
         """Ready, and every file was read without error."""
         return self.status == ImportStatus.READY and not any(f.error for f in self.files.all())
+
+
+def stale_claim_cutoff() -> datetime:
+    """Claims older than this belong to a worker that stopped (a crash, a restart).
+
+    A 100,000-record import takes about a minute, so the default of 30 minutes
+    leaves a wide margin before a job is taken over.
+    """
+    return timezone.now() - timedelta(minutes=settings.IMPORT_JOB_STALE_MINUTES)
 
 
 def import_upload_path(instance: ImportFile, filename: str) -> str:

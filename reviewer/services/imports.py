@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import connection, reset_queries, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from reviewer.imports import ParsedRecord, ParseError, detect_format, read_file, summarise
@@ -34,6 +35,7 @@ from reviewer.models import (
     SourceKind,
     User,
 )
+from reviewer.models.sources import stale_claim_cutoff
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +112,30 @@ def _enqueue_run(job: ImportJob) -> None:
     transaction.on_commit(lambda: tasks.run_import.delay(job_id=job.pk))
 
 
-def _claim(job_id: int, *, waiting: ImportStatus, working: ImportStatus) -> bool:
-    """Move a job from a waiting state to its working state; False if someone else did."""
-    return bool(ImportJob.objects.filter(pk=job_id, status=waiting).update(status=working))
+def _claim(job_id: int, *, waiting: ImportStatus, working: ImportStatus) -> datetime | None:
+    """Take a job on: move it from its waiting state to its working state.
+
+    Returns the claim's time, which is also its token, or None if another worker
+    holds the job. A claim gone stale (its worker stopped) can be taken over; the
+    stopped worker's transaction, should it ever resume, then cannot commit.
+    """
+    now = timezone.now()
+    claimed = (
+        ImportJob.objects.filter(pk=job_id)
+        .filter(Q(status=waiting) | Q(status=working, claimed_at__lt=stale_claim_cutoff()))
+        .update(status=working, claimed_at=now)
+    )
+    return now if claimed else None
+
+
+class ClaimLost(Exception):
+    """Another worker took the job over; this one must not write its result."""
+
+
+def _finish(job_id: int, claim: datetime, **fields: Any) -> None:
+    """Write a job's outcome, but only while this worker's claim still holds."""
+    if not ImportJob.objects.filter(pk=job_id, claimed_at=claim).update(**fields):
+        raise ClaimLost(f"import job {job_id} was taken over by another worker")
 
 
 # --- reading (the preview) ---
@@ -209,7 +232,8 @@ def source_for_command(
 
 def import_job_read(*, job_id: int) -> None:
     """Read every file of a job and store what was found. Run by the `read_import` task."""
-    if not _claim(job_id, waiting=ImportStatus.WAITING_TO_READ, working=ImportStatus.READING):
+    claim = _claim(job_id, waiting=ImportStatus.WAITING_TO_READ, working=ImportStatus.READING)
+    if claim is None:
         return
     job = ImportJob.objects.get(pk=job_id)
     files = list(job.files.all())
@@ -250,9 +274,15 @@ def import_job_read(*, job_id: int) -> None:
         import_file.save(
             update_fields=["error", "summary", "detected_format", "mapping", "record_count"]
         )
-    job.status = ImportStatus.READY
-    job.record_count = sum(f.record_count for f in files if not f.error)
-    job.save(update_fields=["status", "record_count"])
+    try:
+        _finish(
+            job_id,
+            claim,
+            status=ImportStatus.READY,
+            record_count=sum(f.record_count for f in files if not f.error),
+        )
+    except ClaimLost:
+        logger.warning("Reading import job %s was taken over; its result is the newer one", job_id)
     cache.delete(_progress_key(job_id))
 
 
@@ -377,29 +407,54 @@ def _insert_records(job: ImportJob) -> int:
 
 def import_job_run(*, job_id: int) -> None:
     """Import every file of a confirmed job in one transaction. Run by the `run_import` task."""
-    if not _claim(job_id, waiting=ImportStatus.WAITING_TO_IMPORT, working=ImportStatus.IMPORTING):
+    claim = _claim(job_id, waiting=ImportStatus.WAITING_TO_IMPORT, working=ImportStatus.IMPORTING)
+    if claim is None:
         return
     job = ImportJob.objects.get(pk=job_id)
     try:
         with transaction.atomic():
             count = _insert_records(job)
-            job.status = ImportStatus.DONE
-            job.record_count = count
-            job.finished_at = timezone.now()
-            job.save(update_fields=["status", "record_count", "finished_at"])
+            _finish(
+                job_id,
+                claim,
+                status=ImportStatus.DONE,
+                record_count=count,
+                finished_at=timezone.now(),
+            )
+    except ClaimLost:  # rolled back: the worker that took over imports instead
+        logger.warning("Import job %s was taken over by another worker", job_id)
     except ParseError as error:
-        _fail(job, str(error))
+        _fail(job_id, claim, str(error))
     except Exception as error:  # the job row must not hang in "importing"
         logger.exception("Import job %s failed", job_id)
-        _fail(job, f"Unexpected error ({type(error).__name__}: {error}). Nothing was imported.")
+        message = f"Unexpected error ({type(error).__name__}: {error}). Nothing was imported."
+        _fail(job_id, claim, message)
     finally:
         cache.delete(_progress_key(job_id))
 
 
-def _fail(job: ImportJob, message: str) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.FAILED, error=message, finished_at=timezone.now(), record_count=0
-    )
+def _fail(job_id: int, claim: datetime, message: str) -> None:
+    try:
+        _finish(
+            job_id,
+            claim,
+            status=ImportStatus.FAILED,
+            error=message,
+            finished_at=timezone.now(),
+            record_count=0,
+        )
+    except ClaimLost:
+        logger.warning("Import job %s failed after it was taken over: %s", job_id, message)
+
+
+def import_job_restart(*, job: ImportJob) -> None:
+    """Queue a stale job's task again; the new run takes the job over from the stopped one."""
+    if not job.is_stale:
+        raise ValidationError("This import is still running; it can only be restarted once stale.")
+    if job.status == ImportStatus.READING:
+        _enqueue_read(job)
+    else:
+        _enqueue_run(job)
 
 
 @transaction.atomic

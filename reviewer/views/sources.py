@@ -142,6 +142,18 @@ def import_confirm(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @require_POST
+def import_restart(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    context = _job_context(request, slug, pk, Role.OWNER)
+    job = context["job"]
+    assert isinstance(job, ImportJob)
+    try:
+        import_services.import_job_restart(job=job)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect(job)
+
+
+@require_POST
 def import_cancel(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     context = _job_context(request, slug, pk, Role.OWNER)
     job = context["job"]

@@ -111,6 +111,7 @@ ENDPOINTS = [
     Endpoint("import-detail", "get", Role.REVIEWER, 200, kwargs=lambda c: {"pk": c.job.pk}),
     Endpoint("import-confirm", "post", Role.OWNER, 302, kwargs=lambda c: {"pk": c.job.pk}),
     Endpoint("import-cancel", "post", Role.OWNER, 302, kwargs=lambda c: {"pk": c.job.pk}),
+    Endpoint("import-restart", "post", Role.OWNER, 302, kwargs=lambda c: {"pk": c.job.pk}),
     Endpoint(
         "import-reconfigure",
         "post",
@@ -129,6 +130,7 @@ WRONG_METHODS = [
     Endpoint("import-detail", "post", Role.OWNER, 405, kwargs=lambda c: {"pk": c.job.pk}),
     Endpoint("import-confirm", "get", Role.OWNER, 405, kwargs=lambda c: {"pk": c.job.pk}),
     Endpoint("import-cancel", "get", Role.OWNER, 405, kwargs=lambda c: {"pk": c.job.pk}),
+    Endpoint("import-restart", "get", Role.OWNER, 405, kwargs=lambda c: {"pk": c.job.pk}),
     Endpoint(
         "import-reconfigure",
         "get",
