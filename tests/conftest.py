@@ -154,6 +154,20 @@ def celery_worker(transactional_db, settings, tmp_path: Path) -> Iterator[subpro
         worker.wait(timeout=20)
 
 
+@pytest.fixture(scope="session")
+def live_server(request: pytest.FixtureRequest, django_db_setup: None) -> Iterator[object]:
+    """pytest-django's live server, but stopped before the test database is dropped.
+
+    Depending on `django_db_setup` orders the teardown; without it the server's
+    thread could still hold a connection when PostgreSQL is asked to drop the database.
+    """
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer(request.config.getvalue("liveserver") or "localhost")
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def browser_page(live_server) -> Iterator[object]:
     """A page in a real headless Chromium, with the app served by `live_server`."""
