@@ -10,7 +10,7 @@ from django_htmx.middleware import HtmxDetails
 from reviewer import selectors
 from reviewer.access import review_for_request
 from reviewer.forms.sources import ReconfigureForm, SourceForm, UploadForm
-from reviewer.models import COMMON_SOURCE_NAMES, ImportJob, Role
+from reviewer.models import COMMON_SOURCE_NAMES, ImportJob, Review, Role
 from reviewer.services import imports as import_services
 
 
@@ -94,11 +94,20 @@ def source_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(request, "reviewer/source_detail.html", context)
 
 
-def _job_context(request: HttpRequest, slug: str, pk: int, role: Role) -> dict[str, object]:
-    review, membership = review_for_request(request, slug, role=role)
-    job = get_object_or_404(
-        ImportJob.objects.select_related("source", "created_by").filter(review=review), pk=pk
-    )
+def _job_of(review: Review, pk: int) -> ImportJob:
+    jobs = ImportJob.objects.select_related("source", "created_by").filter(review=review)
+    return get_object_or_404(jobs, pk=pk)
+
+
+def _job_for(request: HttpRequest, slug: str, pk: int, role: Role) -> ImportJob:
+    """An import job of the review, for a member with `role`."""
+    review, _ = review_for_request(request, slug, role=role)
+    return _job_of(review, pk)
+
+
+def _job_context(request: HttpRequest, slug: str, pk: int) -> dict[str, object]:
+    review, membership = review_for_request(request, slug)
+    job = _job_of(review, pk)
     files = list(job.files.all())
     for f in files:
         # Each file carries its own form for choosing a format and mapping columns.
@@ -122,7 +131,7 @@ def _job_context(request: HttpRequest, slug: str, pk: int, role: Role) -> dict[s
 @require_GET
 def import_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The job page; an htmx poll gets only the status part, which it swaps in."""
-    context = _job_context(request, slug, pk, Role.REVIEWER)
+    context = _job_context(request, slug, pk)
     template = (
         "reviewer/partials/import_status.html" if request.htmx else "reviewer/import_detail.html"
     )
@@ -131,9 +140,7 @@ def import_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 def import_confirm(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    context = _job_context(request, slug, pk, Role.OWNER)
-    job = context["job"]
-    assert isinstance(job, ImportJob)
+    job = _job_for(request, slug, pk, Role.OWNER)
     try:
         import_services.import_job_confirm(job=job)
     except ValidationError as error:
@@ -143,9 +150,7 @@ def import_confirm(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 def import_restart(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    context = _job_context(request, slug, pk, Role.OWNER)
-    job = context["job"]
-    assert isinstance(job, ImportJob)
+    job = _job_for(request, slug, pk, Role.OWNER)
     try:
         import_services.import_job_restart(job=job)
     except ValidationError as error:
@@ -155,9 +160,7 @@ def import_restart(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 def import_cancel(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    context = _job_context(request, slug, pk, Role.OWNER)
-    job = context["job"]
-    assert isinstance(job, ImportJob)
+    job = _job_for(request, slug, pk, Role.OWNER)
     try:
         import_services.import_job_cancel(job=job)
     except ValidationError as error:
@@ -169,9 +172,7 @@ def import_cancel(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 def import_reconfigure(request: HttpRequest, slug: str, pk: int, file_pk: int) -> HttpResponse:
-    context = _job_context(request, slug, pk, Role.OWNER)
-    job = context["job"]
-    assert isinstance(job, ImportJob)
+    job = _job_for(request, slug, pk, Role.OWNER)
     import_file = get_object_or_404(job.files, pk=file_pk)
     form = ReconfigureForm(
         request.POST,
