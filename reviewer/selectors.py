@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 
-from reviewer.models import ImportStatus, Membership, Record, Review, Source, User
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce
+
+from reviewer.models import (
+    DuplicatePair,
+    ImportStatus,
+    Membership,
+    PairStatus,
+    Record,
+    Review,
+    Source,
+    User,
+)
 from reviewer.models.sources import RUNNING_STATUSES
 
 
@@ -36,9 +49,14 @@ def sources_with_counts(review: Review) -> QuerySet[Source]:
 
 
 def records_search(
-    review: Review, *, query: str = "", source_id: int | None = None
+    review: Review, *, query: str = "", source_id: int | None = None, show: str = ""
 ) -> QuerySet[Record]:
+    """Records matching a search; `show` is "unique" (no duplicates), "duplicates" or all."""
     records = review.records.select_related("source").order_by("pk")
+    if show == "unique":
+        records = records.filter(duplicate_of=None)
+    elif show == "duplicates":
+        records = records.exclude(duplicate_of=None)
     if source_id:
         records = records.filter(source_id=source_id)
     for term in query.split():
@@ -58,5 +76,84 @@ def review_counts(review: Review) -> dict[str, int]:
         "sources": review.sources.count(),
         "members": review.memberships.count(),
         "with_abstract": records.exclude(abstract="").count(),
+        "duplicates": records.exclude(duplicate_of=None).count(),
         "running_imports": review.import_jobs.filter(status__in=RUNNING_STATUSES).count(),
     }
+
+
+@dataclass(frozen=True)
+class SourceDuplicates:
+    """One search's part in de-duplication."""
+
+    source: Source
+    identified: int  # records imported from this search
+    removed: int  # of them, duplicates of a record kept elsewhere (or earlier in this search)
+    only_here: int  # papers (groups and single records) no other search found
+
+    @property
+    def kept(self) -> int:
+        return self.identified - self.removed
+
+
+@dataclass(frozen=True)
+class DuplicateSummary:
+    """The counts the duplicates page and the PRISMA diagram need, from the records' links."""
+
+    records: int
+    removed: int
+    groups: int  # groups of two or more records
+    by_source: list[SourceDuplicates]
+    overlap: list[tuple[Source, list[int]]]  # papers found by both searches (diagonal: by one)
+
+    @property
+    def unique(self) -> int:
+        return self.records - self.removed
+
+
+def duplicate_summary(review: Review) -> DuplicateSummary:
+    """Duplicates removed, in total and per search, and the overlap between searches.
+
+    A paper is a kept record with its duplicates; it was found by every search that
+    holds one of its records."""
+    sources = list(review.sources.all())
+    identified: Counter[int] = Counter()
+    removed: Counter[int] = Counter()
+    found_by: dict[int, set[int]] = defaultdict(set)
+    for pk, source_id, kept in review.records.values_list("pk", "source_id", "duplicate_of_id"):
+        identified[source_id] += 1
+        if kept is not None:
+            removed[source_id] += 1
+        found_by[kept if kept is not None else pk].add(source_id)
+    together: Counter[tuple[int, int]] = Counter()
+    only: Counter[int] = Counter()
+    for ids in found_by.values():
+        for a in ids:
+            for b in ids:
+                together[a, b] += 1
+        if len(ids) == 1:
+            only[next(iter(ids))] += 1
+    groups = sum(1 for _ in review.records.exclude(duplicates=None).values("pk").distinct())
+    return DuplicateSummary(
+        records=sum(identified.values()),
+        removed=sum(removed.values()),
+        groups=groups,
+        by_source=[
+            SourceDuplicates(s, identified[s.pk], removed[s.pk], only[s.pk]) for s in sources
+        ],
+        overlap=[(s, [together[s.pk, t.pk] for t in sources]) for s in sources],
+    )
+
+
+def pending_duplicate_pairs(review: Review) -> QuerySet[DuplicatePair]:
+    """The queue: undecided pairs whose records are still in different groups, the most
+    alike first. (A pair whose records were joined through other records leaves the queue,
+    and comes back if they are split apart again.)"""
+    return (
+        DuplicatePair.objects.filter(review=review, status=PairStatus.PENDING)
+        .annotate(
+            first_group=Coalesce(F("first__duplicate_of_id"), F("first_id")),
+            second_group=Coalesce(F("second__duplicate_of_id"), F("second_id")),
+        )
+        .exclude(first_group=F("second_group"))
+        .order_by("-score", "pk")
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from reviewer.services import imports
+from reviewer.services import duplicates, imports
 
 
 @shared_task(name="reviewer.read_import")
@@ -15,3 +15,8 @@ def read_import(*, job_id: int) -> None:
 @shared_task(name="reviewer.run_import")
 def run_import(*, job_id: int) -> None:
     imports.import_job_run(job_id=job_id)
+
+
+@shared_task(name="reviewer.run_dedup")
+def run_dedup(*, job_id: int) -> None:
+    duplicates.dedup_job_run(job_id=job_id)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from reviewer.views import members, records, reviews, sources
+from reviewer.views import duplicates, members, records, reviews, sources
 
 review_patterns = [
     path("", reviews.review_dashboard, name="review-dashboard"),
@@ -28,6 +28,21 @@ review_patterns = [
         sources.import_reconfigure,
         name="import-reconfigure",
     ),
+    path("duplicates/", duplicates.dedup_overview, name="dedup-overview"),
+    path("duplicates/run/", duplicates.dedup_run, name="dedup-run"),
+    path("duplicates/runs/<int:pk>/", duplicates.dedup_job, name="dedup-job"),
+    path("duplicates/runs/<int:pk>/restart/", duplicates.dedup_restart, name="dedup-restart"),
+    path("duplicates/queue/", duplicates.dedup_queue, name="dedup-queue"),
+    path("duplicates/pairs/<int:pk>/", duplicates.dedup_pair, name="dedup-pair"),
+    path(
+        "duplicates/pairs/<int:pk>/decide/",
+        duplicates.dedup_pair_decide,
+        name="dedup-pair-decide",
+    ),
+    path("duplicates/pairs/<int:pk>/undo/", duplicates.dedup_pair_undo, name="dedup-pair-undo"),
+    path("duplicates/groups/<int:pk>/", duplicates.dedup_group, name="dedup-group"),
+    path("duplicates/records/<int:pk>/split/", duplicates.dedup_split, name="dedup-split"),
+    path("duplicates/log/", duplicates.dedup_log, name="dedup-log"),
     path("records/", records.record_list, name="record-list"),
     path("records/<int:pk>/", records.record_detail, name="record-detail"),
 ]

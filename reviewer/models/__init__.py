@@ -1,5 +1,14 @@
 """Models of the core app, one module per concept."""
 
+from reviewer.models.duplicates import (
+    Band,
+    DedupAction,
+    DedupEvent,
+    DedupJob,
+    DedupStatus,
+    DuplicatePair,
+    PairStatus,
+)
 from reviewer.models.reviews import (
     DEFAULT_EXCLUSION_REASONS,
     ExclusionReason,
@@ -21,11 +30,18 @@ from reviewer.models.users import User
 __all__ = [
     "COMMON_SOURCE_NAMES",
     "DEFAULT_EXCLUSION_REASONS",
+    "Band",
+    "DedupAction",
+    "DedupEvent",
+    "DedupJob",
+    "DedupStatus",
+    "DuplicatePair",
     "ExclusionReason",
     "ImportFile",
     "ImportJob",
     "ImportStatus",
     "Membership",
+    "PairStatus",
     "Record",
     "Review",
     "Role",

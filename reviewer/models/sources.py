@@ -219,6 +219,19 @@ class Record(models.Model):
     publication_type = models.TextField(blank=True)
     url = models.TextField("URL", blank=True)
     raw = models.JSONField(default=dict, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        help_text="The kept record of this record's group; set, this record is a duplicate.",
+    )
+    filled_fields = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Fields this kept record took from a duplicate: field name -> that record's id.",
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -226,6 +239,7 @@ class Record(models.Model):
             models.Index(fields=["review", "doi"], name="record_review_doi"),
             models.Index(fields=["review", "pmid"], name="record_review_pmid"),
             models.Index(fields=["review", "year"], name="record_review_year"),
+            models.Index(fields=["review", "duplicate_of"], name="record_review_duplicate"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -238,6 +252,10 @@ class Record(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("record-detail", kwargs={"slug": self.review.slug, "pk": self.pk})
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.duplicate_of_id is not None
 
     @property
     def first_author(self) -> str:

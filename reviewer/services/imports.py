@@ -16,7 +16,6 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import connection, reset_queries, transaction
@@ -36,6 +35,8 @@ from reviewer.models import (
     User,
 )
 from reviewer.models.sources import stale_claim_cutoff
+from reviewer.services import progress
+from reviewer.services.duplicates import dedup_after_import
 
 logger = logging.getLogger(__name__)
 
@@ -45,18 +46,15 @@ SAMPLE_FIELDS = ("title", "authors", "year", "journal", "doi", "pmid", "location
 
 # --- progress, readable by other processes while the job's transaction is open ---
 
-
-def _progress_key(job_id: int) -> str:
-    return f"import-job:{job_id}:progress"
+PROGRESS = "import-job"
 
 
 def progress_set(job_id: int, *, done: int, total: int | None, phase: str) -> None:
-    cache.set(_progress_key(job_id), {"done": done, "total": total, "phase": phase}, 3600)
+    progress.progress_set(PROGRESS, job_id, done=done, total=total, phase=phase)
 
 
 def progress_get(job_id: int) -> dict[str, Any] | None:
-    progress: dict[str, Any] | None = cache.get(_progress_key(job_id))
-    return progress
+    return progress.progress_get(PROGRESS, job_id)
 
 
 # --- creating a job ---
@@ -283,7 +281,7 @@ def import_job_read(*, job_id: int) -> None:
         )
     except ClaimLost:
         logger.warning("Reading import job %s was taken over; its result is the newer one", job_id)
-    cache.delete(_progress_key(job_id))
+    progress.progress_clear(PROGRESS, job_id)
 
 
 @transaction.atomic
@@ -421,6 +419,9 @@ def import_job_run(*, job_id: int) -> None:
                 record_count=count,
                 finished_at=timezone.now(),
             )
+            job.record_count = count
+            # Check the new records against the review's others once they are committed.
+            dedup_after_import(import_job=job)
     except ClaimLost:  # rolled back: the worker that took over imports instead
         logger.warning("Import job %s was taken over by another worker", job_id)
     except ParseError as error:
@@ -430,7 +431,7 @@ def import_job_run(*, job_id: int) -> None:
         message = f"Unexpected error ({type(error).__name__}: {error}). Nothing was imported."
         _fail(job_id, claim, message)
     finally:
-        cache.delete(_progress_key(job_id))
+        progress.progress_clear(PROGRESS, job_id)
 
 
 def _fail(job_id: int, claim: datetime, message: str) -> None:

@@ -8,14 +8,22 @@ from django.views.decorators.http import require_GET
 from reviewer import selectors
 from reviewer.access import review_for_request
 
+SHOW_CHOICES = {
+    "": "All records",
+    "unique": "Without duplicates",
+    "duplicates": "Duplicates only",
+}
+
 
 @require_GET
 def record_list(request: HttpRequest, slug: str) -> HttpResponse:
     review, membership = review_for_request(request, slug)
     query = request.GET.get("q", "").strip()
     source_id = request.GET.get("source", "")
+    show = request.GET.get("show", "")
+    show = show if show in SHOW_CHOICES else ""
     records = selectors.records_search(
-        review, query=query, source_id=int(source_id) if source_id.isdigit() else None
+        review, query=query, source_id=int(source_id) if source_id.isdigit() else None, show=show
     )
     page = Paginator(records, 50).get_page(request.GET.get("page"))
     context = {
@@ -24,6 +32,8 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
         "page": page,
         "query": query,
         "source_id": source_id,
+        "show": show,
+        "show_choices": SHOW_CHOICES.items(),
         "sources": review.sources.all(),
     }
     return render(request, "reviewer/record_list.html", context)
@@ -32,9 +42,16 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def record_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     review, membership = review_for_request(request, slug)
-    record = get_object_or_404(review.records.select_related("source", "import_file"), pk=pk)
+    record = get_object_or_404(
+        review.records.select_related("source", "import_file", "duplicate_of"), pk=pk
+    )
     return render(
         request,
         "reviewer/record_detail.html",
-        {"review": review, "membership": membership, "record": record},
+        {
+            "review": review,
+            "membership": membership,
+            "record": record,
+            "duplicate_count": record.duplicates.count(),
+        },
     )

@@ -35,6 +35,7 @@ def review_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "review": review,
         "membership": membership,
         "counts": selectors.review_counts(review),
+        "dedup_waiting": selectors.pending_duplicate_pairs(review).count(),
         "sources": selectors.sources_with_counts(review),
         "recent_imports": review.import_jobs.select_related("source", "created_by")[:5],
     }

@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from reviewer.imports import ParseError
 from reviewer.imports.base import FileFormat
-from reviewer.models import ImportStatus, Review, Role, SourceKind, User
+from reviewer.management.people import acting_user, review_by_slug
+from reviewer.models import DedupStatus, ImportStatus, SourceKind
 from reviewer.services import imports as services
 
 
@@ -54,13 +55,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         files: list[Path] = options["files"]
         fmt = "" if options["fmt"] == "auto" else options["fmt"]
-        review = Review.objects.filter(slug=options["review"]).first()
-        if review is None:
-            raise CommandError(f"No review with the slug “{options['review']}”.")
+        review = review_by_slug(options["review"])
         for path in files:
             if not path.is_file():
                 raise CommandError(f"{path}: no such file.")
-        user = self._importer(review, options["user"])
+        user = acting_user(review, options["user"])
 
         search_date = options["search_date"]
         if isinstance(search_date, str):  # call_command() passes options unparsed
@@ -115,17 +114,18 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"Imported {job.record_count} records into “{source}” of review “{review.slug}”."
             )
-
-    def _importer(self, review: Review, username: str) -> User:
-        if username:
-            user = User.objects.filter(username=username).first()
-            if user is None:
-                raise CommandError(f"No user called “{username}”.")
-            return user
-        owner = review.memberships.filter(role=Role.OWNER).select_related("user").first()
-        if owner is None:
-            raise CommandError("The review has no owner; give --user.")
-        return owner.user
+            dedup = job.dedup_jobs.first()
+            if dedup is not None and dedup.status == DedupStatus.DONE:
+                self.stderr.write(
+                    f"Checked against the review's other records: "
+                    f"{dedup.counts.get('linked_records', 0)} linked as certain duplicates, "
+                    f"{dedup.counts.get('possible', 0)} possible pairs for the queue."
+                )
+            elif dedup is not None:
+                self.stderr.write(
+                    f"De-duplication of the new records is {dedup.get_status_display().lower()} "
+                    f"(run #{dedup.pk}); see the review's Duplicates page."
+                )
 
     def _dry_run(self, files: list[Path], fmt: str) -> None:
         errors = []

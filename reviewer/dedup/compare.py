@@ -1,0 +1,304 @@
+"""Scoring one candidate pair: field evidence, an overall score and a band.
+
+Field comparisons (``FieldEvidence.outcome``):
+
+* doi, pmid: same / different / missing.
+* title: rapidfuzz ``ratio`` and ``token_sort_ratio`` on the normalised titles (best of the
+  two); a title that is the start of the other (truncated, or with a citation appended) of
+  at least 30 characters counts as 0.95. same = identical after normalisation, similar >= 0.9.
+* authors: surnames of the shorter list looked up in the longer (databases truncate lists),
+  initials must be compatible ("j" vs "ja"); score = share of the shorter list found.
+* year: same; similar when one apart (epub vs print); otherwise different.
+* journal: same words; similar when each word abbreviates the other's (``J Clin Oncol``) or
+  one name extends the other; otherwise a fuzzy ratio.
+* volume, issue: same normalised text; similar when the leading numbers agree.
+* pages: same first (and last) page; similar when only the first page agrees.
+* abstract: fuzzy ratio on the first 600 characters.
+
+Bands, in order (first match wins), before the trap caps of ``rules.py``:
+
+1. Different PMIDs -> DISTINCT. Same PMID or same DOI -> CERTAIN unless the titles clearly
+   differ (then POSSIBLE: a database may attach the wrong identifier).
+2. Different DOIs -> at most POSSIBLE, and only when title, authors and year agree closely
+   (different DOIs are strong evidence of different items, but some databases carry a
+   wrong DOI); otherwise DISTINCT.
+3. CERTAIN when the titles are nearly identical (>= 0.95), authors do not disagree, years
+   are at most one apart, nothing hard contradicts (volume, authors, years), and at least
+   two other fields agree; or when titles are close (>= 0.85) and year, volume and first page
+   all agree; or, with one title missing, authors, year, volume, first page and journal agree.
+   A differing first page alone does not block (databases mangle supplement and
+   electronic page numbers) when year and volume agree.
+4. POSSIBLE when titles are close (>= 0.85) with some support, or fairly close (>= 0.7) with
+   volume and first page agreeing.
+5. Otherwise DISTINCT (not reported).
+
+A trap (``rules.pair_traps``) lowers the band to its cap; a pair a trap pushed down to
+DISTINCT is still reported so the reason can be shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from reviewer.dedup.normalise import Author, journal_prefix_match, journals_match
+from reviewer.dedup.prepare import Prepared
+from reviewer.dedup.rules import Trap, pair_traps
+from reviewer.dedup.types import Band, FieldEvidence
+
+SAME = "same"
+SIMILAR = "similar"
+DIFFERENT = "different"
+MISSING = "missing"
+
+_RANK = {Band.DISTINCT: 0, Band.POSSIBLE: 1, Band.CERTAIN: 2}
+_WEIGHTS = {
+    "doi": 3.0,
+    "pmid": 3.0,
+    "title": 4.0,
+    "authors": 2.0,
+    "year": 1.0,
+    "journal": 0.5,
+    "volume": 1.0,
+    "issue": 0.3,
+    "pages": 1.0,
+    "abstract": 1.0,
+}
+_PREFIX_MIN = 30
+
+
+def lower_band(band: Band, cap: Band) -> Band:
+    return band if _RANK[band] <= _RANK[cap] else cap
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """Everything decided about a pair (``conflict`` feeds the clustering)."""
+
+    band: Band
+    score: float
+    evidence: tuple[FieldEvidence, ...]
+    reasons: tuple[str, ...]
+    trapped: bool  # a trap or identifier rule pushed the band down
+    conflict: bool  # these two may never share a cluster
+
+
+def title_similarity(left: str, right: str) -> float:
+    """0..1 title similarity (see the module docstring)."""
+    if left == right:
+        return 1.0
+    score = max(fuzz.ratio(left, right), fuzz.token_sort_ratio(left, right)) / 100.0
+    shorter, longer = (left, right) if len(left) <= len(right) else (right, left)
+    if len(shorter) >= _PREFIX_MIN and longer.startswith(shorter):
+        score = max(score, 0.95)
+    return score
+
+
+def _initials_compatible(left: str, right: str) -> bool:
+    return not left or not right or left.startswith(right) or right.startswith(left)
+
+
+def _surnames_match(left: str, right: str) -> bool:
+    if left == right:
+        return True
+    if min(len(left), len(right)) >= 5:
+        return fuzz.ratio(left, right) >= 85.0
+    return False
+
+
+def author_similarity(left: tuple[Author, ...], right: tuple[Author, ...]) -> tuple[str, float]:
+    """Outcome and 0..1 score for two author lists."""
+    if not left or not right:
+        return MISSING, 0.0
+    if len(left) == len(right) and all(
+        a.surname == b.surname and _initials_compatible(a.initials, b.initials)
+        for a, b in zip(left, right, strict=True)
+    ):
+        return SAME, 1.0
+    shorter, longer = (left, right) if len(left) <= len(right) else (right, left)
+    shorter = shorter[:12]
+    matched = 0.0
+    for author in shorter:
+        for other in longer:
+            if _surnames_match(author.surname, other.surname):
+                compatible = _initials_compatible(author.initials, other.initials)
+                matched += 1.0 if compatible else 0.5
+                break
+    score = matched / len(shorter)
+    first_ok = _surnames_match(left[0].surname, right[0].surname)
+    if not first_ok:
+        score *= 0.8
+    return (SIMILAR if score >= 0.75 else DIFFERENT), score
+
+
+def _journal(left: tuple[str, ...], right: tuple[str, ...]) -> FieldEvidence:
+    if not left or not right:
+        return FieldEvidence("journal", MISSING, 0.0)
+    if left == right:
+        return FieldEvidence("journal", SAME, 1.0)
+    if journals_match(left, right):
+        return FieldEvidence("journal", SIMILAR, 0.95)
+    if journal_prefix_match(left, right):
+        return FieldEvidence("journal", SIMILAR, 0.85)
+    score = fuzz.ratio(" ".join(left), " ".join(right)) / 100.0
+    return FieldEvidence("journal", SIMILAR if score >= 0.85 else DIFFERENT, score)
+
+
+def _exact(field: str, left: str, right: str, leading_left: str = "", leading_right: str = "") -> FieldEvidence:
+    if not left or not right:
+        return FieldEvidence(field, MISSING, 0.0)
+    if left == right:
+        return FieldEvidence(field, SAME, 1.0)
+    if leading_left and leading_left == leading_right:
+        return FieldEvidence(field, SIMILAR, 0.8)
+    return FieldEvidence(field, DIFFERENT, 0.0)
+
+
+def _pages(left: Prepared, right: Prepared) -> FieldEvidence:
+    a, b = left.pages, right.pages
+    if not a.first or not b.first:
+        return FieldEvidence("pages", MISSING, 0.0)
+    if a.first == b.first:
+        if a.last == b.last or not a.last or not b.last:
+            return FieldEvidence("pages", SAME, 1.0)
+        return FieldEvidence("pages", SIMILAR, 0.8)
+    return FieldEvidence("pages", DIFFERENT, 0.0)
+
+
+def _year(left: int | None, right: int | None) -> FieldEvidence:
+    if left is None or right is None:
+        return FieldEvidence("year", MISSING, 0.0)
+    if left == right:
+        return FieldEvidence("year", SAME, 1.0)
+    if abs(left - right) == 1:
+        return FieldEvidence("year", SIMILAR, 0.5)
+    return FieldEvidence("year", DIFFERENT, 0.0)
+
+
+def _abstract(left: str, right: str) -> FieldEvidence:
+    if len(left) < 50 or len(right) < 50:
+        return FieldEvidence("abstract", MISSING, 0.0)
+    if left == right:
+        return FieldEvidence("abstract", SAME, 1.0)
+    score = fuzz.ratio(left, right) / 100.0
+    return FieldEvidence("abstract", SIMILAR if score >= 0.8 else DIFFERENT, score)
+
+
+def _overall(evidence: tuple[FieldEvidence, ...]) -> float:
+    total = weight = 0.0
+    for item in evidence:
+        if item.outcome == MISSING:
+            continue
+        total += _WEIGHTS[item.field] * item.score
+        weight += _WEIGHTS[item.field]
+    return total / weight if weight else 0.0
+
+
+def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) -> Evaluation:
+    """Compare two prepared records (``title_score`` may be passed in if already known)."""
+    titles_present = bool(left.title) and bool(right.title)
+    if title_score is None:
+        title_score = title_similarity(left.title, right.title) if titles_present else 0.0
+    if not titles_present:
+        title = FieldEvidence("title", MISSING, 0.0)
+    elif left.title == right.title:
+        title = FieldEvidence("title", SAME, 1.0)
+    else:
+        title = FieldEvidence(
+            "title", SIMILAR if title_score >= 0.9 else DIFFERENT, round(title_score, 4)
+        )
+    author_outcome, author_score = author_similarity(left.authors, right.authors)
+    authors = FieldEvidence("authors", author_outcome, round(author_score, 4))
+    doi = _exact("doi", left.doi, right.doi)
+    pmid = _exact("pmid", left.pmid, right.pmid)
+    year = _year(left.year, right.year)
+    journal = _journal(left.journal, right.journal)
+    volume = _exact("volume", left.volume, right.volume, left.volume_number, right.volume_number)
+    issue = _exact("issue", left.issue, right.issue)
+    pages = _pages(left, right)
+    abstract = _abstract(left.abstract, right.abstract)
+    evidence = (doi, pmid, title, authors, year, journal, volume, issue, pages, abstract)
+    score = _overall(evidence)
+
+    reasons: list[str] = []
+    agree = {item.field for item in evidence if item.outcome in (SAME, SIMILAR)}
+    differ = {item.field for item in evidence if item.outcome == DIFFERENT}
+    year_near = year.outcome != DIFFERENT
+    authors_ok = authors.outcome != DIFFERENT
+    support = len(agree & {"authors", "year", "journal", "volume", "pages", "abstract", "issue"})
+    hard_conflict = bool(differ & {"volume", "authors", "year"})
+    locators = "year" in agree and year.outcome == SAME and "volume" in agree and pages.outcome in (SAME, SIMILAR)
+
+    trapped = False
+    conflict = False
+    if pmid.outcome == DIFFERENT:
+        band = Band.DISTINCT
+        reasons.append("kept apart: different PMIDs")
+        trapped = conflict = True
+    elif doi.outcome == SAME or pmid.outcome == SAME:
+        label = "same DOI" if doi.outcome == SAME else "same PMID"
+        reasons.append(label)
+        if not titles_present or title_score >= 0.8 or (title_score >= 0.6 and authors_ok):
+            band = Band.CERTAIN
+        else:
+            band = Band.POSSIBLE
+            reasons.append(f"{label} but titles differ")
+    elif doi.outcome == DIFFERENT:
+        close = title_score >= 0.95 and authors_ok and year_near
+        band = Band.POSSIBLE if close else Band.DISTINCT
+        reasons.append("different DOIs" if close else "kept apart: different DOIs")
+        trapped = conflict = True
+    elif title_score >= 0.95 and authors_ok and year_near and support >= 2 and not hard_conflict:
+        band = Band.CERTAIN
+    elif (title_score >= 0.85 and locators and authors_ok) or (title_score >= 0.95 and locators):
+        band = Band.CERTAIN
+        reasons.append("year, volume and first page agree")
+    elif (
+        not titles_present
+        and authors.outcome in (SAME, SIMILAR)
+        and locators
+        and journal.outcome in (SAME, SIMILAR)
+    ):
+        band = Band.CERTAIN
+        reasons.append("title missing; authors, journal, year, volume and pages agree")
+    elif (title_score >= 0.85 and support >= 1) or (title_score >= 0.7 and locators):
+        band = Band.POSSIBLE
+    else:
+        band = Band.DISTINCT
+
+    if titles_present:
+        if title.outcome == SAME:
+            reasons.append("titles identical after normalisation")
+        elif title_score >= 0.9:
+            reasons.append(f"titles similar ({title_score:.2f})")
+        elif band is not Band.DISTINCT:
+            reasons.append(f"titles differ ({title_score:.2f})")
+    for item in (authors, year, journal, volume, pages, abstract):
+        if item.outcome == SAME:
+            reasons.append(f"same {item.field}")
+        elif item.outcome == SIMILAR:
+            reasons.append(f"similar {item.field}")
+        elif item.outcome == DIFFERENT and band is not Band.DISTINCT:
+            reasons.append(f"different {item.field}")
+
+    if titles_present:
+        stem_score = (
+            1.0
+            if left.trap.series.stem == right.trap.series.stem
+            else fuzz.ratio(left.trap.series.stem, right.trap.series.stem) / 100.0
+        )
+        titles_alike = stem_score >= 0.95 or title_score >= 0.95
+    else:
+        titles_alike = False
+    traps: list[Trap] = pair_traps(left.trap, right.trap, titles_alike)
+    for trap in traps:
+        if trap.cap is Band.DISTINCT:
+            conflict = True
+        if _RANK[trap.cap] < _RANK[band]:
+            band = trap.cap
+            trapped = True
+        reasons.insert(0, trap.reason)
+    if titles_present and title_score < 0.8 and doi.outcome != SAME and pmid.outcome != SAME:
+        conflict = True
+    return Evaluation(band, score, evidence, tuple(reasons), trapped, conflict or bool(traps))

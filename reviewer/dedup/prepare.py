@@ -1,0 +1,87 @@
+"""Per-record precomputation: every normalised field the blocking and comparison read.
+
+Done once per record so that scoring a pair only compares ready-made strings and tuples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reviewer.dedup.normalise import (
+    Author,
+    Pages,
+    clean_title,
+    fold,
+    leading_number,
+    normalise_doi,
+    normalise_journal,
+    normalise_pages,
+    normalise_pmid,
+    normalise_volume,
+    parse_authors,
+)
+from reviewer.dedup.rules import TrapView, record_kinds, series_info
+from reviewer.dedup.types import DedupInput, RecordId
+
+_ABSTRACT_CHARS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One record's normalised fields."""
+
+    index: int
+    id: RecordId
+    title: str  # folded words joined by spaces
+    title_key: str  # folded title without spaces
+    authors: tuple[Author, ...]
+    author_string: str  # "smith j wang s" for fuzzy comparison
+    year: int | None
+    journal: tuple[str, ...]
+    volume: str
+    volume_number: str
+    issue: str
+    pages: Pages
+    doi: str
+    pmid: str
+    abstract: str
+    trap: TrapView
+
+
+def prepare(index: int, record: DedupInput) -> Prepared:
+    """Normalise one input record."""
+    cleaned = clean_title(record.title)
+    title = fold(cleaned)
+    authors = parse_authors(record.authors)
+    volume = normalise_volume(record.volume)
+    volume_number = leading_number(volume)
+    pages = normalise_pages(record.pages)
+    year = record.year if record.year and 1000 < record.year < 3000 else None
+    kinds = record_kinds(
+        cleaned, record.publication_type, record.journal, record.volume, record.issue, record.pages
+    )
+    trap = TrapView(
+        kinds=kinds,
+        series=series_info(cleaned, title),
+        year=year,
+        volume_number=volume_number,
+        first_page=pages.first,
+    )
+    return Prepared(
+        index=index,
+        id=record.id,
+        title=title,
+        title_key=title.replace(" ", ""),
+        authors=authors,
+        author_string=" ".join(f"{author.surname} {author.initials[:1]}" for author in authors),
+        year=year,
+        journal=normalise_journal(record.journal),
+        volume=volume,
+        volume_number=volume_number,
+        issue=normalise_volume(record.issue),
+        pages=pages,
+        doi=normalise_doi(record.doi),
+        pmid=normalise_pmid(record.pmid),
+        abstract=fold(record.abstract[: _ABSTRACT_CHARS * 2])[:_ABSTRACT_CHARS],
+        trap=trap,
+    )

@@ -1,0 +1,584 @@
+"""Removing duplicates from a review: run the engine, link the certain pairs, let people decide.
+
+The engine (`reviewer.dedup`) is pure: records in, pairs and clusters out. This
+module feeds it the review's records, stores what it found, and keeps the groups
+of duplicates:
+
+- A group is a kept record and the records whose `duplicate_of` points at it
+  (never a chain). The kept record is the group's earliest import, so a record
+  already in the review (perhaps already screened) is never hidden by a later
+  import of the same paper: the newcomer is the duplicate.
+- The kept record takes the fields it lacks from its duplicates (the longest
+  abstract, the first DOI, ...); `filled_fields` remembers where each came from,
+  so a split gives them back.
+- A person's decision on a pair (duplicate / not duplicate) outranks any later
+  run of the engine; "not duplicate" also keeps the two records' groups apart.
+- Every link, merge, split and decision is a `DedupEvent` row: who and when.
+
+Writes take a lock on the review row, so a run, a decision and a split never
+interleave.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from reviewer.dedup import Band as EngineBand
+from reviewer.dedup import DedupInput, DedupResult, PairResult, deduplicate
+from reviewer.models import (
+    Band,
+    DedupAction,
+    DedupEvent,
+    DedupJob,
+    DedupStatus,
+    DuplicatePair,
+    ImportJob,
+    PairStatus,
+    Record,
+    Review,
+    User,
+)
+from reviewer.models.duplicates import DECIDED_STATUSES
+from reviewer.models.sources import stale_claim_cutoff
+from reviewer.selectors import pending_duplicate_pairs
+from reviewer.services import progress
+
+logger = logging.getLogger(__name__)
+
+PROGRESS = "dedup-job"
+
+#: Fields a kept record may take from its duplicates when it has none of its own.
+FILLABLE_FIELDS = (
+    "abstract",
+    "authors",
+    "year",
+    "journal",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "keywords",
+    "language",
+    "publication_type",
+    "url",
+)
+ENGINE_FIELDS = (
+    "pk",
+    "title",
+    "authors",
+    "year",
+    "journal",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "abstract",
+    "publication_type",
+)
+
+
+def progress_get(job_id: int) -> dict[str, Any] | None:
+    return progress.progress_get(PROGRESS, job_id)
+
+
+# --- running the engine ---
+
+
+def dedup_job_create(
+    *, review: Review, user: User, import_job: ImportJob | None = None, enqueue: bool = True
+) -> DedupJob:
+    """Queue a run over the whole review, or over one import's records against all others."""
+    job = DedupJob.objects.create(review=review, created_by=user, import_job=import_job)
+    if enqueue:
+        from reviewer import tasks
+
+        transaction.on_commit(lambda: tasks.run_dedup.delay(job_id=job.pk))
+    return job
+
+
+def dedup_after_import(*, import_job: ImportJob) -> DedupJob | None:
+    """Check a finished import's records against the review's others (called by the import)."""
+    if not import_job.record_count:
+        return None
+    return dedup_job_create(
+        review=import_job.review, user=import_job.created_by, import_job=import_job
+    )
+
+
+def dedup_run_now(*, review: Review, user: User) -> DedupJob:
+    """Run over the whole review in this process (the `dedupe` command)."""
+    job = dedup_job_create(review=review, user=user, enqueue=False)
+    dedup_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def _claim(job_id: int) -> datetime | None:
+    now = timezone.now()
+    claimed = (
+        DedupJob.objects.filter(pk=job_id)
+        .filter(
+            Q(status=DedupStatus.QUEUED)
+            | Q(status=DedupStatus.RUNNING, claimed_at__lt=stale_claim_cutoff())
+        )
+        .update(status=DedupStatus.RUNNING, claimed_at=now)
+    )
+    return now if claimed else None
+
+
+class ClaimLost(Exception):
+    """Another worker took the run over; this one must not write its result."""
+
+
+def _engine_records(review: Review) -> list[DedupInput]:
+    rows = review.records.order_by("pk").values_list(*ENGINE_FIELDS)
+    return [
+        DedupInput(
+            id=pk,
+            title=title,
+            authors=tuple(authors or ()),
+            year=year,
+            journal=journal,
+            volume=volume,
+            issue=issue,
+            pages=pages,
+            doi=doi,
+            pmid=pmid,
+            abstract=abstract,
+            publication_type=publication_type,
+        )
+        for pk, title, authors, year, journal, volume, issue, pages, doi, pmid, abstract, (
+            publication_type
+        ) in rows.iterator(chunk_size=5000)
+    ]
+
+
+def dedup_job_run(*, job_id: int) -> None:
+    """Run the engine and store its result in one transaction. Run by the `run_dedup` task."""
+    claim = _claim(job_id)
+    if claim is None:
+        return
+    job = DedupJob.objects.select_related("review").get(pk=job_id)
+    try:
+        progress.progress_set(PROGRESS, job_id, done=0, total=None, phase="Reading the records")
+        records = _engine_records(job.review)
+        only_against: set[int | str] | None = None
+        if job.import_job_id is not None:
+            only_against = set(
+                job.review.records.filter(import_file__job_id=job.import_job_id).values_list(
+                    "pk", flat=True
+                )
+            )
+        cannot_link = list(
+            DuplicatePair.objects.filter(review=job.review, status=PairStatus.DISTINCT).values_list(
+                "first_id", "second_id"
+            )
+        )
+
+        def report(done: int, total: int) -> None:
+            progress.progress_set(
+                PROGRESS, job_id, done=done, total=total, phase="Comparing records"
+            )
+
+        result = deduplicate(
+            records, only_against=only_against, cannot_link=cannot_link, progress=report
+        )
+        progress.progress_set(PROGRESS, job_id, done=0, total=None, phase="Saving the groups")
+        with transaction.atomic():
+            counts = _store_result(job, result)
+            done = DedupJob.objects.filter(pk=job_id, claimed_at=claim).update(
+                status=DedupStatus.DONE, counts=counts, finished_at=timezone.now()
+            )
+            if not done:
+                raise ClaimLost(f"de-duplication job {job_id} was taken over")
+    except ClaimLost:
+        logger.warning("De-duplication job %s was taken over by another worker", job_id)
+    except Exception as error:  # the row must not hang in "running"
+        logger.exception("De-duplication job %s failed", job_id)
+        DedupJob.objects.filter(pk=job_id, claimed_at=claim).update(
+            status=DedupStatus.FAILED,
+            error=f"Unexpected error ({type(error).__name__}: {error}). Nothing was changed.",
+            finished_at=timezone.now(),
+        )
+    finally:
+        progress.progress_clear(PROGRESS, job_id)
+
+
+def dedup_job_restart(*, job: DedupJob) -> None:
+    """Queue a stopped run again; the new run takes it over."""
+    if not job.is_stale:
+        raise ValidationError("This run is still going; it can only be restarted once stale.")
+    from reviewer import tasks
+
+    transaction.on_commit(lambda: tasks.run_dedup.delay(job_id=job.pk))
+
+
+_ENGINE_BAND = {
+    EngineBand.CERTAIN: Band.CERTAIN,
+    EngineBand.POSSIBLE: Band.POSSIBLE,
+    EngineBand.DISTINCT: Band.DISTINCT,
+}
+
+
+def _store_result(job: DedupJob, result: DedupResult) -> dict[str, int]:
+    """Save the pairs, then link each certain cluster into one group (all in the caller's
+    transaction, under the review's lock)."""
+    review = Review.objects.select_for_update().get(pk=job.review_id)
+    groups = _Groups.load(review)
+    existing = {
+        (p.first_id, p.second_id): p
+        for p in DuplicatePair.objects.filter(review=review).only(
+            "pk", "first_id", "second_id", "status"
+        )
+    }
+    new_pairs: list[DuplicatePair] = []
+    updated: list[DuplicatePair] = []
+    by_records: dict[tuple[int, int], DuplicatePair] = {}
+    for found in result.pairs:
+        key = _pair_key(found)
+        stored = existing.get(key)
+        fields = {
+            "band": _ENGINE_BAND[found.band],
+            "score": round(found.score, 4),
+            "evidence": [e.as_dict() for e in found.evidence],
+            "reasons": list(found.reasons),
+            "job": job,
+        }
+        if stored is None:
+            status = (
+                PairStatus.KEPT_APART if found.band == EngineBand.DISTINCT else PairStatus.PENDING
+            )
+            pair = DuplicatePair(review=review, first_id=key[0], second_id=key[1], status=status)
+            for name, value in fields.items():
+                setattr(pair, name, value)
+            new_pairs.append(pair)
+        else:
+            pair = stored
+            for name, value in fields.items():
+                setattr(pair, name, value)
+            if pair.status not in DECIDED_STATUSES and pair.status != PairStatus.LINKED:
+                pair.status = (
+                    PairStatus.KEPT_APART
+                    if found.band == EngineBand.DISTINCT
+                    else PairStatus.PENDING
+                )
+            updated.append(pair)
+        by_records[key] = pair
+    DuplicatePair.objects.bulk_create(new_pairs, batch_size=1000)
+    DuplicatePair.objects.bulk_update(
+        updated, ["band", "score", "evidence", "reasons", "job", "status"], batch_size=1000
+    )
+
+    linked_records = 0
+    for cluster in result.clusters:
+        ids = sorted(int(i) for i in cluster)
+        if groups.conflict(ids):
+            continue  # a person kept some of these apart: their pairs stay in the queue
+        linked_records += _merge(review, groups, ids, job=job, user=None, pair=None)
+    # A certain pair whose records now share a group is linked; one that could not
+    # join (a person's "not duplicate" in the way) waits for a decision instead.
+    to_link = [
+        pair
+        for key, pair in by_records.items()
+        if pair.band == Band.CERTAIN
+        and pair.status == PairStatus.PENDING
+        and groups.root(key[0]) == groups.root(key[1])
+    ]
+    for pair in to_link:
+        pair.status = PairStatus.LINKED
+    DuplicatePair.objects.bulk_update(to_link, ["status"], batch_size=1000)
+
+    counts = result.counts()
+    return {
+        "records": result.records,
+        "compared": result.compared,
+        "certain": counts.get("certain", 0),
+        "possible": counts.get("possible", 0),
+        "linked_records": linked_records,
+        "waiting": pending_duplicate_pairs(review).count(),
+    }
+
+
+def _pair_key(found: PairResult) -> tuple[int, int]:
+    a, b = int(found.left), int(found.right)
+    return (a, b) if a < b else (b, a)
+
+
+# --- groups ---
+
+
+@dataclass
+class _Groups:
+    """The review's groups in memory during one write: record id -> kept record id."""
+
+    review: Review
+    parent: dict[int, int]
+    members: dict[int, set[int]]
+    apart: set[tuple[int, int]]
+
+    @classmethod
+    def load(cls, review: Review) -> _Groups:
+        parent: dict[int, int] = {}
+        members: dict[int, set[int]] = defaultdict(set)
+        for pk, kept in review.records.exclude(duplicate_of=None).values_list(
+            "pk", "duplicate_of_id"
+        ):
+            parent[pk] = kept
+            members[kept].add(pk)
+        apart = set(
+            DuplicatePair.objects.filter(review=review, status=PairStatus.DISTINCT).values_list(
+                "first_id", "second_id"
+            )
+        )
+        return cls(review, parent, members, apart)
+
+    def root(self, pk: int) -> int:
+        return self.parent.get(pk, pk)
+
+    def group(self, root: int) -> set[int]:
+        return {root} | self.members.get(root, set())
+
+    def conflict(self, ids: Iterable[int]) -> tuple[int, int] | None:
+        """A pair a person said are not duplicates, if joining these records' groups would
+        put one in the same group as the other."""
+        union: set[int] = set()
+        for root in {self.root(pk) for pk in ids}:
+            union |= self.group(root)
+        for a, b in self.apart:
+            if a in union and b in union:
+                return a, b
+        return None
+
+
+def _merge(
+    review: Review,
+    groups: _Groups,
+    ids: Iterable[int],
+    *,
+    job: DedupJob | None,
+    user: User | None,
+    pair: DuplicatePair | None,
+) -> int:
+    """Join the groups of these records under the earliest-imported kept record.
+
+    Returns how many records became duplicates."""
+    roots = sorted({groups.root(pk) for pk in ids})
+    if len(roots) < 2:
+        return 0
+    kept, joining = roots[0], roots[1:]
+    moved: list[int] = []
+    for root in joining:
+        moved.extend(sorted(groups.group(root)))
+        _unfill(Record.objects.get(pk=root))
+    Record.objects.filter(pk__in=moved).update(duplicate_of_id=kept)
+    for pk in moved:
+        groups.parent[pk] = kept
+        groups.members[kept].add(pk)
+    for root in joining:
+        groups.members.pop(root, None)
+    _refill(Record.objects.get(pk=kept))
+    action = DedupAction.LINKED if user is None else DedupAction.MERGED
+    DedupEvent.objects.bulk_create(
+        DedupEvent(
+            review=review, action=action, record_id=pk, other_id=kept, job=job, user=user, pair=pair
+        )
+        for pk in moved
+    )
+    return len(moved)
+
+
+def _empty(value: Any) -> bool:
+    return value in ("", None, [], {})
+
+
+def _blank_value(record: Record, name: str) -> Any:
+    field = Record._meta.get_field(name)
+    if field.null:
+        return None
+    return field.get_default()
+
+
+def _unfill(record: Record) -> None:
+    """Give back every field this kept record took from a duplicate."""
+    if not record.filled_fields:
+        return
+    for name in record.filled_fields:
+        setattr(record, name, _blank_value(record, name))
+    record.filled_fields = {}
+    record.save(update_fields=[*FILLABLE_FIELDS, "filled_fields"])
+
+
+def _refill(kept: Record) -> None:
+    """Fill the kept record's empty fields from its duplicates, oldest import first (the
+    longest abstract wins). Fields the record had of its own are never touched."""
+    for name in kept.filled_fields:
+        setattr(kept, name, _blank_value(kept, name))
+    filled: dict[str, int] = {}
+    duplicates = list(kept.duplicates.order_by("pk"))
+    for name in FILLABLE_FIELDS:
+        if not _empty(getattr(kept, name)):
+            continue
+        candidates = [d for d in duplicates if not _empty(getattr(d, name))]
+        if not candidates:
+            continue
+        donor = (
+            max(candidates, key=lambda d: len(d.abstract))
+            if name == "abstract"
+            else (candidates[0])
+        )
+        setattr(kept, name, getattr(donor, name))
+        filled[name] = donor.pk
+    kept.filled_fields = filled
+    kept.save(update_fields=[*FILLABLE_FIELDS, "filled_fields"])
+
+
+# --- people's decisions ---
+
+
+@transaction.atomic
+def pair_decide(*, pair: DuplicatePair, user: User, duplicate: bool) -> DuplicatePair:
+    """Record a person's decision on a pair from the queue."""
+    review = Review.objects.select_for_update().get(pk=pair.review_id)
+    pair = DuplicatePair.objects.select_for_update().get(pk=pair.pk)
+    if pair.is_decided:
+        who = pair.decided_by.get_full_name() or pair.decided_by.username if pair.decided_by else ""
+        raise ValidationError(
+            f"This pair was already decided ({pair.get_status_display().lower()}"
+            f"{f' by {who}' if who else ''}). Undo that decision first to change it."
+        )
+    groups = _Groups.load(review)
+    same_group = groups.root(pair.first_id) == groups.root(pair.second_id)
+    if duplicate:
+        conflict = groups.conflict([pair.first_id, pair.second_id])
+        if conflict:
+            raise ValidationError(
+                f"Record {conflict[0]} and record {conflict[1]} were marked as not duplicates, "
+                "and these two belong to their groups. Undo that decision first."
+            )
+        _merge(review, groups, [pair.first_id, pair.second_id], job=None, user=user, pair=pair)
+    elif same_group:
+        raise ValidationError(
+            "These records are already in one group. To separate them, split one off "
+            "from the group's page."
+        )
+    pair.status = PairStatus.DUPLICATE if duplicate else PairStatus.DISTINCT
+    pair.decided_by = user
+    pair.decided_at = timezone.now()
+    pair.save(update_fields=["status", "decided_by", "decided_at"])
+    if not duplicate:
+        DedupEvent.objects.create(
+            review=review,
+            action=DedupAction.DISTINCT,
+            record_id=pair.second_id,
+            other_id=pair.first_id,
+            pair=pair,
+            user=user,
+        )
+    return pair
+
+
+@transaction.atomic
+def pair_reopen(*, pair: DuplicatePair, user: User) -> DuplicatePair:
+    """Undo a person's decision: the pair goes back to the queue.
+
+    Undoing "duplicate" takes the later-imported record of the pair out of the
+    group again (without marking it distinct: it is undecided once more)."""
+    review = Review.objects.select_for_update().get(pk=pair.review_id)
+    pair = DuplicatePair.objects.select_for_update().get(pk=pair.pk)
+    if not pair.is_decided:
+        raise ValidationError("Only a decided pair can be undone.")
+    if pair.status == PairStatus.DUPLICATE:
+        groups = _Groups.load(review)
+        if groups.root(pair.first_id) == groups.root(pair.second_id):
+            _detach(review, groups, Record.objects.get(pk=pair.second_id))
+    pair.status = PairStatus.PENDING
+    pair.decided_by = None
+    pair.decided_at = None
+    pair.save(update_fields=["status", "decided_by", "decided_at"])
+    DedupEvent.objects.create(
+        review=review,
+        action=DedupAction.REOPENED,
+        record_id=pair.second_id,
+        other_id=pair.first_id,
+        pair=pair,
+        user=user,
+    )
+    return pair
+
+
+def _detach(review: Review, groups: _Groups, record: Record) -> tuple[int, list[int]]:
+    """Take a record out of its group; returns (the group's kept record, the rest).
+
+    If the record is the kept one, the earliest-imported of the rest takes its place."""
+    root = groups.root(record.pk)
+    rest = sorted(groups.group(root) - {record.pk})
+    if record.pk == root:
+        _unfill(record)
+        if rest:
+            new_root, others = rest[0], rest[1:]
+            Record.objects.filter(pk=new_root).update(duplicate_of=None)
+            Record.objects.filter(pk__in=others).update(duplicate_of_id=new_root)
+            groups.members.pop(root, None)
+            groups.parent.pop(new_root, None)
+            for pk in others:
+                groups.parent[pk] = new_root
+            groups.members[new_root] = set(others)
+            _refill(Record.objects.get(pk=new_root))
+            return new_root, rest
+        return root, rest
+    Record.objects.filter(pk=record.pk).update(duplicate_of=None)
+    groups.parent.pop(record.pk, None)
+    groups.members[root].discard(record.pk)
+    _refill(Record.objects.get(pk=root))
+    return root, rest
+
+
+@transaction.atomic
+def record_split(*, record: Record, user: User, note: str = "") -> list[int]:
+    """Split a record off its group: it is not a duplicate of any record left in the group.
+
+    Pairs between it and each of them become "not duplicate" decisions, so no later
+    run links them again. Returns the ids it was split from."""
+    review = Review.objects.select_for_update().get(pk=record.review_id)
+    record = Record.objects.get(pk=record.pk)
+    groups = _Groups.load(review)
+    if len(groups.group(groups.root(record.pk))) < 2:
+        raise ValidationError("This record is not in a group of duplicates.")
+    kept, rest = _detach(review, groups, record)
+    now = timezone.now()
+    for other in rest:
+        first, second = sorted((record.pk, other))
+        pair, created = DuplicatePair.objects.get_or_create(
+            first_id=first,
+            second_id=second,
+            defaults={
+                "review": review,
+                "band": Band.DISTINCT,
+                "score": 0.0,
+                "reasons": ["split off by a person"],
+                "status": PairStatus.DISTINCT,
+                "decided_by": user,
+                "decided_at": now,
+            },
+        )
+        if not created:
+            pair.status = PairStatus.DISTINCT
+            pair.decided_by = user
+            pair.decided_at = now
+            pair.save(update_fields=["status", "decided_by", "decided_at"])
+    DedupEvent.objects.create(
+        review=review, action=DedupAction.SPLIT, record=record, other_id=kept, user=user, note=note
+    )
+    return rest
