@@ -24,12 +24,15 @@ Bands, in order (first match wins), before the trap caps of ``rules.py``:
    wrong DOI); otherwise DISTINCT.
 3. CERTAIN when the titles are nearly identical (>= 0.95), authors do not disagree, years
    are at most one apart, nothing hard contradicts (volume, authors, years), and at least
-   two other fields agree; or when titles are close (>= 0.85) and year, volume and first page
-   all agree; or, with one title missing, authors, year, volume, first page and journal agree.
+   two other fields agree; or when year, volume and first page all agree and the titles are
+   close (>= 0.95; >= 0.85 when authors do not disagree; >= 0.75 when authors agree).
    A differing first page alone does not block (databases mangle supplement and
    electronic page numbers) when year and volume agree.
-4. POSSIBLE when titles are close (>= 0.85) with some support, or fairly close (>= 0.7) with
-   volume and first page agreeing.
+4. POSSIBLE when titles are close (>= 0.85) with authors not disagreeing and years at most
+   one apart; or nearly identical (>= 0.95) with two other fields agreeing; or fairly
+   close (>= 0.7) with year, volume and first page agreeing; or, with a title missing on
+   one side, when authors, journal, year, volume and first page agree (no title, so a
+   person confirms).
 5. Otherwise DISTINCT (not reported).
 
 A trap (``rules.pair_traps``) lowers the band to its cap; a pair a trap pushed down to
@@ -66,6 +69,7 @@ _WEIGHTS = {
     "abstract": 1.0,
 }
 _PREFIX_MIN = 30
+_PREFIX_LONG = 50
 
 
 def lower_band(band: Band, cap: Band) -> Band:
@@ -90,7 +94,11 @@ def title_similarity(left: str, right: str) -> float:
         return 1.0
     score = max(fuzz.ratio(left, right), fuzz.token_sort_ratio(left, right)) / 100.0
     shorter, longer = (left, right) if len(left) <= len(right) else (right, left)
-    if len(shorter) >= _PREFIX_MIN and longer.startswith(shorter):
+    if (
+        len(shorter) >= _PREFIX_MIN
+        and (len(shorter) >= _PREFIX_LONG or len(shorter) >= 0.7 * len(longer))
+        and (longer.startswith(shorter) or longer.endswith(shorter))
+    ):
         score = max(score, 0.95)
     return score
 
@@ -251,7 +259,11 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
         trapped = conflict = True
     elif title_score >= 0.95 and authors_ok and year_near and support >= 2 and not hard_conflict:
         band = Band.CERTAIN
-    elif (title_score >= 0.85 and locators and authors_ok) or (title_score >= 0.95 and locators):
+    elif locators and (
+        title_score >= 0.95
+        or (title_score >= 0.85 and authors_ok)
+        or (title_score >= 0.75 and authors.outcome in (SAME, SIMILAR))
+    ):
         band = Band.CERTAIN
         reasons.append("year, volume and first page agree")
     elif (
@@ -260,9 +272,13 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
         and locators
         and journal.outcome in (SAME, SIMILAR)
     ):
-        band = Band.CERTAIN
+        band = Band.POSSIBLE
         reasons.append("title missing; authors, journal, year, volume and pages agree")
-    elif (title_score >= 0.85 and support >= 1) or (title_score >= 0.7 and locators):
+    elif (
+        (title_score >= 0.85 and authors_ok and year_near)
+        or (title_score >= 0.95 and support >= 2)
+        or (title_score >= 0.7 and locators)
+    ):
         band = Band.POSSIBLE
     else:
         band = Band.DISTINCT
@@ -299,6 +315,7 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
             band = trap.cap
             trapped = True
         reasons.insert(0, trap.reason)
-    if titles_present and title_score < 0.8 and doi.outcome != SAME and pmid.outcome != SAME:
+    shared_id = doi.outcome == SAME or pmid.outcome == SAME
+    if titles_present and title_score < 0.8 and not shared_id and not locators:
         conflict = True
     return Evaluation(band, score, evidence, tuple(reasons), trapped, conflict or bool(traps))

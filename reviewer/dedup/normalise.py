@@ -78,6 +78,8 @@ _BRACKET_NOTE = re.compile(
     r"|\d+\s+refs?|epub ahead of print)\s*\]\.?",
     re.IGNORECASE,
 )
+_UNCLOSED_BRACKET = re.compile(r"\s*\.?\s*\[[^\[\]]*$")
+_MIN_KEPT = 10
 _PAREN_NOTE = re.compile(
     r"\(\s*(?:structured|provisional)?\s*abstract\s*\)\s*\.?\s*$", re.IGNORECASE
 )
@@ -126,6 +128,9 @@ def clean_title(title: str) -> str:
     text = strip_markup(title).strip()
     if "[" in text:
         text = _BRACKET_NOTE.sub(" ", text).strip()
+        unclosed = _UNCLOSED_BRACKET.search(text)
+        if unclosed and unclosed.start() >= _MIN_KEPT:
+            text = text[: unclosed.start()]
         match = _WHOLLY_BRACKETED.match(text)
         if match:
             text = match.group("inner")

@@ -20,7 +20,7 @@ from reviewer.dedup.normalise import (
     normalise_volume,
     parse_authors,
 )
-from reviewer.dedup.rules import TrapView, record_kinds, series_info
+from reviewer.dedup.rules import TrapView, record_kinds, series_info, strip_erratum_citation
 from reviewer.dedup.types import DedupInput, RecordId
 
 _ABSTRACT_CHARS = 600
@@ -51,18 +51,25 @@ class Prepared:
 def prepare(index: int, record: DedupInput) -> Prepared:
     """Normalise one input record."""
     cleaned = clean_title(record.title)
-    title = fold(cleaned)
+    base_title, erratum_citation = strip_erratum_citation(cleaned)
+    title = fold(base_title)
     authors = parse_authors(record.authors)
     volume = normalise_volume(record.volume)
     volume_number = leading_number(volume)
     pages = normalise_pages(record.pages)
     year = record.year if record.year and 1000 < record.year < 3000 else None
     kinds = record_kinds(
-        cleaned, record.publication_type, record.journal, record.volume, record.issue, record.pages
+        cleaned,
+        record.publication_type,
+        record.journal,
+        record.volume,
+        record.issue,
+        record.pages,
+        erratum_citation,
     )
     trap = TrapView(
         kinds=kinds,
-        series=series_info(cleaned, title),
+        series=series_info(base_title, title),
         year=year,
         volume_number=volume_number,
         first_page=pages.first,

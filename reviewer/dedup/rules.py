@@ -26,8 +26,9 @@ the highest band the pair may still reach (``cap``). The rules, tuned on the lab
    trailing roman numeral) -> DISTINCT; other differing numbers ("type 1" vs "type 2",
    "HPV 16" vs "HPV 18") -> POSSIBLE.
 6. Same title in different years (annual editorials, "Introduction to the minitrack ..."
-   2021 vs 2022) when volume does not confirm the match: one year apart -> POSSIBLE (epub
-   and print years often differ by one), two or more -> DISTINCT.
+   2021 vs 2022, "Gateways to clinical trials" 2006 vs 2007) when volume does not confirm
+   the match: one year apart with no volume on one side -> POSSIBLE (epub and print years
+   often differ by one); different volumes, or two or more years apart -> DISTINCT.
 
 Rule 5 does not fire when year, volume and first page all agree (a typo in one title).
 Rules 1-4 are about a kind present on one side only. When that kind was read from metadata
@@ -50,12 +51,18 @@ RETRACTION = "retraction notice"
 REPLY = "reply or comment"
 CONFERENCE = "conference abstract"
 SUPPLEMENT = "journal supplement"
+SINGLE_PAGE = "single page"
 
 _ERRATUM_TITLE = re.compile(
     r"^\s*(?:(?:an?\s+)?errat(?:um|a)\b|corrigend(?:um|a)\b|addendum\b"
     r"|(?:author|publisher)(?:'s)?\s+correction\b|notice\s+of\s+correction\b"
     r"|publisher'?s?\s+note\b|correction(?:s)?\s*(?:to\b|of\s+(?:the\s+)?article\b|[:\[(]|$))"
     r"|\b(?:errat(?:um|a)|corrigend(?:um|a))\s*[\])]?\s*$",
+    re.IGNORECASE,
+)
+_ERRATUM_CITATION = re.compile(
+    r"\s*\(\s*vol\.?\s*\d+[^()]*?\bpg\.?\s*\w+[^()]*\)\s*$"
+    r"|\s*\([^()]*\((?:19|20)\d\d\)\s*\d+\s*(?:\(\s*\d+\s*\)\s*)?\([^()]*\)\s*\)\s*$",
     re.IGNORECASE,
 )
 _RETRACTION_TITLE = re.compile(
@@ -67,7 +74,8 @@ _REPLY_TITLE = re.compile(
     r"^\s*(?:in\s+reply\b|a\s+reply\b|reply\b|the\s+authors?'?\s+repl(?:y|ies)\b"
     r"|authors?'?\s+(?:reply|response)\b|response\s+to\b|in\s+response\b|response\s*:"
     r"|comments?\s+on\b|commentary\s+on\b|comment\s*:|commentary\s*:|re\s*:"
-    r"|letter\s+to\s+the\s+editor\b|letter\s*:|rebuttal\b|rejoinder\b)",
+    r"|letter\s+to\s+the\s+editor\b|letter\s*:|rebuttal\b|rejoinder\b)"
+    r"|(?:\b|[-:.])\s*(?:(?:the\s+)?authors?'?\s+)?(?:reply|replies|response)\s*[.)\]]?\s*$",
     re.IGNORECASE,
 )
 _ERRATUM_TYPE = re.compile(r"errat|corrigend|correction", re.IGNORECASE)
@@ -80,6 +88,8 @@ _CONFERENCE_JOURNAL = re.compile(
 )
 _SUPPLEMENT = re.compile(r"suppl|supplement", re.IGNORECASE)
 _SUPPLEMENT_PAGE = re.compile(r"^\s*s\d", re.IGNORECASE)
+_SUPPLEMENT_ISSUE = re.compile(r"^\s*s\s*\d+\s*$", re.IGNORECASE)
+_PAGE_RANGE = re.compile(r"^\s*([a-z]*\d+)\s*(?:[-–—]+\s*([a-z]*\d+))?\s*$", re.IGNORECASE)
 
 _ROMAN = {
     "i": 1,
@@ -117,6 +127,27 @@ class RecordKinds:
         return self.from_title | self.from_metadata
 
 
+def strip_erratum_citation(clean_title: str) -> tuple[str, bool]:
+    """Split off an erratum's citation of the corrected article.
+
+    Web of Science writes errata as "Title (vol 360, pg 542, 2009)", Embase as "Title (New
+    England Journal of Medicine (2009) 360 (542-544))". Returns the title without it and
+    whether one was found.
+    """
+    if not clean_title.endswith(")"):
+        return clean_title, False
+    stripped = _ERRATUM_CITATION.sub("", clean_title)
+    return stripped, stripped != clean_title
+
+
+def _single_page(pages: str) -> bool:
+    match = _PAGE_RANGE.match(pages)
+    if match is None:
+        return False
+    last = match.group(2)
+    return last is None or last.lower() == match.group(1).lower()
+
+
 def record_kinds(
     clean_title: str,
     publication_type: str,
@@ -124,11 +155,12 @@ def record_kinds(
     volume: str,
     issue: str,
     pages: str,
+    erratum_citation: bool = False,
 ) -> RecordKinds:
     """Classify one record (see the module docstring for the patterns)."""
     from_title: set[str] = set()
     from_metadata: set[str] = set()
-    if _ERRATUM_TITLE.search(clean_title):
+    if erratum_citation or _ERRATUM_TITLE.search(clean_title):
         from_title.add(ERRATUM)
     if _RETRACTION_TITLE.search(clean_title):
         from_title.add(RETRACTION)
@@ -143,8 +175,15 @@ def record_kinds(
             from_metadata.add(CONFERENCE)
     if journal and _CONFERENCE_JOURNAL.search(journal):
         from_metadata.add(CONFERENCE)
-    if _SUPPLEMENT.search(volume) or _SUPPLEMENT.search(issue) or _SUPPLEMENT_PAGE.match(pages):
+    if (
+        _SUPPLEMENT.search(volume)
+        or _SUPPLEMENT.search(issue)
+        or _SUPPLEMENT_ISSUE.match(issue)
+        or _SUPPLEMENT_PAGE.match(pages)
+    ):
         from_metadata.add(SUPPLEMENT)
+    if pages and _single_page(pages):
+        from_metadata.add(SINGLE_PAGE)
     return RecordKinds(frozenset(from_title), frozenset(from_metadata))
 
 
@@ -227,6 +266,9 @@ def _locators_agree(left: TrapView, right: TrapView) -> bool:
     )
 
 
+_ABSTRACT_LIKE = frozenset({CONFERENCE, SUPPLEMENT, SINGLE_PAGE})
+_LOCATOR_OVERRIDES = frozenset({ERRATUM})
+
 _KIND_REASONS = {
     ERRATUM: "kept apart: erratum or correction notice vs the article it corrects",
     RETRACTION: "kept apart: retraction notice vs the article it retracts",
@@ -247,7 +289,8 @@ def pair_traps(left: TrapView, right: TrapView, titles_alike: bool) -> list[Trap
         if in_left == in_right:
             continue
         side = left if in_left else right
-        if kind in side.kinds.from_title or not agree:
+        overridden = agree and (kind in _LOCATOR_OVERRIDES or kind not in side.kinds.from_title)
+        if not overridden:
             traps.append(Trap(reason, Band.DISTINCT))
     years_differ = left.year is not None and right.year is not None and left.year != right.year
     volumes_differ = (
@@ -255,19 +298,17 @@ def pair_traps(left: TrapView, right: TrapView, titles_alike: bool) -> list[Trap
         and bool(right.volume_number)
         and left.volume_number != right.volume_number
     )
-    conference_left = CONFERENCE in left.kinds.all
-    conference_right = CONFERENCE in right.kinds.all
-    if conference_left != conference_right and not agree:
+    abstract_left = bool(left.kinds.all & _ABSTRACT_LIKE)
+    abstract_right = bool(right.kinds.all & _ABSTRACT_LIKE)
+    if abstract_left != abstract_right and not agree:
+        side = left if abstract_left else right
         cap = Band.DISTINCT if years_differ else Band.POSSIBLE
-        traps.append(Trap("kept apart: conference abstract or paper vs journal article", cap))
-    elif (
-        not conference_left
-        and not conference_right
-        and (SUPPLEMENT in left.kinds.all) != (SUPPLEMENT in right.kinds.all)
-        and (years_differ or volumes_differ)
-    ):
-        cap = Band.DISTINCT if years_differ else Band.POSSIBLE
-        traps.append(Trap("kept apart: journal supplement (abstract) vs a later article", cap))
+        other = right if abstract_left else left
+        only_single_page = side.kinds.all & _ABSTRACT_LIKE == {SINGLE_PAGE}
+        if CONFERENCE in side.kinds.all:
+            traps.append(Trap("kept apart: conference abstract or paper vs journal article", cap))
+        elif (years_differ or volumes_differ) and not (only_single_page and not other.first_page):
+            traps.append(Trap("kept apart: journal supplement or abstract vs an article", cap))
     if titles_alike and not agree:
         left_series, right_series = left.series, right.series
         if left_series.parts != right_series.parts and (left_series.parts or right_series.parts):
@@ -285,6 +326,6 @@ def pair_traps(left: TrapView, right: TrapView, titles_alike: bool) -> list[Trap
         ):
             assert left.year is not None and right.year is not None
             gap = abs(left.year - right.year)
-            cap = Band.POSSIBLE if gap == 1 else Band.DISTINCT
+            cap = Band.POSSIBLE if gap == 1 and not volumes_differ else Band.DISTINCT
             traps.append(Trap("kept apart: same title in different years", cap))
     return traps
