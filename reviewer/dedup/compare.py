@@ -153,7 +153,9 @@ def _journal(left: tuple[str, ...], right: tuple[str, ...]) -> FieldEvidence:
     return FieldEvidence("journal", SIMILAR if score >= 0.85 else DIFFERENT, score)
 
 
-def _exact(field: str, left: str, right: str, leading_left: str = "", leading_right: str = "") -> FieldEvidence:
+def _exact(
+    field: str, left: str, right: str, leading_left: str = "", leading_right: str = ""
+) -> FieldEvidence:
     if not left or not right:
         return FieldEvidence(field, MISSING, 0.0)
     if left == right:
@@ -236,7 +238,12 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
     authors_ok = authors.outcome != DIFFERENT
     support = len(agree & {"authors", "year", "journal", "volume", "pages", "abstract", "issue"})
     hard_conflict = bool(differ & {"volume", "authors", "year"})
-    locators = "year" in agree and year.outcome == SAME and "volume" in agree and pages.outcome in (SAME, SIMILAR)
+    locators = (
+        "year" in agree
+        and year.outcome == SAME
+        and "volume" in agree
+        and pages.outcome in (SAME, SIMILAR)
+    )
 
     trapped = False
     conflict = False

@@ -87,7 +87,8 @@ _WHOLLY_BRACKETED = re.compile(r"^\s*\[(?P<inner>[^\[\]]+)\]\s*[.]?\s*$")
 _DOI_BODY = re.compile(r"10\.\d{3,9}/\S+")
 _DOI_TRAILING = ".,;:)]}>'\""
 _STOP_WORDS = frozenset(
-    ["of", "the", "and", "for", "in", "on", "a", "an", "de", "des", "der", "die", "la", "le", "les", "y", "et", "und", "fur", "du", "el"]
+    {"of", "the", "and", "for", "in", "on", "an", "de", "des", "der", "die", "la", "le", "les"}
+    | {"y", "et", "und", "fur", "du", "el"}
 )
 
 
@@ -215,8 +216,8 @@ def parse_author(name: str) -> Author | None:
         index += 1
     while index > 1 and tokens[index - 1][:1].islower():
         index -= 1  # a particle ("van", "de") belongs to the surname
-    given, surname = tokens[:index], tokens[index:]
-    return Author(_surname_key(" ".join(surname)), _initials_of(" ".join(given)))
+    given_names, surnames = tokens[:index], tokens[index:]
+    return Author(_surname_key(" ".join(surnames)), _initials_of(" ".join(given_names)))
 
 
 def parse_authors(names: tuple[str, ...] | list[str]) -> tuple[Author, ...]:

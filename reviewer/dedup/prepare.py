@@ -20,7 +20,13 @@ from reviewer.dedup.normalise import (
     normalise_volume,
     parse_authors,
 )
-from reviewer.dedup.rules import TrapView, record_kinds, series_info, strip_erratum_citation
+from reviewer.dedup.rules import (
+    TrapView,
+    record_kinds,
+    series_info,
+    strip_erratum_citation,
+    strip_kind_markers,
+)
 from reviewer.dedup.types import DedupInput, RecordId
 
 _ABSTRACT_CHARS = 600
@@ -52,7 +58,7 @@ def prepare(index: int, record: DedupInput) -> Prepared:
     """Normalise one input record."""
     cleaned = clean_title(record.title)
     base_title, erratum_citation = strip_erratum_citation(cleaned)
-    title = fold(base_title)
+    title = fold(strip_kind_markers(base_title))
     authors = parse_authors(record.authors)
     volume = normalise_volume(record.volume)
     volume_number = leading_number(volume)

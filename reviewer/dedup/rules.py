@@ -140,6 +140,34 @@ def strip_erratum_citation(clean_title: str) -> tuple[str, bool]:
     return stripped, stripped != clean_title
 
 
+_LEADING_MARKER = re.compile(
+    r"^\s*(?:(?:an?\s+)?errat(?:um|a)|corrigend(?:um|a)|(?:author|publisher)(?:'s)?\s+correction"
+    r"|corrections?|notice\s+of\s+retraction|retraction(?:\s+note)?|retracted|comments?"
+    r"|commentary|(?:in\s+)?reply|(?:in\s+)?response|re)\s*(?::|\bto\b|\bon\b|-)\s*",
+    re.IGNORECASE,
+)
+_TRAILING_MARKER = re.compile(
+    r"\s*(?:[-:.]\s*|\s)(?:the\s+)?(?:authors?'?\s+)?(?:reply|replies)\s*$", re.IGNORECASE
+)
+_UNCLOSED_PAREN = re.compile(r"\s*\([^()]*(?:\([^()]*\)[^()]*)*\([^()]*$|\s*\([^()]*$")
+
+
+def strip_kind_markers(clean_title: str) -> str:
+    """The title of the item discussed: "Erratum: X", "Reply to X", "X - Reply" -> "X".
+
+    Used for comparison only (the kind is recorded separately), so an erratum or reply is
+    compared with the article it concerns and then kept apart by a trap rule with a reason.
+    A truncated trailing parenthesis ("X (Proceedings of the Nat") is dropped too.
+    """
+    text = _LEADING_MARKER.sub("", clean_title, count=1)
+    text = _TRAILING_MARKER.sub("", text)
+    if "(" in text:
+        match = _UNCLOSED_PAREN.search(text)
+        if match and match.start() >= 10:
+            text = text[: match.start()]
+    return text if len(text) >= 10 else clean_title
+
+
 def _single_page(pages: str) -> bool:
     match = _PAGE_RANGE.match(pages)
     if match is None:
@@ -291,7 +319,7 @@ def pair_traps(left: TrapView, right: TrapView, titles_alike: bool) -> list[Trap
         side = left if in_left else right
         overridden = agree and (kind in _LOCATOR_OVERRIDES or kind not in side.kinds.from_title)
         if not overridden:
-            traps.append(Trap(reason, Band.DISTINCT))
+            traps.append(Trap(reason, Band.POSSIBLE))
     years_differ = left.year is not None and right.year is not None and left.year != right.year
     volumes_differ = (
         bool(left.volume_number)
@@ -321,9 +349,7 @@ def pair_traps(left: TrapView, right: TrapView, titles_alike: bool) -> list[Trap
             and left_series.numbers != right_series.numbers
         ):
             traps.append(Trap("kept apart: titles differ in a number", Band.POSSIBLE))
-        if years_differ and not (
-            left.volume_number and left.volume_number == right.volume_number
-        ):
+        if years_differ and not (left.volume_number and left.volume_number == right.volume_number):
             assert left.year is not None and right.year is not None
             gap = abs(left.year - right.year)
             cap = Band.POSSIBLE if gap == 1 and not volumes_differ else Band.DISTINCT

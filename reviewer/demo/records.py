@@ -261,15 +261,81 @@ def ris_export(papers: list[DemoPaper], rng: random.Random) -> str:
     return "\n\n".join(chunks) + "\n"
 
 
+def _ris(lines: list[str]) -> str:
+    return "\n".join(["TY  - JOUR", *lines, "DB  - Embase", "ER  - "])
+
+
+def hard_cases(papers: list[DemoPaper]) -> str:
+    """Embase records that test de-duplication, each about one PubMed paper of the demo.
+
+    - Four are the same paper exported badly: no DOI, no pages, the subtitle cut off, only
+      the first author. The engine cannot be sure, so they wait in the queue for a person.
+    - Two are errata of a paper and two are conference abstracts that preceded one. They
+      look alike but are other records; the engine keeps them apart, as it must.
+    """
+    chunks = []
+    for p in papers[:4]:  # the same paper, stripped of everything that would settle it
+        surname, given = p.authors[0]
+        chunks.append(
+            _ris(
+                [
+                    f"TI  - {p.title.split(':')[0]}",
+                    f"AU  - {surname}, {given[0]}.",
+                    f"PY  - {p.year}",
+                    f"T2  - {p.journal[0]}",
+                    "M3  - Article",
+                ]
+            )
+        )
+    for p in papers[4:6]:  # errata
+        chunks.append(
+            _ris(
+                [
+                    f"TI  - Erratum: {p.title}",
+                    *(f"AU  - {surname}, {given[0]}." for surname, given in p.authors),
+                    f"PY  - {p.year}",
+                    f"T2  - {p.journal[0]}",
+                    f"VL  - {p.volume}",
+                    f"IS  - {p.issue % 12 + 1}",
+                    f"SP  - {p.last_page + 400}",
+                    "M3  - Erratum",
+                ]
+            )
+        )
+    for p in papers[6:8]:  # the conference abstract a year before the paper
+        chunks.append(
+            _ris(
+                [
+                    f"TI  - {p.title}",
+                    *(f"AU  - {surname}, {given[0]}." for surname, given in p.authors[:3]),
+                    f"PY  - {p.year - 1}",
+                    f"T2  - {p.journal[0]}",
+                    f"VL  - {p.volume - 1} Suppl 1",
+                    f"SP  - S{p.first_page % 200 + 1}",
+                    "M3  - Conference Abstract",
+                ]
+            )
+        )
+    return "\n\n".join(chunks) + "\n"
+
+
+#: Records of the demo searches, for the tests and the README.
+PUBMED_RECORDS = 320
+EMBASE_RECORDS = 260 + 8
+CERTAIN_DUPLICATES = 160
+
+
 def demo_exports(*, seed: int = 2024) -> tuple[str, str]:
     """The PubMed and Embase exports of the demo search.
 
-    420 papers in all: PubMed finds 320 of them, Embase 260, and 160 are in both,
-    so 580 records are identified, of which 160 are duplicates.
+    420 papers in all: PubMed finds 320 of them, Embase 260, and 160 are in both, so
+    the certain duplicates are 160. Embase also has the 8 hard records of `hard_cases`
+    about PubMed-only papers: 4 possible duplicates for the queue and 4 look-alikes
+    (errata, conference abstracts) that must stay apart.
     """
     papers = demo_papers(seed=seed, count=420)
     rng = random.Random(seed + 1)
     pubmed = papers[:320]
     embase = papers[160:]
     rng.shuffle(embase)
-    return medline_export(pubmed), ris_export(embase, rng)
+    return medline_export(pubmed), ris_export(embase, rng) + "\n" + hard_cases(papers[:160])

@@ -1,0 +1,241 @@
+"""The engine on hand-made cases: must-merge variants, traps, incremental runs, clustering."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from reviewer.dedup import Band, DedupInput, DedupResult, PairResult, deduplicate
+
+BASE = DedupInput(
+    id=1,
+    title="Human papillomavirus testing in the follow-up of women treated for cervical lesions",
+    authors=("Smith, John A.", "Wang, Sophia S.", "Schiffman, Mark"),
+    year=2006,
+    journal="Journal of Clinical Oncology",
+    volume="24",
+    issue="3",
+    pages="73-76",
+    doi="10.1200/JCO.2006.01.123",
+    pmid="16123456",
+    publication_type="Journal Article",
+)
+
+
+def _pair(result: DedupResult, left: int | str, right: int | str) -> PairResult | None:
+    for pair in result.pairs:
+        if {pair.left, pair.right} == {left, right}:
+            return pair
+    return None
+
+
+def _band(first: DedupInput, second: DedupInput) -> Band:
+    pair = _pair(deduplicate([first, second]), first.id, second.id)
+    return Band.DISTINCT if pair is None else pair.band
+
+
+MUST_MERGE = {
+    "doi case and prefix": {"doi": "https://doi.org/10.1200/jco.2006.01.123", "pmid": ""},
+    "doi: prefix": {"doi": "doi:10.1200/JCO.2006.01.123."},
+    "doi missing on one side": {"doi": "", "pmid": ""},
+    "trailing period": {"title": BASE.title + ".", "doi": ""},
+    "translation brackets": {"title": f"[{BASE.title}].", "doi": "", "pmid": ""},
+    "language tag": {"title": BASE.title + " [Article in German]", "doi": ""},
+    "abbreviated journal": {"journal": "J Clin Oncol", "doi": "", "pmid": ""},
+    "short page range": {"pages": "73-6", "doi": "", "pmid": ""},
+    "author initials": {"authors": ("Smith JA", "Wang SS", "Schiffman M"), "doi": ""},
+    "initials first": {"authors": ("J. A. Smith", "S. S. Wang", "M. Schiffman"), "doi": ""},
+    "punctuation": {
+        "title": "Human papillomavirus testing in the follow up of women treated for "
+        "cervical lesions: ",
+        "doi": "",
+        "pmid": "",
+    },
+    "accents and case": {
+        "title": BASE.title.upper().replace("CERVICAL", "CÉRVICAL"),
+        "doi": "",
+        "pmid": "",
+    },
+    "one typo": {"title": BASE.title.replace("treated", "traeted"), "doi": "", "pmid": ""},
+}
+
+
+@pytest.mark.parametrize("changes", MUST_MERGE.values(), ids=list(MUST_MERGE))
+def test_must_merge(changes: dict[str, object]) -> None:
+    other = replace(BASE, id=2, **changes)  # type: ignore[arg-type]
+    result = deduplicate([BASE, other])
+    assert result.clusters == [(1, 2)]
+    pair = _pair(result, 1, 2)
+    assert pair is not None and pair.band is Band.CERTAIN
+
+
+def test_sharing_economy_punctuation_and_conference_names() -> None:
+    first = DedupInput(
+        id="a",
+        title="How Consumers Perceive Trustworthiness of Providers in Sharing Economy - "
+        "Effects of Photos and Comments on Demand at Airbnb",
+        authors=("Deng, Chaoqun", "Ravichandran, Thiagarajan"),
+        year=2017,
+        journal="Americas Conference on Information Systems",
+        publication_type="inproceedings",
+    )
+    second = replace(
+        first,
+        id="b",
+        title=first.title.replace(" - Effects", ": Effects"),
+        authors=("Deng, Chaoqun", "Ravichandran, T."),
+        journal="Amcis 2017 Proceedings",
+    )
+    assert _band(first, second) is Band.CERTAIN
+
+
+TRAPS = {
+    "erratum": {"title": "Erratum: " + BASE.title, "pages": "1201", "issue": "9"},
+    "correction notice": {"title": "Correction to: " + BASE.title, "pages": "1201"},
+    "erratum by type": {"publication_type": "Published Erratum", "pages": "1201"},
+    "retraction notice": {"title": "Retraction: " + BASE.title, "pages": "1400"},
+    "reply": {"title": "Reply to " + BASE.title, "pages": "1300", "authors": ("Jones, P",)},
+    "in reply": {"title": "In reply: " + BASE.title, "pages": "1300"},
+    "comment": {"title": "Comment on: " + BASE.title, "pages": "1300", "authors": ("Lee, K",)},
+    "authors reply suffix": {"title": BASE.title + " - Reply", "pages": "77"},
+    "conference abstract": {
+        "publication_type": "Conference Abstract",
+        "year": 2005,
+        "volume": "23",
+        "pages": "S12",
+    },
+    "supplement abstract": {"volume": "23 Suppl 1", "year": 2005, "pages": "S12-S13"},
+    "series part": {"title": BASE.title + ": Part II", "pages": "80-88"},
+    "different year": {"year": 2008, "volume": "", "pages": ""},
+}
+
+
+@pytest.mark.parametrize("changes", TRAPS.values(), ids=list(TRAPS))
+def test_traps_are_never_certain(changes: dict[str, object]) -> None:
+    first = replace(BASE, doi="", pmid="")
+    other = replace(first, id=2, **changes)  # type: ignore[arg-type]
+    result = deduplicate([first, other])
+    assert result.clusters == []
+    pair = _pair(result, 1, 2)
+    if pair is not None:
+        assert pair.band is not Band.CERTAIN
+        assert any(reason.startswith("kept apart") for reason in pair.reasons)
+
+
+def test_parts_of_a_series_are_distinct() -> None:
+    first = replace(BASE, title="Screening for cervical cancer. Part I: cytology", doi="")
+    second = replace(
+        first, id=2, title="Screening for cervical cancer. Part II: cytology", pages="90-99"
+    )
+    assert _band(first, second) is Band.DISTINCT
+    third = replace(
+        first, id=3, title="Screening for cervical cancer: cytology (2)", pmid="", pages="100-9"
+    )
+    assert _band(replace(first, pmid=""), third) is not Band.CERTAIN
+
+
+def test_annual_minitrack_introductions_are_at_most_possible() -> None:
+    first = DedupInput(
+        id=3,
+        title="Introduction to the Minitrack on Crowdsourcing and Digital Workforce in the "
+        "Gig Economy",
+        authors=("Deng, Xuefei", "Taylor, Joseph", "Moussawi, Sara"),
+        year=2021,
+        journal="Proceedings of the Annual Hawaii International Conference on System Sciences",
+        doi="10.24251/HICSS.2021.510",
+        publication_type="inproceedings",
+    )
+    second = replace(first, id=4, year=2022, doi="10.24251/HICSS.2022.544")
+    assert _band(first, second) is Band.POSSIBLE
+    assert _band(first, replace(second, year=2024)) is Band.DISTINCT
+
+
+def test_different_identifiers() -> None:
+    assert _band(BASE, replace(BASE, id=2, pmid="16999999")) is Band.DISTINCT
+    other_doi = replace(BASE, id=2, doi="10.1200/JCO.2006.09.999", pmid="")
+    assert _band(BASE, other_doi) is not Band.CERTAIN
+
+
+def test_evidence_and_reasons_are_serialisable() -> None:
+    result = deduplicate([BASE, replace(BASE, id=2, journal="J Clin Oncol")])
+    pair = result.pairs[0]
+    data = pair.as_dict()
+    assert data["band"] == "certain"
+    assert "same DOI" in pair.reasons
+    fields = {item.field: item for item in pair.evidence}
+    assert fields["doi"].outcome == "same"
+    assert fields["journal"].outcome == "similar"
+    assert set(fields) == {
+        "doi",
+        "pmid",
+        "title",
+        "authors",
+        "year",
+        "journal",
+        "volume",
+        "issue",
+        "pages",
+        "abstract",
+    }
+    assert result.counts() == {
+        "certain": 1,
+        "possible": 0,
+        "clustered_records": 2,
+        "duplicates": 1,
+    }
+
+
+def test_cannot_link_is_never_reported_nor_clustered() -> None:
+    records = [BASE, replace(BASE, id=2), replace(BASE, id=3, doi="")]
+    result = deduplicate(records, cannot_link=[(2, 1)])
+    assert _pair(result, 1, 2) is None
+    assert all(not {1, 2} <= set(cluster) for cluster in result.clusters)
+    assert len(result.clusters) == 1 and 3 in result.clusters[0]
+
+
+def test_only_against_scores_pairs_touching_the_new_records() -> None:
+    old = [BASE, replace(BASE, id=2)]
+    new = replace(BASE, id=3, doi="")
+    unrelated = replace(BASE, id=4, title="Something else entirely about kidney function")
+    result = deduplicate([*old, new, unrelated], only_against={3, 4})
+    scored = {frozenset((pair.left, pair.right)) for pair in result.pairs}
+    assert frozenset((1, 2)) not in scored
+    assert frozenset((1, 3)) in scored and frozenset((2, 3)) in scored
+
+
+def test_progress_is_reported() -> None:
+    calls: list[tuple[int, int]] = []
+    deduplicate(
+        [BASE, replace(BASE, id=2)], progress=lambda done, total: calls.append((done, total))
+    )
+    assert calls and calls[-1][0] == calls[-1][1]
+
+
+def test_chaining_through_a_bridge_record_is_refused() -> None:
+    # B has no DOI and matches both A and C, whose DOIs differ: A and C may never share a
+    # cluster, so one of the two certain edges is downgraded to possible.
+    a = replace(BASE, id="A", pmid="")
+    b = replace(BASE, id="B", doi="", pmid="")
+    c = replace(BASE, id="C", doi="10.1200/JCO.2006.01.999", pmid="")
+    result = deduplicate([a, b, c])
+    assert len(result.clusters) == 1
+    assert not {"A", "C"} <= set(result.clusters[0])
+    bands = sorted(str(pair.band) for pair in result.pairs if "B" in (pair.left, pair.right))
+    assert bands == ["certain", "possible"]
+    downgraded = next(
+        p for p in result.pairs if p.band is Band.POSSIBLE and "B" in (p.left, p.right)
+    )
+    assert downgraded.reasons[0].startswith("not clustered")
+
+
+def test_input_order_of_cluster_members() -> None:
+    records = [replace(BASE, id=9, doi=""), replace(BASE, id=5), replace(BASE, id=7)]
+    result = deduplicate(records)
+    assert result.clusters == [(9, 5, 7)]
+    assert result.records == 3
+
+
+def test_empty_input() -> None:
+    result = deduplicate([])
+    assert result.clusters == [] and result.pairs == [] and result.compared == 0
