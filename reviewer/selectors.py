@@ -144,16 +144,40 @@ def duplicate_summary(review: Review) -> DuplicateSummary:
     )
 
 
+def _with_groups(pairs: QuerySet[DuplicatePair]) -> QuerySet[DuplicatePair]:
+    """Annotate each pair with the kept record of each side's group."""
+    return pairs.annotate(
+        first_group=Coalesce(F("first__duplicate_of_id"), F("first_id")),
+        second_group=Coalesce(F("second__duplicate_of_id"), F("second_id")),
+    )
+
+
 def pending_duplicate_pairs(review: Review) -> QuerySet[DuplicatePair]:
-    """The queue: undecided pairs whose records are still in different groups, the most
-    alike first. (A pair whose records were joined through other records leaves the queue,
-    and comes back if they are split apart again.)"""
-    return (
-        DuplicatePair.objects.filter(review=review, status=PairStatus.PENDING)
-        .annotate(
-            first_group=Coalesce(F("first__duplicate_of_id"), F("first_id")),
-            second_group=Coalesce(F("second__duplicate_of_id"), F("second_id")),
-        )
+    """The queue: one question per two groups, the most alike first.
+
+    A pending pair leaves the queue when its records end up in one group (joined through
+    other records), when a person has said that a record of one group is not a duplicate of
+    a record of the other, or when a more alike pair between the same two groups is already
+    queued; it comes back if a split changes the groups again.
+    """
+    apart = {
+        frozenset(groups)
+        for groups in _with_groups(
+            DuplicatePair.objects.filter(review=review, status=PairStatus.DISTINCT)
+        ).values_list("first_group", "second_group")
+    }
+    candidates = (
+        _with_groups(DuplicatePair.objects.filter(review=review, status=PairStatus.PENDING))
         .exclude(first_group=F("second_group"))
         .order_by("-score", "pk")
+        .values_list("pk", "first_group", "second_group")
     )
+    asked: set[frozenset[int]] = set()
+    queue: list[int] = []
+    for pk, first_group, second_group in candidates:
+        groups = frozenset((first_group, second_group))
+        if groups in apart or groups in asked:
+            continue
+        asked.add(groups)
+        queue.append(pk)
+    return DuplicatePair.objects.filter(pk__in=queue).order_by("-score", "pk")

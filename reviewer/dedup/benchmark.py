@@ -160,3 +160,28 @@ def pairwise_scores(
         false_merges=sorted(predicted - gold),
         missed=sorted(gold - predicted),
     )
+
+
+def load_contested_pairs(path: Path, name: str) -> set[Pair]:
+    """Gold pairs of set `name` that join an erratum or a reply to the article it concerns.
+
+    The trap rules keep such pairs out of the certain band on purpose (a false merge loses
+    a study; a missed one costs a person one decision), so recall is also reported without
+    them. `path` is bench/dedup_contested_gold.csv (set,left,right,why)."""
+    if not path.is_file():
+        return set()
+    with path.open(newline="", encoding="utf-8") as handle:
+        return {
+            (row["left"], row["right"])
+            if row["left"] <= row["right"]
+            else (row["right"], row["left"])
+            for row in csv.DictReader(handle)
+            if row["set"] == name
+        }
+
+
+def recall_without(scores: PairwiseScores, contested: set[Pair]) -> float:
+    """Recall over the gold pairs that are not contested."""
+    found = scores.true_positives - len(contested - set(scores.missed))
+    total = scores.gold_pairs - len(contested)
+    return found / total if total > 0 else 1.0

@@ -11,6 +11,8 @@ pairs. The keys (prefix shown before the colon):
 * ``e:`` the last 30 characters (additions or typos near the start)
 * ``a:`` first author's surname + year + first 4 characters of the title key (missing or
   garbled titles, word-order changes after the first word)
+* ``w:`` the first two authors' surnames + year, when a record has three or more authors
+  (the same team's paper under another title)
 * ``v:`` volume number + first page (+ first letter of the journal name when present)
   (titles in different languages, missing titles)
 
@@ -50,6 +52,9 @@ def record_keys(record: Prepared) -> list[str]:
             keys.append("e:" + title[-_PIECE:])
     if record.authors and record.year is not None:
         keys.append(f"a:{record.authors[0].surname}:{record.year}:{title[:4]}")
+    if len(record.authors) >= 3 and record.year is not None:
+        first, second = record.authors[0].surname, record.authors[1].surname
+        keys.append(f"w:{first}:{second}:{record.year}")
     if record.volume_number and record.pages.first:
         initial = record.journal[0][:1] if record.journal else ""
         keys.append(f"v:{record.volume_number}:{record.pages.first}:{initial}")

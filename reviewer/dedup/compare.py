@@ -32,7 +32,8 @@ Bands, in order (first match wins), before the trap caps of ``rules.py``:
    one apart; or nearly identical (>= 0.95) with two other fields agreeing; or fairly
    close (>= 0.7) with year, volume and first page agreeing; or, with a title missing on
    one side, when authors, journal, year, volume and first page agree (no title, so a
-   person confirms).
+   person confirms); or fairly close (>= 0.7) from the same team (three or more authors,
+   the same first two), journal and year (a retitled paper).
 5. Otherwise DISTINCT (not reported).
 
 A trap (``rules.pair_traps``) lowers the band to its cap; a pair a trap pushed down to
@@ -45,7 +46,12 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from reviewer.dedup.normalise import Author, journal_prefix_match, journals_match
+from reviewer.dedup.normalise import (
+    Author,
+    collapse_acronyms,
+    journal_prefix_match,
+    journals_match,
+)
 from reviewer.dedup.prepare import Prepared
 from reviewer.dedup.rules import Trap, pair_traps
 from reviewer.dedup.types import Band, FieldEvidence
@@ -86,6 +92,37 @@ class Evaluation:
     reasons: tuple[str, ...]
     trapped: bool  # a trap or identifier rule pushed the band down
     conflict: bool  # these two may never share a cluster
+
+
+def titles_compared(left: Prepared, right: Prepared) -> float:
+    """Title similarity of two records, also with acronyms either title defines collapsed
+    ("... Atypical Hemolytic Uremic Syndrome (aHUS)" against "... aHUS")."""
+    score = title_similarity(left.title, right.title)
+    definitions = left.acronyms + right.acronyms
+    if definitions and score < 1.0:
+        score = max(
+            score,
+            title_similarity(
+                collapse_acronyms(left.title, definitions),
+                collapse_acronyms(right.title, definitions),
+            ),
+        )
+    return score
+
+
+def same_team(left: Prepared, right: Prepared) -> bool:
+    """At least three authors on each side, the same first two, and the same year: the
+    same team's work of one year, worth comparing even when the titles differ."""
+    return (
+        len(left.authors) >= 3
+        and len(right.authors) >= 3
+        and left.year is not None
+        and left.year == right.year
+        and all(
+            _surnames_match(a.surname, b.surname)
+            for a, b in zip(left.authors[:2], right.authors[:2], strict=True)
+        )
+    )
 
 
 def title_similarity(left: str, right: str) -> float:
@@ -209,7 +246,7 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
     """Compare two prepared records (``title_score`` may be passed in if already known)."""
     titles_present = bool(left.title) and bool(right.title)
     if title_score is None:
-        title_score = title_similarity(left.title, right.title) if titles_present else 0.0
+        title_score = titles_compared(left, right) if titles_present else 0.0
     if not titles_present:
         title = FieldEvidence("title", MISSING, 0.0)
     elif left.title == right.title:
@@ -247,10 +284,14 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
 
     trapped = False
     conflict = False
+    # An identifier rule counts as having "kept apart" a pair (which is then reported, so
+    # the reason can be shown) only when the titles are alike; most pairs with different
+    # identifiers are simply different papers and are not worth a row.
+    alike = titles_present and title_score >= 0.97
     if pmid.outcome == DIFFERENT:
         band = Band.DISTINCT
         reasons.append("kept apart: different PMIDs")
-        trapped = conflict = True
+        trapped, conflict = alike, True
     elif doi.outcome == SAME or pmid.outcome == SAME:
         label = "same DOI" if doi.outcome == SAME else "same PMID"
         reasons.append(label)
@@ -263,7 +304,7 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
         close = title_score >= 0.95 and authors_ok and year_near
         band = Band.POSSIBLE if close else Band.DISTINCT
         reasons.append("different DOIs" if close else "kept apart: different DOIs")
-        trapped = conflict = True
+        trapped, conflict = alike, True
     elif title_score >= 0.95 and authors_ok and year_near and support >= 2 and not hard_conflict:
         band = Band.CERTAIN
     elif locators and (
@@ -287,6 +328,17 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
         or (title_score >= 0.7 and locators)
     ):
         band = Band.POSSIBLE
+    elif (
+        titles_present
+        and title_score >= 0.7
+        and same_team(left, right)
+        and authors.outcome in (SAME, SIMILAR)
+        and journal.outcome in (SAME, SIMILAR)
+        and not hard_conflict
+    ):
+        # A retitled paper: the same team, journal and year under another title.
+        band = Band.POSSIBLE
+        reasons.append("same authors, journal and year under another title")
     else:
         band = Band.DISTINCT
 
@@ -321,7 +373,11 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
         if _RANK[trap.cap] < _RANK[band]:
             band = trap.cap
             trapped = True
-        reasons.insert(0, trap.reason)
+        # A trap that only caps the pair at POSSIBLE leaves the decision to a person.
+        reason = trap.reason
+        if trap.cap is Band.POSSIBLE:
+            reason = reason.replace("kept apart: ", "a person decides: ", 1)
+        reasons.insert(0, reason)
     shared_id = doi.outcome == SAME or pmid.outcome == SAME
     if titles_present and title_score < 0.8 and not shared_id and not locators:
         conflict = True

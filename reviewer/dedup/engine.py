@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Sequence
 
 from reviewer.dedup.blocking import candidate_pairs
 from reviewer.dedup.clusters import greedy_clusters
-from reviewer.dedup.compare import Evaluation, evaluate, title_similarity
+from reviewer.dedup.compare import Evaluation, evaluate, same_team, titles_compared
 from reviewer.dedup.prepare import Prepared, prepare
 from reviewer.dedup.types import Band, DedupInput, DedupResult, PairResult, RecordId
 
@@ -88,7 +88,16 @@ def deduplicate(
         (first, second): (prepared[a].id, prepared[b].id) for first, second, a, b in rejected
     }
 
-    pairs: list[PairResult] = []
+    # One question per pair of groups: of the possible pairs between two clusters (or a
+    # cluster and a lone record), only the most alike is asked, and none at all once a
+    # person has said two of their records are not duplicates.
+    group = list(range(len(prepared)))
+    for cluster in clusters:
+        for member in cluster:
+            group[member] = cluster[0]
+    apart = {_ordered(group[first], group[second]) for first, second in forbidden}
+    best: dict[tuple[int, int], tuple[int, int]] = {}
+    results: dict[tuple[int, int], PairResult] = {}
     for (first, second), evaluation in sorted(evaluations.items()):
         if evaluation.band is Band.DISTINCT and not evaluation.trapped:
             continue
@@ -100,16 +109,25 @@ def deduplicate(
                 f"not clustered: {blocked[0]} and {blocked[1]} conflict, a person decides",
                 *reasons,
             )
-        pairs.append(
-            PairResult(
-                left=prepared[first].id,
-                right=prepared[second].id,
-                band=band,
-                score=evaluation.score,
-                evidence=evaluation.evidence,
-                reasons=reasons,
-            )
+        if band is Band.POSSIBLE:
+            groups = _ordered(group[first], group[second])
+            if groups[0] == groups[1] or groups in apart:
+                continue
+            kept = best.get(groups)
+            if kept is not None and evaluations[kept].score >= evaluation.score:
+                continue
+            if kept is not None:
+                del results[kept]
+            best[groups] = (first, second)
+        results[(first, second)] = PairResult(
+            left=prepared[first].id,
+            right=prepared[second].id,
+            band=band,
+            score=evaluation.score,
+            evidence=evaluation.evidence,
+            reasons=reasons,
         )
+    pairs = [results[key] for key in sorted(results)]
     return DedupResult(
         records=len(prepared),
         compared=total,
@@ -121,9 +139,13 @@ def deduplicate(
 def _score(left: Prepared, right: Prepared) -> Evaluation | None:
     """Evaluate a candidate pair, or None when a cheap check shows it cannot match."""
     if left.title and right.title:
-        title_score = title_similarity(left.title, right.title)
+        title_score = titles_compared(left, right)
         shared_id = (left.doi and left.doi == right.doi) or (left.pmid and left.pmid == right.pmid)
-        if title_score < _PREFILTER and not shared_id:
+        if title_score < _PREFILTER and not shared_id and not same_team(left, right):
             return None
         return evaluate(left, right, title_score)
     return evaluate(left, right)
+
+
+def _ordered(first: int, second: int) -> tuple[int, int]:
+    return (first, second) if first <= second else (second, first)

@@ -314,3 +314,35 @@ def leading_number(value: str) -> str:
     """The first run of digits in a normalised volume/issue (``"24suppl3"`` -> ``"24"``)."""
     match = re.search(r"\d+", value)
     return match.group(0).lstrip("0") or "0" if match else ""
+
+
+_PARENTHESISED = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9-]{1,9})\s*\)")
+
+
+def acronym_definitions(title: str) -> tuple[tuple[str, str], ...]:
+    """Acronyms a title defines, as (acronym, expansion) in folded form.
+
+    "Atypical Hemolytic Uremic Syndrome (aHUS)" defines ``ahus`` as ``atypical hemolytic
+    uremic syndrome``: the words just before the parenthesis whose initials spell it. Used to
+    compare a title that spells a term out with one that only gives its acronym.
+    """
+    if "(" not in title:
+        return ()
+    found: list[tuple[str, str]] = []
+    for match in _PARENTHESISED.finditer(title):
+        acronym = fold(match.group(1)).replace(" ", "")
+        words = fold(title[: match.start()]).split()
+        size = len(acronym)
+        if not 2 <= size <= len(words) or not acronym.isalpha():
+            continue
+        expansion = words[-size:]
+        if "".join(word[0] for word in expansion) == acronym:
+            found.append((acronym, " ".join(expansion)))
+    return tuple(found)
+
+
+def collapse_acronyms(title: str, definitions: tuple[tuple[str, str], ...]) -> str:
+    """A folded title with each defined term written as its acronym only."""
+    for acronym, expansion in definitions:
+        title = title.replace(f"{expansion} {acronym}", acronym).replace(expansion, acronym)
+    return title

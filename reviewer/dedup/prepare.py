@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from reviewer.dedup.normalise import (
     Author,
     Pages,
+    acronym_definitions,
     clean_title,
     fold,
     leading_number,
@@ -40,6 +41,7 @@ class Prepared:
     id: RecordId
     title: str  # folded words joined by spaces
     title_key: str  # folded title without spaces
+    acronyms: tuple[tuple[str, str], ...]  # acronyms the title defines: (acronym, expansion)
     authors: tuple[Author, ...]
     author_string: str  # "smith j wang s" for fuzzy comparison
     year: int | None
@@ -85,6 +87,7 @@ def prepare(index: int, record: DedupInput) -> Prepared:
         id=record.id,
         title=title,
         title_key=title.replace(" ", ""),
+        acronyms=acronym_definitions(base_title),
         authors=authors,
         author_string=" ".join(f"{author.surname} {author.initials[:1]}" for author in authors),
         year=year,

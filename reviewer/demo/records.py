@@ -268,20 +268,22 @@ def _ris(lines: list[str]) -> str:
 def hard_cases(papers: list[DemoPaper]) -> str:
     """Embase records that test de-duplication, each about one PubMed paper of the demo.
 
-    - Four are the same paper exported badly: no DOI, no pages, the subtitle cut off, only
-      the first author. The engine cannot be sure, so they wait in the queue for a person.
-    - Two are errata of a paper and two are conference abstracts that preceded one. They
-      look alike but are other records; the engine keeps them apart, as it must.
+    - Four are the same paper as Embase indexed it badly: the print year instead of the
+      online year, the title's last word garbled, no DOI, pages or volume. The engine cannot
+      be sure, so they wait in the queue for a person.
+    - Two are errata of a paper: alike but another record, so they too go to the queue
+      (an erratum is never linked automatically).
+    - Two are conference abstracts that preceded a paper: kept apart by a rule.
     """
     chunks = []
-    for p in papers[:4]:  # the same paper, stripped of everything that would settle it
-        surname, given = p.authors[0]
+    for p in papers[:4]:  # the same paper, with what would settle it missing
+        words = p.title.split()
         chunks.append(
             _ris(
                 [
-                    f"TI  - {p.title.split(':')[0]}",
-                    f"AU  - {surname}, {given[0]}.",
-                    f"PY  - {p.year}",
+                    f"TI  - {' '.join(words[:-1])} (preliminary results)",
+                    *(f"AU  - {surname}, {given[0]}." for surname, given in p.authors),
+                    f"PY  - {p.year + 1}",
                     f"T2  - {p.journal[0]}",
                     "M3  - Article",
                 ]
@@ -330,8 +332,8 @@ def demo_exports(*, seed: int = 2024) -> tuple[str, str]:
 
     420 papers in all: PubMed finds 320 of them, Embase 260, and 160 are in both, so
     the certain duplicates are 160. Embase also has the 8 hard records of `hard_cases`
-    about PubMed-only papers: 4 possible duplicates for the queue and 4 look-alikes
-    (errata, conference abstracts) that must stay apart.
+    about papers both found: 4 possible duplicates and 2 errata for the queue, and 2
+    conference abstracts that stay apart.
     """
     papers = demo_papers(seed=seed, count=420)
     rng = random.Random(seed + 1)

@@ -403,11 +403,13 @@ def _empty(value: Any) -> bool:
     return value in ("", None, [], {})
 
 
-def _blank_value(record: Record, name: str) -> Any:
-    field = Record._meta.get_field(name)
-    if field.null:
+def _blank_value(name: str) -> Any:
+    """The value a record field has when the import found nothing for it."""
+    if name == "year":
         return None
-    return field.get_default()
+    if name in ("authors", "keywords"):
+        return []
+    return ""
 
 
 def _unfill(record: Record) -> None:
@@ -415,7 +417,7 @@ def _unfill(record: Record) -> None:
     if not record.filled_fields:
         return
     for name in record.filled_fields:
-        setattr(record, name, _blank_value(record, name))
+        setattr(record, name, _blank_value(name))
     record.filled_fields = {}
     record.save(update_fields=[*FILLABLE_FIELDS, "filled_fields"])
 
@@ -424,7 +426,7 @@ def _refill(kept: Record) -> None:
     """Fill the kept record's empty fields from its duplicates, oldest import first (the
     longest abstract wins). Fields the record had of its own are never touched."""
     for name in kept.filled_fields:
-        setattr(kept, name, _blank_value(kept, name))
+        setattr(kept, name, _blank_value(name))
     filled: dict[str, int] = {}
     duplicates = list(kept.duplicates.order_by("pk"))
     for name in FILLABLE_FIELDS:

@@ -125,6 +125,7 @@ def _job_context(request: HttpRequest, slug: str, pk: int) -> dict[str, object]:
         "job": job,
         "files": files,
         "progress": import_services.progress_get(job.pk) if job.is_running else None,
+        "dedup": job.dedup_jobs.first() if job.status == "done" else None,
     }
 
 

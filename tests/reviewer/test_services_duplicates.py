@@ -122,10 +122,31 @@ def test_an_erratum_is_never_linked_to_the_article_it_corrects(team, pubmed, emb
     run(team)
 
     assert reload(erratum)[0].duplicate_of is None
-    assert not pending_duplicate_pairs(team.review).exists()
     pair = pair_of(article, erratum)
-    assert pair.status == PairStatus.KEPT_APART
+    assert pair.status == PairStatus.PENDING  # a person decides; never linked by the engine
     assert any("erratum" in reason for reason in pair.reasons)
+
+
+def test_a_conference_abstract_a_year_before_the_paper_is_kept_apart(team, pubmed, embase):
+    article = add(team.review, pubmed, PAPER)
+    abstract = add(
+        team.review,
+        embase,
+        PAPER,
+        doi="",
+        year=2009,
+        volume="44 Suppl 1",
+        pages="S12",
+        publication_type="Conference Abstract",
+    )
+
+    run(team)
+
+    assert reload(abstract)[0].duplicate_of is None
+    assert not pending_duplicate_pairs(team.review).exists()
+    pair = pair_of(article, abstract)
+    assert pair.status == PairStatus.KEPT_APART
+    assert any("conference abstract" in reason for reason in pair.reasons)
 
 
 def test_a_group_of_three_has_one_kept_record(team, pubmed, embase):
@@ -427,14 +448,26 @@ def test_deciding_duplicate_against_a_split_is_refused(team, pubmed, embase):
     third = add(team.review, scopus, MAYBE_RIGHT)  # certainly the same as `second`
     run(team)
     assert reload(third)[0].duplicate_of_id == second.pk
-    services.record_split(record=third, user=team.owner)  # now: third is not second
-    maybe = pair_of(first, second)
-    services.pair_decide(pair=maybe, user=team.owner, duplicate=True)
+    services.record_split(record=third, user=team.owner)  # a person: third is not second
+    run(team)  # now `first` is alike to both, separately
+    services.pair_decide(pair=pair_of(first, second), user=team.owner, duplicate=True)
     later = pair_of(first, third)
     assert later.status == PairStatus.PENDING
 
     with pytest.raises(ValidationError, match="marked as not duplicates"):
         services.pair_decide(pair=later, user=team.owner, duplicate=True)
+
+
+def test_one_question_per_two_groups(team, pubmed, embase):
+    """A possible match between a group and a record is asked once, not once per member."""
+    scopus = make_source(team.review, "Scopus")
+    add(team.review, pubmed, MAYBE_LEFT)
+    add(team.review, embase, MAYBE_RIGHT)
+    add(team.review, scopus, MAYBE_RIGHT)
+
+    run(team)
+
+    assert pending_duplicate_pairs(team.review).count() == 1
 
 
 # --- counts for PRISMA ---

@@ -7,7 +7,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from reviewer.models import Record, Review, Role, User
+from reviewer.demo.records import CERTAIN_DUPLICATES, EMBASE_RECORDS, PUBMED_RECORDS
+from reviewer.models import DedupStatus, PairStatus, Record, Review, Role, User
+from reviewer.selectors import pending_duplicate_pairs
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +28,7 @@ def test_demo_builds_a_review_with_three_users_and_two_database_searches() -> No
     assert roles == {"carol": Role.OWNER, "alice": Role.REVIEWER, "bob": Role.REVIEWER}
     assert sorted(review.sources.values_list("name", flat=True)) == ["Embase", "PubMed"]
     by_source = {s.name: s.records.count() for s in review.sources.all()}
-    assert by_source == {"PubMed": 320, "Embase": 260}
+    assert by_source == {"PubMed": PUBMED_RECORDS, "Embase": EMBASE_RECORDS}
     assert review.exclusion_reasons.count() >= 5
     assert "alice" in output and "demo-pass-1" in output
     assert User.objects.get(username="bob").check_password("demo-pass-1")
@@ -54,4 +56,26 @@ def test_demo_rebuilds_instead_of_doubling() -> None:
     run_demo()
 
     assert Review.objects.filter(slug="demo").count() == 1
-    assert Record.objects.filter(review__slug="demo").count() == 580
+    assert Record.objects.filter(review__slug="demo").count() == PUBMED_RECORDS + EMBASE_RECORDS
+
+
+@pytest.mark.django_db(transaction=True)  # de-duplication runs as each import commits
+def test_demo_searches_are_de_duplicated_with_pairs_left_for_a_person() -> None:
+    run_demo()
+
+    review = Review.objects.get(slug="demo")
+    assert set(review.dedup_jobs.values_list("status", flat=True)) == {DedupStatus.DONE}
+    duplicates = review.records.exclude(duplicate_of=None)
+    assert duplicates.count() == CERTAIN_DUPLICATES
+    # PubMed was imported first, so the Embase copy is always the duplicate
+    assert set(duplicates.values_list("source__name", flat=True)) == {"Embase"}
+    queue = list(pending_duplicate_pairs(review).select_related("second"))
+    assert len(queue) == 6
+    assert sum("Erratum" in pair.second.title for pair in queue) == 2
+    errata = review.records.filter(title__startswith="Erratum")
+    assert errata.count() == 2 and not errata.exclude(duplicate_of=None).exists()
+    abstracts = review.records.filter(publication_type="Conference Abstract")
+    assert abstracts.count() == 2
+    assert not abstracts.exclude(duplicate_of=None).exists()
+    kept_apart = review.duplicate_pairs.filter(status=PairStatus.KEPT_APART, second__in=abstracts)
+    assert kept_apart.count() == 2

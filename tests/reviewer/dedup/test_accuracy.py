@@ -3,7 +3,8 @@
 Floors sit a little under what the engine achieves (see bench/dedup_accuracy.py). The
 haematology gold clusters put errata and letter replies together with the articles they
 concern, which the trap rules keep out of the certain band on purpose, so its certain
-recall is capped near 0.87 (those pairs are reported as possible instead).
+recall is capped near 0.87 (those pairs are reported as possible instead); the pairs are
+listed in bench/dedup_contested_gold.csv and recall is also checked without them.
 """
 
 from __future__ import annotations
@@ -15,16 +16,22 @@ import pytest
 from reviewer.dedup import Band, deduplicate
 from reviewer.dedup.benchmark import (
     clusters_with_possible,
+    load_contested_pairs,
     load_labelled_set,
     pairwise_scores,
+    recall_without,
 )
 
-# set name -> (certain recall floor, recall floor with possible pairs, max possible share)
+# set name -> (certain recall floor, floor without the contested gold pairs, recall floor
+# with possible pairs, max possible share). The issue's targets: certain >= 0.99 cytology
+# and >= 0.90 haematology (the latter met on the uncontested pairs), with possible >= 0.995
+# on both, the queue under 5% of the records.
 FLOORS = {
-    "cytology_screening": (0.995, 0.995, 0.05),
-    "haematology": (0.86, 0.97, 0.05),
-    "special_cases": (1.0, 1.0, 1.0),
+    "cytology_screening": (0.995, 0.995, 0.995, 0.05),
+    "haematology": (0.865, 0.95, 0.995, 0.05),
+    "special_cases": (1.0, 1.0, 1.0, 1.0),
 }
+CONTESTED = Path(__file__).resolve().parents[3] / "bench" / "dedup_contested_gold.csv"
 
 
 @pytest.mark.parametrize("name", list(FLOORS))
@@ -36,8 +43,9 @@ def test_labelled_set_floors(shared_data: Path, name: str) -> None:
     result = deduplicate(labelled.records)
     certain = pairwise_scores(labelled.gold_clusters, result.clusters)
     assert certain.false_merges == []
-    recall_floor, possible_floor, share = FLOORS[name]
+    recall_floor, uncontested_floor, possible_floor, share = FLOORS[name]
     assert certain.recall >= recall_floor
+    assert recall_without(certain, load_contested_pairs(CONTESTED, name)) >= uncontested_floor
     with_possible = pairwise_scores(labelled.gold_clusters, clusters_with_possible(result))
     assert with_possible.recall >= possible_floor
     possible = [pair for pair in result.pairs if pair.band is Band.POSSIBLE]
