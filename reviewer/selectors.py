@@ -144,14 +144,6 @@ def duplicate_summary(review: Review) -> DuplicateSummary:
     )
 
 
-def _with_groups(pairs: QuerySet[DuplicatePair]) -> QuerySet[DuplicatePair]:
-    """Annotate each pair with the kept record of each side's group."""
-    return pairs.annotate(
-        first_group=Coalesce(F("first__duplicate_of_id"), F("first_id")),
-        second_group=Coalesce(F("second__duplicate_of_id"), F("second_id")),
-    )
-
-
 def pending_duplicate_pairs(review: Review) -> QuerySet[DuplicatePair]:
     """The queue: one question per two groups, the most alike first.
 
@@ -160,14 +152,18 @@ def pending_duplicate_pairs(review: Review) -> QuerySet[DuplicatePair]:
     a record of the other, or when a more alike pair between the same two groups is already
     queued; it comes back if a split changes the groups again.
     """
+    pairs = DuplicatePair.objects.filter(review=review).annotate(
+        first_group=Coalesce(F("first__duplicate_of_id"), F("first_id")),
+        second_group=Coalesce(F("second__duplicate_of_id"), F("second_id")),
+    )
     apart = {
         frozenset(groups)
-        for groups in _with_groups(
-            DuplicatePair.objects.filter(review=review, status=PairStatus.DISTINCT)
-        ).values_list("first_group", "second_group")
+        for groups in pairs.filter(status=PairStatus.DISTINCT).values_list(
+            "first_group", "second_group"
+        )
     }
     candidates = (
-        _with_groups(DuplicatePair.objects.filter(review=review, status=PairStatus.PENDING))
+        pairs.filter(status=PairStatus.PENDING)
         .exclude(first_group=F("second_group"))
         .order_by("-score", "pk")
         .values_list("pk", "first_group", "second_group")

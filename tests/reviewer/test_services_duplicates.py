@@ -386,9 +386,7 @@ def test_a_linked_pair_is_undone_by_a_split_not_by_undo(team, pubmed, embase):
 # --- splitting ---
 
 
-def test_splitting_a_duplicate_off_restores_it_and_the_kept_records_fields(
-    team, pubmed, embase
-):
+def test_splitting_a_duplicate_off_restores_it_and_the_kept_records_fields(team, pubmed, embase):
     kept = add(team.review, pubmed, PAPER)
     duplicate = add(team.review, embase, PAPER_ELSEWHERE)
     run(team)
