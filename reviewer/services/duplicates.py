@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -282,11 +282,13 @@ def _store_result(job: DedupJob, result: DedupResult) -> dict[str, int]:
     )
 
     linked_records = 0
+    links = _Links()
     for cluster in result.clusters:
         ids = sorted(int(i) for i in cluster)
         if groups.conflict(ids):
             continue  # a person kept some of these apart: their pairs stay in the queue
-        linked_records += _merge(review, groups, ids, job=job, user=None, pair=None)
+        linked_records += _merge(review, groups, ids, links, job=job, user=None, pair=None)
+    _save_links(groups, links)
     # A certain pair whose records now share a group is linked; one that could not
     # join (a person's "not duplicate" in the way) waits for a decision instead.
     to_link = [
@@ -362,18 +364,27 @@ class _Groups:
         return None
 
 
+@dataclass
+class _Links:
+    """Links made in memory during one write, saved together by `_save_links`."""
+
+    kept: set[int] = field(default_factory=set)
+    joined: set[int] = field(default_factory=set)  # kept records that joined another group
+    events: list[DedupEvent] = field(default_factory=list)
+
+
 def _merge(
     review: Review,
     groups: _Groups,
     ids: Iterable[int],
+    links: _Links,
     *,
     job: DedupJob | None,
     user: User | None,
     pair: DuplicatePair | None,
 ) -> int:
-    """Join the groups of these records under the earliest-imported kept record.
-
-    Returns how many records became duplicates."""
+    """Join the groups of these records under the earliest-imported kept record (in memory;
+    `_save_links` writes it). Returns how many records became duplicates."""
     roots = sorted({groups.root(pk) for pk in ids})
     if len(roots) < 2:
         return 0
@@ -381,22 +392,47 @@ def _merge(
     moved: list[int] = []
     for root in joining:
         moved.extend(sorted(groups.group(root)))
-        _unfill(Record.objects.get(pk=root))
-    Record.objects.filter(pk__in=moved).update(duplicate_of_id=kept)
+        groups.members.pop(root, None)
     for pk in moved:
         groups.parent[pk] = kept
         groups.members[kept].add(pk)
-    for root in joining:
-        groups.members.pop(root, None)
-    _refill(Record.objects.get(pk=kept))
+    links.kept.add(kept)
+    links.joined.update(joining)
     action = DedupAction.LINKED if user is None else DedupAction.MERGED
-    DedupEvent.objects.bulk_create(
+    links.events.extend(
         DedupEvent(
             review=review, action=action, record_id=pk, other_id=kept, job=job, user=user, pair=pair
         )
         for pk in moved
     )
     return len(moved)
+
+
+def _chunks(ids: Iterable[int], size: int = 2000) -> Iterable[list[int]]:
+    batch: list[int] = []
+    for pk in ids:
+        batch.append(pk)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _save_links(groups: _Groups, links: _Links) -> None:
+    """Write the links `_merge` made: who points where, the kept records' filled fields, the
+    log. A few bulk statements, however many groups changed."""
+    joined = {pk for pk in links.joined if groups.root(pk) != pk}
+    _unfill_many(joined)
+    moved = [
+        Record(pk=pk, duplicate_of_id=groups.root(pk))
+        for kept in links.kept
+        if groups.root(kept) == kept
+        for pk in groups.members.get(kept, ())
+    ]
+    Record.objects.bulk_update(moved, ["duplicate_of"], batch_size=1000)
+    _refill_many(pk for pk in links.kept if groups.root(pk) == pk)
+    DedupEvent.objects.bulk_create(links.events, batch_size=1000)
 
 
 def _empty(value: Any) -> bool:
@@ -412,38 +448,55 @@ def _blank_value(name: str) -> Any:
     return ""
 
 
-def _unfill(record: Record) -> None:
-    """Give back every field this kept record took from a duplicate."""
-    if not record.filled_fields:
-        return
-    for name in record.filled_fields:
-        setattr(record, name, _blank_value(name))
-    record.filled_fields = {}
-    record.save(update_fields=[*FILLABLE_FIELDS, "filled_fields"])
+def _unfill_many(ids: Iterable[int]) -> None:
+    """Give back every field these records took from duplicates while they were kept."""
+    changed = []
+    for batch in _chunks(ids):
+        for record in Record.objects.filter(pk__in=batch).exclude(filled_fields={}):
+            for name in record.filled_fields:
+                setattr(record, name, _blank_value(name))
+            record.filled_fields = {}
+            changed.append(record)
+    Record.objects.bulk_update(changed, [*FILLABLE_FIELDS, "filled_fields"], batch_size=500)
 
 
-def _refill(kept: Record) -> None:
-    """Fill the kept record's empty fields from its duplicates, oldest import first (the
-    longest abstract wins). Fields the record had of its own are never touched."""
+def _refill_many(ids: Iterable[int]) -> None:
+    """Fill each kept record's empty fields from its duplicates, oldest import first (the
+    longest abstract wins). Fields a record had of its own are never touched."""
+    changed = []
+    for batch in _chunks(ids):
+        duplicates: dict[int, list[Record]] = defaultdict(list)
+        for record in Record.objects.filter(duplicate_of_id__in=batch).order_by("pk"):
+            assert record.duplicate_of_id is not None
+            duplicates[record.duplicate_of_id].append(record)
+        for kept in Record.objects.filter(pk__in=batch):
+            before = {name: getattr(kept, name) for name in FILLABLE_FIELDS}
+            before_filled = kept.filled_fields
+            _fill(kept, duplicates[kept.pk])
+            if kept.filled_fields != before_filled or any(
+                getattr(kept, name) != value for name, value in before.items()
+            ):
+                changed.append(kept)
+    Record.objects.bulk_update(changed, [*FILLABLE_FIELDS, "filled_fields"], batch_size=500)
+
+
+def _fill(kept: Record, duplicates: list[Record]) -> None:
     for name in kept.filled_fields:
         setattr(kept, name, _blank_value(name))
     filled: dict[str, int] = {}
-    duplicates = list(kept.duplicates.order_by("pk"))
     for name in FILLABLE_FIELDS:
         if not _empty(getattr(kept, name)):
             continue
         candidates = [d for d in duplicates if not _empty(getattr(d, name))]
         if not candidates:
             continue
-        donor = (
-            max(candidates, key=lambda d: len(d.abstract))
-            if name == "abstract"
-            else (candidates[0])
-        )
+        if name == "abstract":
+            donor = max(candidates, key=lambda d: len(d.abstract))
+        else:
+            donor = candidates[0]
         setattr(kept, name, getattr(donor, name))
         filled[name] = donor.pk
     kept.filled_fields = filled
-    kept.save(update_fields=[*FILLABLE_FIELDS, "filled_fields"])
 
 
 # --- people's decisions ---
@@ -469,7 +522,11 @@ def pair_decide(*, pair: DuplicatePair, user: User, duplicate: bool) -> Duplicat
                 f"Record {conflict[0]} and record {conflict[1]} were marked as not duplicates, "
                 "and these two belong to their groups. Undo that decision first."
             )
-        _merge(review, groups, [pair.first_id, pair.second_id], job=None, user=user, pair=pair)
+        links = _Links()
+        _merge(
+            review, groups, [pair.first_id, pair.second_id], links, job=None, user=user, pair=pair
+        )
+        _save_links(groups, links)
     elif same_group:
         raise ValidationError(
             "These records are already in one group. To separate them, split one off "
@@ -527,7 +584,7 @@ def _detach(review: Review, groups: _Groups, record: Record) -> tuple[int, list[
     root = groups.root(record.pk)
     rest = sorted(groups.group(root) - {record.pk})
     if record.pk == root:
-        _unfill(record)
+        _unfill_many([record.pk])
         if rest:
             new_root, others = rest[0], rest[1:]
             Record.objects.filter(pk=new_root).update(duplicate_of=None)
@@ -537,13 +594,13 @@ def _detach(review: Review, groups: _Groups, record: Record) -> tuple[int, list[
             for pk in others:
                 groups.parent[pk] = new_root
             groups.members[new_root] = set(others)
-            _refill(Record.objects.get(pk=new_root))
+            _refill_many([new_root])
             return new_root, rest
         return root, rest
     Record.objects.filter(pk=record.pk).update(duplicate_of=None)
     groups.parent.pop(record.pk, None)
     groups.members[root].discard(record.pk)
-    _refill(Record.objects.get(pk=root))
+    _refill_many([root])
     return root, rest
 
 
