@@ -179,13 +179,16 @@ def compare_fields(pair: DuplicatePair) -> list[ComparedField]:
         a, b = _text(pair.first, name), _text(pair.second, name)
         if not a and not b:
             continue
-        left, right = _diff(a, b)
+        if a and b:
+            left, right = _diff(a, b)
+        else:  # present on one side only: the dash on the other side says it all
+            left, right = [(a, False)] if a else [], [(b, False)] if b else []
         rows.append(
             ComparedField(
                 label=label,
                 first=left,
                 second=right,
-                same=not any(changed for _, changed in left + right),
+                same=bool(a and b) and not any(changed for _, changed in left + right),
                 outcome=str(outcomes.get(name, "")),
             )
         )
@@ -287,11 +290,18 @@ def dedup_group(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         .select_related("user", "record", "other")
         .order_by("-created_at", "-pk")[:50]
     )
+    ids = [m.pk for m in members]
+    pairs = (
+        review.duplicate_pairs.filter(first__in=ids, second__in=ids)
+        .select_related("decided_by")
+        .order_by("first_id", "second_id")
+    )
     context = {
         "review": review,
         "membership": membership,
         "kept": kept,
         "members": members,
+        "pairs": pairs,
         "filled": filled,
         "events": events,
     }

@@ -206,6 +206,27 @@ def test_pair_page_shows_both_records_and_marks_the_words_that_differ(client, te
     assertContains(response, 'data-key="n"')
 
 
+def test_a_field_one_record_lacks_is_shown_unmarked_against_a_dash(client, team):
+    source = make_source(team.review, "PubMed")
+    left = add(team.review, source, MAYBE_LEFT, volume="12")
+    right = add(team.review, source, MAYBE_RIGHT)
+    pair = DuplicatePair.objects.create(
+        review=team.review,
+        first=left,
+        second=right,
+        band=Band.POSSIBLE,
+        score=0.8,
+        status=PairStatus.PENDING,
+    )
+    client.force_login(team.reviewer)
+
+    html = client.get(pair.get_absolute_url()).content.decode()
+
+    row = re.search(r"Volume.*?</tr>", html, re.S).group(0)
+    assert ">12<" in row and "mark" not in row
+    assert "—" in row
+
+
 def test_deciding_moves_on_and_offers_to_undo(client, team, found):
     client.force_login(team.reviewer)
 
@@ -285,6 +306,8 @@ def test_group_page_lists_the_records_and_what_the_kept_one_took(client, team, f
     assert "2 records of one paper" in text
     assert f"Record {found.kept.pk} is kept" in text
     assert f"Abstract: from record #{found.duplicate.pk} (Embase)" in text
+    assert "Why they are together" in text
+    assert "Linked automatically same DOI" in text
     assert "Linked automatically" in text
     assertContains(response, url("dedup-split", team.review, found.duplicate.pk))
 
