@@ -239,3 +239,86 @@ def test_input_order_of_cluster_members() -> None:
 def test_empty_input() -> None:
     result = deduplicate([])
     assert result.clusters == [] and result.pairs == [] and result.compared == 0
+
+
+# --- titles with acronyms, retitled papers, one question per two groups ---
+
+
+def test_a_title_that_spells_out_an_acronym_matches_one_that_uses_it() -> None:
+    first = DedupInput(
+        id=1,
+        title="Eculizumab in adult patients with atypical hemolytic uremic syndrome (aHUS)",
+        authors=("Alexion Pharmaceuticals, Inc",),
+        year=2011,
+    )
+    second = replace(first, id=2, title="Eculizumab in adult patients with aHUS")
+
+    def title_score(other: DedupInput) -> float:
+        pair = _pair(deduplicate([first, other]), 1, 2)
+        assert pair is not None
+        return next(e.score for e in pair.evidence if e.field == "title")
+
+    assert _band(first, second) is not Band.DISTINCT
+    assert title_score(second) == 1.0  # the same title once the acronym is collapsed
+    assert title_score(replace(second, title="Eculizumab in adult patients with PNH")) < 1.0
+
+
+def test_the_same_team_journal_and_year_under_another_title_is_possible() -> None:
+    first = DedupInput(
+        id=1,
+        title="Eculizumab in severe Shiga-toxin-associated HUS",
+        authors=("Lapeyraque, A. L.", "Malina, M.", "Fremeaux-Bacchi, V.", "Boppel, T."),
+        year=2011,
+        journal="New England Journal of Medicine",
+        volume="364",
+        pages="2561-2563",
+    )
+    second = replace(
+        first,
+        id=2,
+        title="Complement Blockade in Severe Shiga-Toxin–Associated HUS",
+        authors=("Lapeyraque, AL", "Malina, M", "Fremeaux-Bacchi, V"),
+        journal="New Engl J Med",
+        volume="",
+        pages="",
+    )
+
+    pair = _pair(deduplicate([first, second]), 1, 2)
+
+    assert pair is not None and pair.band is Band.POSSIBLE
+    assert "same authors, journal and year under another title" in pair.reasons
+    # another year, or only one author in common, is not enough
+    assert _band(first, replace(second, year=2012)) is Band.DISTINCT
+    assert _band(first, replace(second, authors=("Lapeyraque, AL", "Kim, J", "Ford, P"))) is (
+        Band.DISTINCT
+    )
+
+
+def test_a_group_and_a_record_alike_are_one_question() -> None:
+    near = replace(BASE, id=2, doi="", pmid="")
+    group = [BASE, near]  # certainly one paper
+    later = replace(BASE, id=3, doi="", pmid="", year=2007, volume="", issue="", pages="")
+
+    result = deduplicate([*group, later])
+
+    possible = [pair for pair in result.pairs if pair.band is Band.POSSIBLE]
+    assert result.clusters == [(1, 2)]
+    assert len(possible) == 1
+    assert {possible[0].left, possible[0].right} & {1, 2}
+    # once a person says the record is not the paper, the group is not asked about again
+    again = deduplicate([*group, later], cannot_link=[(possible[0].left, possible[0].right)])
+    assert not [pair for pair in again.pairs if pair.band is Band.POSSIBLE]
+
+
+def test_unlike_records_with_different_identifiers_are_not_reported() -> None:
+    other = DedupInput(
+        id=2,
+        title="Human papillomavirus testing in the triage of atypical squamous cells",
+        authors=BASE.authors,
+        year=2006,
+        journal=BASE.journal,
+        doi="10.1200/JCO.2006.02.999",
+        pmid="16999999",
+    )
+
+    assert _pair(deduplicate([BASE, other]), 1, 2) is None
