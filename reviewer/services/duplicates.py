@@ -537,15 +537,19 @@ def pair_decide(*, pair: DuplicatePair, user: User, duplicate: bool) -> Duplicat
     pair.decided_at = timezone.now()
     pair.save(update_fields=["status", "decided_by", "decided_at"])
     if not duplicate:
-        DedupEvent.objects.create(
-            review=review,
-            action=DedupAction.DISTINCT,
-            record_id=pair.second_id,
-            other_id=pair.first_id,
-            pair=pair,
-            user=user,
-        )
+        _log_pair(pair, DedupAction.DISTINCT, user)
     return pair
+
+
+def _log_pair(pair: DuplicatePair, action: DedupAction, user: User) -> None:
+    DedupEvent.objects.create(
+        review_id=pair.review_id,
+        action=action,
+        record_id=pair.second_id,
+        other_id=pair.first_id,
+        pair=pair,
+        user=user,
+    )
 
 
 @transaction.atomic
@@ -566,14 +570,7 @@ def pair_reopen(*, pair: DuplicatePair, user: User) -> DuplicatePair:
     pair.decided_by = None
     pair.decided_at = None
     pair.save(update_fields=["status", "decided_by", "decided_at"])
-    DedupEvent.objects.create(
-        review=review,
-        action=DedupAction.REOPENED,
-        record_id=pair.second_id,
-        other_id=pair.first_id,
-        pair=pair,
-        user=user,
-    )
+    _log_pair(pair, DedupAction.REOPENED, user)
     return pair
 
 

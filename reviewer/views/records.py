@@ -26,6 +26,8 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
         review, query=query, source_id=int(source_id) if source_id.isdigit() else None, show=show
     )
     page = Paginator(records, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
     context = {
         "review": review,
         "membership": membership,
@@ -33,6 +35,7 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
         "query": query,
         "source_id": source_id,
         "show": show,
+        "page_params": f"{params.urlencode()}&" if params else "",
         "show_choices": SHOW_CHOICES.items(),
         "sources": review.sources.all(),
     }
