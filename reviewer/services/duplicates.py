@@ -328,7 +328,7 @@ class _Groups:
     review: Review
     parent: dict[int, int]
     members: dict[int, set[int]]
-    apart: set[tuple[int, int]]
+    apart: dict[int, set[int]]  # record id -> records a person said it does not duplicate
 
     @classmethod
     def load(cls, review: Review) -> _Groups:
@@ -339,11 +339,12 @@ class _Groups:
         ):
             parent[pk] = kept
             members[kept].add(pk)
-        apart = set(
-            DuplicatePair.objects.filter(review=review, status=PairStatus.DISTINCT).values_list(
-                "first_id", "second_id"
-            )
-        )
+        apart: dict[int, set[int]] = defaultdict(set)
+        for first, second in DuplicatePair.objects.filter(
+            review=review, status=PairStatus.DISTINCT
+        ).values_list("first_id", "second_id"):
+            apart[first].add(second)
+            apart[second].add(first)
         return cls(review, parent, members, apart)
 
     def root(self, pk: int) -> int:
@@ -358,9 +359,9 @@ class _Groups:
         union: set[int] = set()
         for root in {self.root(pk) for pk in ids}:
             union |= self.group(root)
-        for a, b in self.apart:
-            if a in union and b in union:
-                return a, b
+        for pk in sorted(union):
+            for other in sorted(self.apart.get(pk, set()) & union):
+                return (pk, other) if pk < other else (other, pk)
         return None
 
 
