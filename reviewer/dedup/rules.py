@@ -4,14 +4,19 @@ Each record gets a set of *kinds* (what sort of item it is) and a tuple of *seri
 from its title; ``pair_traps`` compares two records and returns every rule that fires, with
 the highest band the pair may still reach (``cap``). The rules, tuned on the labelled sets:
 
-1. Erratum / corrigendum / correction notice vs any other item -> DISTINCT. Detected from the
-   title ("Erratum: ...", "Correction to ...", "Corrigendum", "Publisher Correction", "...
-   [erratum]") or the publication type ("Erratum", "Published Erratum", "Correction").
-2. Retraction notice vs any other item -> DISTINCT ("Retraction: ...", "Notice of
-   retraction", "Retraction note", publication type "Retraction of Publication"). A title
-   marked "RETRACTED: ..." is the retracted article itself and is *not* a notice.
-3. Reply / comment / response / letter about an article vs the article -> DISTINCT ("Reply
-   to ...", "In reply", "Authors' reply", "Response to ...", "Comment on ...", "Re: ...",
+Rules 1-3 cap the pair at POSSIBLE: such a pair is never linked automatically, and a person
+decides (some teams count an erratum as a report of its article, as the haematology gold
+does; others keep it apart; either way no study is lost silently).
+
+1. Erratum / corrigendum / correction notice vs any other item. Detected from the title
+   ("Erratum: ...", "Correction to ...", "Corrigendum", "Publisher Correction", "...
+   [erratum]", "(vol 360, pg 542, 2009)") or the publication type ("Erratum", "Published
+   Erratum", "Correction").
+2. Retraction notice vs any other item ("Retraction: ...", "Notice of retraction",
+   "Retraction note", publication type "Retraction of Publication"). A title marked
+   "RETRACTED: ..." is the retracted article itself and is *not* a notice.
+3. Reply / comment / response / letter about an article vs the article ("Reply to ...", "In
+   reply", "Authors' reply", "- Reply", "Response to ...", "Comment on ...", "Re: ...",
    "Letter to the editor ..."). Only the title marks these: publication types such as
    "Letter" or "Comment" are assigned inconsistently across databases.
 4. Conference abstract / paper vs a journal article (publication type or BibTeX type such as
