@@ -165,6 +165,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 #: export at 10,000 records (about 50 MB of MEDLINE); larger files import with
 #: `manage.py import_search`, which has no limit.
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 100)
+#: Largest full-text PDF accepted at full-text screening, in megabytes.
+FULLTEXT_MAX_UPLOAD_MB = env_int("FULLTEXT_MAX_UPLOAD_MB", 50)
 #: A job reading or importing for longer than this is taken to have lost its worker:
 #: a redelivered task takes it over, and the job page offers to start it again.
 IMPORT_JOB_STALE_MINUTES = env_int("IMPORT_JOB_STALE_MINUTES", 30)

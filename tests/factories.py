@@ -223,3 +223,20 @@ def forbidden(endpoints: list[Endpoint]) -> list[tuple[Endpoint, Role]]:
 def case_id(case: object) -> str:
     """Readable pytest ids: `POST member-add` and `senior`."""
     return str(case.value) if isinstance(case, Role) else str(case)
+
+
+# --- screening ---
+
+
+def screen(record: Record, user: User, choice: str, stage: str = "ta", **fields: Any) -> Any:
+    """Record `user`'s decision through the service, as the screening page does."""
+    from reviewer.services.screening import decide
+
+    return decide(record=record, user=user, stage=stage, choice=choice, **fields)
+
+
+def pass_title_abstract(record: Record, first: User, second: User) -> Record:
+    """Two includes at title/abstract: the record is sought for full text."""
+    screen(record, first, "include")
+    screen(record, second, "include")
+    return record

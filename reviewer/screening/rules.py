@@ -1,0 +1,187 @@
+"""The state table: where a record stands, derived from its decision rows. Pure functions.
+
+Title/abstract (two independent decisions):
+    include+include, include+maybe, maybe+maybe -> passes to full text
+    exclude+exclude                             -> excluded
+    exclude against include or maybe           -> conflict, until a senior adjudicates
+Full text (after the record passed title/abstract and its full text was sought):
+    marked "not retrieved"                      -> not retrieved (never assessed)
+    include+include                             -> included, until a senior approves it
+    exclude+exclude, same reason                -> excluded with that reason
+    exclude+exclude, different reasons          -> the senior picks the reason to report
+    include against exclude                     -> conflict, until a senior adjudicates
+A senior's adjudication is final for its stage. An approved inclusion is a report of a study.
+Duplicates and records removed before screening never enter screening.
+
+Nothing here touches the database: callers pass the rows' values in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+INCLUDE, EXCLUDE, MAYBE = "include", "exclude", "maybe"
+TA, FT = "ta", "ft"
+
+
+class State(StrEnum):
+    """Where a record stands; the label is what the pages say."""
+
+    DUPLICATE = "duplicate"
+    REMOVED = "removed"
+    TA_UNSCREENED = "ta-unscreened"
+    TA_ONE = "ta-one"
+    TA_CONFLICT = "ta-conflict"
+    TA_EXCLUDED = "ta-excluded"
+    FT_SOUGHT = "ft-sought"
+    FT_NOT_RETRIEVED = "ft-not-retrieved"
+    FT_ONE = "ft-one"
+    FT_CONFLICT = "ft-conflict"
+    FT_REASON = "ft-reason"
+    FT_EXCLUDED = "ft-excluded"
+    FT_INCLUDED = "ft-included"
+    APPROVED = "approved"
+
+    @property
+    def label(self) -> str:
+        return LABELS[self]
+
+    @property
+    def stage(self) -> str:
+        """The stage the record is at ("" before or outside screening)."""
+        if self.value.startswith("ta-"):
+            return TA
+        if self.value.startswith("ft-") or self is State.APPROVED:
+            return FT
+        return ""
+
+    @property
+    def needs_senior(self) -> bool:
+        return self in {State.TA_CONFLICT, State.FT_CONFLICT, State.FT_REASON}
+
+    @property
+    def stage_resolved(self) -> bool:
+        """The decisions at the record's stage can no longer change."""
+        return self not in {
+            State.TA_UNSCREENED,
+            State.TA_ONE,
+            State.TA_CONFLICT,
+            State.FT_SOUGHT,
+            State.FT_ONE,
+            State.FT_CONFLICT,
+            State.FT_REASON,
+        }
+
+
+LABELS = {
+    State.DUPLICATE: "Duplicate",
+    State.REMOVED: "Removed before screening",
+    State.TA_UNSCREENED: "Not screened yet",
+    State.TA_ONE: "Waiting for a second reviewer",
+    State.TA_CONFLICT: "Conflict (title/abstract)",
+    State.TA_EXCLUDED: "Excluded at title/abstract",
+    State.FT_SOUGHT: "Full text sought",
+    State.FT_NOT_RETRIEVED: "Full text not retrieved",
+    State.FT_ONE: "Full text: waiting for a second reviewer",
+    State.FT_CONFLICT: "Conflict (full text)",
+    State.FT_REASON: "Excluded at full text: reason to choose",
+    State.FT_EXCLUDED: "Excluded at full text",
+    State.FT_INCLUDED: "Included: waiting for approval",
+    State.APPROVED: "Included and approved",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A stage's result: `state`, and at full text the reason to report when excluded."""
+
+    state: State
+    reason_id: int | None = None
+
+
+def title_abstract(choices: Sequence[str], adjudicated: str | None) -> State:
+    """The title/abstract state from the reviewers' choices and a senior's adjudication."""
+    if adjudicated:
+        return State.FT_SOUGHT if adjudicated == INCLUDE else State.TA_EXCLUDED
+    if not choices:
+        return State.TA_UNSCREENED
+    if len(choices) == 1:
+        return State.TA_ONE
+    if all(choice == EXCLUDE for choice in choices):
+        return State.TA_EXCLUDED
+    if EXCLUDE in choices:
+        return State.TA_CONFLICT
+    return State.FT_SOUGHT
+
+
+def full_text(
+    decisions: Sequence[tuple[str, int | None]],
+    adjudicated: tuple[str, int | None] | None,
+    *,
+    not_retrieved: bool = False,
+) -> Outcome:
+    """The full-text state from (choice, reason id) decisions and a senior's adjudication."""
+    if not_retrieved:
+        return Outcome(State.FT_NOT_RETRIEVED)
+    if adjudicated:
+        choice, reason = adjudicated
+        if choice == INCLUDE:
+            return Outcome(State.FT_INCLUDED)
+        return Outcome(State.FT_EXCLUDED, reason)
+    if not decisions:
+        return Outcome(State.FT_SOUGHT)
+    if len(decisions) == 1:
+        return Outcome(State.FT_ONE)
+    choices = {choice for choice, _ in decisions}
+    if choices == {INCLUDE}:
+        return Outcome(State.FT_INCLUDED)
+    if choices == {EXCLUDE}:
+        reasons = {reason for _, reason in decisions}
+        if len(reasons) == 1:
+            return Outcome(State.FT_EXCLUDED, next(iter(reasons)))
+        return Outcome(State.FT_REASON)
+    return Outcome(State.FT_CONFLICT)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRows:
+    """What the state of one record is derived from."""
+
+    is_duplicate: bool = False
+    removed: bool = False
+    ta_choices: tuple[str, ...] = ()
+    ta_adjudicated: str | None = None
+    ft_decisions: tuple[tuple[str, int | None], ...] = ()
+    ft_adjudicated: tuple[str, int | None] | None = None
+    not_retrieved: bool = False
+    approved: bool = False
+
+
+def record_state(rows: RecordRows) -> Outcome:
+    """Where a record stands, from all its rows."""
+    if rows.is_duplicate:
+        return Outcome(State.DUPLICATE)
+    if rows.removed:
+        return Outcome(State.REMOVED)
+    ta = title_abstract(rows.ta_choices, rows.ta_adjudicated)
+    if ta is not State.FT_SOUGHT:
+        return Outcome(ta)
+    outcome = full_text(rows.ft_decisions, rows.ft_adjudicated, not_retrieved=rows.not_retrieved)
+    if outcome.state is State.FT_INCLUDED and rows.approved:
+        return Outcome(State.APPROVED)
+    return outcome
+
+
+def may_see_other_decisions(*, blinded: bool, is_senior: bool, state: State, stage: str) -> bool:
+    """Blinding, as one rule: another reviewer's decision at `stage` is hidden until that
+    stage is over for the record (agreed, or adjudicated), unless the review is unblinded.
+    Seniors see both decisions of a record waiting for them (to adjudicate it)."""
+    if not blinded:
+        return True
+    if is_senior and state.needs_senior and state.stage == stage:
+        return True
+    if stage == TA:
+        return state not in {State.TA_UNSCREENED, State.TA_ONE, State.TA_CONFLICT}
+    return state.stage == FT and state.stage_resolved

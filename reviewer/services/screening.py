@@ -1,0 +1,343 @@
+"""Screening writes: decisions, undo, adjudication, full texts, approval, studies, removals.
+
+Every write locks the record's row first, so two reviewers deciding the same record at the
+same moment are serialised: the second sees the first's decision and the rules apply to
+both. Each refusal is a `ValidationError` whose message says what and why, and nothing is
+written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from reviewer.models import (
+    STAGE_CHOICES,
+    Adjudication,
+    Approval,
+    Choice,
+    Decision,
+    DecisionChange,
+    ExclusionReason,
+    FullText,
+    Membership,
+    Record,
+    Removal,
+    Review,
+    Role,
+    Stage,
+    Study,
+    User,
+)
+from reviewer.screening.queries import state_of
+from reviewer.screening.rules import FT, TA, State
+
+PDF_MAGIC = b"%PDF-"
+
+
+def _membership(review: Review, user: User, role: Role = Role.REVIEWER) -> Membership:
+    membership = review.memberships.filter(user=user).first()
+    if membership is None:
+        raise ValidationError(f"{user.display_name()} is not a member of this review.")
+    if not membership.has_role(role):
+        raise ValidationError(f"Only a {role.label.lower()} can do this.")
+    return membership
+
+
+def _locked(record: Record) -> Record:
+    """The record, its row locked until the transaction ends."""
+    return Record.objects.select_for_update().select_related("review").get(pk=record.pk)
+
+
+def _reason(review: Review, reason: ExclusionReason | None) -> ExclusionReason:
+    if reason is None:
+        raise ValidationError("Choose the reason for excluding this full text.")
+    if reason.review_id != review.pk or not reason.is_active:
+        raise ValidationError("That exclusion reason is not one of this review's reasons.")
+    return reason
+
+
+def _check_stage(state: State, stage: str) -> None:
+    """Refuse a decision at a stage the record is not at."""
+    if state is State.DUPLICATE:
+        raise ValidationError("This record is a duplicate: it is not screened.")
+    if state is State.REMOVED:
+        raise ValidationError("This record was removed before screening.")
+    if stage == TA and state.stage != TA:
+        raise ValidationError("Title/abstract screening of this record is over.")
+    if stage == FT:
+        if state is State.FT_NOT_RETRIEVED:
+            raise ValidationError("This full text was not retrieved, so it is not assessed.")
+        if state.stage != FT:
+            raise ValidationError("This record has not passed title/abstract screening.")
+
+
+@transaction.atomic
+def decide(
+    *,
+    record: Record,
+    user: User,
+    stage: str,
+    choice: str,
+    reason: ExclusionReason | None = None,
+    note: str = "",
+) -> Decision:
+    """Record (or change) a reviewer's decision on a record at a stage."""
+    record = _locked(record)
+    review = record.review
+    _membership(review, user)
+    if choice not in STAGE_CHOICES[Stage(stage)]:
+        raise ValidationError(f"“{choice}” is not a decision at {Stage(stage).label.lower()}.")
+    state = state_of(record).state
+    _check_stage(state, stage)
+    if state.stage_resolved:
+        raise ValidationError("This record is already resolved at this stage.")
+    reason = _reason(review, reason) if stage == FT and choice == Choice.EXCLUDE else None
+    mine = Decision.objects.filter(record=record, reviewer=user, stage=stage).first()
+    if mine is None:
+        if Decision.objects.filter(record=record, stage=stage).count() >= 2:
+            raise ValidationError("Two reviewers have already decided on this record.")
+        mine = Decision(review=review, record=record, reviewer=user, stage=stage)
+    unchanged = (
+        mine.pk is not None
+        and mine.choice == choice
+        and mine.reason_id == (reason.pk if reason else None)
+        and mine.note == note
+    )
+    if unchanged:  # a double-clicked key: nothing new to keep
+        return mine
+    mine.choice, mine.reason, mine.note = choice, reason, note
+    mine.save()
+    DecisionChange.objects.create(
+        review=review,
+        record=record,
+        reviewer=user,
+        stage=stage,
+        choice=choice,
+        reason=reason,
+        note=note,
+    )
+    return mine
+
+
+@transaction.atomic
+def withdraw(*, record: Record, user: User, stage: str) -> None:
+    """Undo: take back one's own decision, while the record is not resolved."""
+    record = _locked(record)
+    mine = Decision.objects.filter(record=record, reviewer=user, stage=stage).first()
+    if mine is None:
+        raise ValidationError("You have no decision on this record to undo.")
+    state = state_of(record).state
+    if state.stage != stage or state.stage_resolved:
+        raise ValidationError("This record is resolved at this stage: decisions are final.")
+    mine.delete()
+    DecisionChange.objects.create(
+        review=record.review, record=record, reviewer=user, stage=stage, choice=""
+    )
+
+
+@transaction.atomic
+def adjudicate(
+    *,
+    record: Record,
+    user: User,
+    stage: str,
+    choice: str,
+    reason: ExclusionReason | None = None,
+    note: str = "",
+) -> Adjudication:
+    """A senior's final decision on a record waiting for one (a conflict, or at full text
+    two exclusions with different reasons: `choice` is then "exclude" and `reason` the one
+    to report)."""
+    record = _locked(record)
+    review = record.review
+    _membership(review, user, Role.SENIOR)
+    state = state_of(record).state
+    if not (state.needs_senior and state.stage == stage):
+        raise ValidationError("This record has no conflict to adjudicate at this stage.")
+    if choice not in (Choice.INCLUDE, Choice.EXCLUDE):
+        raise ValidationError("Adjudicate with include or exclude.")
+    if state is State.FT_REASON and choice != Choice.EXCLUDE:
+        raise ValidationError("Both reviewers excluded this full text: choose the reason.")
+    reason = _reason(review, reason) if stage == FT and choice == Choice.EXCLUDE else None
+    return Adjudication.objects.create(
+        review=review,
+        record=record,
+        stage=stage,
+        choice=choice,
+        reason=reason,
+        note=note,
+        decided_by=user,
+    )
+
+
+# --- full texts ---
+
+
+def _sought(record: Record) -> None:
+    state = state_of(record).state
+    if state.stage != FT:
+        raise ValidationError("Only a record that passed title/abstract has a full text.")
+    if state not in {State.FT_SOUGHT, State.FT_NOT_RETRIEVED}:
+        raise ValidationError("Reviewers have started assessing this full text; it stays.")
+
+
+@transaction.atomic
+def full_text_attach(*, record: Record, user: User, upload: UploadedFile) -> FullText:
+    """Store the PDF of a record sought for retrieval (checked to be a PDF, size-limited)."""
+    record = _locked(record)
+    _membership(record.review, user)
+    state = state_of(record).state
+    if state.stage != FT:
+        raise ValidationError("Only a record that passed title/abstract has a full text.")
+    limit = settings.FULLTEXT_MAX_UPLOAD_MB * 1024 * 1024
+    if upload.size is not None and upload.size > limit:
+        raise ValidationError(
+            f"“{upload.name}” is {upload.size / 1024 / 1024:.1f} MB; the limit is "
+            f"{settings.FULLTEXT_MAX_UPLOAD_MB} MB."
+        )
+    upload.seek(0)
+    if upload.read(len(PDF_MAGIC)) != PDF_MAGIC:
+        raise ValidationError(f"“{upload.name}” is not a PDF file.")
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    full_text, _ = FullText.objects.get_or_create(
+        record=record, defaults={"review": record.review, "updated_by": user}
+    )
+    old = full_text.pdf.name if full_text.pdf else ""
+    full_text.pdf.save(f"record-{record.pk}.pdf", upload, save=False)
+    full_text.original_name = upload.name or ""
+    full_text.size = upload.size or 0
+    full_text.sha256 = digest.hexdigest()
+    full_text.not_retrieved = False
+    full_text.updated_by = user
+    full_text.save()
+    if old and old != full_text.pdf.name:
+        storage = full_text.pdf.storage
+        transaction.on_commit(lambda: storage.delete(old))
+    return full_text
+
+
+@transaction.atomic
+def full_text_not_retrieved(
+    *, record: Record, user: User, note: str, not_retrieved: bool = True
+) -> FullText:
+    """Mark a full text "not retrieved" (with a note saying what was tried), or take it back."""
+    record = _locked(record)
+    _membership(record.review, user)
+    _sought(record)
+    if not_retrieved and not note.strip():
+        raise ValidationError("Say what was tried to get the full text.")
+    full_text, _ = FullText.objects.get_or_create(
+        record=record, defaults={"review": record.review, "updated_by": user}
+    )
+    if not_retrieved and full_text.pdf:
+        raise ValidationError("A PDF is attached to this record: it was retrieved.")
+    full_text.not_retrieved = not_retrieved
+    full_text.note = note.strip()
+    full_text.updated_by = user
+    full_text.save()
+    return full_text
+
+
+# --- approval and studies ---
+
+
+def _study_label(record: Record) -> str:
+    author = record.first_author.split(",")[0].strip() if record.authors else ""
+    label = " ".join(part for part in (author, str(record.year or "")) if part)
+    return label or f"Record {record.pk}"
+
+
+@transaction.atomic
+def approve(*, review: Review, records: Iterable[Record], user: User) -> list[Approval]:
+    """Approve full-text inclusions; each becomes the report of a new study (link reports
+    of the same study afterwards). All or none: one record not waiting for approval refuses
+    the lot."""
+    _membership(review, user, Role.SENIOR)
+    locked = [_locked(r) for r in sorted(records, key=lambda r: r.pk)]
+    if not locked:
+        raise ValidationError("Choose the records to approve.")
+    for record in locked:
+        if record.review_id != review.pk:
+            raise ValidationError(f"Record {record.pk} is not in this review.")
+        if state_of(record).state is not State.FT_INCLUDED:
+            raise ValidationError(
+                f"Record {record.pk} is not an inclusion waiting for approval; nothing was "
+                "approved."
+            )
+    approvals = []
+    for record in locked:
+        study = Study.objects.create(review=review, label=_study_label(record), created_by=user)
+        approvals.append(
+            Approval.objects.create(review=review, record=record, study=study, approved_by=user)
+        )
+    return approvals
+
+
+@transaction.atomic
+def report_link(*, approval: Approval, study: Study, user: User) -> Approval:
+    """Make an approved report a report of another study (of the same review); a study
+    left with no report is removed."""
+    _membership(approval.review, user, Role.SENIOR)
+    if study.review_id != approval.review_id:
+        raise ValidationError("That study is in another review.")
+    old = approval.study
+    approval.study = study
+    approval.save(update_fields=["study"])
+    if old.pk != study.pk and not old.reports.exists():
+        old.delete()
+    return approval
+
+
+@transaction.atomic
+def study_rename(*, study: Study, user: User, label: str) -> Study:
+    _membership(study.review, user, Role.SENIOR)
+    if not label.strip():
+        raise ValidationError("A study needs a label, such as “Coffin 2007”.")
+    study.label = label.strip()[:200]
+    study.save(update_fields=["label"])
+    return study
+
+
+# --- removed before screening ---
+
+
+@transaction.atomic
+def remove_before_screening(
+    *, review: Review, user: User, records: Iterable[Record], reason: str
+) -> int:
+    """Remove records before screening, with a reason (PRISMA: removed for other reasons).
+    Duplicates, records already removed and records someone has screened are left as they
+    are. Returns how many were removed."""
+    _membership(review, user, Role.OWNER)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("Give the reason, e.g. “published before 1990”.")
+    candidates = [r.pk for r in records if r.review_id == review.pk]
+    removable = list(
+        review.records.filter(pk__in=candidates, duplicate_of=None, removal=None, decisions=None)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    Removal.objects.bulk_create(
+        Removal(review=review, record_id=pk, reason=reason[:200], removed_by=user)
+        for pk in removable
+    )
+    return len(removable)
+
+
+@transaction.atomic
+def restore(*, record: Record, user: User) -> None:
+    """Put a removed record back into screening."""
+    _membership(record.review, user, Role.OWNER)
+    if not Removal.objects.filter(record=record).delete()[0]:
+        raise ValidationError("This record was not removed.")

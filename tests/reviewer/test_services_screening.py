@@ -1,0 +1,326 @@
+"""Screening writes (reviewer.services.screening): the state table through the services,
+undo and history, adjudication, full texts, approval and studies, removals, bad input."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from reviewer.models import (
+    Approval,
+    DecisionChange,
+    FullText,
+    Record,
+    Removal,
+    Role,
+    Study,
+)
+from reviewer.screening.queries import next_for, progress, queue, state_counts, state_of
+from reviewer.screening.rules import State
+from reviewer.services import screening as services
+from tests.factories import (
+    add_member,
+    make_reason,
+    make_record,
+    make_user,
+    pass_title_abstract,
+    screen,
+)
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def record(team):
+    return make_record(team.review, title="ALK-positive IMT of the bladder in children")
+
+
+@pytest.fixture
+def second(team):
+    """A second reviewer."""
+    return add_member(team.review, make_user("bob"), Role.REVIEWER).user
+
+
+@pytest.fixture
+def reason(team):
+    return make_reason(team.review, "Adults only")
+
+
+def state(record):
+    return state_of(Record.objects.get(pk=record.pk)).state
+
+
+# --- title/abstract ---
+
+
+def test_two_includes_send_the_record_to_full_text(team, record, second):
+    screen(record, team.reviewer, "include")
+    assert state(record) is State.TA_ONE
+
+    screen(record, second, "maybe")
+
+    assert state(record) is State.FT_SOUGHT
+
+
+def test_exclude_against_include_is_a_conflict_the_senior_resolves(team, record, second):
+    screen(record, team.reviewer, "include")
+    screen(record, second, "exclude")
+    assert state(record) is State.TA_CONFLICT
+
+    services.adjudicate(record=record, user=team.senior, stage="ta", choice="exclude")
+
+    assert state(record) is State.TA_EXCLUDED
+
+
+def test_a_reviewer_may_change_their_decision_until_resolved_and_all_is_kept(team, record, second):
+    screen(record, team.reviewer, "exclude")
+    screen(record, team.reviewer, "maybe")
+    screen(record, second, "include")  # resolved: passes to full text
+
+    with pytest.raises(ValidationError, match="Title/abstract screening of this record is over"):
+        screen(record, team.reviewer, "exclude")
+    history = list(
+        DecisionChange.objects.filter(record=record).values_list("reviewer__username", "choice")
+    )
+    assert history == [("reviewer", "exclude"), ("reviewer", "maybe"), ("bob", "include")]
+
+
+def test_a_double_click_keeps_one_decision_and_one_history_row(team, record):
+    screen(record, team.reviewer, "include")
+    screen(record, team.reviewer, "include")
+
+    assert record.decisions.count() == 1
+    assert DecisionChange.objects.filter(record=record).count() == 1
+
+
+def test_a_third_reviewer_cannot_decide_a_record_two_have_decided(team, record, second):
+    screen(record, team.reviewer, "include")
+    screen(record, second, "exclude")
+
+    with pytest.raises(ValidationError, match="Two reviewers have already decided"):
+        screen(record, team.owner, "include")
+
+
+def test_undo_withdraws_my_decision_and_keeps_the_history(team, record):
+    screen(record, team.reviewer, "exclude")
+
+    services.withdraw(record=record, user=team.reviewer, stage="ta")
+
+    assert state(record) is State.TA_UNSCREENED
+    assert list(DecisionChange.objects.values_list("choice", flat=True)) == ["exclude", ""]
+
+
+def test_undo_after_the_record_is_resolved_is_refused(team, record, second):
+    screen(record, team.reviewer, "exclude")
+    screen(record, second, "exclude")
+
+    with pytest.raises(ValidationError, match="decisions are final"):
+        services.withdraw(record=record, user=team.reviewer, stage="ta")
+
+
+def test_a_duplicate_or_removed_record_is_not_screened(team, record):
+    kept = make_record(team.review, title="The kept one")
+    Record.objects.filter(pk=record.pk).update(duplicate_of=kept)
+    with pytest.raises(ValidationError, match="is a duplicate"):
+        screen(record, team.reviewer, "include")
+
+    services.remove_before_screening(
+        review=team.review, user=team.owner, records=[kept], reason="before 1990"
+    )
+    with pytest.raises(ValidationError, match="removed before screening"):
+        screen(kept, team.reviewer, "include")
+
+
+def test_a_non_member_cannot_decide(team, record):
+    with pytest.raises(ValidationError, match="not a member"):
+        screen(record, team.outsider, "include")
+
+
+def test_an_unknown_choice_is_refused(team, record):
+    with pytest.raises(ValidationError, match="not a decision"):
+        screen(record, team.reviewer, "perhaps")
+    with pytest.raises(ValidationError, match="not a decision at full text"):
+        screen(record, team.reviewer, "maybe", stage="ft")
+
+
+def test_adjudication_needs_a_conflict_and_a_senior(team, record, second):
+    screen(record, team.reviewer, "include")
+    with pytest.raises(ValidationError, match="no conflict"):
+        services.adjudicate(record=record, user=team.senior, stage="ta", choice="include")
+    screen(record, second, "exclude")
+    with pytest.raises(ValidationError, match="Only a senior"):
+        services.adjudicate(record=record, user=second, stage="ta", choice="include")
+
+
+# --- full text ---
+
+
+@pytest.fixture
+def sought(team, record, second):
+    return pass_title_abstract(record, team.reviewer, second)
+
+
+def upload(content=PDF, name="paper.pdf"):
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def test_a_pdf_is_stored_with_its_digest(team, sought):
+    full_text = services.full_text_attach(record=sought, user=team.reviewer, upload=upload())
+
+    assert full_text.pdf.read() == PDF
+    assert full_text.size == len(PDF)
+    assert len(full_text.sha256) == 64
+
+
+def test_a_file_that_is_not_a_pdf_is_refused(team, sought):
+    with pytest.raises(ValidationError, match="“notes.docx” is not a PDF file"):
+        services.full_text_attach(
+            record=sought, user=team.reviewer, upload=upload(b"PK\x03\x04", "notes.docx")
+        )
+    assert not FullText.objects.exists()
+
+
+def test_an_oversized_pdf_is_refused(team, sought, settings):
+    settings.FULLTEXT_MAX_UPLOAD_MB = 0
+
+    with pytest.raises(ValidationError, match="the limit is 0 MB"):
+        services.full_text_attach(record=sought, user=team.reviewer, upload=upload())
+
+
+def test_a_full_text_only_for_records_that_passed_title_abstract(team, record):
+    with pytest.raises(ValidationError, match="passed title/abstract"):
+        services.full_text_attach(record=record, user=team.reviewer, upload=upload())
+
+
+def test_not_retrieved_is_never_assessed_and_needs_a_note(team, sought):
+    with pytest.raises(ValidationError, match="Say what was tried"):
+        services.full_text_not_retrieved(record=sought, user=team.reviewer, note=" ")
+
+    services.full_text_not_retrieved(
+        record=sought, user=team.reviewer, note="Library and authors asked, no reply"
+    )
+
+    assert state(sought) is State.FT_NOT_RETRIEVED
+    with pytest.raises(ValidationError, match="not retrieved"):
+        screen(sought, team.reviewer, "include", stage="ft")
+
+
+def test_full_text_exclusion_needs_a_reason_of_this_review(team, sought, reason):
+    with pytest.raises(ValidationError, match="Choose the reason"):
+        screen(sought, team.reviewer, "exclude", stage="ft")
+    other = make_reason(team.review, "Retired one", is_active=False)
+    with pytest.raises(ValidationError, match="not one of this review's reasons"):
+        screen(sought, team.reviewer, "exclude", stage="ft", reason=other)
+
+    screen(sought, team.reviewer, "exclude", stage="ft", reason=reason)
+
+    assert sought.decisions.get(stage="ft").reason == reason
+
+
+def test_two_exclusions_with_different_reasons_wait_for_the_senior_to_pick_one(
+    team, sought, second, reason
+):
+    other = make_reason(team.review, "Not IMT")
+    screen(sought, team.reviewer, "exclude", stage="ft", reason=reason)
+    screen(sought, second, "exclude", stage="ft", reason=other)
+    assert state(sought) is State.FT_REASON
+
+    with pytest.raises(ValidationError, match="choose the reason"):
+        services.adjudicate(record=sought, user=team.senior, stage="ft", choice="include")
+    services.adjudicate(record=sought, user=team.senior, stage="ft", choice="exclude", reason=other)
+
+    outcome = state_of(sought)
+    assert (outcome.state, outcome.reason_id) == (State.FT_EXCLUDED, other.pk)
+
+
+# --- approval and studies ---
+
+
+@pytest.fixture
+def included(team, sought, second):
+    screen(sought, team.reviewer, "include", stage="ft")
+    screen(sought, second, "include", stage="ft")
+    return sought
+
+
+def test_approval_makes_the_report_a_study(team, included):
+    (approval,) = services.approve(review=team.review, records=[included], user=team.senior)
+
+    assert state(included) is State.APPROVED
+    assert approval.study.reports.get() == approval
+    assert approval.approved_by == team.senior
+
+
+def test_approval_is_all_or_nothing(team, included, record):
+    not_yet = make_record(team.review, title="Still at title/abstract")
+
+    with pytest.raises(ValidationError, match=f"Record {not_yet.pk} is not an inclusion"):
+        services.approve(review=team.review, records=[included, not_yet], user=team.senior)
+
+    assert not Approval.objects.exists()
+
+
+def test_only_a_senior_approves(team, included):
+    with pytest.raises(ValidationError, match="Only a senior"):
+        services.approve(review=team.review, records=[included], user=team.reviewer)
+
+
+def test_reports_of_one_study_are_linked_and_the_empty_study_goes(team, second):
+    records = []
+    for title in ("IMT in children: 12 cases", "IMT in children: long-term follow-up"):
+        record = pass_title_abstract(make_record(team.review, title=title), team.reviewer, second)
+        screen(record, team.reviewer, "include", stage="ft")
+        screen(record, second, "include", stage="ft")
+        records.append(record)
+    first, later = services.approve(review=team.review, records=records, user=team.senior)
+
+    services.report_link(approval=later, study=first.study, user=team.senior)
+
+    assert Study.objects.count() == 1
+    assert first.study.reports.count() == 2
+
+
+# --- removed before screening, queues, counts ---
+
+
+def test_removal_leaves_screened_records_and_duplicates_alone(team, record, second):
+    screened = make_record(team.review, title="Already screened")
+    screen(screened, team.reviewer, "include")
+
+    removed = services.remove_before_screening(
+        review=team.review, user=team.owner, records=[record, screened], reason="Not English"
+    )
+
+    assert removed == 1
+    assert Removal.objects.get().record == record
+    assert state(record) is State.REMOVED
+    services.restore(record=record, user=team.owner)
+    assert state(record) is State.TA_UNSCREENED
+
+
+def test_my_queue_puts_what_waits_for_me_first(team, second):
+    first = make_record(team.review, title="First")
+    mine_done = make_record(team.review, title="Decided by me")
+    both_done = make_record(team.review, title="Decided by two others")
+    screen(mine_done, team.reviewer, "include")
+    screen(both_done, second, "include")
+    screen(both_done, team.owner, "include")
+
+    order = list(queue(team.review, team.reviewer, "ta").values_list("title", flat=True))
+
+    assert order == ["First", "Decided by me", "Decided by two others"]
+    assert next_for(team.review, team.reviewer, "ta") == first
+    assert progress(team.review, team.reviewer, "ta") == {"total": 3, "mine": 1, "done": 1}
+
+
+def test_counts_per_state(team, record, second):
+    make_record(team.review, title="Untouched")
+    screen(record, team.reviewer, "include")
+
+    counts = state_counts(team.review)
+
+    assert counts[State.TA_ONE] == 1
+    assert counts[State.TA_UNSCREENED] == 1
