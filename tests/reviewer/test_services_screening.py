@@ -176,7 +176,7 @@ def test_a_pdf_is_stored_with_its_digest(team, sought):
 
 
 def test_a_file_that_is_not_a_pdf_is_refused(team, sought):
-    with pytest.raises(ValidationError, match="“notes.docx” is not a PDF file"):
+    with pytest.raises(ValidationError, match=r"“notes\.docx” is not a PDF file"):
         services.full_text_attach(
             record=sought, user=team.reviewer, upload=upload(b"PK\x03\x04", "notes.docx")
         )
