@@ -43,6 +43,9 @@ review_patterns = [
     path("duplicates/groups/<int:pk>/", duplicates.dedup_group, name="dedup-group"),
     path("duplicates/records/<int:pk>/split/", duplicates.dedup_split, name="dedup-split"),
     path("duplicates/log/", duplicates.dedup_log, name="dedup-log"),
+    path("", include("reviewer.views.screening")),
+    path("", include("reviewer.views.adjudication")),
+    path("", include("reviewer.views.exports")),
     path("records/", records.record_list, name="record-list"),
     path("records/<int:pk>/", records.record_detail, name="record-detail"),
 ]
