@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from reviewer.views import duplicates, members, records, reviews, sources
 
-review_patterns = [
+review_patterns: list[URLPattern | URLResolver] = [
     path("", reviews.review_dashboard, name="review-dashboard"),
     path("settings/", reviews.review_settings, name="review-settings"),
     path("members/", members.member_list, name="member-list"),

@@ -5,9 +5,10 @@ module feeds it the review's records, stores what it found, and keeps the groups
 of duplicates:
 
 - A group is a kept record and the records whose `duplicate_of` points at it
-  (never a chain). The kept record is the group's earliest import, so a record
-  already in the review (perhaps already screened) is never hidden by a later
-  import of the same paper: the newcomer is the duplicate.
+  (never a chain). The kept record is one someone has already screened, else the
+  group's earliest import, so a record in the review is never hidden by a later import
+  of the same paper: the newcomer is the duplicate. Two screened records are never
+  joined by the engine; a person decides.
 - The kept record takes the fields it lacks from its duplicates (the longest
   abstract, the first DOI, ...); `filled_fields` remembers where each came from,
   so a split gives them back.
@@ -37,6 +38,7 @@ from reviewer.dedup import Band as EngineBand
 from reviewer.dedup import DedupInput, DedupResult, PairResult, deduplicate
 from reviewer.models import (
     Band,
+    Decision,
     DedupAction,
     DedupEvent,
     DedupJob,
@@ -329,6 +331,7 @@ class _Groups:
     parent: dict[int, int]
     members: dict[int, set[int]]
     apart: dict[int, set[int]]  # record id -> records a person said it does not duplicate
+    screened: set[int]  # records someone has already made a screening decision on
 
     @classmethod
     def load(cls, review: Review) -> _Groups:
@@ -345,7 +348,16 @@ class _Groups:
         ).values_list("first_id", "second_id"):
             apart[first].add(second)
             apart[second].add(first)
-        return cls(review, parent, members, apart)
+        screened = set(
+            Decision.objects.filter(review=review).values_list("record_id", flat=True).distinct()
+        )
+        return cls(review, parent, members, apart, screened)
+
+    def kept_of(self, candidates: Iterable[int]) -> int:
+        """Which record a group keeps: one already screened (so screening never loses a
+        record someone has decided on), else the earliest import."""
+        ordered = sorted(candidates)
+        return next((pk for pk in ordered if pk in self.screened), ordered[0])
 
     def root(self, pk: int) -> int:
         return self.parent.get(pk, pk)
@@ -384,12 +396,19 @@ def _merge(
     user: User | None,
     pair: DuplicatePair | None,
 ) -> int:
-    """Join the groups of these records under the earliest-imported kept record (in memory;
-    `_save_links` writes it). Returns how many records became duplicates."""
+    """Join the groups of these records under one kept record (in memory; `_save_links`
+    writes it). Returns how many records became duplicates.
+
+    The kept record is one already screened, else the earliest import. The engine never
+    joins two groups that have both been screened (that would hide a screened record): it
+    leaves such pairs to a person, whose decision does join them."""
     roots = sorted({groups.root(pk) for pk in ids})
     if len(roots) < 2:
         return 0
-    kept, joining = roots[0], roots[1:]
+    if user is None and sum(1 for root in roots if root in groups.screened) > 1:
+        return 0
+    kept = groups.kept_of(roots)
+    joining = [root for root in roots if root != kept]
     moved: list[int] = []
     for root in joining:
         moved.extend(sorted(groups.group(root)))
@@ -578,13 +597,15 @@ def pair_reopen(*, pair: DuplicatePair, user: User) -> DuplicatePair:
 def _detach(review: Review, groups: _Groups, record: Record) -> tuple[int, list[int]]:
     """Take a record out of its group; returns (the group's kept record, the rest).
 
-    If the record is the kept one, the earliest-imported of the rest takes its place."""
+    If the record is the kept one, another takes its place (one already screened, else the
+    earliest import)."""
     root = groups.root(record.pk)
     rest = sorted(groups.group(root) - {record.pk})
     if record.pk == root:
         _unfill_many([record.pk])
         if rest:
-            new_root, others = rest[0], rest[1:]
+            new_root = groups.kept_of(rest)
+            others = [pk for pk in rest if pk != new_root]
             Record.objects.filter(pk=new_root).update(duplicate_of=None)
             Record.objects.filter(pk__in=others).update(duplicate_of_id=new_root)
             groups.members.pop(root, None)

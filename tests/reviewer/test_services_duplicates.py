@@ -526,3 +526,55 @@ def test_a_job_is_run_once_even_if_its_task_is_delivered_twice(team, pubmed, emb
     services.dedup_job_run(job_id=job.pk)
 
     assert DedupEvent.objects.count() == 1
+
+
+# --- screened records are never hidden ---
+
+
+def test_a_screened_record_stays_the_kept_one_even_if_imported_later(team, pubmed, embase):
+    from tests.factories import screen
+
+    earlier = add(team.review, embase, PAPER_ELSEWHERE)
+    screened = add(team.review, pubmed, PAPER)
+    screen(screened, team.reviewer, "include")
+
+    run(team)
+
+    earlier, screened = reload(earlier, screened)
+    assert screened.duplicate_of is None
+    assert earlier.duplicate_of == screened
+
+
+def test_two_screened_records_are_left_to_a_person(team, pubmed, embase):
+    from tests.factories import screen
+
+    first = add(team.review, pubmed, PAPER)
+    second = add(team.review, embase, PAPER_ELSEWHERE)
+    screen(first, team.reviewer, "include")
+    screen(second, team.senior, "exclude")
+
+    run(team)
+
+    assert not team.review.records.exclude(duplicate_of=None).exists()
+    pair = pair_of(first, second)
+    assert pair.band == Band.CERTAIN and pair.status == PairStatus.PENDING
+    assert list(pending_duplicate_pairs(team.review)) == [pair]
+
+
+def test_splitting_the_kept_record_hands_the_group_to_a_screened_one(team, pubmed, embase):
+    from tests.factories import screen
+
+    scopus = make_source(team.review, "Scopus")
+    first = add(team.review, pubmed, PAPER)
+    second = add(team.review, embase, PAPER_ELSEWHERE)
+    third = add(team.review, scopus, PAPER)
+    run(team)
+    Record.objects.filter(pk=third.pk).update(duplicate_of=None)  # as if screened before
+    screen(third, team.reviewer, "include")
+    Record.objects.filter(pk=third.pk).update(duplicate_of=first)
+
+    services.record_split(record=first, user=team.owner)
+
+    second, third = reload(second, third)
+    assert third.duplicate_of is None
+    assert second.duplicate_of == third
