@@ -23,6 +23,11 @@
       return false;
     }
     var tag = target.tagName.toLowerCase();
+    if (tag === "input") {
+      // Ticking a box or pressing a button is not typing: shortcuts still work after it.
+      var type = (target.getAttribute("type") || "text").toLowerCase();
+      return ["checkbox", "radio", "button", "submit", "reset"].indexOf(type) === -1;
+    }
     return (
       tag === "input" ||
       tag === "textarea" ||
