@@ -1,0 +1,114 @@
+"""A senior author's round, in a real browser: open the conflicts, adjudicate one with the
+keyboard, approve an inclusion. Set SCREENSHOTS_DIR to keep a picture of each page."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from reviewer.models import Adjudication, Approval
+from reviewer.services import screening as services
+from tests.browser.test_import_flow import log_in
+from tests.factories import make_reason, make_record, make_team, pass_title_abstract, screen
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def snapshot(page: Page, name: str) -> None:
+    folder = os.environ.get("SCREENSHOTS_DIR")
+    if folder:
+        page.set_viewport_size({"width": 1366, "height": 900})
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def test_senior_adjudicates_with_the_keyboard_and_approves(browser_page: Page, live_server):
+    page = browser_page
+    team = make_team()
+    review = team.review
+    first, second = team.reviewer, team.owner
+    adults = make_reason(review, "Adults only")
+    conflict = make_record(
+        review,
+        title="Inflammatory myofibroblastic tumour of the lung in a 9-year-old girl",
+        authors=["Coffin, Cheryl M", "Hornick, Jason L"],
+        journal="Pediatric Blood & Cancer",
+        year=2007,
+        doi="10.1002/pbc.21000",
+        abstract="We describe a girl with an IMT of the lung treated by resection.",
+    )
+    screen(conflict, first, "include", note="Child, lung: in scope.")
+    screen(conflict, second, "exclude", note="Looks like a case report of an adult.")
+    reason_pick = pass_title_abstract(
+        make_record(review, title="Bladder IMT: a review of 40 cases", year=2015), first, second
+    )
+    screen(reason_pick, first, "exclude", stage="ft", reason=adults)
+    screen(reason_pick, second, "exclude", stage="ft", reason=make_reason(review, "Review"))
+    inclusion = pass_title_abstract(
+        make_record(review, title="ALK-positive IMT in 34 children", year=2021), first, second
+    )
+    screen(inclusion, first, "include", stage="ft")
+    screen(inclusion, second, "include", stage="ft")
+    base = f"{live_server.url}/reviews/{review.slug}"
+
+    log_in(page, live_server.url, "senior")
+    page.goto(f"{base}/conflicts/")
+    expect(page.get_by_role("heading", name=re.compile("Waiting for a senior"))).to_contain_text(
+        "(2)"
+    )
+    snapshot(page, "conflicts")
+
+    page.keyboard.press("j")
+    expect(page.get_by_role("heading", name=re.compile("Conflict 1 of 2"))).to_be_visible()
+    expect(page.locator(".decision-pair")).to_contain_text("Looks like a case report of an adult.")
+    snapshot(page, "adjudicate-ta")
+    page.keyboard.press("i")
+
+    expect(page.locator("#main")).to_contain_text(
+        f"Record {conflict.pk} included at title/abstract"
+    )
+    expect(page).to_have_url(re.compile(rf"/conflicts/{reason_pick.pk}/ft/$"))
+    snapshot(page, "adjudicate-ft")
+    assert Adjudication.objects.get().record_id == conflict.pk
+
+    page.goto(f"{base}/approvals/")
+    page.get_by_label("ALK-positive IMT in 34 children").check()
+    snapshot(page, "approvals")
+    page.get_by_role("button", name="Approve the ticked inclusions").click()
+
+    expect(page.locator("#main")).to_contain_text("1 inclusion approved")
+    assert Approval.objects.get().record_id == inclusion.pk
+
+    if os.environ.get("SCREENSHOTS_DIR"):
+        services.approve(
+            review=review,
+            records=[
+                pass_title_and_include(make_record(review, title="IMT follow-up", year=2009), team)
+            ],
+            user=team.senior,
+        )
+        page.goto(f"{base}/studies/")
+        snapshot(page, "studies")
+        page.goto(f"{base}/screening/history/{conflict.pk}/")
+        snapshot(page, "history")
+        make_record(review, title="Tumeur myofibroblastique", year=1984, language="fre")
+        team_owner_page(page, live_server.url, base)
+
+
+def pass_title_and_include(record, team):  # type: ignore[no-untyped-def]
+    pass_title_abstract(record, team.reviewer, team.owner)
+    screen(record, team.reviewer, "include", stage="ft")
+    screen(record, team.owner, "include", stage="ft")
+    return record
+
+
+def team_owner_page(page: Page, root: str, base: str) -> None:
+    page.context.clear_cookies()
+    log_in(page, root, "owner")
+    page.goto(f"{base}/removals/")
+    page.get_by_label("Published before").fill("1990")
+    page.get_by_role("button", name="Preview").click()
+    snapshot(page, "removals-preview")

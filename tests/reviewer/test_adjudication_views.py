@@ -1,0 +1,602 @@
+"""The senior author's pages (reviewer.views.adjudication): conflicts, adjudication,
+approvals, studies and a record's decision history. Removals: test_removals_views.py."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import NoReverseMatch, reverse
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+
+from reviewer.models import Adjudication, Approval, Record, Role, Study
+from reviewer.screening.queries import state_of
+from reviewer.screening.rules import State
+from reviewer.services import screening as services
+from tests.factories import (
+    Endpoint,
+    add_member,
+    make_reason,
+    make_record,
+    make_review,
+    page_text,
+    pass_title_abstract,
+    screen,
+)
+from tests.permissions import PermissionCases
+
+pytestmark = pytest.mark.django_db
+
+
+# --- records in each state, screened by two given members ---
+
+
+def ta_conflict(review, first, second, note="", **fields):
+    record = make_record(review, **fields)
+    screen(record, first, "include", note=note)
+    screen(record, second, "exclude")
+    return record
+
+
+def at_full_text(review, first, second, choices, reasons=(None, None), **fields):
+    """A record past title/abstract with the two full-text decisions `choices`."""
+    record = pass_title_abstract(make_record(review, **fields), first, second)
+    screen(record, first, choices[0], stage="ft", reason=reasons[0])
+    screen(record, second, choices[1], stage="ft", reason=reasons[1])
+    return record
+
+
+def approved(review, senior, first, second, **fields):
+    record = at_full_text(review, first, second, ("include", "include"), **fields)
+    return services.approve(review=review, records=[record], user=senior)[0]
+
+
+def state(record):
+    return state_of(Record.objects.get(pk=record.pk)).state
+
+
+def children(review):
+    """A title/abstract conflict and two approved studies, with members of their own."""
+    first, second = add_member(review).user, add_member(review).user
+    senior = add_member(review, role=Role.SENIOR).user
+    return SimpleNamespace(
+        conflict=ta_conflict(review, first, second),
+        report=approved(review, senior, first, second, title="Coffin 2007a"),
+        other=approved(review, senior, first, second, title="Coffin 2007b"),
+    )
+
+
+def conflict_kwargs(c):
+    return {"pk": c.conflict.pk, "stage": "ta"}
+
+
+ENDPOINTS = [
+    Endpoint("conflict-list", "get", Role.SENIOR, 200),
+    Endpoint("conflict-adjudicate", "get", Role.SENIOR, 200, kwargs=conflict_kwargs),
+    Endpoint(
+        "conflict-adjudicate",
+        "post",
+        Role.SENIOR,
+        302,
+        kwargs=conflict_kwargs,
+        data=lambda c: {"choice": "include"},
+    ),
+    Endpoint("approval-list", "get", Role.SENIOR, 200),
+    Endpoint("approval-list", "post", Role.SENIOR, 302),
+    Endpoint("study-list", "get", Role.REVIEWER, 200),
+    Endpoint(
+        "study-rename",
+        "post",
+        Role.SENIOR,
+        302,
+        kwargs=lambda c: {"pk": c.report.study_id},
+        data=lambda c: {"label": "Coffin 2007"},
+    ),
+    Endpoint(
+        "report-link",
+        "post",
+        Role.SENIOR,
+        302,
+        kwargs=lambda c: {"pk": c.report.pk},
+        data=lambda c: {"study": c.other.study_id},
+    ),
+    Endpoint("decision-history", "get", Role.SENIOR, 200, kwargs=lambda c: {"pk": c.conflict.pk}),
+]
+
+WRONG_METHODS = [
+    Endpoint("conflict-list", "post", Role.SENIOR, 405),
+    Endpoint("conflict-adjudicate", "put", Role.SENIOR, 405, kwargs=conflict_kwargs),
+    Endpoint("approval-list", "put", Role.SENIOR, 405),
+    Endpoint("study-list", "post", Role.REVIEWER, 405),
+    Endpoint("study-rename", "get", Role.SENIOR, 405, kwargs=lambda c: {"pk": c.report.study_id}),
+    Endpoint("report-link", "get", Role.SENIOR, 405, kwargs=lambda c: {"pk": c.report.pk}),
+    Endpoint("decision-history", "post", Role.SENIOR, 405, kwargs=lambda c: {"pk": c.conflict.pk}),
+]
+
+
+class TestPermissions(PermissionCases):
+    ENDPOINTS = ENDPOINTS
+    WRONG_METHODS = WRONG_METHODS
+    children = staticmethod(children)
+
+
+def url(name, review, *args):
+    return reverse(name, args=[review.slug, *args])
+
+
+@pytest.fixture
+def reasons(team):
+    return SimpleNamespace(
+        adults=make_reason(team.review, "Adults only"),
+        design=make_reason(team.review, "Review article"),
+    )
+
+
+@pytest.fixture
+def waiting(team, reasons):
+    """One of each kind of record waiting for a senior, and one that waits for nobody."""
+    review, first, second = team.review, team.reviewer, team.owner
+    return SimpleNamespace(
+        ta=ta_conflict(review, first, second, title="IMT of the lung in a girl", note="Adult?"),
+        ft=at_full_text(
+            review, first, second, ("include", "exclude"), (None, reasons.adults), title="ALK IMT"
+        ),
+        reason=at_full_text(
+            review,
+            first,
+            second,
+            ("exclude", "exclude"),
+            (reasons.adults, reasons.design),
+            title="Bladder IMT review",
+        ),
+        agreed=pass_title_abstract(
+            make_record(review, title="Agreed record, no conflict"), first, second
+        ),
+    )
+
+
+# --- the conflicts list ---
+
+
+def test_conflicts_list_shows_every_kind_waiting_with_counts(client, team, waiting):
+    client.force_login(team.senior)
+
+    text = page_text(client.get(url("conflict-list", team.review)))
+
+    assert "Waiting for a senior (3)" in text
+    assert "1 Conflict (title/abstract)" in text
+    assert "1 Conflict (full text)" in text
+    assert "1 Excluded at full text: reason to choose" in text
+    assert "IMT of the lung in a girl" in text
+    assert "Choose the reason to report" in text
+    assert "Agreed record, no conflict" not in text
+
+
+def test_conflicts_list_filters_by_stage(client, team, waiting):
+    client.force_login(team.senior)
+
+    text = page_text(client.get(url("conflict-list", team.review) + "?stage=ft"))
+
+    assert "ALK IMT" in text
+    assert "Bladder IMT review" in text
+    assert "IMT of the lung in a girl" not in text
+
+
+def test_conflicts_list_links_each_record_to_its_adjudication(client, team, waiting):
+    client.force_login(team.senior)
+
+    response = client.get(url("conflict-list", team.review))
+
+    assertContains(response, url("conflict-adjudicate", team.review, waiting.ta.pk, "ta"))
+    assertContains(response, url("conflict-adjudicate", team.review, waiting.reason.pk, "ft"))
+
+
+def test_empty_conflicts_list_says_nothing_waits(client, team):
+    client.force_login(team.senior)
+
+    assertContains(client.get(url("conflict-list", team.review)), "Nothing waits for you")
+
+
+def test_conflicts_list_query_count_does_not_grow_with_records(client, team):
+    client.force_login(team.senior)
+
+    def count(n):
+        for _ in range(n):
+            ta_conflict(team.review, team.reviewer, team.owner)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("conflict-list", team.review))
+        assert response.status_code == 200
+        return len(queries)
+
+    few = count(3)
+    many = count(27)
+
+    assert few == many
+
+
+# --- adjudicating ---
+
+
+def test_adjudication_page_shows_the_record_and_both_decisions(client, team, waiting):
+    client.force_login(team.senior)
+
+    text = page_text(client.get(url("conflict-adjudicate", team.review, waiting.ta.pk, "ta")))
+
+    assert "IMT of the lung in a girl" in text
+    assert "Conflict 1 of 3" in text
+    assert "reviewer" in text and "owner" in text
+    assert "Include" in text and "Exclude" in text
+    assert "Adult?" in text  # the first reviewer's note
+
+
+def test_adjudication_page_offers_the_keys(client, team, waiting):
+    client.force_login(team.senior)
+
+    response = client.get(url("conflict-adjudicate", team.review, waiting.ta.pk, "ta"))
+
+    assertContains(response, 'data-key="i"')
+    assertContains(response, 'data-key="x"')
+    assertContains(response, 'data-key="j"')
+
+
+def test_including_a_title_abstract_conflict_sends_it_to_full_text_and_opens_the_next(
+    client, team, waiting
+):
+    client.force_login(team.senior)
+
+    response = client.post(
+        url("conflict-adjudicate", team.review, waiting.ta.pk, "ta"), {"choice": "include"}
+    )
+
+    assert state(waiting.ta) is State.FT_SOUGHT
+    assertRedirects(
+        response,
+        url("conflict-adjudicate", team.review, waiting.ft.pk, "ft"),
+        fetch_redirect_response=False,
+    )
+    text = page_text(client.get(response.url))
+    assert f"Record {waiting.ta.pk} included at title/abstract" in text
+
+
+def test_excluding_a_title_abstract_conflict_excludes_it(client, team, waiting):
+    client.force_login(team.senior)
+
+    client.post(
+        url("conflict-adjudicate", team.review, waiting.ta.pk, "ta"),
+        {"choice": "exclude", "note": "Adults only"},
+    )
+
+    assert state(waiting.ta) is State.TA_EXCLUDED
+    assert Adjudication.objects.get(record=waiting.ta).note == "Adults only"
+
+
+def test_full_text_reason_pick_is_the_reason_reported(client, team, waiting, reasons):
+    client.force_login(team.senior)
+
+    client.post(
+        url("conflict-adjudicate", team.review, waiting.reason.pk, "ft"),
+        {"choice": "exclude", "reason": reasons.design.pk},
+    )
+
+    outcome = state_of(Record.objects.get(pk=waiting.reason.pk))
+    assert outcome.state is State.FT_EXCLUDED
+    assert outcome.reason_id == reasons.design.pk
+    assert Adjudication.objects.get(record=waiting.reason).reason == reasons.design
+
+
+def test_full_text_exclusion_without_a_reason_is_refused_with_the_message(client, team, waiting):
+    client.force_login(team.senior)
+
+    response = client.post(
+        url("conflict-adjudicate", team.review, waiting.reason.pk, "ft"),
+        {"choice": "exclude"},
+        follow=True,
+    )
+
+    assertContains(response, "Choose the reason for excluding this full text.")
+    assert not Adjudication.objects.exists()
+
+
+def test_full_text_conflict_preselects_the_one_reason_given(client, team, waiting, reasons):
+    client.force_login(team.senior)
+
+    response = client.get(url("conflict-adjudicate", team.review, waiting.ft.pk, "ft"))
+
+    assertContains(response, f'<option value="{reasons.adults.pk}" selected>')
+    assertContains(response, "Given by the reviewers")
+    assertContains(response, "No PDF stored for this record.")
+
+
+def test_full_text_page_links_to_the_stored_pdf(client, team, reasons):
+    record = pass_title_abstract(make_record(team.review), team.reviewer, team.owner)
+    upload = SimpleUploadedFile("coffin.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+    services.full_text_attach(record=record, user=team.reviewer, upload=upload)
+    screen(record, team.reviewer, "include", stage="ft")
+    screen(record, team.owner, "exclude", stage="ft", reason=reasons.adults)
+    client.force_login(team.senior)
+
+    response = client.get(url("conflict-adjudicate", team.review, record.pk, "ft"))
+
+    try:  # the full-text pages are another module's; without them there is no link to give
+        pdf = reverse("fulltext-pdf", kwargs={"slug": team.review.slug, "pk": record.pk})
+    except NoReverseMatch:
+        assertNotContains(response, "Open the full text")
+    else:
+        assertContains(response, f'href="{pdf}"')
+
+
+def test_both_exclusions_with_different_reasons_offer_no_include(client, team, waiting):
+    client.force_login(team.senior)
+
+    response = client.get(url("conflict-adjudicate", team.review, waiting.reason.pk, "ft"))
+
+    assertContains(response, "Exclude with this reason")
+    assertNotContains(response, 'value="include"')
+
+
+def test_record_without_a_conflict_says_so_and_hides_the_decisions(client, team, waiting):
+    client.force_login(team.senior)
+
+    response = client.get(url("conflict-adjudicate", team.review, waiting.agreed.pk, "ta"))
+
+    assertContains(response, "This record has no conflict to adjudicate")
+    assertNotContains(response, "The two decisions")
+    assertNotContains(response, 'name="choice"')
+
+
+def test_adjudicating_a_record_without_a_conflict_stores_nothing(client, team, waiting):
+    client.force_login(team.senior)
+
+    response = client.post(
+        url("conflict-adjudicate", team.review, waiting.agreed.pk, "ta"),
+        {"choice": "exclude"},
+        follow=True,
+    )
+
+    assertContains(response, "This record has no conflict to adjudicate at this stage.")
+    assert not Adjudication.objects.exists()
+    assert state(waiting.agreed) is State.FT_SOUGHT
+
+
+def test_unknown_stage_gets_404(client, team, waiting):
+    client.force_login(team.senior)
+
+    response = client.get(f"/reviews/{team.review.slug}/conflicts/{waiting.ta.pk}/xx/")
+
+    assert response.status_code == 404
+
+
+def test_after_the_last_conflict_the_list_says_none_is_left(client, team):
+    record = ta_conflict(team.review, team.reviewer, team.owner)
+    client.force_login(team.senior)
+
+    response = client.post(
+        url("conflict-adjudicate", team.review, record.pk, "ta"), {"choice": "exclude"}
+    )
+
+    assertRedirects(response, url("conflict-list", team.review), fetch_redirect_response=False)
+    assertContains(client.get(response.url), "No more records wait for a senior.")
+
+
+def test_htmx_page_load_updates_the_address(client, team, waiting):
+    client.force_login(team.senior)
+    page = url("conflict-adjudicate", team.review, waiting.ft.pk, "ft")
+
+    response = client.get(page, headers={"HX-Request": "true"})
+
+    assert response["HX-Push-Url"] == page
+
+
+# --- approvals ---
+
+
+def test_approvals_list_shows_inclusions_waiting(client, team):
+    at_full_text(team.review, team.reviewer, team.owner, ("include", "include"), title="Kept IMT")
+    client.force_login(team.senior)
+
+    text = page_text(client.get(url("approval-list", team.review)))
+
+    assert "Inclusions waiting for approval (1)" in text
+    assert "Kept IMT" in text
+
+
+def test_bulk_approval_approves_every_ticked_record(client, team):
+    records = [
+        at_full_text(team.review, team.reviewer, team.owner, ("include", "include"))
+        for _ in range(3)
+    ]
+    client.force_login(team.senior)
+
+    response = client.post(
+        url("approval-list", team.review), {"records": [r.pk for r in records]}, follow=True
+    )
+
+    assert Approval.objects.count() == 3
+    assert Study.objects.count() == 3
+    assertContains(response, "3 inclusions approved")
+    assert all(state(r) is State.APPROVED for r in records)
+
+
+def test_bulk_approval_with_one_invalid_record_approves_none(client, team):
+    good = at_full_text(team.review, team.reviewer, team.owner, ("include", "include"))
+    conflict = ta_conflict(team.review, team.reviewer, team.owner)
+    client.force_login(team.senior)
+
+    response = client.post(
+        url("approval-list", team.review), {"records": [good.pk, conflict.pk]}, follow=True
+    )
+
+    assertContains(response, f"Record {conflict.pk} is not an inclusion waiting for approval")
+    assert not Approval.objects.exists()
+    assert state(good) is State.FT_INCLUDED
+
+
+def test_approving_a_record_of_another_review_approves_nothing(client, team):
+    good = at_full_text(team.review, team.reviewer, team.owner, ("include", "include"))
+    elsewhere = children(make_review(title="Adult IMT"))
+    client.force_login(team.senior)
+
+    response = client.post(
+        url("approval-list", team.review),
+        {"records": [good.pk, elsewhere.conflict.pk]},
+        follow=True,
+    )
+
+    assertContains(response, "is not in this review; nothing was approved")
+    assert not Approval.objects.filter(review=team.review).exists()
+
+
+def test_one_record_can_be_approved_on_its_own(client, team):
+    first = at_full_text(team.review, team.reviewer, team.owner, ("include", "include"))
+    second = at_full_text(team.review, team.reviewer, team.owner, ("include", "include"))
+    client.force_login(team.senior)
+
+    client.post(url("approval-list", team.review), {"only": first.pk, "records": [second.pk]})
+
+    assert list(Approval.objects.values_list("record_id", flat=True)) == [first.pk]
+
+
+def test_approving_nothing_ticked_asks_to_tick(client, team):
+    client.force_login(team.senior)
+
+    response = client.post(url("approval-list", team.review), {}, follow=True)
+
+    assertContains(response, "Tick the inclusions to approve.")
+
+
+def test_approved_reports_are_listed_below_with_their_study(client, team):
+    approved(team.review, team.senior, team.reviewer, team.owner, title="Coffin report", year=2007)
+    client.force_login(team.senior)
+
+    text = page_text(client.get(url("approval-list", team.review)))
+
+    assert "Approved (1 report of 1 study)" in text
+    assert "Coffin report" in text
+
+
+def test_approvals_list_query_count_does_not_grow_with_records(client, team):
+    client.force_login(team.senior)
+
+    def count(n):
+        for _ in range(n):
+            at_full_text(team.review, team.reviewer, team.owner, ("include", "include"))
+            approved(team.review, team.senior, team.reviewer, team.owner)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("approval-list", team.review))
+        assert response.status_code == 200
+        return len(queries)
+
+    few = count(3)
+    many = count(27)
+
+    assert few == many
+
+
+# --- studies ---
+
+
+@pytest.fixture
+def two_studies(team):
+    return SimpleNamespace(
+        a=approved(team.review, team.senior, team.reviewer, team.owner, title="First report"),
+        b=approved(team.review, team.senior, team.reviewer, team.owner, title="Second report"),
+    )
+
+
+def test_any_member_sees_the_studies_and_their_reports(client, team, two_studies):
+    client.force_login(team.reviewer)
+
+    response = client.get(url("study-list", team.review))
+
+    text = page_text(response)
+    assert "Included studies (2)" in text
+    assert "First report" in text and "Second report" in text
+    assertNotContains(response, "Rename")  # a senior's action
+
+
+def test_linking_a_report_merges_two_studies(client, team, two_studies):
+    client.force_login(team.senior)
+    target = two_studies.b.study
+
+    response = client.post(
+        url("report-link", team.review, two_studies.a.pk), {"study": target.pk}, follow=True
+    )
+
+    assert Study.objects.count() == 1
+    assert set(target.reports.values_list("record_id", flat=True)) == {
+        two_studies.a.record_id,
+        two_studies.b.record_id,
+    }
+    assertContains(response, "had no other report and was removed")
+
+
+def test_linking_to_a_study_of_another_review_is_refused(client, team, two_studies):
+    other = children(make_review(title="Adult IMT"))
+    client.force_login(team.senior)
+
+    response = client.post(
+        url("report-link", team.review, two_studies.a.pk),
+        {"study": other.report.study_id},
+        follow=True,
+    )
+
+    assertContains(response, "Choose the study this report belongs to.")
+    assert Approval.objects.get(pk=two_studies.a.pk).study_id == two_studies.a.study_id
+
+
+def test_renaming_a_study(client, team, two_studies):
+    client.force_login(team.senior)
+
+    response = client.post(
+        url("study-rename", team.review, two_studies.a.study_id),
+        {"label": "Coffin 2007"},
+        follow=True,
+    )
+
+    assert Study.objects.get(pk=two_studies.a.study_id).label == "Coffin 2007"
+    assertContains(response, "is now called “Coffin 2007”")
+
+
+def test_renaming_to_nothing_is_refused(client, team, two_studies):
+    client.force_login(team.senior)
+
+    response = client.post(
+        url("study-rename", team.review, two_studies.a.study_id), {"label": " "}, follow=True
+    )
+
+    assertContains(response, "A study needs a label")
+
+
+# --- history ---
+
+
+def test_history_lists_every_decision_with_withdrawn_ones(client, team):
+    record = make_record(team.review, title="Changed minds")
+    screen(record, team.reviewer, "maybe")
+    services.withdraw(record=record, user=team.reviewer, stage="ta")
+    screen(record, team.reviewer, "include")
+    screen(record, team.owner, "exclude", note="Adults")
+    client.force_login(team.senior)
+
+    text = page_text(client.get(url("decision-history", team.review, record.pk)))
+
+    assert "Withdrawn" in text
+    assert "Maybe" in text
+    assert "(changed later)" in text
+    assert "Adults" in text
+    assert "Conflict (title/abstract)" in text
+
+
+def test_history_shows_the_adjudication(client, team, waiting):
+    services.adjudicate(
+        record=waiting.ta, user=team.senior, stage="ta", choice="exclude", note="Adult cohort"
+    )
+    client.force_login(team.senior)
+
+    text = page_text(client.get(url("decision-history", team.review, waiting.ta.pk)))
+
+    assert "Adjudicated by senior" in text
+    assert "Adult cohort" in text
