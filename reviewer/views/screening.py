@@ -1,7 +1,507 @@
-"""(being written)"""
+"""The screening pages: one record at a time, at title/abstract ("ta") or full text ("ft").
+
+A reviewer opens `screen/<stage>/`, which sends them to the first record waiting for
+them; each decision moves on to the next one. With JavaScript the decision form posts
+through htmx and only the screening panel (`#screen`) is swapped, the address following
+along (HX-Push-Url); without it the same form posts normally and is redirected. Either
+way the last decision is offered for undoing (`?last=<record>`).
+
+Blinding: another reviewer's decision is put in the context only when
+`rules.may_see_other_decisions` allows it, so no template can leak it by mistake.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import URLPattern, path, reverse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from reviewer.access import review_for_request
+from reviewer.forms.screening import DecisionForm, FullTextUploadForm, KeysForm, NotRetrievedForm
+from reviewer.models import (
+    STAGE_CHOICES,
+    Choice,
+    Decision,
+    FullText,
+    Membership,
+    Record,
+    Review,
+    Stage,
+    User,
+)
+from reviewer.screening import queries
+from reviewer.screening.keys import ACTIONS, keys_for
+from reviewer.screening.rules import FT, TA, State, may_see_other_decisions
+from reviewer.services import screening as services
+from reviewer.views.sources import HtmxHttpRequest
+
+STAGES = (TA, FT)
+MINE_FILTERS = {
+    "none": "Not decided by me",
+    Choice.INCLUDE.value: "My includes",
+    Choice.EXCLUDE.value: "My excludes",
+    Choice.MAYBE.value: "My maybes",
+}
+
+
+def _stage(stage: str) -> str:
+    if stage not in STAGES:
+        raise Http404("No such screening stage.")
+    return stage
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # review_for_request has let only members through
+    return user
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The queue's filters, kept across navigation as query parameters."""
+
+    source: int | None = None
+    mine: str = ""
+    query: str = ""
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Filters:
+        source = request.GET.get("source", "")
+        mine = request.GET.get("mine", "")
+        return cls(
+            source=int(source) if source.isdigit() else None,
+            mine=mine if mine in MINE_FILTERS else "",
+            query=" ".join(request.GET.get("q", "").split())[:200],
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.source or self.mine or self.query)
+
+    def params(self) -> dict[str, str]:
+        params = {"source": str(self.source or ""), "mine": self.mine, "q": self.query}
+        return {key: value for key, value in params.items() if value}
+
+    def querystring(self, **extra: object) -> str:
+        """ "?source=…&q=…" (empty without filters), plus `extra` parameters that are set."""
+        params = {**self.params(), **{k: str(v) for k, v in extra.items() if v}}
+        return f"?{urlencode(params)}" if params else ""
+
+    def queue(self, review: Review, user: User, stage: str) -> QuerySet[Record]:
+        return queries.queue(
+            review, user, stage, source_id=self.source, mine=self.mine, query=self.query
+        )
+
+
+def _record_url(review: Review, stage: str, pk: int, filters: Filters, **extra: object) -> str:
+    url = reverse("screen-record", kwargs={"slug": review.slug, "stage": stage, "pk": pk})
+    return url + filters.querystring(**extra)
+
+
+def _queue_url(review: Review, stage: str, filters: Filters, **extra: object) -> str:
+    url = reverse("screen-queue", kwargs={"slug": review.slug, "stage": stage})
+    return url + filters.querystring(**extra)
+
+
+def _waiting(review: Review, user: User, stage: str, filters: Filters) -> QuerySet[Record]:
+    """The filtered queue's records still waiting for `user` (queries.next_for, filtered)."""
+    return filters.queue(review, user, stage).filter(waiting=True)  # type: ignore[misc]
+
+
+def _following(
+    review: Review, user: User, stage: str, filters: Filters, record: Record
+) -> Record | None:
+    """Where to go after deciding `record`: the next record waiting for me; when I am going
+    over my own decisions (filtered by one), the next of those."""
+    following = _waiting(review, user, stage, filters).exclude(pk=record.pk).first()
+    if following is None and filters.mine in {Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE}:
+        following = filters.queue(review, user, stage).filter(pk__gt=record.pk).first()
+    return following
+
+
+def _last_decision(review: Review, user: User, stage: str, value: str) -> dict[str, Any] | None:
+    """The decision just made (`?last=<record>`), offered for undoing while it still can be."""
+    if not value.isdigit():
+        return None
+    decision = (
+        Decision.objects.filter(review=review, reviewer=user, stage=stage, record_id=int(value))
+        .select_related("record", "reason")
+        .first()
+    )
+    if decision is None:
+        return None
+    state = queries.state_of(decision.record).state
+    return {"decision": decision, "undoable": state.stage == stage and not state.stage_resolved}
+
+
+def _not_screened_here(state: State, stage: str) -> str:
+    """Why the record is not screened at `stage` (empty: it is)."""
+    if state is State.DUPLICATE:
+        return "This record is a duplicate: it is not screened."
+    if state is State.REMOVED:
+        return "This record was removed before screening."
+    if stage == TA and state.stage != TA:
+        return "Title/abstract screening of this record is over."
+    if stage == FT and state is State.FT_NOT_RETRIEVED:
+        return "This full text was not retrieved, so it is not assessed."
+    if stage == FT and state.stage != FT:
+        return "This record has not passed title/abstract screening."
+    if state.stage_resolved:
+        return "This record is resolved at this stage: decisions are final."
+    return ""
+
+
+def _common_context(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    stage: str,
+    filters: Filters,
+    last: int | None,
+) -> dict[str, Any]:
+    user = _user(request)
+    last_value = str(last) if last is not None else request.GET.get("last", "")
+    keys = keys_for(user.screening_keys)
+    choices = STAGE_CHOICES[Stage(stage)]
+    return {
+        "review": review,
+        "membership": membership,
+        "stage": stage,
+        "stage_label": Stage(stage).label,
+        "other_stage": FT if stage == TA else TA,
+        "buttons": [(choice, keys[choice.value]) for choice in choices],
+        "keys": keys,
+        "filters": filters,
+        "filter_params": filters.params(),
+        "filter_qs": filters.querystring(),
+        "mine_filters": MINE_FILTERS,
+        "sources": list(review.sources.order_by("name", "pk").values_list("pk", "name")),
+        "progress": queries.progress(review, user, stage),
+        "last": _last_decision(review, user, stage, last_value),
+    }
+
+
+def _record_response(
+    request: HtmxHttpRequest,
+    review: Review,
+    membership: Membership,
+    stage: str,
+    record: Record,
+    filters: Filters,
+    *,
+    last: int | None = None,
+    draft: dict[str, str] | None = None,
+) -> HttpResponse:
+    """The screening page of `record`; for htmx only its panel, the address pushed along."""
+    user = _user(request)
+    context = _common_context(request, review, membership, stage, filters, last)
+    state = queries.state_of(record).state
+
+    def visible(at: str) -> bool:
+        return may_see_other_decisions(
+            blinded=review.blinded, is_senior=membership.is_senior, state=state, stage=at
+        )
+
+    decisions = list(record.decisions.select_related("reviewer", "reason"))
+    mine = next((d for d in decisions if d.reviewer_id == user.pk and d.stage == stage), None)
+    others = [d for d in decisions if d.stage == stage and d.reviewer_id != user.pk]
+    earlier = [d for d in decisions if d.stage == TA] if stage == FT and visible(TA) else []
+    adjudication = next(
+        (
+            a
+            for a in record.adjudications.select_related("decided_by", "reason")
+            if a.stage == stage
+        ),
+        None,
+    )
+    not_here = _not_screened_here(state, stage)
+    ids = list(filters.queue(review, user, stage).values_list("pk", flat=True))
+    position = ids.index(record.pk) if record.pk in ids else None
+    if position is None:
+        previous_id, next_id = None, (ids[0] if ids else None)
+    else:
+        previous_id = ids[position - 1] if position > 0 else None
+        next_id = ids[position + 1] if position + 1 < len(ids) else None
+    full_text = None
+    if stage == FT:
+        full_text = FullText.objects.filter(record=record).select_related("updated_by").first()
+    see_others = visible(stage)
+    context.update(
+        {
+            "page_title": f"{Stage(stage).label} screening: record {record.pk}",
+            "record": record,
+            "state": state,
+            "see_others": see_others,
+            # another reviewer's decision never reaches the template unless it may be seen
+            "others": others if see_others else [],
+            "earlier": earlier,
+            "adjudication": adjudication if see_others else None,
+            "mine": mine,
+            "not_here": not_here,
+            "can_decide": not not_here and (mine is not None or len(others) < 2),
+            "can_withdraw": mine is not None and not not_here,
+            "position": None if position is None else position + 1,
+            "queue_size": len(ids),
+            "previous_id": previous_id,
+            "next_id": next_id,
+            "full_text": full_text,
+            "reasons": list(review.exclusion_reasons.filter(is_active=True)),
+            "draft": draft or {},
+            "upload_form": FullTextUploadForm(),
+            "not_retrieved_form": NotRetrievedForm(),
+        }
+    )
+    if request.htmx:
+        response = render(request, "reviewer/screening/partials/record.html", context)
+        response["HX-Push-Url"] = _record_url(review, stage, record.pk, filters, last=last)
+        return response
+    return render(request, "reviewer/screening/record.html", context)
+
+
+def _empty_response(
+    request: HtmxHttpRequest,
+    review: Review,
+    membership: Membership,
+    stage: str,
+    filters: Filters,
+    *,
+    last: int | None = None,
+) -> HttpResponse:
+    """ "Nothing waiting for you", with my progress and where to go from here."""
+    user = _user(request)
+    context = _common_context(request, review, membership, stage, filters, last)
+    context["page_title"] = f"{Stage(stage).label} screening: nothing waiting for you"
+    context["first_id"] = filters.queue(review, user, stage).values_list("pk", flat=True).first()
+    if request.htmx:
+        response = render(request, "reviewer/screening/partials/empty.html", context)
+        response["HX-Push-Url"] = _queue_url(review, stage, filters, last=last)
+        return response
+    return render(request, "reviewer/screening/empty.html", context)
+
+
+def _go(
+    request: HtmxHttpRequest,
+    review: Review,
+    membership: Membership,
+    stage: str,
+    record: Record | None,
+    filters: Filters,
+    *,
+    last: int | None = None,
+) -> HttpResponse:
+    """Show `record` (None: the empty queue): swapped in for htmx, else by a redirect."""
+    if request.htmx:
+        if record is None:
+            return _empty_response(request, review, membership, stage, filters, last=last)
+        return _record_response(request, review, membership, stage, record, filters, last=last)
+    if record is None:
+        return redirect(_queue_url(review, stage, filters, last=last))
+    return redirect(_record_url(review, stage, record.pk, filters, last=last))
+
+
+# --- the queue and a record ---
+
+
+@require_GET
+def screen_queue(request: HtmxHttpRequest, slug: str, stage: str) -> HttpResponse:
+    """The first record waiting for me, or a page saying there is none."""
+    review, membership = review_for_request(request, slug)
+    stage = _stage(stage)
+    filters = Filters.from_request(request)
+    user = _user(request)
+    first = _waiting(review, user, stage, filters).first()
+    if first is None and filters.mine in {Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE}:
+        first = filters.queue(review, user, stage).first()  # going over my own decisions
+    if first is not None:
+        return redirect(_record_url(review, stage, first.pk, filters, last=request.GET.get("last")))
+    return _empty_response(request, review, membership, stage, filters)
+
+
+@require_GET
+def screen_record(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> HttpResponse:
+    review, membership = review_for_request(request, slug)
+    stage = _stage(stage)
+    record = get_object_or_404(review.records.select_related("source"), pk=pk)
+    return _record_response(
+        request, review, membership, stage, record, Filters.from_request(request)
+    )
+
+
+@require_POST
+def screen_decide(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> HttpResponse:
+    """Record my decision, then on to the next record waiting for me. A refusal shows the
+    same record again with the message, the note typed kept."""
+    review, membership = review_for_request(request, slug)
+    stage = _stage(stage)
+    record = get_object_or_404(review.records.select_related("source"), pk=pk)
+    filters = Filters.from_request(request)
+    form = DecisionForm(request.POST, review=review, stage=stage)
+    draft = {"note": request.POST.get("note", ""), "reason": request.POST.get("reason", "")}
+    if not form.is_valid():
+        messages.error(request, form.first_error())
+        return _record_response(request, review, membership, stage, record, filters, draft=draft)
+    user = _user(request)
+    try:
+        services.decide(
+            record=record,
+            user=user,
+            stage=stage,
+            choice=form.cleaned_data["choice"],
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"].strip(),
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return _record_response(request, review, membership, stage, record, filters, draft=draft)
+    following = _following(review, user, stage, filters, record)
+    return _go(request, review, membership, stage, following, filters, last=record.pk)
+
+
+@require_POST
+def screen_undo(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> HttpResponse:
+    """Withdraw my decision on a record and show that record again, to decide anew."""
+    review, membership = review_for_request(request, slug)
+    stage = _stage(stage)
+    record = get_object_or_404(review.records.select_related("source"), pk=pk)
+    filters = Filters.from_request(request)
+    try:
+        services.withdraw(record=record, user=_user(request), stage=stage)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"Your decision on record {record.pk} is withdrawn.")
+    return _go(request, review, membership, stage, record, filters)
+
+
+# --- full texts ---
+
+
+def _full_text_done(request: HttpRequest, review: Review, record: Record) -> HttpResponse:
+    return redirect(_record_url(review, FT, record.pk, Filters.from_request(request)))
+
+
+@require_GET
+@xframe_options_sameorigin  # shown in an <iframe> on the screening page
+def fulltext_pdf(request: HttpRequest, slug: str, pk: int) -> FileResponse:
+    """The stored PDF, inline, to members of the record's review only."""
+    review, _ = review_for_request(request, slug)
+    full_text = get_object_or_404(
+        FullText.objects.filter(review=review, record__review=review).exclude(pdf=""), record=pk
+    )
+    response = FileResponse(
+        full_text.pdf.open("rb"),
+        content_type="application/pdf",
+        as_attachment=False,
+        filename=full_text.original_name or f"record-{pk}.pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+def fulltext_upload(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    review, _ = review_for_request(request, slug)
+    record = get_object_or_404(review.records, pk=pk)
+    form = FullTextUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, str(next(iter(form.errors.values()))[0]))
+        return _full_text_done(request, review, record)
+    upload = form.cleaned_data["pdf"]
+    try:
+        services.full_text_attach(record=record, user=_user(request), upload=upload)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"“{upload.name}” is attached as the full text.")
+    return _full_text_done(request, review, record)
+
+
+@require_POST
+def fulltext_not_retrieved(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    review, _ = review_for_request(request, slug)
+    record = get_object_or_404(review.records, pk=pk)
+    form = NotRetrievedForm(request.POST)
+    form.is_valid()  # a note is all it has, and the service says when it is missing
+    try:
+        services.full_text_not_retrieved(
+            record=record, user=_user(request), note=form.cleaned_data.get("note", "")
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "Marked “not retrieved”: the record leaves full-text screening.")
+    return _full_text_done(request, review, record)
+
+
+@require_POST
+def fulltext_not_retrieved_undo(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    review, _ = review_for_request(request, slug)
+    record = get_object_or_404(review.records, pk=pk)
+    try:
+        services.full_text_not_retrieved(
+            record=record, user=_user(request), note="", not_retrieved=False
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "The full text is sought again: upload it when you have it.")
+    return _full_text_done(request, review, record)
+
+
+# --- one's own keys ---
+
+
+@require_http_methods(["GET", "POST"])
+def screening_keys(request: HttpRequest, slug: str) -> HttpResponse:
+    """My keys for the screening actions (they are mine in every review)."""
+    review, membership = review_for_request(request, slug)
+    user = _user(request)
+    if request.method == "POST" and "reset" in request.POST:
+        user.screening_keys = {}
+        user.save(update_fields=["screening_keys"])
+        messages.success(request, "Your keys are back to the defaults.")
+        return redirect("screening-keys", slug=review.slug)
+    form = KeysForm(request.POST or None, current=user.screening_keys)
+    if request.method == "POST" and form.is_valid():
+        user.screening_keys = form.chosen()
+        user.save(update_fields=["screening_keys"])
+        messages.success(request, "Your keys are saved.")
+        return redirect("screening-keys", slug=review.slug)
+    keys = keys_for(user.screening_keys)
+    context = {
+        "review": review,
+        "membership": membership,
+        "form": form,
+        "rows": [
+            {"field": form[action], "label": label, "default": default, "key": keys[action]}
+            for action, (default, label) in ACTIONS.items()
+        ],
+    }
+    return render(request, "reviewer/screening/keys.html", context)
+
+
+urlpatterns: list[URLPattern] = [
+    path("screen/<str:stage>/", screen_queue, name="screen-queue"),
+    path("screen/<str:stage>/<int:pk>/", screen_record, name="screen-record"),
+    path("screen/<str:stage>/<int:pk>/decide/", screen_decide, name="screen-decide"),
+    path("screen/<str:stage>/<int:pk>/undo/", screen_undo, name="screen-undo"),
+    path("fulltext/<int:pk>/pdf/", fulltext_pdf, name="fulltext-pdf"),
+    path("fulltext/<int:pk>/upload/", fulltext_upload, name="fulltext-upload"),
+    path("fulltext/<int:pk>/not-retrieved/", fulltext_not_retrieved, name="fulltext-not-retrieved"),
+    path(
+        "fulltext/<int:pk>/not-retrieved/undo/",
+        fulltext_not_retrieved_undo,
+        name="fulltext-not-retrieved-undo",
+    ),
+    path("keys/", screening_keys, name="screening-keys"),
+]

@@ -1,0 +1,790 @@
+"""The screening pages (reviewer.views.screening): the queue, one record at a time, deciding
+and undoing with and without htmx, blinding, full texts, one's own keys, query counts."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+
+from reviewer.models import Decision, DecisionChange, FullText, Record, Role
+from reviewer.screening.queries import state_of
+from reviewer.screening.rules import State
+from reviewer.services import screening as services
+from tests.factories import (
+    Endpoint,
+    add_member,
+    make_reason,
+    make_record,
+    make_source,
+    make_user,
+    page_text,
+    pass_title_abstract,
+    screen,
+)
+from tests.permissions import PermissionCases, cases
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def pdf_upload(name: str = "coffin-2007.pdf", content: bytes = PDF) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def screeners(review):
+    """Two reviewers of `review` who are not the team's (so the team's own rows stay free)."""
+    return (
+        add_member(review, make_user(), Role.REVIEWER).user,
+        add_member(review, make_user(), Role.REVIEWER).user,
+    )
+
+
+def children(review):
+    """A record at title/abstract, one sought at full text, one with its PDF attached."""
+    first, second = screeners(review)
+    record = make_record(review, title="ALK-positive IMT of the bladder in children")
+    sought = pass_title_abstract(make_record(review, title="IMT of the lung"), first, second)
+    with_pdf = pass_title_abstract(make_record(review, title="IMT of the orbit"), first, second)
+    services.full_text_attach(record=with_pdf, user=first, upload=pdf_upload())
+    return SimpleNamespace(record=record, sought=sought, with_pdf=with_pdf)
+
+
+ENDPOINTS = [
+    Endpoint("screen-queue", "get", Role.REVIEWER, 302, kwargs=lambda c: {"stage": "ta"}),
+    Endpoint(
+        "screen-record",
+        "get",
+        Role.REVIEWER,
+        200,
+        kwargs=lambda c: {"stage": "ta", "pk": c.record.pk},
+    ),
+    Endpoint(
+        "screen-decide",
+        "post",
+        Role.REVIEWER,
+        302,
+        kwargs=lambda c: {"stage": "ta", "pk": c.record.pk},
+        data=lambda c: {"choice": "include"},
+    ),
+    Endpoint(
+        "screen-undo",
+        "post",
+        Role.REVIEWER,
+        302,
+        kwargs=lambda c: {"stage": "ta", "pk": c.record.pk},
+    ),
+    Endpoint("fulltext-pdf", "get", Role.REVIEWER, 200, kwargs=lambda c: {"pk": c.with_pdf.pk}),
+    Endpoint(
+        "fulltext-upload",
+        "post",
+        Role.REVIEWER,
+        302,
+        kwargs=lambda c: {"pk": c.sought.pk},
+        data=lambda c: {"pdf": pdf_upload()},
+    ),
+    Endpoint(
+        "fulltext-not-retrieved",
+        "post",
+        Role.REVIEWER,
+        302,
+        kwargs=lambda c: {"pk": c.sought.pk},
+        data=lambda c: {"note": "Not in the library; authors e-mailed."},
+    ),
+    Endpoint(
+        "fulltext-not-retrieved-undo",
+        "post",
+        Role.REVIEWER,
+        302,
+        kwargs=lambda c: {"pk": c.sought.pk},
+    ),
+    Endpoint("screening-keys", "get", Role.REVIEWER, 200),
+    Endpoint("screening-keys", "post", Role.REVIEWER, 302, data=lambda c: {"include": "i"}),
+]
+
+WRONG_METHODS = [
+    Endpoint("screen-queue", "post", Role.REVIEWER, 405, kwargs=lambda c: {"stage": "ta"}),
+    Endpoint(
+        "screen-record", "post", Role.REVIEWER, 405, kwargs=lambda c: {"stage": "ta", "pk": 1}
+    ),
+    Endpoint("screen-decide", "get", Role.REVIEWER, 405, kwargs=lambda c: {"stage": "ta", "pk": 1}),
+    Endpoint("screen-undo", "get", Role.REVIEWER, 405, kwargs=lambda c: {"stage": "ta", "pk": 1}),
+    Endpoint("fulltext-pdf", "post", Role.REVIEWER, 405, kwargs=lambda c: {"pk": c.with_pdf.pk}),
+    Endpoint("fulltext-upload", "get", Role.REVIEWER, 405, kwargs=lambda c: {"pk": c.sought.pk}),
+    Endpoint(
+        "fulltext-not-retrieved", "get", Role.REVIEWER, 405, kwargs=lambda c: {"pk": c.sought.pk}
+    ),
+    Endpoint("screening-keys", "delete", Role.REVIEWER, 405),
+]
+
+
+class TestPermissions(PermissionCases):
+    ENDPOINTS = ENDPOINTS
+    WRONG_METHODS = WRONG_METHODS
+    children = staticmethod(children)
+    # Every member screens: no screening URL needs more than the reviewer role.
+    test_member_with_too_low_a_role_gets_403 = None
+
+    # The stage in the queue's URL is no child object: only the URLs naming a record.
+    @cases(
+        "endpoint",
+        lambda cls: [e for e in cls.ENDPOINTS if e.points_at_a_child and e.name != "screen-queue"],
+    )
+    def test_child_of_another_review_gets_404_even_for_an_owner(self, client, team, endpoint):
+        super().test_child_of_another_review_gets_404_even_for_an_owner(client, team, endpoint)
+
+
+# --- helpers ---
+
+
+def url(name, review, **kwargs):
+    return reverse(name, kwargs={"slug": review.slug, **kwargs})
+
+
+def record_url(review, record, stage="ta"):
+    return url("screen-record", review, stage=stage, pk=record.pk)
+
+
+def decide_url(review, record, stage="ta"):
+    return url("screen-decide", review, stage=stage, pk=record.pk)
+
+
+def undo_url(review, record, stage="ta"):
+    return url("screen-undo", review, stage=stage, pk=record.pk)
+
+
+@pytest.fixture
+def records(team):
+    return [
+        make_record(team.review, title=f"Record number {n}", abstract=f"Abstract {n}.")
+        for n in range(1, 4)
+    ]
+
+
+@pytest.fixture
+def second(team):
+    """A second reviewer beside team.reviewer."""
+    return add_member(
+        team.review, make_user("bea", first_name="Beatrix", last_name="Quennell"), Role.REVIEWER
+    ).user
+
+
+@pytest.fixture(autouse=True)
+def names(team):
+    """Names that appear nowhere else on a page, so a test can tell whose decision shows."""
+    for user, (first, last) in {
+        team.owner: ("Olwen", "Marchbanks"),
+        team.senior: ("Sennet", "Vardakis"),
+        team.reviewer: ("Ruaridh", "Pellow"),
+    }.items():
+        user.first_name, user.last_name = first, last
+        user.save()
+
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+# --- the queue ---
+
+
+def test_queue_opens_the_first_record_waiting_for_me(client, team, records):
+    screen(records[0], team.reviewer, "include")
+    client.force_login(team.reviewer)
+
+    response = client.get(url("screen-queue", team.review, stage="ta"))
+
+    assertRedirects(response, record_url(team.review, records[1]))
+
+
+def test_an_unknown_stage_is_404(client, team, records):
+    client.force_login(team.reviewer)
+
+    assert client.get(url("screen-queue", team.review, stage="xx")).status_code == 404
+    assert client.get(record_url(team.review, records[0], stage="zz")).status_code == 404
+
+
+def test_nothing_waiting_says_so_with_my_progress(client, team, records):
+    for record in records:
+        screen(record, team.reviewer, "exclude")
+    client.force_login(team.reviewer)
+
+    response = client.get(url("screen-queue", team.review, stage="ta"))
+
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "Nothing waiting for you" in text
+    assert "Mine 3 of 3" in text
+    assert "Overall done 0 of 3" in text
+    assertContains(response, url("screen-queue", team.review, stage="ft"))
+
+
+# --- the page ---
+
+
+def test_page_shows_the_record_criteria_links_and_my_keys(client, team):
+    team.review.criteria = "Include: patients under 18 with IMT."
+    team.review.save()
+    record = make_record(
+        team.review,
+        title="IMT in children",
+        abstract="We report 12 children.",
+        authors=["Coffin, Cheryl M", "Hornick, Jason L"],
+        journal="Am J Surg Pathol",
+        year=2007,
+        volume="31",
+        pages="509-20",
+        doi="10.1097/01.pas.0000213393.57322.c7",
+        pmid="17414097",
+    )
+    client.force_login(team.reviewer)
+
+    response = client.get(record_url(team.review, record))
+
+    text = page_text(response)
+    assert "IMT in children" in text
+    assert "Coffin, Cheryl M; Hornick, Jason L" in text
+    assert "Am J Surg Pathol · 2007 · vol. 31 · pp. 509-20" in text
+    assert "Include: patients under 18 with IMT." in text
+    assertContains(response, 'href="https://doi.org/10.1097/01.pas.0000213393.57322.c7"')
+    assertContains(response, 'href="https://pubmed.ncbi.nlm.nih.gov/17414097/"')
+    for key in ("i", "x", "m"):
+        assertContains(response, f'data-key="{key}"')
+    assertContains(response, "<kbd>i</kbd>")
+    assertContains(response, 'data-key="n"')  # the note field
+
+
+def test_full_text_page_offers_no_maybe(client, team, second):
+    record = pass_title_abstract(make_record(team.review), team.owner, team.senior)
+    client.force_login(team.reviewer)
+
+    response = client.get(record_url(team.review, record, "ft"))
+
+    assertContains(response, 'value="include"')
+    assertContains(response, 'value="exclude"')
+    assertNotContains(response, 'value="maybe"')
+
+
+def test_abstract_and_title_are_highlighted(client, team):
+    team.review.highlight_include = ["child*"]
+    team.review.highlight_exclude = ["adult"]
+    team.review.save()
+    record = make_record(
+        team.review, title="IMT in Children", abstract="One adult and 3 children <b>treated</b>."
+    )
+    client.force_login(team.reviewer)
+
+    html = client.get(record_url(team.review, record)).content.decode()
+
+    assert 'IMT in <mark class="hl-include">Children</mark>' in html
+    assert '<mark class="hl-exclude">adult</mark>' in html
+    assert "&lt;b&gt;treated&lt;/b&gt;" in html
+
+
+def test_filters_are_kept_in_the_navigation(client, team):
+    pubmed, embase = make_source(team.review, "PubMed"), make_source(team.review, "Embase")
+    first = make_record(team.review, pubmed, title="Lung IMT")
+    make_record(team.review, embase, title="Lung IMT in Embase")
+    third = make_record(team.review, pubmed, title="Lung IMT again")
+    client.force_login(team.reviewer)
+
+    response = client.get(
+        url("screen-queue", team.review, stage="ta"), {"source": pubmed.pk, "q": "lung"}
+    )
+    assertRedirects(
+        response,
+        f"{record_url(team.review, first)}?source={pubmed.pk}&q=lung",
+        target_status_code=200,
+    )
+    page = client.get(response.url)
+
+    assertContains(page, f'href="{record_url(team.review, third)}?source={pubmed.pk}&amp;q=lung"')
+    assertContains(page, f'action="{decide_url(team.review, first)}?source={pubmed.pk}&amp;q=lung"')
+    decided = client.post(
+        f"{decide_url(team.review, first)}?source={pubmed.pk}&q=lung", {"choice": "exclude"}
+    )
+    assert (
+        decided.url == f"{record_url(team.review, third)}?source={pubmed.pk}&q=lung&last={first.pk}"
+    )
+
+
+def test_filter_by_my_decision_goes_over_my_includes(client, team, records):
+    screen(records[0], team.reviewer, "include")
+    screen(records[1], team.reviewer, "exclude")
+    screen(records[2], team.reviewer, "include")
+    client.force_login(team.reviewer)
+
+    response = client.get(url("screen-queue", team.review, stage="ta"), {"mine": "include"})
+    assert response.url == f"{record_url(team.review, records[0])}?mine=include"
+    changed = client.post(
+        f"{decide_url(team.review, records[0])}?mine=include", {"choice": "maybe"}
+    )
+
+    assert changed.url.startswith(f"{record_url(team.review, records[2])}?mine=include")
+
+
+# --- deciding ---
+
+
+def test_deciding_without_javascript_stores_it_and_redirects_to_the_next(client, team, records):
+    client.force_login(team.reviewer)
+
+    response = client.post(decide_url(team.review, records[0]), {"choice": "include", "note": "ok"})
+
+    assertRedirects(
+        response,
+        f"{record_url(team.review, records[1])}?last={records[0].pk}",
+        target_status_code=200,
+    )
+    decision = Decision.objects.get()
+    assert (decision.record, decision.reviewer, decision.choice, decision.note) == (
+        records[0],
+        team.reviewer,
+        "include",
+        "ok",
+    )
+    page = client.get(response.url)
+    assert f"You chose Include for record {records[0].pk}" in page_text(page)
+    assertContains(page, undo_url(team.review, records[0]))
+
+
+def test_deciding_with_htmx_swaps_in_the_next_record_and_pushes_its_address(client, team, records):
+    client.force_login(team.reviewer)
+
+    response = client.post(decide_url(team.review, records[0]), {"choice": "exclude"}, **HX)
+
+    assert response.status_code == 200
+    assert response["HX-Push-Url"] == f"{record_url(team.review, records[1])}?last={records[0].pk}"
+    html = response.content.decode()
+    assert html.count('id="screen"') == 1
+    assert "<html" not in html
+    assert "Record number 2" in page_text(response)
+    assert "You chose Exclude for record" in page_text(response)
+    assert Decision.objects.get().choice == "exclude"
+
+
+def test_the_last_decision_leads_to_nothing_waiting(client, team, records):
+    screen(records[0], team.reviewer, "include")
+    screen(records[1], team.reviewer, "include")
+    client.force_login(team.reviewer)
+
+    plain = client.post(decide_url(team.review, records[2]), {"choice": "maybe"})
+    Decision.objects.filter(record=records[2]).delete()
+    swapped = client.post(decide_url(team.review, records[2]), {"choice": "maybe"}, **HX)
+
+    assert plain.url == f"{url('screen-queue', team.review, stage='ta')}?last={records[2].pk}"
+    assert swapped["HX-Push-Url"] == plain.url
+    assert "Nothing waiting for you" in page_text(swapped)
+
+
+def test_a_double_click_keeps_one_decision(client, team, records):
+    client.force_login(team.reviewer)
+
+    for _ in range(2):
+        client.post(decide_url(team.review, records[0]), {"choice": "include"}, **HX)
+
+    assert Decision.objects.count() == 1
+    assert DecisionChange.objects.count() == 1
+
+
+def test_undo_withdraws_my_decision_and_shows_the_record_again(client, team, records):
+    screen(records[0], team.reviewer, "include")
+    client.force_login(team.reviewer)
+
+    response = client.post(undo_url(team.review, records[0]), follow=True)
+
+    assert response.redirect_chain[0][0] == record_url(team.review, records[0])
+    assert "Your decision on record" in page_text(response)
+    assert "Waiting for your decision" in page_text(response)
+    assert not Decision.objects.exists()
+
+
+def test_undo_with_htmx_swaps_in_the_record(client, team, records):
+    screen(records[0], team.reviewer, "include")
+    client.force_login(team.reviewer)
+
+    response = client.post(undo_url(team.review, records[0]), **HX)
+
+    assert response["HX-Push-Url"] == record_url(team.review, records[0])
+    assert "Record number 1" in page_text(response)
+    assert not Decision.objects.exists()
+
+
+def test_undo_of_a_resolved_record_says_why_and_keeps_it(client, team, second, records):
+    screen(records[0], team.reviewer, "include")
+    screen(records[0], second, "include")
+    client.force_login(team.reviewer)
+
+    response = client.post(undo_url(team.review, records[0]), follow=True)
+
+    assert "decisions are final" in page_text(response)
+    assert Decision.objects.count() == 2
+
+
+def test_full_text_exclusion_without_a_reason_is_refused(client, team, second):
+    record = pass_title_abstract(make_record(team.review), team.owner, team.senior)
+    client.force_login(team.reviewer)
+
+    response = client.post(
+        decide_url(team.review, record, "ft"), {"choice": "exclude", "note": "adults only"}
+    )
+
+    assert response.status_code == 200
+    assert "Choose the reason for excluding this full text." in page_text(response)
+    assertContains(response, ">adults only</textarea>")  # what was typed is kept
+    assert not Decision.objects.filter(stage="ft").exists()
+
+
+def test_full_text_exclusion_with_a_reason_is_stored(client, team):
+    reason = make_reason(team.review, "Adults only")
+    record = pass_title_abstract(make_record(team.review), team.owner, team.senior)
+    client.force_login(team.reviewer)
+
+    client.post(decide_url(team.review, record, "ft"), {"choice": "exclude", "reason": reason.pk})
+
+    assert Decision.objects.get(stage="ft").reason == reason
+
+
+def test_a_reason_of_another_review_is_refused(client, team):
+    from tests.factories import make_review
+
+    other = make_reason(make_review(title="Adult IMT"), "Elsewhere")
+    record = pass_title_abstract(make_record(team.review), team.owner, team.senior)
+    client.force_login(team.reviewer)
+
+    response = client.post(
+        decide_url(team.review, record, "ft"), {"choice": "exclude", "reason": other.pk}, **HX
+    )
+
+    assert "not one of this review's reasons" in page_text(response)
+    assert not Decision.objects.filter(stage="ft").exists()
+
+
+def test_deciding_a_duplicate_is_refused_with_a_message(client, team, records):
+    Record.objects.filter(pk=records[1].pk).update(duplicate_of=records[0])
+    client.force_login(team.reviewer)
+
+    response = client.post(decide_url(team.review, records[1]), {"choice": "include"})
+
+    assert "This record is a duplicate: it is not screened." in page_text(response)
+    assert not Decision.objects.exists()
+
+
+def test_maybe_is_refused_at_full_text(client, team):
+    record = pass_title_abstract(make_record(team.review), team.owner, team.senior)
+    client.force_login(team.reviewer)
+
+    response = client.post(decide_url(team.review, record, "ft"), {"choice": "maybe"}, **HX)
+
+    assert "Choose include or exclude." in page_text(response)
+    assert not Decision.objects.filter(stage="ft").exists()
+
+
+def test_a_record_of_another_review_cannot_be_decided(client, team):
+    from tests.factories import make_review
+
+    elsewhere = make_record(make_review(title="Adult IMT"))
+    client.force_login(team.owner)
+
+    response = client.post(decide_url(team.review, elsewhere), {"choice": "include"})
+
+    assert response.status_code == 404
+    assert not Decision.objects.exists()
+
+
+# --- blinding ---
+
+
+def other_decision_visible(response, user, note):
+    html = response.content.decode()
+    return user.display_name() in html or note in html or "other-decision--" in html
+
+
+def test_blinded_reviewer_does_not_see_the_first_decision(client, team, records):
+    screen(records[0], team.senior, "exclude", note="Adults only, I think")
+    client.force_login(team.reviewer)
+
+    response = client.get(record_url(team.review, records[0]))
+
+    assert not other_decision_visible(response, team.senior, "Adults only, I think")
+    assertNotContains(response, "Waiting for a second reviewer")  # the state would tell
+    assert "Waiting for your decision" in page_text(response)
+
+
+def test_blinded_reviewer_does_not_see_the_other_side_of_a_conflict(client, team, records):
+    screen(records[0], team.owner, "exclude", note="Adults only, I think")
+    screen(records[0], team.reviewer, "include")
+    assert state_of(records[0]).state is State.TA_CONFLICT
+    client.force_login(team.reviewer)
+
+    response = client.get(record_url(team.review, records[0]))
+
+    assert not other_decision_visible(response, team.owner, "Adults only, I think")
+    assertNotContains(response, "Conflict")
+    assert "Decided by you" in page_text(response)
+
+
+def test_after_agreement_the_decisions_are_shown(client, team, second, records):
+    screen(records[0], second, "exclude", note="Adults only, I think")
+    screen(records[0], team.reviewer, "exclude")
+    client.force_login(team.reviewer)
+
+    response = client.get(record_url(team.review, records[0]))
+
+    assert other_decision_visible(response, second, "Adults only, I think")
+    assert "Excluded at title/abstract" in page_text(response)
+
+
+def test_after_adjudication_the_decisions_are_shown(client, team, records):
+    screen(records[0], team.owner, "exclude", note="Adults only, I think")
+    screen(records[0], team.reviewer, "include")
+    services.adjudicate(record=records[0], user=team.senior, stage="ta", choice="include")
+    client.force_login(team.reviewer)
+
+    response = client.get(record_url(team.review, records[0]))
+
+    assert other_decision_visible(response, team.owner, "Adults only, I think")
+    assert "Adjudicated by" in page_text(response)
+
+
+def test_an_unblinded_review_shows_the_other_decision_at_once(client, team, records):
+    team.review.blinded = False
+    team.review.save()
+    screen(records[0], team.senior, "exclude", note="Adults only, I think")
+    client.force_login(team.reviewer)
+
+    response = client.get(record_url(team.review, records[0]))
+
+    assert other_decision_visible(response, team.senior, "Adults only, I think")
+
+
+def test_a_senior_sees_both_decisions_of_a_conflict(client, team, second, records):
+    screen(records[0], second, "exclude", note="Adults only, I think")
+    screen(records[0], team.reviewer, "include", note="Two children among them")
+    client.force_login(team.senior)
+
+    response = client.get(record_url(team.review, records[0]))
+
+    assert other_decision_visible(response, second, "Adults only, I think")
+    assert other_decision_visible(response, team.reviewer, "Two children among them")
+    assert "Conflict (title/abstract)" in page_text(response)
+
+
+def test_the_undo_bar_does_not_reveal_a_conflict(client, team, records):
+    screen(records[0], team.owner, "exclude", note="Adults only, I think")
+    client.force_login(team.reviewer)
+
+    response = client.post(decide_url(team.review, records[0]), {"choice": "include"}, follow=True)
+
+    assert not other_decision_visible(response, team.owner, "Adults only, I think")
+    assertNotContains(response, "Conflict")
+    assertContains(response, undo_url(team.review, records[0]))  # still undoable
+
+
+# --- full texts ---
+
+
+@pytest.fixture
+def sought(team):
+    return pass_title_abstract(
+        make_record(team.review, title="IMT of the lung"), team.owner, team.senior
+    )
+
+
+def test_upload_attaches_the_pdf_and_shows_it_inline(client, team, sought):
+    client.force_login(team.reviewer)
+
+    response = client.post(
+        url("fulltext-upload", team.review, pk=sought.pk), {"pdf": pdf_upload()}, follow=True
+    )
+
+    assert "“coffin-2007.pdf” is attached" in page_text(response)
+    pdf_url = url("fulltext-pdf", team.review, pk=sought.pk)
+    assertContains(response, f'<iframe class="screen-pdf" src="{pdf_url}"')
+    served = client.get(pdf_url)
+    assert served["Content-Type"] == "application/pdf"
+    assert served["Content-Disposition"].startswith("inline")
+    assert served["X-Content-Type-Options"] == "nosniff"
+    assert served["X-Frame-Options"] == "SAMEORIGIN"
+    assert b"".join(served.streaming_content) == PDF
+
+
+def test_a_file_that_is_not_a_pdf_is_refused(client, team, sought):
+    client.force_login(team.reviewer)
+
+    response = client.post(
+        url("fulltext-upload", team.review, pk=sought.pk),
+        {"pdf": pdf_upload("notes.pdf", b"<html>not a pdf</html>")},
+        follow=True,
+    )
+
+    assert "“notes.pdf” is not a PDF file." in page_text(response)
+    assert not FullText.objects.exists()
+
+
+def test_an_oversized_pdf_is_refused(client, team, sought, settings):
+    settings.FULLTEXT_MAX_UPLOAD_MB = 0
+    client.force_login(team.reviewer)
+
+    response = client.post(
+        url("fulltext-upload", team.review, pk=sought.pk), {"pdf": pdf_upload()}, follow=True
+    )
+
+    assert "the limit is 0 MB" in page_text(response)
+    assert not FullText.objects.exists()
+
+
+def test_no_pdf_is_404(client, team, sought):
+    client.force_login(team.reviewer)
+
+    assert client.get(url("fulltext-pdf", team.review, pk=sought.pk)).status_code == 404
+
+
+def test_not_retrieved_needs_a_note(client, team, sought):
+    client.force_login(team.reviewer)
+
+    response = client.post(
+        url("fulltext-not-retrieved", team.review, pk=sought.pk), {"note": "  "}, follow=True
+    )
+
+    assert "Say what was tried to get the full text." in page_text(response)
+    assert state_of(sought).state is State.FT_SOUGHT
+
+
+def test_not_retrieved_and_taken_back(client, team, sought):
+    client.force_login(team.reviewer)
+
+    marked = client.post(
+        url("fulltext-not-retrieved", team.review, pk=sought.pk),
+        {"note": "Library has no access; authors did not answer."},
+        follow=True,
+    )
+    assert state_of(sought).state is State.FT_NOT_RETRIEVED
+    assert "Library has no access; authors did not answer." in page_text(marked)
+    assertContains(marked, url("fulltext-not-retrieved-undo", team.review, pk=sought.pk))
+
+    client.post(url("fulltext-not-retrieved-undo", team.review, pk=sought.pk))
+
+    assert state_of(sought).state is State.FT_SOUGHT
+
+
+# --- keys ---
+
+
+def test_my_keys_show_on_the_screening_page(client, team, records):
+    client.force_login(team.reviewer)
+
+    response = client.post(
+        url("screening-keys", team.review),
+        {
+            "include": "1",
+            "exclude": "2",
+            "maybe": "3",
+            "undo": "u",
+            "next": "j",
+            "previous": "k",
+            "note": "n",
+        },
+    )
+    page = client.get(record_url(team.review, records[0]))
+
+    assertRedirects(response, url("screening-keys", team.review))
+    team.reviewer.refresh_from_db()
+    assert team.reviewer.screening_keys == {"include": "1", "exclude": "2", "maybe": "3"}
+    html = page.content.decode()
+    assert re.search(r'value="include"[^>]*data-key="1"', html)
+    assert "<kbd>1</kbd>" in html
+    assert 'data-key="i"' not in html
+
+
+def test_my_keys_are_mine_only(client, team, records):
+    team.senior.screening_keys = {"include": "1"}
+    team.senior.save()
+    client.force_login(team.reviewer)
+
+    assertContains(client.get(record_url(team.review, records[0])), 'data-key="i"')
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"include": "x"}, "“x” is used twice: Include and Exclude."),
+        ({"include": "g"}, "Include: “g” is taken by the app's own shortcuts."),
+        ({"include": "ii"}, "Include: use one visible character, not “ii”."),
+    ],
+)
+def test_bad_keys_are_refused_with_the_reason(client, team, keys, message):
+    client.force_login(team.reviewer)
+    data = {
+        "include": "i",
+        "exclude": "x",
+        "maybe": "m",
+        "undo": "u",
+        "next": "j",
+        "previous": "k",
+        "note": "n",
+    }
+
+    response = client.post(url("screening-keys", team.review), {**data, **keys})
+
+    assert response.status_code == 200
+    assert message in page_text(response)
+    team.reviewer.refresh_from_db()
+    assert team.reviewer.screening_keys == {}
+
+
+def test_keys_page_lists_the_actions_with_their_keys(client, team):
+    team.reviewer.screening_keys = {"undo": "z"}
+    team.reviewer.save()
+    client.force_login(team.reviewer)
+
+    text = page_text(client.get(url("screening-keys", team.review)))
+
+    assert "Undo my decision z" in text
+    assert "Include i" in text
+
+
+# --- query counts ---
+
+
+def count_queries(client, path):
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(path)
+    assert response.status_code in (200, 302)
+    return len(context.captured_queries)
+
+
+@pytest.mark.parametrize("stage", ["ta", "ft"])
+def test_queries_do_not_grow_with_the_number_of_records(client, team, second, stage):
+    reason = make_reason(team.review, "Adults only")
+
+    def add(n):
+        for i in range(n):
+            record = make_record(team.review, title=f"Record {i}", abstract="child " * 50)
+            if stage == "ft":
+                pass_title_abstract(record, team.owner, team.senior)
+                if i % 2:
+                    screen(record, second, "exclude", stage="ft", reason=reason)
+            elif i % 2:
+                screen(record, second, "include")
+        return record
+
+    client.force_login(team.reviewer)
+    last = add(5)
+    few = (
+        count_queries(client, url("screen-queue", team.review, stage=stage)),
+        count_queries(client, f"{record_url(team.review, last, stage)}?last={last.pk}"),
+    )
+    last = add(45)
+    many = (
+        count_queries(client, url("screen-queue", team.review, stage=stage)),
+        count_queries(client, f"{record_url(team.review, last, stage)}?last={last.pk}"),
+    )
+
+    assert few == many
