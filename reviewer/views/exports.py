@@ -1,7 +1,199 @@
-"""(being written)"""
+"""CSV exports of screening: every decision, and the agreement between reviewers.
+
+Both are for senior authors and owners only: the decisions file names who decided what on
+each record (it unblinds the review), and the agreement file's confusion tables, read next
+to one's own decisions, can give away another reviewer's decision on a record.
+
+The files stream (a review can have tens of thousands of decisions), start with a UTF-8 byte
+order mark so Excel reads accents right, and are named after the review and the day.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+import csv
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django.http import HttpRequest, StreamingHttpResponse
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from reviewer.access import review_for_request
+from reviewer.models import Adjudication, Decision, Review, Role, User
+from reviewer.screening import queries
+from reviewer.screening.agreement import (
+    BINARY_CATEGORIES,
+    STAGE_CATEGORIES,
+    TA,
+    Agreement,
+    agreement_by_stage,
+)
+
+BOM = "\ufeff"
+DECISION_COLUMNS = (
+    "record_id",
+    "source",
+    "title",
+    "stage",
+    "reviewer",
+    "decision",
+    "reason",
+    "note",
+    "decided_at",
+    "adjudicated_result",
+    "adjudicated_reason",
+    "adjudicated_by",
+    "final_state",
+)
+#: Confusion-table cells, the first reviewer's category then the second's; categories a
+#: table does not have are left empty.
+CELLS = tuple((first, second) for first in STAGE_CATEGORIES[TA] for second in STAGE_CATEGORIES[TA])
+AGREEMENT_COLUMNS = (
+    "stage",
+    "categories",
+    "first_reviewer",
+    "second_reviewer",
+    "records",
+    "agreed",
+    "percent_agreement",
+    "observed_agreement",
+    "expected_agreement",
+    "kappa",
+    "kappa_note",
+    *(f"first_{a}_second_{b}" for a, b in CELLS),
+)
+BATCH = 2000
+#: A cell starting with one of these is a formula to Excel; text that starts with one is
+#: prefixed with an apostrophe so a title or note cannot run as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _Echo:
+    """A file-like object whose write() returns the line, for csv.writer to stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _text(value: str) -> str:
+    return f"'{value}" if value.startswith(FORMULA_START) else value
+
+
+def _csv_response(
+    review: Review, name: str, rows: Iterable[Sequence[Any]]
+) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield BOM
+        for row in rows:
+            yield writer.writerow(row)
+
+    filename = f"{review.slug}-{name}-{timezone.localdate().isoformat()}.csv"
+    return StreamingHttpResponse(
+        lines(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _decision_rows(review: Review) -> Iterator[Sequence[Any]]:
+    """Every current decision (a withdrawn one is gone from the table, so not here), TA
+    before FT for each record, with the stage's adjudication and the record's state."""
+    yield DECISION_COLUMNS
+    adjudications = {
+        (a.record_id, a.stage): a
+        for a in Adjudication.objects.filter(review=review).select_related("reason", "decided_by")
+    }
+    outcomes = queries.states(review)
+    decisions = (
+        Decision.objects.filter(review=review)
+        .select_related("record__source", "reviewer", "reason")
+        .order_by("record_id", "-stage", "pk")  # "ta" sorts after "ft": descending puts TA first
+    )
+    for decision in decisions.iterator(chunk_size=BATCH):
+        record = decision.record
+        adjudication = adjudications.get((record.pk, decision.stage))
+        outcome = outcomes.get(record.pk)
+        yield (
+            record.pk,
+            _text(record.source.name),
+            _text(record.title),
+            decision.stage,
+            decision.reviewer.username,
+            decision.choice,
+            _text(decision.reason.label) if decision.reason else "",
+            _text(decision.note),
+            timezone.localtime(decision.updated_at).isoformat(timespec="seconds"),
+            adjudication.choice if adjudication else "",
+            _text(adjudication.reason.label) if adjudication and adjudication.reason else "",
+            adjudication.decided_by.username if adjudication else "",
+            outcome.state.label if outcome else "",
+        )
+
+
+def _agreement_row(
+    stage: str, categories: str, first: str, second: str, result: Agreement
+) -> list[Any]:
+    def number(value: float | None) -> str:
+        return "" if value is None else f"{value:.4f}"
+
+    cells = [
+        result.table[a][b] if a in result.table and b in result.table else "" for a, b in CELLS
+    ]
+    percent = "" if result.percent is None else f"{result.percent:.1f}"
+    return [
+        stage,
+        categories,
+        first,
+        second,
+        result.n,
+        result.agreed,
+        percent,
+        number(result.observed),
+        number(result.expected),
+        number(result.kappa),
+        result.reason,
+        *cells,
+    ]
+
+
+def _agreement_rows(review: Review) -> Iterator[Sequence[Any]]:
+    """One row per stage, view and pair of reviewers ("all" pooled first)."""
+    yield AGREEMENT_COLUMNS
+    rows = list(
+        Decision.objects.filter(review=review).values_list(
+            "record_id", "reviewer_id", "stage", "choice"
+        )
+    )
+    names: dict[Hashable, str] = dict(
+        User.objects.filter(pk__in={row[1] for row in rows}).values_list("pk", "username")
+    )
+    for stage, result in agreement_by_stage(rows).items():
+        for pair in [result.overall, *result.pairs]:
+            first = names[pair.first] if pair.first is not None else "all"
+            second = names[pair.second] if pair.second is not None else "all"
+            detailed = "/".join(STAGE_CATEGORIES[stage])
+            yield _agreement_row(stage, detailed, first, second, pair.detailed)
+            if pair.binary is not None:
+                binary = f"{BINARY_CATEGORIES[0]} or maybe/{BINARY_CATEGORIES[1]}"
+                yield _agreement_row(stage, binary, first, second, pair.binary)
+
+
+@require_GET
+def export_decisions(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    review, _ = review_for_request(request, slug, role=Role.SENIOR)
+    return _csv_response(review, "decisions", _decision_rows(review))
+
+
+@require_GET
+def export_agreement(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    review, _ = review_for_request(request, slug, role=Role.SENIOR)
+    return _csv_response(review, "agreement", _agreement_rows(review))
+
+
+urlpatterns: list[URLPattern] = [
+    path("exports/decisions.csv", export_decisions, name="export-decisions"),
+    path("exports/agreement.csv", export_agreement, name="export-agreement"),
+]

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -8,7 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from reviewer import selectors
 from reviewer.access import review_for_request
 from reviewer.forms.reviews import ReviewForm, ReviewSettingsForm
-from reviewer.models import Role
+from reviewer.models import Decision, Review, Role, Stage, User
+from reviewer.screening import queries
+from reviewer.screening.agreement import agreement_by_stage
+from reviewer.screening.rules import State
 from reviewer.services.reviews import review_create
 
 
@@ -28,6 +34,75 @@ def review_new(request: HttpRequest) -> HttpResponse:
     return render(request, "reviewer/review_form.html", {"form": form})
 
 
+#: The dashboard's screening counts, grouped as the record's journey goes.
+DASHBOARD_STATES = {
+    "title_abstract": (State.TA_UNSCREENED, State.TA_ONE, State.TA_CONFLICT, State.TA_EXCLUDED),
+    "full_text": (
+        State.FT_SOUGHT,
+        State.FT_NOT_RETRIEVED,
+        State.FT_ONE,
+        State.FT_CONFLICT,
+        State.FT_REASON,
+        State.FT_EXCLUDED,
+        State.FT_INCLUDED,
+        State.APPROVED,
+    ),
+}
+
+
+def _screening_summary(review: Review, user: User) -> dict[str, Any]:
+    """The dashboard's screening part, in a fixed number of queries whatever the records.
+
+    Counts and agreement are aggregates: they show no one's decision on any record, so
+    every member sees them, blinded or not."""
+    counts = queries.state_counts(review)
+    groups = {
+        group: [{"state": s, "label": s.label, "count": counts[s]} for s in group_states]
+        for group, group_states in DASHBOARD_STATES.items()
+    }
+    rows = list(
+        Decision.objects.filter(review=review).values_list(
+            "record_id", "reviewer_id", "stage", "choice"
+        )
+    )
+    names: dict[Hashable, str] = {
+        u.pk: u.display_name() for u in User.objects.filter(pk__in={row[1] for row in rows})
+    }
+    by_stage = agreement_by_stage(rows)
+    agreement_rows = []
+    for stage, label in Stage.choices:
+        result = by_stage[stage]
+        # with one pair of reviewers the pooled figure is theirs: show it once
+        shown = result.pairs if len(result.pairs) == 1 else [result.overall, *result.pairs]
+        for pair in shown:
+            who = (
+                f"{names[pair.first]} and {names[pair.second]}"
+                if pair.first is not None and pair.second is not None
+                else "All reviewers"
+            )
+            agreement_rows.append({"stage": label, "who": who, "result": pair.detailed})
+            if pair.binary is not None:
+                agreement_rows.append(
+                    {
+                        "stage": f"{label}, include or maybe vs exclude",
+                        "who": who,
+                        "result": pair.binary,
+                    }
+                )
+    return {
+        "removed": counts[State.REMOVED],
+        "groups": groups,
+        "to_full_text": sum(counts[s] for s in DASHBOARD_STATES["full_text"]),
+        "conflicts": sum(counts[s] for s in State if s.needs_senior),
+        "my_queue": {
+            stage: queries.queue(review, user, stage).filter(waiting=True).count()  # type: ignore[misc]
+            for stage in (Stage.TITLE_ABSTRACT, Stage.FULL_TEXT)
+        },
+        "agreement": agreement_rows,
+        "decided": len(rows),
+    }
+
+
 @require_GET
 def review_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     review, membership = review_for_request(request, slug)
@@ -38,6 +113,7 @@ def review_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "dedup_waiting": selectors.pending_duplicate_pairs(review).count(),
         "sources": selectors.sources_with_counts(review),
         "recent_imports": review.import_jobs.select_related("source", "created_by")[:5],
+        "screening": _screening_summary(review, membership.user),
     }
     return render(request, "reviewer/review_dashboard.html", context)
 

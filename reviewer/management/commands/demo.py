@@ -15,7 +15,18 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from reviewer.demo.records import demo_exports
-from reviewer.models import Review, Role, User
+from reviewer.demo.screening import DemoTeam, screen_demo
+from reviewer.models import (
+    Adjudication,
+    Approval,
+    Decision,
+    DecisionChange,
+    FullText,
+    Review,
+    Role,
+    User,
+)
+from reviewer.screening.rules import State
 from reviewer.services.reviews import member_add, review_create
 
 SLUG = "demo"
@@ -49,6 +60,19 @@ EMBASE_QUERY = (
 )
 
 
+def _delete_demo_review() -> None:
+    """Delete the old demo review. Screening rows go first: decisions protect the exclusion
+    reasons they cite and approvals their studies, so the review's cascade alone stops."""
+    old = Review.objects.filter(slug=SLUG).first()
+    if old is None:
+        return
+    for stored in FullText.objects.filter(review=old).exclude(pdf=""):
+        stored.pdf.delete(save=False)  # the rows go with the review; the files would stay
+    for model in (Approval, Adjudication, DecisionChange, Decision):
+        model.objects.filter(review=old).delete()
+    old.delete()
+
+
 class Command(BaseCommand):
     help = (
         "Build the demo review (slug 'demo') with three users and two imported database "
@@ -66,7 +90,7 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0)
         passwords = {}
         with transaction.atomic():
-            Review.objects.filter(slug=SLUG).delete()
+            _delete_demo_review()
             users = {}
             for username, full_name, _ in USERS:
                 first, last = full_name.split(" ", 1)
@@ -120,6 +144,17 @@ class Command(BaseCommand):
                     stderr=StringIO(),
                 )
                 self.stdout.write(out.getvalue().strip().replace(f"{folder}/", ""))
+
+        counts = screen_demo(
+            review, DemoTeam(senior=users["carol"], first=users["alice"], second=users["bob"])
+        )
+        conflicts = sum(n for state, n in counts.items() if state.needs_senior)
+        self.stdout.write(
+            f"Screening: alice and bob screened part of the records; "
+            f"{counts[State.TA_UNSCREENED]} still unscreened at title/abstract, "
+            f"{conflicts} conflicts waiting for carol, "
+            f"{counts[State.APPROVED]} inclusions approved."
+        )
 
         self.stdout.write(self.style.SUCCESS(f"\nDemo review ready: /reviews/{SLUG}/"))
         self.stdout.write("Log in as (username / password, role):")

@@ -8,7 +8,21 @@ import pytest
 from django.core.management import call_command
 
 from reviewer.demo.records import CERTAIN_DUPLICATES, EMBASE_RECORDS, PUBMED_RECORDS
-from reviewer.models import DedupStatus, PairStatus, Record, Review, Role, User
+from reviewer.demo.screening import demo_pdf, lean
+from reviewer.models import (
+    Decision,
+    DedupStatus,
+    FullText,
+    PairStatus,
+    Record,
+    Review,
+    Role,
+    Study,
+    User,
+)
+from reviewer.screening.agreement import agreement_by_stage
+from reviewer.screening.queries import state_counts
+from reviewer.screening.rules import State
 from reviewer.selectors import pending_duplicate_pairs
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +93,70 @@ def test_demo_searches_are_de_duplicated_with_pairs_left_for_a_person() -> None:
     assert not abstracts.exclude(duplicate_of=None).exists()
     kept_apart = review.duplicate_pairs.filter(status=PairStatus.KEPT_APART, second__in=abstracts)
     assert kept_apart.count() == 2
+    assert review.decisions.exists()
+    assert not Decision.objects.filter(record__in=duplicates).exists(), "duplicates not screened"
+
+
+# --- screening ---
+
+
+def test_demo_has_records_in_every_screening_state_conflicts_and_approved_studies() -> None:
+    output = run_demo()
+
+    review = Review.objects.get(slug="demo")
+    counts = state_counts(review)
+    every_state = set(State) - {State.DUPLICATE, State.REMOVED}
+    assert {state for state in every_state if not counts[state]} == set()
+    assert counts[State.TA_CONFLICT] >= 3, "conflicts for carol to adjudicate"
+    assert counts[State.TA_UNSCREENED] > 100, "plenty left for a newcomer to try"
+    decided_by_both = sum(n for state, n in counts.items() if state.stage == "ft")
+    decided_by_both += counts[State.TA_CONFLICT] + counts[State.TA_EXCLUDED]
+    assert decided_by_both > counts[State.TA_ONE]
+    assert Study.objects.filter(review=review).count() == 2
+    assert review.adjudications.filter(decided_by__username="carol").exists()
+    assert "conflicts waiting for carol" in output
+
+
+def test_demo_decisions_are_alice_and_bobs_and_agree_plausibly() -> None:
+    run_demo()
+
+    review = Review.objects.get(slug="demo")
+    assert set(review.decisions.values_list("reviewer__username", flat=True)) == {"alice", "bob"}
+    assert not review.decisions.exclude(record__source__name="PubMed").exists()
+    rows = review.decisions.values_list("record_id", "reviewer_id", "stage", "choice")
+    kappa = agreement_by_stage(rows)["ta"].overall.detailed.kappa
+    assert kappa is not None and 0.4 < kappa < 0.95
+    excluded_titles = review.records.filter(
+        decisions__stage="ta", decisions__choice="exclude"
+    ).values_list("title", flat=True)
+    leaning_out = sum(lean(title) == "exclude" for title in excluded_titles)
+    assert leaning_out > len(excluded_titles) / 2, "exclusions follow the titles"
+
+
+def test_demo_full_texts_one_not_retrieved_with_a_note_and_one_valid_pdf() -> None:
+    run_demo()
+
+    review = Review.objects.get(slug="demo")
+    (not_retrieved,) = FullText.objects.filter(review=review, not_retrieved=True)
+    assert "interlibrary loan" in not_retrieved.note
+    (stored,) = FullText.objects.filter(review=review).exclude(pdf="")
+    content = stored.pdf.read()
+    assert content.startswith(b"%PDF-1.4") and content.rstrip().endswith(b"%%EOF")
+
+
+def test_demo_pdf_cross_reference_table_points_at_its_objects() -> None:
+    pdf = demo_pdf("Plasma cell granuloma (lung) in a child")
+
+    xref = int(pdf.rsplit(b"startxref\n", 1)[1].split()[0])
+    assert pdf[xref:].startswith(b"xref\n0 6\n")
+    offsets = [int(line[:10]) for line in pdf[xref:].split(b"\n")[3:8]]
+    for number, offset in enumerate(offsets, start=1):
+        assert pdf[offset:].startswith(b"%d 0 obj" % number)
+    assert b"(Plasma cell granuloma \\(lung\\) in a child)" in pdf
+
+
+def test_lean_follows_the_title() -> None:
+    assert lean("Inflammatory myofibroblastic tumor of the lung in children") == "include"
+    assert lean("Inflammatory myofibroblastic tumor of the lung in adults") == "exclude"
+    assert lean("IgG4-related disease of the orbit") == "exclude"
+    assert lean("Erratum") == "neutral"
