@@ -124,12 +124,9 @@ def setup(records: int, reviewers: int, screened: float) -> dict[str, object]:
 
 def teardown(slug: str) -> None:
     _django()
-    from reviewer.models import Adjudication, Approval, Decision, DecisionChange, Review, User
+    from reviewer.models import Review, User
 
-    review = Review.objects.get(slug=slug)
-    for model in (Approval, Adjudication, DecisionChange, Decision):  # they protect reasons
-        model.objects.filter(review=review).delete()
-    review.delete()
+    Review.objects.get(slug=slug).delete()
     User.objects.filter(username__startswith="bench-reviewer-").delete()
 
 

@@ -44,7 +44,7 @@ class Decision(models.Model):
     choice = models.CharField(max_length=10, choices=Choice.choices)
     reason = models.ForeignKey(
         ExclusionReason,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="decisions",
@@ -83,7 +83,7 @@ class DecisionChange(models.Model):
         max_length=10, choices=Choice.choices, blank=True, help_text="Empty: withdrawn (undo)."
     )
     reason = models.ForeignKey(
-        ExclusionReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        ExclusionReason, on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
     )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -106,7 +106,7 @@ class Adjudication(models.Model):
         max_length=10, choices=[(Choice.INCLUDE, "Include"), (Choice.EXCLUDE, "Exclude")]
     )
     reason = models.ForeignKey(
-        ExclusionReason, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        ExclusionReason, on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
     )
     note = models.TextField(blank=True)
     decided_by = models.ForeignKey(
@@ -179,7 +179,7 @@ class Approval(models.Model):
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="approvals")
     record = models.OneToOneField(Record, on_delete=models.CASCADE, related_name="approval")
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="reports")
+    study = models.ForeignKey(Study, on_delete=models.RESTRICT, related_name="reports")
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

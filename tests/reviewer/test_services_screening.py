@@ -324,3 +324,11 @@ def test_counts_per_state(team, record, second):
 
     assert counts[State.TA_ONE] == 1
     assert counts[State.TA_UNSCREENED] == 1
+
+
+def test_a_review_with_screening_rows_can_be_deleted(team, included, reason):
+    services.approve(review=team.review, records=[included], user=team.senior)
+
+    team.review.delete()
+
+    assert not Record.objects.exists() and not Study.objects.exists()

@@ -17,10 +17,6 @@ from django.db import transaction
 from reviewer.demo.records import demo_exports
 from reviewer.demo.screening import DemoTeam, screen_demo
 from reviewer.models import (
-    Adjudication,
-    Approval,
-    Decision,
-    DecisionChange,
     FullText,
     Review,
     Role,
@@ -61,15 +57,13 @@ EMBASE_QUERY = (
 
 
 def _delete_demo_review() -> None:
-    """Delete the old demo review. Screening rows go first: decisions protect the exclusion
-    reasons they cite and approvals their studies, so the review's cascade alone stops."""
+    """Delete the old demo review, and its full-text files (the rows go with the review;
+    the stored files would stay)."""
     old = Review.objects.filter(slug=SLUG).first()
     if old is None:
         return
     for stored in FullText.objects.filter(review=old).exclude(pdf=""):
-        stored.pdf.delete(save=False)  # the rows go with the review; the files would stay
-    for model in (Approval, Adjudication, DecisionChange, Decision):
-        model.objects.filter(review=old).delete()
+        stored.pdf.delete(save=False)
     old.delete()
 
 
