@@ -239,7 +239,9 @@ class Record(models.Model):
             models.Index(fields=["review", "doi"], name="record_review_doi"),
             models.Index(fields=["review", "pmid"], name="record_review_pmid"),
             models.Index(fields=["review", "year"], name="record_review_year"),
-            models.Index(fields=["review", "duplicate_of"], name="record_review_duplicate"),
+            # also the screening queues' order: a review's records that are not duplicates,
+            # in import order
+            models.Index(fields=["review", "duplicate_of", "id"], name="record_review_duplicate"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -113,8 +113,8 @@ def _queue_url(review: Review, stage: str, filters: Filters, **extra: object) ->
 
 
 def _waiting(review: Review, user: User, stage: str, filters: Filters) -> QuerySet[Record]:
-    """The filtered queue's records still waiting for `user` (queries.next_for, filtered)."""
-    return filters.queue(review, user, stage).filter(waiting=True)  # type: ignore[misc]
+    """The filtered queue's records still waiting for `user`."""
+    return queries.waiting(review, user, stage, filters.queue(review, user, stage))
 
 
 def _following(
@@ -122,7 +122,8 @@ def _following(
 ) -> Record | None:
     """Where to go after deciding `record`: the next record waiting for me; when I am going
     over my own decisions (filtered by one), the next of those."""
-    following = _waiting(review, user, stage, filters).exclude(pk=record.pk).first()
+    listed = filters.queue(review, user, stage).exclude(pk=record.pk)
+    following = queries.next_for(review, user, stage, listed)
     if following is None and filters.mine in {Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE}:
         following = filters.queue(review, user, stage).filter(pk__gt=record.pk).first()
     return following
@@ -224,13 +225,9 @@ def _record_response(
         None,
     )
     not_here = _not_screened_here(state, stage)
-    ids = list(filters.queue(review, user, stage).values_list("pk", flat=True))
-    position = ids.index(record.pk) if record.pk in ids else None
-    if position is None:
-        previous_id, next_id = None, (ids[0] if ids else None)
-    else:
-        previous_id = ids[position - 1] if position > 0 else None
-        next_id = ids[position + 1] if position + 1 < len(ids) else None
+    # previous/next in the (filtered) queue, in import order; progress says how far along
+    listed = filters.queue(review, user, stage)
+    previous_id, next_id = queries.neighbours(listed, record.pk)
     full_text = None
     if stage == FT:
         full_text = FullText.objects.filter(record=record).select_related("updated_by").first()
@@ -249,8 +246,6 @@ def _record_response(
             "not_here": not_here,
             "can_decide": not not_here and (mine is not None or len(others) < 2),
             "can_withdraw": mine is not None and not not_here,
-            "position": None if position is None else position + 1,
-            "queue_size": len(ids),
             "previous_id": previous_id,
             "next_id": next_id,
             "full_text": full_text,
@@ -318,7 +313,7 @@ def screen_queue(request: HtmxHttpRequest, slug: str, stage: str) -> HttpRespons
     stage = _stage(stage)
     filters = Filters.from_request(request)
     user = _user(request)
-    first = _waiting(review, user, stage, filters).first()
+    first = queries.next_for(review, user, stage, filters.queue(review, user, stage))
     if first is None and filters.mine in {Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE}:
         first = filters.queue(review, user, stage).first()  # going over my own decisions
     if first is not None:
