@@ -12,9 +12,11 @@ import hashlib
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import QuerySet
 
 from reviewer.models import (
     STAGE_CHOICES,
@@ -34,10 +36,46 @@ from reviewer.models import (
     Study,
     User,
 )
-from reviewer.screening.queries import state_of
+from reviewer.screening.queries import queue, state_of, waiting
 from reviewer.screening.rules import FT, TA, State
 
 PDF_MAGIC = b"%PDF-"
+
+#: How many of the first waiting records are shared out among reviewers working at once,
+#: and how long a record handed to one of them is held back from the others.
+HAND_OUT_AMONG = 12
+HAND_OUT_SECONDS = 120
+
+
+def _handed_out_key(record_id: int, stage: str) -> str:
+    return f"screening:{stage}:{record_id}:with"
+
+
+def next_record(
+    *, review: Review, user: User, stage: str, records: QuerySet[Record] | None = None
+) -> Record | None:
+    """The record to show a reviewer next: the first still waiting for them (of `records`,
+    default their whole queue) that is not on a colleague's screen right now.
+
+    Reviewers working at the same time would otherwise all be sent to the same record and
+    all but two refused. Each record handed out is noted for a couple of minutes (in the
+    cache, so every process sees it); the others skip it while it lasts, and a decision on
+    it ends it. When every waiting record is on someone's screen, the first is shown
+    anyway: the service still refuses a third decision."""
+    if records is None:
+        records = queue(review, user, stage)
+    first = list(
+        waiting(review, user, stage, records).values_list("pk", flat=True)[:HAND_OUT_AMONG]
+    )
+    if not first:
+        return None
+    holders = cache.get_many([_handed_out_key(pk, stage) for pk in first])
+    chosen = next(
+        (pk for pk in first if holders.get(_handed_out_key(pk, stage), user.pk) == user.pk),
+        first[0],
+    )
+    cache.set(_handed_out_key(chosen, stage), user.pk, HAND_OUT_SECONDS)
+    return review.records.select_related("source").get(pk=chosen)
 
 
 def _membership(review: Review, user: User, role: Role = Role.REVIEWER) -> Membership:
@@ -113,6 +151,8 @@ def decide(
         return mine
     mine.choice, mine.reason, mine.note = choice, reason, note
     mine.save()
+    key = _handed_out_key(record.pk, stage)
+    transaction.on_commit(lambda: cache.delete(key))
     DecisionChange.objects.create(
         review=review,
         record=record,

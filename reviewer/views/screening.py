@@ -123,7 +123,7 @@ def _following(
     """Where to go after deciding `record`: the next record waiting for me; when I am going
     over my own decisions (filtered by one), the next of those."""
     listed = filters.queue(review, user, stage).exclude(pk=record.pk)
-    following = queries.next_for(review, user, stage, listed)
+    following = services.next_record(review=review, user=user, stage=stage, records=listed)
     if following is None and filters.mine in {Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE}:
         following = filters.queue(review, user, stage).filter(pk__gt=record.pk).first()
     return following
@@ -313,7 +313,9 @@ def screen_queue(request: HtmxHttpRequest, slug: str, stage: str) -> HttpRespons
     stage = _stage(stage)
     filters = Filters.from_request(request)
     user = _user(request)
-    first = queries.next_for(review, user, stage, filters.queue(review, user, stage))
+    first = services.next_record(
+        review=review, user=user, stage=stage, records=filters.queue(review, user, stage)
+    )
     if first is None and filters.mine in {Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE}:
         first = filters.queue(review, user, stage).first()  # going over my own decisions
     if first is not None:

@@ -332,3 +332,27 @@ def test_a_review_with_screening_rows_can_be_deleted(team, included, reason):
     team.review.delete()
 
     assert not Record.objects.exists() and not Study.objects.exists()
+
+
+def test_reviewers_working_at_once_are_handed_different_records(team, second):
+    first_record = make_record(team.review, title="First")
+    second_record = make_record(team.review, title="Second")
+
+    mine = services.next_record(review=team.review, user=team.reviewer, stage="ta")
+    theirs = services.next_record(review=team.review, user=second, stage="ta")
+    again = services.next_record(review=team.review, user=team.reviewer, stage="ta")
+
+    assert (mine, theirs, again) == (first_record, second_record, first_record)
+
+
+def test_a_decision_hands_the_record_back_to_the_others(
+    team, second, django_capture_on_commit_callbacks
+):
+    record = make_record(team.review, title="First")
+    make_record(team.review, title="Second")
+    services.next_record(review=team.review, user=team.reviewer, stage="ta")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        screen(record, team.reviewer, "include")
+
+    assert services.next_record(review=team.review, user=second, stage="ta") == record
