@@ -356,3 +356,46 @@ def test_a_decision_hands_the_record_back_to_the_others(
         screen(record, team.reviewer, "include")
 
     assert services.next_record(review=team.review, user=second, stage="ta") == record
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_reviewers_deciding_one_record_at_the_same_moment_leave_two_decisions():
+    """The row lock serialises them: two decisions land, the third is refused cleanly."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (SQLite has no row locks): set DATABASE_URL")
+    from tests.factories import make_team
+
+    team = make_team()
+    third = add_member(team.review, make_user("bob"), Role.REVIEWER).user
+    record = make_record(team.review, title="Raced for")
+    barrier = threading.Barrier(3)
+    outcomes: list[str] = []
+
+    def decide(user):
+        try:
+            barrier.wait()
+            screen(record, user, "include")
+            outcomes.append("stored")
+        except ValidationError as error:
+            outcomes.append(error.messages[0])
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=decide, args=(u,)) for u in (team.reviewer, team.owner, third)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == [
+        "Title/abstract screening of this record is over.",
+        "stored",
+        "stored",
+    ]
+    assert record.decisions.count() == 2
