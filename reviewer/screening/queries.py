@@ -94,6 +94,17 @@ def state_of(record: Record) -> Outcome:
     return states(record.review, [record.pk])[record.pk]
 
 
+def waiting_for_senior(review: Review, stage: str = "") -> list[tuple[int, State]]:
+    """The records waiting for a senior (conflicts, and full-text exclusions whose reasons
+    differ), as (record id, state): title/abstract first, each stage in import order."""
+    found = [
+        (pk, outcome.state)
+        for pk, outcome in states(review).items()
+        if outcome.state.needs_senior and (not stage or outcome.state.stage == stage)
+    ]
+    return sorted(found, key=lambda item: (item[1].stage != TA, item[0]))
+
+
 def state_counts(review: Review) -> Counter[State]:
     return Counter(outcome.state for outcome in states(review).values())
 

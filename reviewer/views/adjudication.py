@@ -40,7 +40,7 @@ from reviewer.models import (
     Stage,
     User,
 )
-from reviewer.screening.queries import states
+from reviewer.screening.queries import states, waiting_for_senior
 from reviewer.screening.rules import FT, TA, State
 from reviewer.services import screening as services
 from reviewer.views.sources import HtmxHttpRequest
@@ -86,20 +86,6 @@ def _pdf_url(review: Review, record: Record) -> str:
 Waiting = list[tuple[int, State]]
 
 
-def _waiting(review: Review, stage: str = "") -> Waiting:
-    """The records waiting for a senior: title/abstract first, each stage in import order.
-
-    Should move to `reviewer.screening.queries` (e.g. `waiting_for_senior`): the
-    dashboard will want the same list.
-    """
-    found = [
-        (pk, outcome.state)
-        for pk, outcome in states(review).items()
-        if outcome.state.needs_senior and (not stage or outcome.state.stage == stage)
-    ]
-    return sorted(found, key=lambda item: (item[1].stage != TA, item[0]))
-
-
 def _conflict_url(review: Review, item: tuple[int, State]) -> str:
     pk, state = item
     return reverse("conflict-adjudicate", args=[review.slug, pk, state.stage])
@@ -120,7 +106,7 @@ def conflict_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     stage = request.GET.get("stage", "")
     if stage not in STAGES:
         stage = ""
-    waiting = _waiting(review)
+    waiting = waiting_for_senior(review)
     counts = Counter(state for _, state in waiting)
     shown = [item for item in waiting if not stage or item[1].stage == stage]
     page = Paginator(shown, 50).get_page(request.GET.get("page"))
