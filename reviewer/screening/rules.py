@@ -174,6 +174,24 @@ def record_state(rows: RecordRows) -> Outcome:
     return outcome
 
 
+def not_screened_here(state: State, stage: str) -> str:
+    """Why a record in `state` takes no decision at `stage`, as the pages say it (empty: it
+    does)."""
+    if state is State.DUPLICATE:
+        return "This record is a duplicate: it is not screened."
+    if state is State.REMOVED:
+        return "This record was removed before screening."
+    if stage == TA and state.stage != TA:
+        return "Title/abstract screening of this record is over."
+    if stage == FT and state is State.FT_NOT_RETRIEVED:
+        return "This full text was not retrieved, so it is not assessed."
+    if stage == FT and state.stage != FT:
+        return "This record has not passed title/abstract screening."
+    if state.stage_resolved:
+        return "This record is resolved at this stage: decisions are final."
+    return ""
+
+
 def may_see_other_decisions(*, blinded: bool, is_senior: bool, state: State, stage: str) -> bool:
     """Blinding, as one rule: another reviewer's decision at `stage` is hidden until that
     stage is over for the record (agreed, or adjudicated), unless the review is unblinded.

@@ -37,7 +37,7 @@ from reviewer.models import (
     User,
 )
 from reviewer.screening.queries import queue, state_of, waiting
-from reviewer.screening.rules import FT, TA, State
+from reviewer.screening.rules import FT, State, not_screened_here
 
 PDF_MAGIC = b"%PDF-"
 
@@ -100,21 +100,6 @@ def _reason(review: Review, reason: ExclusionReason | None) -> ExclusionReason:
     return reason
 
 
-def _check_stage(state: State, stage: str) -> None:
-    """Refuse a decision at a stage the record is not at."""
-    if state is State.DUPLICATE:
-        raise ValidationError("This record is a duplicate: it is not screened.")
-    if state is State.REMOVED:
-        raise ValidationError("This record was removed before screening.")
-    if stage == TA and state.stage != TA:
-        raise ValidationError("Title/abstract screening of this record is over.")
-    if stage == FT:
-        if state is State.FT_NOT_RETRIEVED:
-            raise ValidationError("This full text was not retrieved, so it is not assessed.")
-        if state.stage != FT:
-            raise ValidationError("This record has not passed title/abstract screening.")
-
-
 @transaction.atomic
 def decide(
     *,
@@ -132,9 +117,9 @@ def decide(
     if choice not in STAGE_CHOICES[Stage(stage)]:
         raise ValidationError(f"“{choice}” is not a decision at {Stage(stage).label.lower()}.")
     state = state_of(record).state
-    _check_stage(state, stage)
-    if state.stage_resolved:
-        raise ValidationError("This record is already resolved at this stage.")
+    refusal = not_screened_here(state, stage)
+    if refusal:
+        raise ValidationError(refusal)
     reason = _reason(review, reason) if stage == FT and choice == Choice.EXCLUDE else None
     mine = Decision.objects.filter(record=record, reviewer=user, stage=stage).first()
     if mine is None:

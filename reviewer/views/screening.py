@@ -40,7 +40,7 @@ from reviewer.models import (
 )
 from reviewer.screening import queries
 from reviewer.screening.keys import ACTIONS, keys_for
-from reviewer.screening.rules import FT, TA, State, may_see_other_decisions
+from reviewer.screening.rules import FT, TA, may_see_other_decisions, not_screened_here
 from reviewer.services import screening as services
 from reviewer.views.sources import HtmxHttpRequest
 
@@ -144,23 +144,6 @@ def _last_decision(review: Review, user: User, stage: str, value: str) -> dict[s
     return {"decision": decision, "undoable": state.stage == stage and not state.stage_resolved}
 
 
-def _not_screened_here(state: State, stage: str) -> str:
-    """Why the record is not screened at `stage` (empty: it is)."""
-    if state is State.DUPLICATE:
-        return "This record is a duplicate: it is not screened."
-    if state is State.REMOVED:
-        return "This record was removed before screening."
-    if stage == TA and state.stage != TA:
-        return "Title/abstract screening of this record is over."
-    if stage == FT and state is State.FT_NOT_RETRIEVED:
-        return "This full text was not retrieved, so it is not assessed."
-    if stage == FT and state.stage != FT:
-        return "This record has not passed title/abstract screening."
-    if state.stage_resolved:
-        return "This record is resolved at this stage: decisions are final."
-    return ""
-
-
 def _common_context(
     request: HttpRequest,
     review: Review,
@@ -224,7 +207,7 @@ def _record_response(
         ),
         None,
     )
-    not_here = _not_screened_here(state, stage)
+    not_here = not_screened_here(state, stage)
     # previous/next in the (filtered) queue, in import order; progress says how far along
     listed = filters.queue(review, user, stage)
     previous_id, next_id = queries.neighbours(listed, record.pk)
