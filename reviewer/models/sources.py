@@ -14,11 +14,19 @@ from reviewer.models.reviews import Review
 
 
 class SourceKind(models.TextChoices):
-    """The three identification columns of the PRISMA 2020 diagram."""
+    """Where records were identified, as the PRISMA 2020 diagram counts them: databases and
+    registers (left column), and the other methods (right column)."""
 
     DATABASE = "database", "Database"
     REGISTER = "register", "Register"
-    OTHER = "other", "Other method"
+    WEBSITE = "website", "Other method: websites"
+    ORGANISATION = "organisation", "Other method: organisations"
+    OTHER = "other", "Other method: citation searching and other"
+
+
+#: Records found by these methods skip title/abstract screening: in PRISMA 2020 they are
+#: reports sought for retrieval from the start.
+OTHER_METHOD_KINDS = frozenset({SourceKind.WEBSITE, SourceKind.ORGANISATION, SourceKind.OTHER})
 
 
 #: Offered as suggestions; any name is accepted.

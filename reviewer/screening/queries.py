@@ -34,6 +34,7 @@ from reviewer.models import (
     Stage,
     User,
 )
+from reviewer.models.sources import OTHER_METHOD_KINDS
 from reviewer.screening.rules import FT, TA, Outcome, RecordRows, State, record_state
 
 
@@ -74,6 +75,7 @@ def _rows(review: Review, record_ids: Iterable[int] | None) -> dict[int, RecordR
         pk: RecordRows(
             is_duplicate=duplicate_of is not None,
             removed=pk in removed,
+            other_method=kind in OTHER_METHOD_KINDS,
             ta_choices=tuple(ta.get(pk, ())),
             ta_adjudicated=ta_adjudicated.get(pk),
             ft_decisions=tuple(ft.get(pk, ())),
@@ -81,7 +83,7 @@ def _rows(review: Review, record_ids: Iterable[int] | None) -> dict[int, RecordR
             not_retrieved=pk in not_retrieved,
             approved=pk in approved,
         )
-        for pk, duplicate_of in records.values_list("pk", "duplicate_of_id")
+        for pk, duplicate_of, kind in records.values_list("pk", "duplicate_of_id", "source__kind")
     }
 
 
@@ -150,15 +152,21 @@ def eligible(review: Review, stage: str) -> QuerySet[Record]:
     records = review.records.filter(duplicate_of=None).exclude(
         pk__in=_records_of(Removal.objects.filter(review=review))
     )
+    if stage == TA:
+        records = records.exclude(source__kind__in=OTHER_METHOD_KINDS)
     if stage == FT:
         adjudicated = Adjudication.objects.filter(review=review, stage=Stage.TITLE_ABSTRACT)
         excluded = Decision.objects.filter(
             review=review, stage=Stage.TITLE_ABSTRACT, choice=Choice.EXCLUDE
         )
-        passed = Q(pk__in=_records_of(adjudicated.filter(choice=Choice.INCLUDE))) | (
-            Q(pk__in=_decided_twice(review, TA))
-            & ~Q(pk__in=_records_of(excluded))
-            & ~Q(pk__in=_records_of(adjudicated))
+        passed = (
+            Q(source__kind__in=OTHER_METHOD_KINDS)
+            | Q(pk__in=_records_of(adjudicated.filter(choice=Choice.INCLUDE)))
+            | (
+                Q(pk__in=_decided_twice(review, TA))
+                & ~Q(pk__in=_records_of(excluded))
+                & ~Q(pk__in=_records_of(adjudicated))
+            )
         )
         records = records.filter(passed).exclude(
             pk__in=_records_of(FullText.objects.filter(review=review, not_retrieved=True))

@@ -11,7 +11,9 @@ Full text (after the record passed title/abstract and its full text was sought):
     exclude+exclude, different reasons          -> the senior picks the reason to report
     include against exclude                     -> conflict, until a senior adjudicates
 A senior's adjudication is final for its stage. An approved inclusion is a report of a study.
-Duplicates and records removed before screening never enter screening.
+Duplicates and records removed before screening never enter screening. Records found by
+other methods (websites, organisations, citation searching) skip title/abstract: as in the
+PRISMA 2020 diagram, they are reports sought for retrieval from the start.
 
 Nothing here touches the database: callers pass the rows' values in.
 """
@@ -151,6 +153,7 @@ class RecordRows:
 
     is_duplicate: bool = False
     removed: bool = False
+    other_method: bool = False  # found by another method: no title/abstract screening
     ta_choices: tuple[str, ...] = ()
     ta_adjudicated: str | None = None
     ft_decisions: tuple[tuple[str, int | None], ...] = ()
@@ -165,7 +168,11 @@ def record_state(rows: RecordRows) -> Outcome:
         return Outcome(State.DUPLICATE)
     if rows.removed:
         return Outcome(State.REMOVED)
-    ta = title_abstract(rows.ta_choices, rows.ta_adjudicated)
+    ta = (
+        State.FT_SOUGHT
+        if rows.other_method
+        else title_abstract(rows.ta_choices, rows.ta_adjudicated)
+    )
     if ta is not State.FT_SOUGHT:
         return Outcome(ta)
     outcome = full_text(rows.ft_decisions, rows.ft_adjudicated, not_retrieved=rows.not_retrieved)

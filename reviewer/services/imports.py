@@ -216,7 +216,14 @@ def source_for_command(
     if found:
         return found[0], False
     if not kind:
-        kind = SourceKind.OTHER if name.strip().lower().startswith("other") else SourceKind.DATABASE
+        lowered = name.strip().lower()
+        kind = SourceKind.DATABASE
+        if lowered.startswith("other"):
+            kind = SourceKind.OTHER
+            if "website" in lowered:
+                kind = SourceKind.WEBSITE
+            elif "organi" in lowered:
+                kind = SourceKind.ORGANISATION
     source = Source.objects.create(
         review=review,
         name=name.strip(),

@@ -399,3 +399,19 @@ def test_three_reviewers_deciding_one_record_at_the_same_moment_leave_two_decisi
         "stored",
     ]
     assert record.decisions.count() == 2
+
+
+def test_a_record_from_citation_searching_is_sought_at_once(team, second):
+    from tests.factories import make_source
+
+    citations = make_source(team.review, "Other: citation searching", kind="other")
+    record = make_record(team.review, citations, title="Found in a reference list")
+
+    assert state(record) is State.FT_SOUGHT
+    assert record not in queue(team.review, team.reviewer, "ta")
+    assert record in queue(team.review, team.reviewer, "ft")
+    with pytest.raises(ValidationError, match="Title/abstract screening of this record is over"):
+        screen(record, team.reviewer, "include")
+    screen(record, team.reviewer, "include", stage="ft")
+    screen(record, second, "include", stage="ft")
+    assert state(record) is State.FT_INCLUDED

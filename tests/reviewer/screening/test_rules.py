@@ -97,3 +97,9 @@ def test_blinding_is_one_rule(blinded, is_senior, state, stage, visible):
         blinded=blinded, is_senior=is_senior, state=state, stage=stage
     )
     assert allowed is visible
+
+
+def test_records_found_by_other_methods_go_straight_to_full_text():
+    assert record_state(RecordRows(other_method=True)).state is State.FT_SOUGHT
+    included = RecordRows(other_method=True, ft_decisions=((INCLUDE, None), (INCLUDE, None)))
+    assert record_state(included).state is State.FT_INCLUDED
