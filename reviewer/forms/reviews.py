@@ -48,7 +48,18 @@ class ReviewForm(forms.ModelForm):
 
 class ReviewSettingsForm(ReviewForm):
     class Meta(ReviewForm.Meta):
-        fields = [*ReviewForm.Meta.fields, "blinded"]
+        fields = [*ReviewForm.Meta.fields, "blinded", "previous_studies", "previous_reports"]
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        studies, reports = cleaned.get("previous_studies"), cleaned.get("previous_reports")
+        if (studies is None) != (reports is None):
+            raise forms.ValidationError(
+                "For an update of a review, give both its studies and its reports (or neither)."
+            )
+        if studies is not None and reports is not None and studies > reports:
+            raise forms.ValidationError("A study has at least one report: studies ≤ reports.")
+        return cleaned
 
 
 class MemberAddForm(forms.Form):

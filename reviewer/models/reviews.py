@@ -45,6 +45,16 @@ class Review(models.Model):
         default=True,
         help_text="Reviewers do not see each other's decisions until adjudication is over.",
     )
+    previous_studies = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="For an update of an earlier review: the studies it included (PRISMA 2020).",
+    )
+    previous_reports = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="For an update: the reports of those studies.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

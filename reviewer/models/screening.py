@@ -198,6 +198,10 @@ class Removal(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="removals")
     record = models.OneToOneField(Record, on_delete=models.CASCADE, related_name="removal")
     reason = models.CharField(max_length=200)
+    by_automation = models.BooleanField(
+        default=False,
+        help_text="Marked ineligible by an automation tool (counted apart in PRISMA 2020).",
+    )
     removed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -338,7 +338,12 @@ def study_rename(*, study: Study, user: User, label: str) -> Study:
 
 @transaction.atomic
 def remove_before_screening(
-    *, review: Review, user: User, records: Iterable[Record], reason: str
+    *,
+    review: Review,
+    user: User,
+    records: Iterable[Record],
+    reason: str,
+    by_automation: bool = False,
 ) -> int:
     """Remove records before screening, with a reason (PRISMA: removed for other reasons).
     Duplicates, records already removed and records someone has screened are left as they
@@ -354,7 +359,13 @@ def remove_before_screening(
         .distinct()
     )
     Removal.objects.bulk_create(
-        Removal(review=review, record_id=pk, reason=reason[:200], removed_by=user)
+        Removal(
+            review=review,
+            record_id=pk,
+            reason=reason[:200],
+            removed_by=user,
+            by_automation=by_automation,
+        )
         for pk in removable
     )
     return len(removable)
