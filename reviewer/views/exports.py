@@ -1,4 +1,6 @@
-"""CSV exports of screening: every decision, and the agreement between reviewers.
+"""Exports: every decision, the agreement between reviewers, every record with its final
+state, the included studies (CSV and RIS), and one ZIP bundle of them all (with the PRISMA
+diagram and its data) — all from the exports page.
 
 Both are for senior authors and owners only: the decisions file names who decided what on
 each record (it unblinds the review), and the agreement file's confusion tables, read next
@@ -14,11 +16,13 @@ import csv
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from reviewer import exports
 from reviewer.access import review_for_request
 from reviewer.models import Adjudication, Decision, Review, Role, User
 from reviewer.screening import queries
@@ -193,7 +197,99 @@ def export_agreement(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     return _csv_response(review, "agreement", _agreement_rows(review))
 
 
+def _attachment(review: Review, name: str, content: str | bytes, content_type: str) -> HttpResponse:
+    filename = f"{review.slug}-{name}-{timezone.localdate().isoformat()}"
+    return HttpResponse(
+        content,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@require_GET
+def export_records(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    review, _ = review_for_request(request, slug, role=Role.SENIOR)
+    return _csv_response(review, "records", exports.record_rows(review))
+
+
+@require_GET
+def export_included_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    review, _ = review_for_request(request, slug, role=Role.SENIOR)
+    return _csv_response(review, "included-studies", exports.included_rows(review))
+
+
+@require_GET
+def export_included_ris(request: HttpRequest, slug: str) -> HttpResponse:
+    review, _ = review_for_request(request, slug, role=Role.SENIOR)
+    return _attachment(
+        review,
+        "included-studies.ris",
+        exports.included_ris(review),
+        "application/x-research-info-systems; charset=utf-8",
+    )
+
+
+def _bundle_files(review: Review) -> tuple[dict[str, str | bytes], dict[str, int]]:
+    """Every export of the review, as files for the bundle, with their row counts."""
+    from reviewer.prisma.counts import pending_summary, prisma_report
+    from reviewer.prisma.diagram import diagram_pdf, diagram_png, diagram_svg
+    from reviewer.prisma.template_csv import template_csv
+    from reviewer.prisma.validate import validate
+
+    tables = {
+        "decisions.csv": list(_decision_rows(review)),
+        "agreement.csv": list(_agreement_rows(review)),
+        "records.csv": list(exports.record_rows(review)),
+        "included-studies.csv": list(exports.included_rows(review)),
+    }
+    files: dict[str, str | bytes] = {name: exports.csv_text(rows) for name, rows in tables.items()}
+    counts = {name: len(rows) - 1 for name, rows in tables.items()}
+    files["included-studies.ris"] = exports.included_ris(review)
+    report = prisma_report(review)
+    prisma = report.counts
+    problems = validate(prisma, pending=report.pending)
+    waiting = pending_summary(report.pending)
+    checks = [f"Broken: {problem.message}" for problem in problems] or [
+        "The diagram's numbers pass every check of the PRISMA 2020 template."
+    ]
+    checks.append(f"Not final: {waiting}." if waiting else "Final: no record waits.")
+    files["prisma/checks.txt"] = "\n".join(checks) + "\n"
+    files["prisma/prisma2020-data.csv"] = template_csv(prisma)
+    files["prisma/flow-diagram.svg"] = diagram_svg(prisma)
+    files["prisma/flow-diagram-300dpi.png"] = diagram_png(prisma, dpi=300)
+    files["prisma/flow-diagram.pdf"] = diagram_pdf(prisma)
+    return files, counts
+
+
+@require_GET
+def export_bundle(request: HttpRequest, slug: str) -> HttpResponse:
+    review, _ = review_for_request(request, slug, role=Role.SENIOR)
+    files, counts = _bundle_files(review)
+    return _attachment(
+        review, "exports.zip", exports.bundle(review, files, counts), "application/zip"
+    )
+
+
+@require_GET
+def export_list(request: HttpRequest, slug: str) -> HttpResponse:
+    review, membership = review_for_request(request, slug, role=Role.SENIOR)
+    context = {
+        "review": review,
+        "membership": membership,
+        "records": review.records.count(),
+        "decisions": Decision.objects.filter(review=review).count(),
+        "included": review.approvals.count(),
+        "studies": review.studies.count(),
+    }
+    return render(request, "reviewer/exports/list.html", context)
+
+
 urlpatterns: list[URLPattern] = [
+    path("exports/", export_list, name="export-list"),
     path("exports/decisions.csv", export_decisions, name="export-decisions"),
     path("exports/agreement.csv", export_agreement, name="export-agreement"),
+    path("exports/records.csv", export_records, name="export-records"),
+    path("exports/included-studies.csv", export_included_csv, name="export-included-csv"),
+    path("exports/included-studies.ris", export_included_ris, name="export-included-ris"),
+    path("exports/bundle.zip", export_bundle, name="export-bundle"),
 ]

@@ -1,0 +1,105 @@
+"""The PRISMA 2020 flow diagram page and its downloads.
+
+The counts are aggregates (no record's decision can be read from them), so every member
+may see the diagram. A diagram whose numbers break the template's arithmetic is not
+downloaded silently: the page says which rule and by how much, and a download needs an
+explicit "export anyway".
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
+
+from reviewer.access import review_for_request
+from reviewer.models import Review
+from reviewer.prisma.counts import pending_summary, prisma_counts, prisma_report
+from reviewer.prisma.diagram import diagram_pdf, diagram_png, diagram_svg
+from reviewer.prisma.template_csv import template_csv
+from reviewer.prisma.validate import validate
+
+#: format -> (file name ending, content type)
+FORMATS = {
+    "svg": ("flow-diagram.svg", "image/svg+xml"),
+    "png": ("flow-diagram-300dpi.png", "image/png"),
+    "png600": ("flow-diagram-600dpi.png", "image/png"),
+    "pdf": ("flow-diagram.pdf", "application/pdf"),
+    "csv": ("prisma2020-data.csv", "text/csv; charset=utf-8"),
+}
+
+
+@require_GET
+def prisma_page(request: HttpRequest, slug: str) -> HttpResponse:
+    review, membership = review_for_request(request, slug)
+    report = prisma_report(review)
+    counts = report.counts
+    context = {
+        "review": review,
+        "membership": membership,
+        "counts": counts,
+        "problems": validate(counts, pending=report.pending),
+        "pending": pending_summary(report.pending),
+        # our own drawing: every text in it is escaped by the renderer
+        "svg": mark_safe(diagram_svg(counts)),
+        "formats": FORMATS,
+    }
+    return render(request, "reviewer/prisma.html", context)
+
+
+@require_GET
+def prisma_figure(request: HttpRequest, slug: str) -> HttpResponse:
+    """Just the drawing, for the dashboard to load after the page (it updates as screening
+    goes on)."""
+    review, _ = review_for_request(request, slug)
+    counts = prisma_counts(review)
+    context = {"review": review, "svg": mark_safe(diagram_svg(counts))}
+    return render(request, "reviewer/partials/prisma_figure.html", context)
+
+
+def _content(review: Review, fmt: str) -> bytes | str:
+    counts = prisma_counts(review)
+    if fmt == "svg":
+        return diagram_svg(counts)
+    if fmt == "png":
+        return diagram_png(counts, dpi=300)
+    if fmt == "png600":
+        return diagram_png(counts, dpi=600)
+    if fmt == "pdf":
+        return diagram_pdf(counts)
+    return template_csv(counts)
+
+
+@require_GET
+def prisma_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    review, membership = review_for_request(request, slug)
+    if fmt not in FORMATS:
+        raise Http404("No such format.")
+    report = prisma_report(review)
+    problems = validate(report.counts, pending=report.pending)
+    if problems and request.GET.get("anyway") != "1":
+        context = {
+            "review": review,
+            "membership": membership,
+            "problems": problems,
+            "fmt": fmt,
+        }
+        return render(request, "reviewer/prisma_refused.html", context, status=409)
+    name, content_type = FORMATS[fmt]
+    filename = f"{review.slug}-{name.rsplit('.', 1)[0]}-{timezone.localdate().isoformat()}"
+    filename += "." + name.rsplit(".", 1)[1]
+    return HttpResponse(
+        _content(review, fmt),
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+urlpatterns: list[URLPattern] = [
+    path("prisma/", prisma_page, name="prisma"),
+    path("prisma/figure/", prisma_figure, name="prisma-figure"),
+    path("prisma/download/<str:fmt>/", prisma_download, name="prisma-download"),
+]

@@ -1,0 +1,167 @@
+"""The exports a paper needs (reviewer.views.exports, reviewer.exports): the exports page,
+all records with their final state, the included studies as CSV and RIS, the ZIP bundle."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from types import SimpleNamespace
+
+import pytest
+import rispy
+from django.urls import reverse
+
+from reviewer.models import Role
+from reviewer.services import screening as services
+from reviewer.version import VERSION
+from tests.factories import (
+    Endpoint,
+    add_member,
+    make_record,
+    make_source,
+    make_user,
+    pass_title_abstract,
+    screen,
+)
+from tests.permissions import PermissionCases
+
+pytestmark = pytest.mark.django_db
+
+
+def children(review):
+    return SimpleNamespace()
+
+
+ENDPOINTS = [
+    Endpoint("export-list", "get", Role.SENIOR, 200),
+    Endpoint("export-records", "get", Role.SENIOR, 200),
+    Endpoint("export-included-csv", "get", Role.SENIOR, 200),
+    Endpoint("export-included-ris", "get", Role.SENIOR, 200),
+    Endpoint("export-bundle", "get", Role.SENIOR, 200),
+]
+
+WRONG_METHODS = [
+    Endpoint("export-list", "post", Role.SENIOR, 405),
+    Endpoint("export-bundle", "post", Role.SENIOR, 405),
+]
+
+
+class TestPermissions(PermissionCases):
+    ENDPOINTS = ENDPOINTS
+    WRONG_METHODS = WRONG_METHODS
+    children = staticmethod(children)
+    # These URLs name no child object, so there is no other review's child to try.
+    test_child_of_another_review_gets_404_even_for_an_owner = None
+
+
+@pytest.fixture
+def approved(team):
+    """A review with one approved inclusion, one exclusion, one duplicate."""
+    second = add_member(team.review, make_user("bob"), Role.REVIEWER).user
+    source = make_source(team.review, "PubMed")
+    included = make_record(
+        team.review,
+        source,
+        title="=HYPERLINK(bad) ALK-positive IMT in 34 children",
+        authors=["Coffin, Cheryl M", "Hornick, Jason L"],
+        year=2007,
+        journal="Pediatric Blood & Cancer",
+        doi="10.1002/pbc.21000",
+        pmid="17000001",
+    )
+    excluded = make_record(team.review, source, title="IgG4-related disease in adults")
+    duplicate = make_record(team.review, source, title="ALK-positive IMT in 34 children")
+    duplicate.duplicate_of = included
+    duplicate.save()
+    pass_title_abstract(included, team.reviewer, second)
+    screen(included, team.reviewer, "include", stage="ft")
+    screen(included, second, "include", stage="ft")
+    screen(excluded, team.reviewer, "exclude")
+    screen(excluded, second, "exclude")
+    (approval,) = services.approve(review=team.review, records=[included], user=team.senior)
+    return SimpleNamespace(
+        included=included, excluded=excluded, duplicate=duplicate, study=approval.study
+    )
+
+
+def rows_of(content: bytes) -> list[dict[str, str]]:
+    text = content.decode("utf-8")
+    assert text.startswith("\ufeff"), "a byte order mark, for spreadsheets"
+    return list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+
+
+def get(client, name, review):
+    response = client.get(reverse(name, args=[review.slug]))
+    assert response.status_code == 200
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def test_all_records_with_where_each_ended_up(client, team, approved):
+    client.force_login(team.senior)
+
+    rows = {int(r["record_id"]): r for r in rows_of(get(client, "export-records", team.review))}
+
+    assert rows[approved.included.pk]["final_state"] == "Included and approved"
+    assert rows[approved.included.pk]["study"] == approved.study.label
+    assert rows[approved.excluded.pk]["final_state"] == "Excluded at title/abstract"
+    assert rows[approved.duplicate.pk]["final_state"] == "Duplicate"
+    assert rows[approved.duplicate.pk]["duplicate_of"] == str(approved.included.pk)
+    # a title that would run as a spreadsheet formula is defused
+    assert rows[approved.included.pk]["title"].startswith("'=HYPERLINK")
+
+
+def test_included_studies_as_csv_and_ris(client, team, approved):
+    client.force_login(team.senior)
+
+    (row,) = rows_of(get(client, "export-included-csv", team.review))
+    ris = get(client, "export-included-ris", team.review).decode("utf-8")
+
+    assert row["study"] == approved.study.label
+    assert row["doi"] == "10.1002/pbc.21000"
+    (entry,) = rispy.loads(ris)
+    assert entry["doi"] == "10.1002/pbc.21000"
+    assert entry["authors"] == ["Coffin, Cheryl M", "Hornick, Jason L"]
+    assert f"Study: {approved.study.label}" in entry["notes"]
+    assert not ris.startswith("1."), "no counter lines a reference manager would read"
+
+
+def test_the_bundle_holds_every_export_and_a_manifest(client, team, approved):
+    client.force_login(team.senior)
+
+    archive = zipfile.ZipFile(io.BytesIO(get(client, "export-bundle", team.review)))
+
+    names = set(archive.namelist())
+    assert {
+        "manifest.json",
+        "decisions.csv",
+        "agreement.csv",
+        "records.csv",
+        "included-studies.csv",
+        "included-studies.ris",
+        "prisma/prisma2020-data.csv",
+        "prisma/flow-diagram.svg",
+        "prisma/flow-diagram-300dpi.png",
+        "prisma/flow-diagram.pdf",
+    } <= names
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["review"]["slug"] == team.review.slug
+    assert manifest["app"]["version"] == VERSION
+    assert manifest["rows"]["records.csv"] == 3
+    assert manifest["rows"]["included-studies.csv"] == 1
+    assert manifest["rows"]["decisions.csv"] == 6  # 2 + 2 at title/abstract, 2 at full text
+    assert archive.read("prisma/flow-diagram-300dpi.png").startswith(b"\x89PNG")
+    assert archive.read("prisma/flow-diagram.pdf").startswith(b"%PDF")
+
+
+def test_the_exports_page_lists_them_with_counts(client, team, approved):
+    client.force_login(team.owner)
+
+    response = client.get(reverse("export-list", args=[team.review.slug]))
+
+    text = response.content.decode()
+    assert "1 report, 1 study" in text
+    assert reverse("export-bundle", args=[team.review.slug]) in text
