@@ -324,6 +324,7 @@ def hard_cases(papers: list[DemoPaper]) -> str:
 #: Records of the demo searches, for the tests and the README.
 PUBMED_RECORDS = 320
 EMBASE_RECORDS = 260 + 8
+CITATION_RECORDS = 3
 CERTAIN_DUPLICATES = 160
 
 
@@ -341,3 +342,14 @@ def demo_exports(*, seed: int = 2024) -> tuple[str, str]:
     embase = papers[160:]
     rng.shuffle(embase)
     return medline_export(pubmed), ris_export(embase, rng) + "\n" + hard_cases(papers[:160])
+
+
+def citation_export(*, seed: int = 2024) -> str:
+    """A small RIS file of papers found by citation searching (reference lists of included
+    studies): three papers no database search found. They skip title/abstract screening and
+    are sought for full text at once, in the PRISMA diagram's "other methods" column."""
+    rng = random.Random(seed + 2)
+    papers = [_paper(rng, 900 + n) for n in range(3)]
+    for paper in papers:
+        paper.title = paper.title.replace("IgG4-related disease", "Inflammatory pseudotumour")
+    return ris_export(papers, random.Random(seed + 3))

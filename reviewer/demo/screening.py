@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from reviewer.models import ExclusionReason, Record, Review, User
+from reviewer.models import ExclusionReason, Record, Review, SourceKind, User
 from reviewer.screening.queries import state_counts, states
 from reviewer.screening.rules import State
 from reviewer.services.screening import (
@@ -33,6 +33,7 @@ from reviewer.services.screening import (
     decide,
     full_text_attach,
     full_text_not_retrieved,
+    remove_before_screening,
 )
 
 LEAN_INCLUDE = ("inflammatory myofibroblastic", "plasma cell granuloma", "inflammatory pseudotumo")
@@ -171,4 +172,29 @@ def screen_demo(review: Review, team: DemoTeam, *, seed: int = 2024) -> Counter[
     ft(conflict, first, "include")
     ft(conflict, second, "exclude", case_report)
     ft(one_decision, second, "include")
+
+    # found by citation searching: straight to full text
+    cited = list(
+        review.records.filter(source__kind=SourceKind.OTHER, duplicate_of=None).order_by("pk")
+    )
+    if len(cited) >= 3:
+        found, off_topic, unobtainable = cited[:3]
+        for reviewer in (first, second):
+            ft(found, reviewer, "include")
+            ft(off_topic, reviewer, "exclude", wrong_population)
+        approve(review=review, records=[found], user=senior)
+        full_text_not_retrieved(
+            record=unobtainable,
+            user=second,
+            note="A 1998 congress book; no library holds it.",
+        )
+
+    # removed before screening: old records nobody has screened yet
+    old = review.records.filter(year__lt=1990, duplicate_of=None, decisions=None)
+    remove_before_screening(
+        review=review,
+        user=senior,
+        records=old,
+        reason="Published before 1990 (before IMT was defined as an entity)",
+    )
     return state_counts(review)

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from reviewer.demo.records import demo_exports
+from reviewer.demo.records import citation_export, demo_exports
 from reviewer.demo.screening import DemoTeam, screen_demo
 from reviewer.models import (
     FullText,
@@ -118,10 +118,17 @@ class Command(BaseCommand):
         pubmed, embase = demo_exports()
         with tempfile.TemporaryDirectory() as folder:
             searches = [
-                ("pubmed-2024-02-29.nbib", pubmed, "PubMed", PUBMED_QUERY),
-                ("embase-2024-02-29.ris", embase, "Embase", EMBASE_QUERY),
+                ("pubmed-2024-02-29.nbib", pubmed, "PubMed", PUBMED_QUERY, "database"),
+                ("embase-2024-02-29.ris", embase, "Embase", EMBASE_QUERY, "database"),
+                (
+                    "reference-lists.ris",
+                    citation_export(),
+                    "Other: citation searching",
+                    "Reference lists of the included studies",
+                    "other",
+                ),
             ]
-            for filename, text, database, query in searches:
+            for filename, text, database, query, kind in searches:
                 path = Path(folder) / filename
                 path.write_text(text, encoding="utf-8")
                 out = StringIO()
@@ -130,7 +137,7 @@ class Command(BaseCommand):
                     str(path),
                     review=SLUG,
                     database=database,
-                    kind="database",
+                    kind=kind,
                     search_date=date(2024, 2, 29),
                     query=query,
                     user="carol",

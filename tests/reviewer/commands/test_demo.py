@@ -7,7 +7,12 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from reviewer.demo.records import CERTAIN_DUPLICATES, EMBASE_RECORDS, PUBMED_RECORDS
+from reviewer.demo.records import (
+    CERTAIN_DUPLICATES,
+    CITATION_RECORDS,
+    EMBASE_RECORDS,
+    PUBMED_RECORDS,
+)
 from reviewer.demo.screening import demo_pdf, lean
 from reviewer.models import (
     Decision,
@@ -34,15 +39,24 @@ def run_demo() -> str:
     return out.getvalue()
 
 
-def test_demo_builds_a_review_with_three_users_and_two_database_searches() -> None:
+def test_demo_builds_a_review_with_three_users_two_databases_and_citation_searching() -> None:
     output = run_demo()
 
     review = Review.objects.get(slug="demo")
     roles = {m.user.username: m.role for m in review.memberships.select_related("user")}
     assert roles == {"carol": Role.OWNER, "alice": Role.REVIEWER, "bob": Role.REVIEWER}
-    assert sorted(review.sources.values_list("name", flat=True)) == ["Embase", "PubMed"]
+    assert sorted(review.sources.values_list("name", flat=True)) == [
+        "Embase",
+        "Other: citation searching",
+        "PubMed",
+    ]
     by_source = {s.name: s.records.count() for s in review.sources.all()}
-    assert by_source == {"PubMed": PUBMED_RECORDS, "Embase": EMBASE_RECORDS}
+    assert by_source == {
+        "PubMed": PUBMED_RECORDS,
+        "Embase": EMBASE_RECORDS,
+        "Other: citation searching": CITATION_RECORDS,
+    }
+    assert review.sources.get(name="Other: citation searching").kind == "other"
     assert review.exclusion_reasons.count() >= 5
     assert "alice" in output and "demo-pass-1" in output
     assert User.objects.get(username="bob").check_password("demo-pass-1")
@@ -70,7 +84,9 @@ def test_demo_rebuilds_instead_of_doubling() -> None:
     run_demo()
 
     assert Review.objects.filter(slug="demo").count() == 1
-    assert Record.objects.filter(review__slug="demo").count() == PUBMED_RECORDS + EMBASE_RECORDS
+    assert Record.objects.filter(review__slug="demo").count() == (
+        PUBMED_RECORDS + EMBASE_RECORDS + CITATION_RECORDS
+    )
 
 
 @pytest.mark.django_db(transaction=True)  # de-duplication runs as each import commits
@@ -112,7 +128,8 @@ def test_demo_has_records_in_every_screening_state_conflicts_and_approved_studie
     decided_by_both = sum(n for state, n in counts.items() if state.stage == "ft")
     decided_by_both += counts[State.TA_CONFLICT] + counts[State.TA_EXCLUDED]
     assert decided_by_both > counts[State.TA_ONE]
-    assert Study.objects.filter(review=review).count() == 2
+    assert Study.objects.filter(review=review).count() == 3  # one found by citation searching
+    assert review.removals.count() > 0, "old records removed before screening"
     assert review.adjudications.filter(decided_by__username="carol").exists()
     assert "conflicts waiting for carol" in output
 
@@ -122,7 +139,10 @@ def test_demo_decisions_are_alice_and_bobs_and_agree_plausibly() -> None:
 
     review = Review.objects.get(slug="demo")
     assert set(review.decisions.values_list("reviewer__username", flat=True)) == {"alice", "bob"}
-    assert not review.decisions.exclude(record__source__name="PubMed").exists()
+    # PubMed's records, and at full text those found by citation searching
+    assert not review.decisions.exclude(
+        record__source__name__in=["PubMed", "Other: citation searching"]
+    ).exists()
     rows = review.decisions.values_list("record_id", "reviewer_id", "stage", "choice")
     kappa = agreement_by_stage(rows)["ta"].overall.detailed.kappa
     assert kappa is not None and 0.4 < kappa < 0.95
@@ -137,8 +157,10 @@ def test_demo_full_texts_one_not_retrieved_with_a_note_and_one_valid_pdf() -> No
     run_demo()
 
     review = Review.objects.get(slug="demo")
-    (not_retrieved,) = FullText.objects.filter(review=review, not_retrieved=True)
-    assert "interlibrary loan" in not_retrieved.note
+    not_retrieved = FullText.objects.filter(review=review, not_retrieved=True)
+    assert {f.record.source.name for f in not_retrieved} == {"PubMed", "Other: citation searching"}
+    assert all(f.note for f in not_retrieved)
+    assert any("interlibrary loan" in f.note for f in not_retrieved)
     (stored,) = FullText.objects.filter(review=review).exclude(pdf="")
     content = stored.pdf.read()
     assert content.startswith(b"%PDF-1.4") and content.rstrip().endswith(b"%%EOF")
