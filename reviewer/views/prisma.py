@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET
 from reviewer.access import review_for_request
 from reviewer.models import Review
 from reviewer.prisma.counts import pending_summary, prisma_counts, prisma_report
-from reviewer.prisma.diagram import diagram_pdf, diagram_png, diagram_svg
 from reviewer.prisma.template_csv import template_csv
+from reviewer.prisma.types import PrismaCounts
 from reviewer.prisma.validate import validate
 
 #: format -> (file name ending, content type)
@@ -30,6 +30,13 @@ FORMATS = {
     "pdf": ("flow-diagram.pdf", "application/pdf"),
     "csv": ("prisma2020-data.csv", "text/csv; charset=utf-8"),
 }
+
+
+def diagram_svg(counts: PrismaCounts) -> str:
+    # matplotlib is imported on first use, not when the URLs load: most requests never draw
+    from reviewer.prisma.diagram import diagram_svg as draw
+
+    return draw(counts)
 
 
 @require_GET
@@ -64,6 +71,8 @@ def _content(review: Review, fmt: str) -> bytes | str:
     counts = prisma_counts(review)
     if fmt == "svg":
         return diagram_svg(counts)
+    from reviewer.prisma.diagram import diagram_pdf, diagram_png
+
     if fmt == "png":
         return diagram_png(counts, dpi=300)
     if fmt == "png600":
