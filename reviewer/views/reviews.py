@@ -95,7 +95,7 @@ def _screening_summary(review: Review, user: User) -> dict[str, Any]:
         "to_full_text": sum(counts[s] for s in DASHBOARD_STATES["full_text"]),
         "conflicts": sum(counts[s] for s in State if s.needs_senior),
         "my_queue": {
-            stage: queries.queue(review, user, stage).filter(waiting=True).count()  # type: ignore[misc]
+            stage: queries.waiting(review, user, stage, queries.queue(review, user, stage)).count()
             for stage in (Stage.TITLE_ABSTRACT, Stage.FULL_TEXT)
         },
         "agreement": agreement_rows,
