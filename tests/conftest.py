@@ -186,6 +186,12 @@ def browser_page(live_server) -> Iterator[object]:
         try:
             yield page
         finally:
+            # While Playwright's event loop runs in this thread, Django keeps the test's
+            # database connections per asyncio context: close the ones the test opened,
+            # or PostgreSQL refuses to drop the test database at the end of the session.
+            from django.db import connections
+
+            connections.close_all()
             context.close()
             browser.close()
 
