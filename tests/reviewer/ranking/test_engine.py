@@ -1,0 +1,118 @@
+"""The ranking engine: learns from decisions, finds relevant records early, says why not."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from reviewer.ranking.engine import Ranker, Ranking, RankInput
+from reviewer.ranking.simulation import asreview_priors, simulate, wss
+
+SMALL_SET = "screening/Cohen_2006_UrinaryIncontinence.csv"
+
+
+def _small_set(shared_data: Path, size: int = 400) -> tuple[list[RankInput], list[int]]:
+    with (shared_data / SMALL_SET).open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))[:size]
+    records = [
+        RankInput(id=int(row["record_id"]), title=row["title"], abstract=row["abstract"])
+        for row in rows
+    ]
+    return records, [int(row["label_included"]) for row in rows]
+
+
+RECORDS = [
+    RankInput(
+        id=1, title="Tolterodine for overactive bladder", abstract="urinary incontinence trial"
+    ),
+    RankInput(id=2, title="Beta blockers after myocardial infarction", abstract="mortality"),
+    RankInput(
+        id=3, title="Oxybutynin versus tolterodine", abstract="overactive bladder, incontinence"
+    ),
+    RankInput(
+        id=4, title="Statins and stroke", abstract="cholesterol lowering", keywords=("bladder",)
+    ),
+    RankInput(id=5, title="Hip fracture surgery", abstract="mortality after surgery"),
+]
+
+
+def test_ranked_screening_finds_relevant_records_far_earlier_than_import_order(
+    shared_data: Path,
+) -> None:
+    records, labels = _small_set(shared_data)
+    ranked = simulate(records, labels, seed=1).labels_in_order
+    relevant, irrelevant = asreview_priors(labels, seed=1)
+    rest = [row for row in range(len(labels)) if row not in (relevant, irrelevant)]
+    import_order = [labels[row] for row in [relevant, irrelevant, *rest]]
+
+    assert sum(labels) >= 20
+    assert sorted(ranked) == sorted(labels)
+    assert wss(import_order) < 0.10
+    assert wss(ranked) > wss(import_order) + 0.30
+
+
+def test_too_few_labels_explains_why_and_keeps_plain_order() -> None:
+    ranker = Ranker(RECORDS)
+
+    ranking = ranker.train({1: True})
+
+    assert not ranking.trained
+    assert ranking.scores == {}
+    assert ranking.reason == (
+        "Ranking needs at least one relevant and one irrelevant decision "
+        "(1 relevant, 0 irrelevant so far)."
+    )
+    assert ranking.order([5, 3, 1]) == [5, 3, 1]
+    assert "(0 relevant, 0 irrelevant" in ranker.train({}).reason
+
+
+def test_scores_every_record_between_0_and_1_and_ranks_similar_text_first() -> None:
+    ranking = Ranker(RECORDS).train({1: True, 2: False})
+
+    assert ranking.trained
+    assert ranking.reason == ""
+    assert set(ranking.scores) == {1, 2, 3, 4, 5}
+    assert all(0.0 <= score <= 1.0 for score in ranking.scores.values())
+    assert ranking.order([5, 4, 3])[0] == 3
+    assert ranking.scores[3] > ranking.scores[5]
+
+
+def test_keywords_are_part_of_the_text() -> None:
+    ranking = Ranker(RECORDS).train({1: True, 2: False})
+
+    assert ranking.scores[4] > ranking.scores[5]  # only its keyword "bladder" links it
+
+
+def test_retraining_is_deterministic(shared_data: Path) -> None:
+    records, labels = _small_set(shared_data, size=120)
+    ranker = Ranker(records)
+    known = {
+        record.id: bool(label) for record, label in zip(records[:40], labels[:40], strict=True)
+    }
+
+    first = ranker.train(known, seed=3)
+    again = Ranker(records).train(known, seed=3)
+
+    assert first.scores == again.scores
+    assert simulate(records, labels, seed=2).order == simulate(records, labels, seed=2).order
+
+
+def test_order_puts_most_relevant_first_and_keeps_input_order_for_ties() -> None:
+    ranking = Ranking(trained=True, scores={"a": 0.2, "b": 0.9, "c": 0.2, "d": 0.5})
+
+    assert ranking.order(["a", "b", "c", "d"]) == ["b", "d", "a", "c"]
+    assert ranking.order(["c", "a"]) == ["c", "a"]
+
+
+def test_unknown_record_in_labels_is_an_error_not_ignored() -> None:
+    with pytest.raises(KeyError):
+        Ranker(RECORDS).train({1: True, 99: False})
+
+
+def test_records_without_text_cannot_be_ranked() -> None:
+    ranking = Ranker([RankInput(id=1), RankInput(id=2)]).train({1: True, 2: False})
+
+    assert not ranking.trained
+    assert "title or abstract" in ranking.reason
