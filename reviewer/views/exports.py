@@ -68,9 +68,6 @@ AGREEMENT_COLUMNS = (
     *(f"first_{a}_second_{b}" for a, b in CELLS),
 )
 BATCH = 2000
-#: A cell starting with one of these is a formula to Excel; text that starts with one is
-#: prefixed with an apostrophe so a title or note cannot run as a formula (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class _Echo:
@@ -78,10 +75,6 @@ class _Echo:
 
     def write(self, value: str) -> str:
         return value
-
-
-def _text(value: str) -> str:
-    return f"'{value}" if value.startswith(FORMULA_START) else value
 
 
 def _csv_response(
@@ -122,16 +115,16 @@ def _decision_rows(review: Review) -> Iterator[Sequence[Any]]:
         outcome = outcomes.get(record.pk)
         yield (
             record.pk,
-            _text(record.source.name),
-            _text(record.title),
+            exports.text(record.source.name),
+            exports.text(record.title),
             decision.stage,
             decision.reviewer.username,
             decision.choice,
-            _text(decision.reason.label) if decision.reason else "",
-            _text(decision.note),
+            exports.text(decision.reason.label) if decision.reason else "",
+            exports.text(decision.note),
             timezone.localtime(decision.updated_at).isoformat(timespec="seconds"),
             adjudication.choice if adjudication else "",
-            _text(adjudication.reason.label) if adjudication and adjudication.reason else "",
+            exports.text(adjudication.reason.label) if adjudication and adjudication.reason else "",
             adjudication.decided_by.username if adjudication else "",
             outcome.state.label if outcome else "",
         )
@@ -242,7 +235,9 @@ def _bundle_files(review: Review) -> tuple[dict[str, str | bytes], dict[str, int
         "records.csv": list(exports.record_rows(review)),
         "included-studies.csv": list(exports.included_rows(review)),
     }
-    files: dict[str, str | bytes] = {name: exports.csv_text(rows) for name, rows in tables.items()}
+    files: dict[str, str | bytes] = {
+        name: exports.csv_text(rows) for name, rows in tables.items()
+    }
     counts = {name: len(rows) - 1 for name, rows in tables.items()}
     files["included-studies.ris"] = exports.included_ris(review)
     report = prisma_report(review)
