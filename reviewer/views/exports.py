@@ -235,9 +235,7 @@ def _bundle_files(review: Review) -> tuple[dict[str, str | bytes], dict[str, int
         "records.csv": list(exports.record_rows(review)),
         "included-studies.csv": list(exports.included_rows(review)),
     }
-    files: dict[str, str | bytes] = {
-        name: exports.csv_text(rows) for name, rows in tables.items()
-    }
+    files: dict[str, str | bytes] = {name: exports.csv_text(rows) for name, rows in tables.items()}
     counts = {name: len(rows) - 1 for name, rows in tables.items()}
     files["included-studies.ris"] = exports.included_ris(review)
     report = prisma_report(review)
