@@ -19,7 +19,7 @@ Prints p50/p95/p99 latency per request kind and overall, and requests/s. Target:
 under 50 ms with 10 reviewers on a 2-core machine (the README keeps the measured figures;
 no test asserts it).
 
-`--direct` measures the same flow through the services in N processes (next_for, then
+`--direct` measures the same flow through the services in N processes (next_record, then
 decide), without HTTP, templates or gunicorn: what the database work alone costs.
 """
 
@@ -131,13 +131,12 @@ def teardown(slug: str) -> None:
 
 
 def direct_worker(slug: str, username: str, seconds: float) -> dict[str, list[float]]:
-    """One reviewer through the services: next_for, then decide, until time is up."""
+    """One reviewer through the services: next_record, then decide, until time is up."""
     _django()
     from django.core.exceptions import ValidationError
 
     from reviewer.models import Review, User
-    from reviewer.screening.queries import next_for
-    from reviewer.services.screening import decide
+    from reviewer.services.screening import decide, next_record
 
     review = Review.objects.get(slug=slug)
     user = User.objects.get(username=username)
@@ -146,7 +145,7 @@ def direct_worker(slug: str, username: str, seconds: float) -> dict[str, list[fl
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         started = time.perf_counter()
-        record = next_for(review, user, "ta")
+        record = next_record(review=review, user=user, stage="ta")
         timings["next"].append(time.perf_counter() - started)
         if record is None:
             break

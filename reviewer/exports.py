@@ -1,5 +1,6 @@
-"""The files a paper needs, as plain rows and text: included studies (CSV, RIS), every
-record with its final state (CSV), and a ZIP bundle of all exports with a manifest.
+"""The files a paper needs, as plain rows and text: every screening decision and the
+agreement between reviewers (CSV), included studies (CSV, RIS), every record with its final
+state (CSV), and a ZIP bundle of all exports with a manifest.
 
 Views stream or attach these; the bundle holds them whole (a review's exports are a few
 megabytes at most).
@@ -11,18 +12,27 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
 import rispy
 from django.utils import timezone
 
-from reviewer.models import Approval, Record, Review
+from reviewer.models import Adjudication, Approval, Decision, Record, Review, User
 from reviewer.screening import queries
+from reviewer.screening.agreement import (
+    BINARY_CATEGORIES,
+    STAGE_CATEGORIES,
+    TA,
+    Agreement,
+    agreement_by_stage,
+)
 from reviewer.version import VERSION
 
 #: A cell starting with one of these is a formula to a spreadsheet; text that starts with
 #: one is prefixed with an apostrophe (CSV injection).
+#: Spreadsheets read a CSV as UTF-8 (accents right) when it starts with a byte order mark.
+BOM = "\ufeff"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 RECORD_COLUMNS = (
     "record_id",
@@ -39,6 +49,39 @@ RECORD_COLUMNS = (
     "full_text_exclusion_reason",
     "study",
 )
+DECISION_COLUMNS = (
+    "record_id",
+    "source",
+    "title",
+    "stage",
+    "reviewer",
+    "decision",
+    "reason",
+    "note",
+    "decided_at",
+    "adjudicated_result",
+    "adjudicated_reason",
+    "adjudicated_by",
+    "final_state",
+)
+#: Confusion-table cells, the first reviewer's category then the second's; categories a
+#: table does not have are left empty.
+CELLS = tuple((first, second) for first in STAGE_CATEGORIES[TA] for second in STAGE_CATEGORIES[TA])
+AGREEMENT_COLUMNS = (
+    "stage",
+    "categories",
+    "first_reviewer",
+    "second_reviewer",
+    "records",
+    "agreed",
+    "percent_agreement",
+    "observed_agreement",
+    "expected_agreement",
+    "kappa",
+    "kappa_note",
+    *(f"first_{a}_second_{b}" for a, b in CELLS),
+)
+BATCH = 2000
 INCLUDED_COLUMNS = (
     "study",
     "record_id",
@@ -85,6 +128,89 @@ def record_rows(review: Review) -> Iterator[Sequence[Any]]:
             text(reasons.get(outcome.reason_id, "")) if outcome.reason_id else "",
             text(studies.get(record.pk, "")),
         )
+
+
+def decision_rows(review: Review) -> Iterator[Sequence[Any]]:
+    """Every current decision (a withdrawn one is gone from the table, so not here), TA
+    before FT for each record, with the stage's adjudication and the record's state."""
+    yield DECISION_COLUMNS
+    adjudications = {
+        (a.record_id, a.stage): a
+        for a in Adjudication.objects.filter(review=review).select_related("reason", "decided_by")
+    }
+    outcomes = queries.states(review)
+    decisions = (
+        Decision.objects.filter(review=review)
+        .select_related("record__source", "reviewer", "reason")
+        .order_by("record_id", "-stage", "pk")  # "ta" sorts after "ft": descending puts TA first
+    )
+    for decision in decisions.iterator(chunk_size=BATCH):
+        record = decision.record
+        adjudication = adjudications.get((record.pk, decision.stage))
+        outcome = outcomes.get(record.pk)
+        yield (
+            record.pk,
+            text(record.source.name),
+            text(record.title),
+            decision.stage,
+            decision.reviewer.username,
+            decision.choice,
+            text(decision.reason.label) if decision.reason else "",
+            text(decision.note),
+            timezone.localtime(decision.updated_at).isoformat(timespec="seconds"),
+            adjudication.choice if adjudication else "",
+            text(adjudication.reason.label) if adjudication and adjudication.reason else "",
+            adjudication.decided_by.username if adjudication else "",
+            outcome.state.label if outcome else "",
+        )
+
+
+def agreement_row(
+    stage: str, categories: str, first: str, second: str, result: Agreement
+) -> list[Any]:
+    def number(value: float | None) -> str:
+        return "" if value is None else f"{value:.4f}"
+
+    cells = [
+        result.table[a][b] if a in result.table and b in result.table else "" for a, b in CELLS
+    ]
+    percent = "" if result.percent is None else f"{result.percent:.1f}"
+    return [
+        stage,
+        categories,
+        first,
+        second,
+        result.n,
+        result.agreed,
+        percent,
+        number(result.observed),
+        number(result.expected),
+        number(result.kappa),
+        result.reason,
+        *cells,
+    ]
+
+
+def agreement_rows(review: Review) -> Iterator[Sequence[Any]]:
+    """One row per stage, view and pair of reviewers ("all" pooled first)."""
+    yield AGREEMENT_COLUMNS
+    rows = list(
+        Decision.objects.filter(review=review).values_list(
+            "record_id", "reviewer_id", "stage", "choice"
+        )
+    )
+    names: dict[Hashable, str] = dict(
+        User.objects.filter(pk__in={row[1] for row in rows}).values_list("pk", "username")
+    )
+    for stage, result in agreement_by_stage(rows).items():
+        for pair in [result.overall, *result.pairs]:
+            first = names[pair.first] if pair.first is not None else "all"
+            second = names[pair.second] if pair.second is not None else "all"
+            detailed = "/".join(STAGE_CATEGORIES[stage])
+            yield agreement_row(stage, detailed, first, second, pair.detailed)
+            if pair.binary is not None:
+                binary = f"{BINARY_CATEGORIES[0]} or maybe/{BINARY_CATEGORIES[1]}"
+                yield agreement_row(stage, binary, first, second, pair.binary)
 
 
 def _included(review: Review) -> list[Approval]:
@@ -152,7 +278,7 @@ def included_ris(review: Review) -> str:
 def csv_text(rows: Iterable[Sequence[Any]]) -> str:
     """Rows as CSV text with a UTF-8 byte order mark (spreadsheets read accents right)."""
     out = io.StringIO()
-    out.write("\ufeff")
+    out.write(BOM)
     csv.writer(out).writerows(rows)
     return out.getvalue()
 

@@ -14,13 +14,9 @@ from django.db.models import (
     BooleanField,
     Count,
     ExpressionWrapper,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
 )
-from django.db.models.functions import Coalesce
 
 from reviewer.models import (
     Adjudication,
@@ -118,18 +114,6 @@ def state_counts(review: Review) -> Counter[State]:
 # per-record subquery: the screening page stays fast at 20,000 records and more.
 
 
-def decision_count(stage: str) -> Coalesce:
-    """How many decisions a record has at `stage`, as a subquery (no GROUP BY on records)."""
-    counted = (
-        Decision.objects.filter(record=OuterRef("pk"), stage=stage)
-        .order_by()
-        .values("record")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
 def _decided_twice(review: Review, stage: str) -> QuerySet[Decision, dict[str, Any]]:
     return (
         Decision.objects.filter(review=review, stage=stage)
@@ -217,17 +201,6 @@ def queue(
 def waiting(review: Review, user: User, stage: str, records: QuerySet[Record]) -> QuerySet[Record]:
     """Of `records` (a queue), those still waiting for `user`, in import order."""
     return records.filter(_waiting_for(review, user, stage))
-
-
-def next_for(
-    review: Review, user: User, stage: str, records: QuerySet[Record] | None = None
-) -> Record | None:
-    """The first record still waiting for this reviewer (of `records`, default the whole
-    queue), in import order."""
-    if records is None:
-        records = queue(review, user, stage)
-    pk = waiting(review, user, stage, records).values_list("pk", flat=True).first()
-    return None if pk is None else review.records.select_related("source").get(pk=pk)
 
 
 def neighbours(records: QuerySet[Record], pk: int) -> tuple[int | None, int | None]:

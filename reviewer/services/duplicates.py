@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from reviewer.dedup import Band as EngineBand
 from reviewer.dedup import DedupInput, DedupResult, PairResult, deduplicate
+from reviewer.imports.base import MAPPABLE_FIELDS
 from reviewer.models import (
     Band,
     Decision,
@@ -59,22 +60,9 @@ logger = logging.getLogger(__name__)
 
 PROGRESS = "dedup-job"
 
-#: Fields a kept record may take from its duplicates when it has none of its own.
-FILLABLE_FIELDS = (
-    "abstract",
-    "authors",
-    "year",
-    "journal",
-    "volume",
-    "issue",
-    "pages",
-    "doi",
-    "pmid",
-    "keywords",
-    "language",
-    "publication_type",
-    "url",
-)
+#: Fields a kept record may take from its duplicates when it has none of its own: every
+#: normalised field but the title, which is what the group is recognised by.
+FILLABLE_FIELDS = tuple(name for name in MAPPABLE_FIELDS if name != "title")
 ENGINE_FIELDS = (
     "pk",
     "title",
@@ -528,7 +516,7 @@ def pair_decide(*, pair: DuplicatePair, user: User, duplicate: bool) -> Duplicat
     review = Review.objects.select_for_update().get(pk=pair.review_id)
     pair = DuplicatePair.objects.select_for_update().get(pk=pair.pk)
     if pair.is_decided:
-        who = pair.decided_by.get_full_name() or pair.decided_by.username if pair.decided_by else ""
+        who = pair.decided_by.display_name() if pair.decided_by else ""
         raise ValidationError(
             f"This pair was already decided ({pair.get_status_display().lower()}"
             f"{f' by {who}' if who else ''}). Undo that decision first to change it."

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from reviewer import selectors
 from reviewer.access import review_for_request
-from reviewer.models import DedupEvent, DedupJob, DuplicatePair, Record, Review, Role
+from reviewer.models import DedupEvent, DedupJob, DedupStatus, DuplicatePair, Record, Review, Role
 from reviewer.services import duplicates as services
 from reviewer.views.sources import HtmxHttpRequest
 
@@ -41,7 +41,7 @@ def _latest_job(review: Review) -> DedupJob | None:
     return review.dedup_jobs.select_related("import_job", "created_by").first()
 
 
-def _job_context(review: Review, job: DedupJob | None) -> dict[str, Any]:
+def _job_context(job: DedupJob | None) -> dict[str, Any]:
     return {
         "job": job,
         "progress": services.progress_get(job.pk) if job and job.is_running else None,
@@ -64,7 +64,7 @@ def dedup_overview(request: HttpRequest, slug: str) -> HttpResponse:
         "summary": selectors.duplicate_summary(review),
         "waiting": selectors.pending_duplicate_pairs(review).count(),
         "page": page,
-        **_job_context(review, _latest_job(review)),
+        **_job_context(_latest_job(review)),
     }
     return render(request, "reviewer/dedup_overview.html", context)
 
@@ -72,7 +72,7 @@ def dedup_overview(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def dedup_run(request: HttpRequest, slug: str) -> HttpResponse:
     review, _ = review_for_request(request, slug)
-    running = review.dedup_jobs.filter(status__in=["queued", "running"]).first()
+    running = review.dedup_jobs.filter(status__in=[DedupStatus.QUEUED, DedupStatus.RUNNING]).first()
     if running and not running.is_stale:
         messages.info(request, "A de-duplication run is already going; its progress is below.")
         return redirect("dedup-overview", slug=review.slug)
@@ -89,7 +89,7 @@ def dedup_job(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """A run's status; an htmx poll gets only the status box."""
     review, membership = review_for_request(request, slug)
     job = get_object_or_404(review.dedup_jobs, pk=pk)
-    context = {"review": review, "membership": membership, **_job_context(review, job)}
+    context = {"review": review, "membership": membership, **_job_context(job)}
     if request.htmx:
         context["waiting"] = selectors.pending_duplicate_pairs(review).count()
         return render(request, "reviewer/partials/dedup_status.html", context)

@@ -13,7 +13,7 @@ order mark so Excel reads accents right, and are named after the review and the 
 from __future__ import annotations
 
 import csv
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -24,50 +24,7 @@ from django.views.decorators.http import require_GET
 
 from reviewer import exports
 from reviewer.access import review_for_request
-from reviewer.models import Adjudication, Decision, Review, Role, User
-from reviewer.screening import queries
-from reviewer.screening.agreement import (
-    BINARY_CATEGORIES,
-    STAGE_CATEGORIES,
-    TA,
-    Agreement,
-    agreement_by_stage,
-)
-
-BOM = "\ufeff"
-DECISION_COLUMNS = (
-    "record_id",
-    "source",
-    "title",
-    "stage",
-    "reviewer",
-    "decision",
-    "reason",
-    "note",
-    "decided_at",
-    "adjudicated_result",
-    "adjudicated_reason",
-    "adjudicated_by",
-    "final_state",
-)
-#: Confusion-table cells, the first reviewer's category then the second's; categories a
-#: table does not have are left empty.
-CELLS = tuple((first, second) for first in STAGE_CATEGORIES[TA] for second in STAGE_CATEGORIES[TA])
-AGREEMENT_COLUMNS = (
-    "stage",
-    "categories",
-    "first_reviewer",
-    "second_reviewer",
-    "records",
-    "agreed",
-    "percent_agreement",
-    "observed_agreement",
-    "expected_agreement",
-    "kappa",
-    "kappa_note",
-    *(f"first_{a}_second_{b}" for a, b in CELLS),
-)
-BATCH = 2000
+from reviewer.models import Decision, Review, Role
 
 
 class _Echo:
@@ -83,7 +40,7 @@ def _csv_response(
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:
-        yield BOM
+        yield exports.BOM
         for row in rows:
             yield writer.writerow(row)
 
@@ -95,99 +52,16 @@ def _csv_response(
     )
 
 
-def _decision_rows(review: Review) -> Iterator[Sequence[Any]]:
-    """Every current decision (a withdrawn one is gone from the table, so not here), TA
-    before FT for each record, with the stage's adjudication and the record's state."""
-    yield DECISION_COLUMNS
-    adjudications = {
-        (a.record_id, a.stage): a
-        for a in Adjudication.objects.filter(review=review).select_related("reason", "decided_by")
-    }
-    outcomes = queries.states(review)
-    decisions = (
-        Decision.objects.filter(review=review)
-        .select_related("record__source", "reviewer", "reason")
-        .order_by("record_id", "-stage", "pk")  # "ta" sorts after "ft": descending puts TA first
-    )
-    for decision in decisions.iterator(chunk_size=BATCH):
-        record = decision.record
-        adjudication = adjudications.get((record.pk, decision.stage))
-        outcome = outcomes.get(record.pk)
-        yield (
-            record.pk,
-            exports.text(record.source.name),
-            exports.text(record.title),
-            decision.stage,
-            decision.reviewer.username,
-            decision.choice,
-            exports.text(decision.reason.label) if decision.reason else "",
-            exports.text(decision.note),
-            timezone.localtime(decision.updated_at).isoformat(timespec="seconds"),
-            adjudication.choice if adjudication else "",
-            exports.text(adjudication.reason.label) if adjudication and adjudication.reason else "",
-            adjudication.decided_by.username if adjudication else "",
-            outcome.state.label if outcome else "",
-        )
-
-
-def _agreement_row(
-    stage: str, categories: str, first: str, second: str, result: Agreement
-) -> list[Any]:
-    def number(value: float | None) -> str:
-        return "" if value is None else f"{value:.4f}"
-
-    cells = [
-        result.table[a][b] if a in result.table and b in result.table else "" for a, b in CELLS
-    ]
-    percent = "" if result.percent is None else f"{result.percent:.1f}"
-    return [
-        stage,
-        categories,
-        first,
-        second,
-        result.n,
-        result.agreed,
-        percent,
-        number(result.observed),
-        number(result.expected),
-        number(result.kappa),
-        result.reason,
-        *cells,
-    ]
-
-
-def _agreement_rows(review: Review) -> Iterator[Sequence[Any]]:
-    """One row per stage, view and pair of reviewers ("all" pooled first)."""
-    yield AGREEMENT_COLUMNS
-    rows = list(
-        Decision.objects.filter(review=review).values_list(
-            "record_id", "reviewer_id", "stage", "choice"
-        )
-    )
-    names: dict[Hashable, str] = dict(
-        User.objects.filter(pk__in={row[1] for row in rows}).values_list("pk", "username")
-    )
-    for stage, result in agreement_by_stage(rows).items():
-        for pair in [result.overall, *result.pairs]:
-            first = names[pair.first] if pair.first is not None else "all"
-            second = names[pair.second] if pair.second is not None else "all"
-            detailed = "/".join(STAGE_CATEGORIES[stage])
-            yield _agreement_row(stage, detailed, first, second, pair.detailed)
-            if pair.binary is not None:
-                binary = f"{BINARY_CATEGORIES[0]} or maybe/{BINARY_CATEGORIES[1]}"
-                yield _agreement_row(stage, binary, first, second, pair.binary)
-
-
 @require_GET
 def export_decisions(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     review, _ = review_for_request(request, slug, role=Role.SENIOR)
-    return _csv_response(review, "decisions", _decision_rows(review))
+    return _csv_response(review, "decisions", exports.decision_rows(review))
 
 
 @require_GET
 def export_agreement(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     review, _ = review_for_request(request, slug, role=Role.SENIOR)
-    return _csv_response(review, "agreement", _agreement_rows(review))
+    return _csv_response(review, "agreement", exports.agreement_rows(review))
 
 
 def _attachment(review: Review, name: str, content: str | bytes, content_type: str) -> HttpResponse:
@@ -230,8 +104,8 @@ def _bundle_files(review: Review) -> tuple[dict[str, str | bytes], dict[str, int
     from reviewer.prisma.validate import validate
 
     tables = {
-        "decisions.csv": list(_decision_rows(review)),
-        "agreement.csv": list(_agreement_rows(review)),
+        "decisions.csv": list(exports.decision_rows(review)),
+        "agreement.csv": list(exports.agreement_rows(review)),
         "records.csv": list(exports.record_rows(review)),
         "included-studies.csv": list(exports.included_rows(review)),
     }

@@ -16,7 +16,6 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from reviewer.access import review_for_request
-from reviewer.models import Review
 from reviewer.prisma.counts import pending_summary, prisma_counts, prisma_report
 from reviewer.prisma.template_csv import template_csv
 from reviewer.prisma.types import PrismaCounts
@@ -67,8 +66,7 @@ def prisma_figure(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "reviewer/partials/prisma_figure.html", context)
 
 
-def _content(review: Review, fmt: str) -> bytes | str:
-    counts = prisma_counts(review)
+def _content(counts: PrismaCounts, fmt: str) -> bytes | str:
     if fmt == "svg":
         return diagram_svg(counts)
     from reviewer.prisma.diagram import diagram_pdf, diagram_png
@@ -101,7 +99,7 @@ def prisma_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     filename = f"{review.slug}-{name.rsplit('.', 1)[0]}-{timezone.localdate().isoformat()}"
     filename += "." + name.rsplit(".", 1)[1]
     return HttpResponse(
-        _content(review, fmt),
+        _content(report.counts, fmt),
         content_type=content_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -16,7 +16,7 @@ from reviewer.models import (
     Role,
     Study,
 )
-from reviewer.screening.queries import next_for, progress, queue, state_counts, state_of
+from reviewer.screening.queries import progress, queue, state_counts, state_of
 from reviewer.screening.rules import State
 from reviewer.services import screening as services
 from tests.factories import (
@@ -301,18 +301,22 @@ def test_removal_leaves_screened_records_and_duplicates_alone(team, record, seco
     assert state(record) is State.TA_UNSCREENED
 
 
-def test_my_queue_puts_what_waits_for_me_first(team, second):
-    first = make_record(team.review, title="First")
+def test_the_next_record_is_the_first_still_waiting_for_me(team, second):
     mine_done = make_record(team.review, title="Decided by me")
     both_done = make_record(team.review, title="Decided by two others")
+    waiting = make_record(team.review, title="Waiting")
     screen(mine_done, team.reviewer, "include")
     screen(both_done, second, "include")
     screen(both_done, team.owner, "include")
 
-    order = list(queue(team.review, team.reviewer, "ta").values_list("title", flat=True))
+    listed = queue(team.review, team.reviewer, "ta")
 
-    assert order == ["First", "Decided by me", "Decided by two others"]
-    assert next_for(team.review, team.reviewer, "ta") == first
+    assert list(listed.values_list("title", "waiting")) == [
+        ("Decided by me", False),
+        ("Decided by two others", False),
+        ("Waiting", True),
+    ]
+    assert services.next_record(review=team.review, user=team.reviewer, stage="ta") == waiting
     assert progress(team.review, team.reviewer, "ta") == {"total": 3, "mine": 1, "done": 1}
 
 
