@@ -1,1 +1,187 @@
-"""Extraction forms, study- and patient-level values (filled in by a later issue)."""
+"""Extraction forms, and the study- and patient-level values filled into them.
+
+A review's form is a list of `Field`s at two levels: the study level (one value per
+study) and the patient level (any number of rows per study: individual patient data).
+Values are stored per person: each extractor fills an `Extraction` of a study (its study
+values plus its `PatientRow`s); with dual extraction a senior then resolves the two into
+the consensus `Extraction` (extractor empty), which is what analysis reads.
+
+Values live in a JSON map keyed by the field's id, so renaming, reordering or retiring a
+field never touches a value; `extraction.values` reads and writes that map (the "not
+reported" marker included). A field's `key` is its stable column name in exports and
+analysis: set once, never renamed.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from reviewer.models import Review, Study
+
+
+class Level(models.TextChoices):
+    STUDY = "study", "Study"
+    PATIENT = "patient", "Patient"
+
+
+class FieldType(models.TextChoices):
+    INTEGER = "integer", "Whole number"
+    DECIMAL = "decimal", "Decimal number"
+    TEXT = "text", "Text"
+    CHOICE = "choice", "Single choice"
+    MULTI = "multi", "Multiple choice"
+    YES_NO = "yesno", "Yes / no / unknown"
+    DATE = "date", "Date"
+
+    @property
+    def has_choices(self) -> bool:
+        return self in (FieldType.CHOICE, FieldType.MULTI)
+
+    @property
+    def numeric(self) -> bool:
+        return self in (FieldType.INTEGER, FieldType.DECIMAL)
+
+
+class ExtractionSetup(models.Model):
+    """A review's extraction settings."""
+
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="extraction_setup")
+    dual = models.BooleanField(
+        default=True,
+        help_text="Two extractors fill each study independently and a senior resolves "
+        "their disagreements into the consensus values that analysis uses.",
+    )
+
+    def __str__(self) -> str:
+        return f"Extraction setup of {self.review}"
+
+
+class Field(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="extraction_fields")
+    level = models.CharField(max_length=10, choices=Level.choices)
+    key = models.SlugField(
+        max_length=60,
+        help_text="Column name in exports and analysis. Set once; renaming changes the label.",
+    )
+    label = models.CharField(max_length=120)
+    type = models.CharField(max_length=10, choices=FieldType.choices)
+    unit = models.CharField(max_length=30, blank=True, help_text='e.g. "cm", "months".')
+    required = models.BooleanField(default=False)
+    min_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    help_text = models.CharField(max_length=300, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    retired = models.BooleanField(
+        default=False,
+        help_text="Retired fields leave the form; their values are kept and come back "
+        "if the field is restored.",
+    )
+
+    class Meta:
+        ordering = ["review", "level", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "key"], name="extraction_field_key_unique"),
+            models.CheckConstraint(
+                condition=models.Q(min_value__isnull=True)
+                | models.Q(max_value__isnull=True)
+                | models.Q(min_value__lte=models.F("max_value")),
+                name="extraction_field_range_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def kind(self) -> FieldType:
+        return FieldType(self.type)
+
+
+class FieldChoice(models.Model):
+    """One option of a single- or multiple-choice field; values store its id."""
+
+    field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="choices")
+    label = models.CharField(max_length=120)
+    position = models.PositiveIntegerField(default=0)
+    retired = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["field", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["field", "label"], name="extraction_choice_label_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ExtractionStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+
+
+class Extraction(models.Model):
+    """One person's copy of a study's data, or (no extractor) the consensus copy."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="extractions")
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="extractions")
+    extractor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="extractions",
+        help_text="Empty for the consensus values.",
+    )
+    status = models.CharField(
+        max_length=12, choices=ExtractionStatus.choices, default=ExtractionStatus.IN_PROGRESS
+    )
+    values = models.JSONField(default=dict, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["study", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "extractor"], name="extraction_one_per_extractor"
+            ),
+            models.UniqueConstraint(
+                fields=["study"],
+                condition=models.Q(extractor__isnull=True),
+                name="extraction_one_consensus",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.extractor or "consensus"
+        return f"{self.study} ({who})"
+
+    @property
+    def is_consensus(self) -> bool:
+        return self.extractor_id is None
+
+
+class PatientRow(models.Model):
+    extraction = models.ForeignKey(Extraction, on_delete=models.CASCADE, related_name="patients")
+    position = models.PositiveIntegerField()
+    label = models.CharField(
+        max_length=60, blank=True, help_text='The patient as the paper names them, e.g. "Case 3".'
+    )
+    values = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["extraction", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["extraction", "position"], name="extraction_patient_position_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label or f"Patient {self.position}"

@@ -1,0 +1,1 @@
+"""Extraction writes: the form (fields and choices), entry, and consensus."""

@@ -1,0 +1,1 @@
+"""Extraction pages: the form builder, the studies, entry, consensus, import/export."""

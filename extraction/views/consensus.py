@@ -1,0 +1,5 @@
+"""Extraction views (consensus)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Extraction views (entry)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,5 @@
+"""Extraction views (forms)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

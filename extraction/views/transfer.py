@@ -1,0 +1,5 @@
+"""Extraction views (transfer)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
