@@ -69,12 +69,20 @@ def choice_uses(choice: FieldChoice) -> int:
     return uses
 
 
+#: Column names the spreadsheet exports give the study and patient (extraction.transfer).
+EXPORT_COLUMNS = frozenset({"study_key", "study", "patient"})
+
+
 def _key_for(review: Review, label: str, key: str) -> str:
     wanted = slugify(key or label).replace("-", "_")[:60].strip("_")
     if not wanted:
         raise ValidationError("Give the field a label with at least one letter or digit.")
     if wanted[0].isdigit():
         wanted = f"f_{wanted}"[:60]
+    if wanted in EXPORT_COLUMNS:
+        raise ValidationError(
+            f"“{wanted}” names a fixed column of the spreadsheet exports. Choose another key."
+        )
     if Field.objects.filter(review=review, key=wanted).exists():
         raise ValidationError(
             f"The form already has a field with the key “{wanted}”. Choose another key."

@@ -14,6 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from reviewer.demo.ranking import rank_demo
+from extraction.demo import DemoExtractors, extraction_demo
 from reviewer.demo.records import citation_export, demo_exports
 from reviewer.demo.screening import DemoTeam, screen_demo
 from reviewer.models import (
@@ -155,6 +157,17 @@ class Command(BaseCommand):
             f"{counts[State.TA_UNSCREENED]} still unscreened at title/abstract, "
             f"{conflicts} conflicts waiting for carol, "
             f"{counts[State.APPROVED]} inclusions approved."
+        )
+
+        rank_demo(review)
+        extracted = extraction_demo(
+            review,
+            DemoExtractors(senior=users["carol"], first=users["alice"], second=users["bob"]),
+        )
+        self.stdout.write(
+            f"Extraction: case-series form; {extracted['studies']} studies, "
+            f"{extracted['final']} with final data for {extracted['patients']} patients, "
+            "2 waiting for carol's consensus."
         )
 
         self.stdout.write(self.style.SUCCESS(f"\nDemo review ready: /reviews/{SLUG}/"))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 
+from extraction.selectors import Progress, dataset, progress
 from reviewer.demo.records import (
     CERTAIN_DUPLICATES,
     CITATION_RECORDS,
@@ -128,7 +130,9 @@ def test_demo_has_records_in_every_screening_state_conflicts_and_approved_studie
     decided_by_both = sum(n for state, n in counts.items() if state.stage == "ft")
     decided_by_both += counts[State.TA_CONFLICT] + counts[State.TA_EXCLUDED]
     assert decided_by_both > counts[State.TA_ONE]
-    assert Study.objects.filter(review=review).count() == 3  # one found by citation searching
+    # three approved while screening (one found by citation searching), 39 more for extraction
+    assert Study.objects.filter(review=review).count() == 42
+    assert review.approvals.filter(record__source__kind="other").count() == 1
     assert review.removals.count() > 0, "old records removed before screening"
     assert review.adjudications.filter(decided_by__username="carol").exists()
     assert "conflicts waiting for carol" in output
@@ -182,3 +186,28 @@ def test_lean_follows_the_title() -> None:
     assert lean("Inflammatory myofibroblastic tumor of the lung in adults") == "exclude"
     assert lean("IgG4-related disease of the orbit") == "exclude"
     assert lean("Erratum") == "neutral"
+
+
+def test_demo_extraction_reproduces_the_reference_reviews_patients() -> None:
+    output = run_demo()
+
+    review = Review.objects.get(slug="demo")
+    data = dataset(review)
+    assert (len(data.rows), data.studies) == (405, 38)
+    sites = Counter(row["site"] for row in data.rows)
+    assert sites == {"Abdomen/pelvis": 233, "Thorax": 125, "Head/neck": 34, "Extremities": 13}
+    non_operative = Counter(
+        row["site"] for row in data.rows if row["management"] == "Non-operative"
+    )
+    assert non_operative == {"Abdomen/pelvis": 9, "Thorax": 4, "Head/neck": 5, "Extremities": 2}
+    table_1 = Counter((row["margin"], row["recurrence"]) for row in data.rows if row["margin"])
+    assert (table_1["Negative", "yes"], table_1["Negative", "no"]) == (14, 192)
+    assert (table_1["Positive", "yes"], table_1["Positive", "no"]) == (54, 52)
+    status = Counter(item.status for item in progress(review))
+    assert status == {
+        Progress.FINAL: 38,
+        Progress.NEEDS_CONSENSUS: 2,
+        Progress.IN_PROGRESS: 1,
+        Progress.NOT_STARTED: 1,
+    }
+    assert "2 waiting for carol's consensus" in output
