@@ -1,0 +1,310 @@
+"""Extraction pages (extraction.views.entry, forms, consensus): permissions and behaviour."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from extraction.models import Extraction, Field, FieldChoice
+from extraction.templates_catalog import CASE_SERIES
+from reviewer.models import Role
+from reviewer.services.screening import full_text_attach
+from tests.extraction.helpers import case_series_form, field_of, fill, make_study
+from tests.factories import Endpoint, make_record, page_text, pass_title_abstract
+from tests.permissions import PermissionCases
+
+pytestmark = pytest.mark.django_db
+
+
+def children(review):
+    """A study with two done copies and a consensus, a field, a choice, a spare field."""
+    case_series_form(review)
+    study = make_study(review)
+    people = [m.user for m in review.memberships.order_by("pk")[:2]]
+    for person in people:
+        fill(study, person, study_values={"country": person.username}, done=True)
+    consensus = fill(study, None, study_values={"design": "Other", "patients": "3", "ipd": "yes"})
+    return SimpleNamespace(
+        study=study,
+        consensus=consensus,
+        field=field_of(review, "country"),
+        spare=field_of(review, "myogenin"),
+        choice=FieldChoice.objects.get(field__review=review, label="Thorax"),
+    )
+
+
+def study(c):
+    return {"pk": c.study.pk}
+
+
+def consensus(c):
+    return {"pk": c.consensus.pk}
+
+
+def field(c):
+    return {"pk": c.field.pk}
+
+
+ENDPOINTS = [
+    Endpoint("extraction-overview", "get", Role.REVIEWER, 200),
+    Endpoint("extraction-study", "get", Role.REVIEWER, 200, study),
+    Endpoint("extraction-start", "post", Role.REVIEWER, 302, study),
+    Endpoint("extraction-copy", "get", Role.REVIEWER, 200, consensus),
+    Endpoint("extraction-copy", "post", Role.SENIOR, 302, consensus),
+    Endpoint("extraction-done", "post", Role.SENIOR, 302, consensus),
+    Endpoint("extraction-reopen", "post", Role.SENIOR, 302, consensus),
+    Endpoint("extraction-compare", "get", Role.SENIOR, 200, study),
+    Endpoint("extraction-consensus-start", "post", Role.SENIOR, 302, study),
+    Endpoint(
+        "extraction-take",
+        "post",
+        Role.SENIOR,
+        302,
+        consensus,
+        lambda c: {"side": "a", "field": c.field.pk},
+    ),
+    Endpoint("extraction-form", "get", Role.OWNER, 200),
+    Endpoint("extraction-form-setup", "post", Role.OWNER, 302, data=lambda c: {"dual": "on"}),
+    Endpoint(
+        "extraction-form-template",
+        "post",
+        Role.OWNER,
+        302,
+        data=lambda c: {"template": "case-series"},
+    ),
+    Endpoint(
+        "extraction-field-add",
+        "post",
+        Role.OWNER,
+        302,
+        data=lambda c: {"level": "study", "label": "Funding", "type": "text"},
+    ),
+    Endpoint(
+        "extraction-field-edit",
+        "post",
+        Role.OWNER,
+        302,
+        field,
+        lambda c: {"label": "Country of care"},
+    ),
+    Endpoint(
+        "extraction-field-move", "post", Role.OWNER, 302, field, lambda c: {"direction": "up"}
+    ),
+    Endpoint("extraction-field-retire", "post", Role.OWNER, 302, field, lambda c: {"retired": "1"}),
+    Endpoint("extraction-field-delete", "post", Role.OWNER, 302, lambda c: {"pk": c.spare.pk}),
+    Endpoint(
+        "extraction-choice-add",
+        "post",
+        Role.OWNER,
+        302,
+        lambda c: {"pk": c.choice.field_id},
+        lambda c: {"label": "Pelvis"},
+    ),
+    Endpoint(
+        "extraction-choice-change",
+        "post",
+        Role.OWNER,
+        302,
+        lambda c: {"pk": c.choice.pk},
+        lambda c: {"action": "rename", "label": "Chest"},
+    ),
+]
+
+WRONG_METHODS = [
+    Endpoint("extraction-overview", "post", Role.OWNER, 405),
+    Endpoint("extraction-start", "get", Role.OWNER, 405, study),
+    Endpoint("extraction-done", "get", Role.OWNER, 405, consensus),
+    Endpoint("extraction-take", "get", Role.OWNER, 405, consensus),
+    Endpoint("extraction-form", "post", Role.OWNER, 405),
+    Endpoint("extraction-field-delete", "get", Role.OWNER, 405, field),
+]
+
+
+class TestPermissions(PermissionCases):
+    ENDPOINTS = ENDPOINTS
+    WRONG_METHODS = WRONG_METHODS
+    children = staticmethod(children)
+
+
+# --- the studies page ---
+
+
+def test_the_studies_page_shows_each_studys_progress(client, team):
+    case_series_form(team.review)
+    fill(make_study(team.review, "Coffin 2007"), team.reviewer, done=True)
+    make_study(team.review, "Zhang 2019")
+    client.force_login(team.reviewer)
+
+    text = page_text(client.get(reverse("extraction-overview", args=[team.review.slug])))
+
+    assert "Coffin 2007 In progress reviewer (you): done" in text
+    assert "Zhang 2019 Not started nobody yet" in text
+
+
+def test_without_a_form_the_owner_is_pointed_to_the_form_page(client, team):
+    make_study(team.review)
+    client.force_login(team.owner)
+
+    response = client.get(reverse("extraction-overview", args=[team.review.slug]))
+
+    assert "No extraction form yet" in page_text(response)
+    assert reverse("extraction-form", args=[team.review.slug]) in response.content.decode()
+
+
+# --- entering data ---
+
+
+def post_copy(client, copy, data):
+    return client.post(reverse("extraction-copy", args=[copy.review.slug, copy.pk]), data)
+
+
+def test_a_save_with_a_bad_cell_keeps_what_was_typed_and_marks_the_cell(client, team):
+    case_series_form(team.review)
+    study = make_study(team.review)
+    client.force_login(team.reviewer)
+    client.post(reverse("extraction-start", args=[team.review.slug, study.pk]))
+    copy = Extraction.objects.get(extractor=team.reviewer)
+    age, site = field_of(team.review, "age_months"), field_of(team.review, "site")
+
+    response = post_copy(
+        client,
+        copy,
+        {
+            f"s-f{field_of(team.review, 'country').pk}": "Italy",
+            "p-0-label": "Case 1",
+            f"p-0-f{age.pk}": "84",
+            "p-1-label": "Case 2",
+            f"p-1-f{age.pk}": "seven",
+            f"p-1-f{site.pk}": "Lung",
+        },
+    )
+
+    assert response.status_code == 400
+    text = page_text(response)
+    assert "Nothing was saved: 2 cells to correct" in text
+    assert "“seven” is not a whole number." in text
+    assert "“Lung” is not one of the choices" in text
+    html = response.content.decode()
+    assert 'value="seven"' in html and 'value="Italy"' in html and 'value="Case 2"' in html
+    copy.refresh_from_db()
+    assert copy.values == {} and not copy.patients.exists()
+
+
+def test_a_good_save_stores_rows_and_a_ticked_row_is_deleted(client, team):
+    case_series_form(team.review)
+    study = make_study(team.review)
+    copy = fill(study, team.reviewer, patients=[{"label": "Old"}])
+    old = copy.patients.get()
+    age = field_of(team.review, "age_months")
+    client.force_login(team.reviewer)
+
+    response = post_copy(
+        client,
+        copy,
+        {
+            "p-0-id": old.pk,
+            "p-0-label": "Old",
+            "p-0-delete": "1",
+            "p-1-label": "Case 1",
+            f"p-1-f{age.pk}": "NR",
+            "p-2-label": "",  # a blank row offered by the page
+        },
+    )
+
+    assert response.status_code == 302
+    assert [(r.label, r.values) for r in copy.patients.all()] == [
+        ("Case 1", {str(age.pk): {"nr": True}})
+    ]
+    page = client.get(response["Location"])
+    assert "Saved, with 1 patient row." in page_text(page)
+
+
+def test_extractors_cannot_open_each_others_copy_but_a_senior_outside_it_can(client, team):
+    case_series_form(team.review)
+    study = make_study(team.review)
+    mine = fill(study, team.reviewer)
+    theirs = fill(study, team.owner)
+    url = reverse("extraction-copy", args=[team.review.slug, theirs.pk])
+
+    client.force_login(team.reviewer)
+    assert client.get(url).status_code == 404
+    client.force_login(team.senior)
+    assert client.get(url).status_code == 200
+    assert post_copy(client, mine, {}).status_code == 403
+
+
+def test_the_study_page_shows_my_copy_beside_the_pdf(client, team):
+    case_series_form(team.review)
+    study = make_study(team.review)
+    record = make_record(team.review, title="IMT in 12 children")
+    pass_title_abstract(record, team.reviewer, team.senior)
+    full_text_attach(
+        record=record,
+        user=team.owner,
+        upload=SimpleUploadedFile("x.pdf", b"%PDF-1.4 demo", "application/pdf"),
+    )
+    study.reports.create(review=team.review, record=record, approved_by=team.owner)
+    fill(study, team.reviewer)
+    client.force_login(team.reviewer)
+
+    response = client.get(reverse("extraction-study", args=[team.review.slug, study.pk]))
+
+    html = response.content.decode()
+    assert "<iframe" in html and reverse("fulltext-pdf", args=[team.review.slug, record.pk]) in html
+    assert 'name="p-0-label"' in html  # three blank rows to type into
+
+
+# --- comparison ---
+
+
+def test_the_comparison_shows_disagreements_and_take_a_fills_the_consensus(client, team):
+    case_series_form(team.review)
+    study = make_study(team.review)
+    fill(study, team.reviewer, study_values={"country": "Italy", "design": "Other"}, done=True)
+    fill(study, team.owner, study_values={"country": "Spain", "design": "Other"}, done=True)
+    client.force_login(team.senior)
+    compare_url = reverse("extraction-compare", args=[team.review.slug, study.pk])
+
+    text = page_text(client.get(compare_url))
+    assert "Coffin 2007: 1 disagreement" in text
+    assert "Country Italy Spain" in text and "Study design" not in text
+    client.post(reverse("extraction-consensus-start", args=[team.review.slug, study.pk]))
+    consensus = Extraction.objects.get(study=study, extractor=None)
+    client.post(
+        reverse("extraction-take", args=[team.review.slug, consensus.pk]),
+        {"side": "b", "field": field_of(team.review, "country").pk},
+    )
+
+    assert "Country Italy Spain Spain" in page_text(client.get(compare_url))
+
+
+# --- the form builder ---
+
+
+def test_deleting_a_field_with_values_is_refused_with_the_reason(client, team):
+    case_series_form(team.review)
+    fill(make_study(team.review), team.reviewer, study_values={"country": "Italy"})
+    country = field_of(team.review, "country")
+    client.force_login(team.owner)
+
+    response = client.post(
+        reverse("extraction-field-delete", args=[team.review.slug, country.pk]), follow=True
+    )
+
+    assert "“Country” holds 1 value(s). Retire it instead" in page_text(response)
+    assert Field.objects.filter(pk=country.pk).exists()
+
+
+def test_loading_the_template_twice_adds_nothing_the_second_time(client, team):
+    client.force_login(team.owner)
+    url = reverse("extraction-form-template", args=[team.review.slug])
+
+    first = page_text(client.post(url, {"template": "case-series"}, follow=True))
+    second = page_text(client.post(url, {"template": "case-series"}, follow=True))
+
+    assert f"{len(CASE_SERIES)} field(s) added" in first
+    assert "0 field(s) added" in second and "Already in the form" in second
+    assert Field.objects.filter(review=team.review).count() == len(CASE_SERIES) == 27
