@@ -29,6 +29,10 @@
       rows().forEach(function (row, index) {
         var number = row.querySelector("[data-row-number]");
         if (number) number.textContent = String(index + 1);
+        cellsOf(row).forEach(function (input) {
+          var label = input.getAttribute("aria-label") || "";
+          input.setAttribute("aria-label", label.replace(/row \d*$/, "row " + (index + 1)));
+        });
         var filled = cellsOf(row).some(function (input) {
           return input.value.trim() !== "";
         });
