@@ -2,7 +2,8 @@
 study's page where one copy of its data is filled in beside the PDF.
 
 Who sees what (`may_view`): your own copy; the consensus copy; and, for a senior who is
-not one of the study's extractors, either extractor's copy. With dual extraction the two
+not one of the study's extractors, either extractor's copy once the study has all its
+extractors (so that looking cannot be followed by extracting). With dual extraction the two
 extractors never see each other's copy: the comparison opens only to seniors once both
 copies are done.
 """
@@ -50,7 +51,8 @@ def may_view(extraction: Extraction, membership: Membership, copies: list[Extrac
     if extraction.is_consensus or extraction.extractor_id == membership.user_id:
         return True
     extractors = {c.extractor_id for c in copies if not c.is_consensus}
-    return membership.is_senior and membership.user_id not in extractors
+    full = len(extractors) >= (2 if setup_of(extraction.review).dual else 1)
+    return membership.is_senior and membership.user_id not in extractors and full
 
 
 @require_GET

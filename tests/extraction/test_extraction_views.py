@@ -226,14 +226,19 @@ def test_extractors_cannot_open_each_others_copy_but_a_senior_outside_it_can(cli
     case_series_form(team.review)
     study = make_study(team.review)
     mine = fill(study, team.reviewer)
-    theirs = fill(study, team.owner)
-    url = reverse("extraction-copy", args=[team.review.slug, theirs.pk])
-
-    client.force_login(team.reviewer)
-    assert client.get(url).status_code == 404
+    url = reverse("extraction-copy", args=[team.review.slug, mine.pk])
     client.force_login(team.senior)
+    # while the study still needs a second extractor, a senior could become it: no peeking
+    assert client.get(url).status_code == 404
+    theirs = fill(study, team.owner)
+
     assert client.get(url).status_code == 200
     assert post_copy(client, mine, {}).status_code == 403
+    client.force_login(team.reviewer)
+    assert (
+        client.get(reverse("extraction-copy", args=[team.review.slug, theirs.pk])).status_code
+        == 404
+    )
 
 
 def test_the_study_page_shows_my_copy_beside_the_pdf(client, team):
