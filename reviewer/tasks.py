@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from reviewer.services import duplicates, imports
+from reviewer.services import duplicates, imports, ranking
 
 
 @shared_task(name="reviewer.read_import")
@@ -20,3 +20,8 @@ def run_import(*, job_id: int) -> None:
 @shared_task(name="reviewer.run_dedup")
 def run_dedup(*, job_id: int) -> None:
     duplicates.dedup_job_run(job_id=job_id)
+
+
+@shared_task(name="reviewer.retrain_ranking")
+def retrain_ranking(*, job_id: int) -> None:
+    ranking.ranking_job_run(job_id=job_id)

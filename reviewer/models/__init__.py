@@ -9,6 +9,14 @@ from reviewer.models.duplicates import (
     DuplicatePair,
     PairStatus,
 )
+from reviewer.models.ranking import (
+    RankingJob,
+    RankingStatus,
+    RankingTrigger,
+    RelevanceScore,
+    SampledRecord,
+    StoppingSample,
+)
 from reviewer.models.reviews import (
     DEFAULT_EXCLUSION_REASONS,
     ExclusionReason,
@@ -61,13 +69,19 @@ __all__ = [
     "ImportStatus",
     "Membership",
     "PairStatus",
+    "RankingJob",
+    "RankingStatus",
+    "RankingTrigger",
     "Record",
+    "RelevanceScore",
     "Removal",
     "Review",
     "Role",
+    "SampledRecord",
     "Source",
     "SourceKind",
     "Stage",
+    "StoppingSample",
     "Study",
     "User",
 ]

@@ -149,3 +149,47 @@ def recall_test(
         statement=statement,
         method=method,
     )
+
+
+def sample_size_to_stop(
+    *,
+    n_total: int,
+    n_seen_before: int,
+    relevant_before: int,
+    target: float = DEFAULT_TARGET,
+    alpha: float = DEFAULT_ALPHA,
+) -> int:
+    """The smallest random sample that rejects "recall < target" if it holds no relevant record.
+
+    A sample this size is the least worth screening: with one relevant record or more in
+    it the test may still fail to reject, and a larger sample is then needed. Returns
+    every record left when even screening them all would not do (never more).
+    """
+    n_remaining = n_total - n_seen_before
+
+    def rejects(n: int) -> bool:
+        return (
+            recall_test(
+                n_total=n_total,
+                n_seen_before=n_seen_before,
+                relevant_before=relevant_before,
+                n_sampled=n,
+                relevant_in_sample=0,
+                target=target,
+                alpha=alpha,
+            ).p_value
+            < alpha
+        )
+
+    if n_remaining <= 0:
+        return 0
+    if not rejects(n_remaining):
+        return n_remaining
+    low, high = 1, n_remaining  # the p-value falls as the sample grows: bisect
+    while low < high:
+        middle = (low + high) // 2
+        if rejects(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low

@@ -6,17 +6,25 @@ number of records, so a page or a count never costs a query per record.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     ExpressionWrapper,
+    F,
+    FilteredRelation,
+    IntegerField,
     Q,
     QuerySet,
+    Value,
+    When,
 )
+from django.db.models.functions import Coalesce
 
 from reviewer.models import (
     Adjudication,
@@ -168,6 +176,57 @@ def _waiting_for(review: Review, user: User, stage: str) -> Q:
     )
 
 
+class Order:
+    """The orders of a screening queue (`QUEUE_ORDERS` lists them with their labels)."""
+
+    RELEVANCE = "relevance"
+    OTHERS = "others"
+    RANDOM = "random"
+    IMPORT = "import"
+
+
+QUEUE_ORDERS = {
+    Order.RELEVANCE: "Most relevant first",
+    Order.OTHERS: "Least screened by others",
+    Order.RANDOM: "Random",
+    Order.IMPORT: "Import order",
+}
+
+#: The random order's keys: a quadratic hash of the record id modulo a prime, seeded per
+#: reviewer. Computed by the database, so the queue stays one query however long it is.
+_PRIME = 1_000_003
+#: Sorts after every real position of a stopping sample.
+_NOT_SAMPLED = 2**31 - 1
+
+
+def random_seed(review: Review, user: User) -> tuple[int, int, int]:
+    """The reviewer's own random order: stable across visits, different per reviewer."""
+    digest = hashlib.sha256(f"{review.pk}:{user.pk}".encode()).digest()
+    a, b, c = (int.from_bytes(digest[i : i + 4], "big") % _PRIME for i in (0, 4, 8))
+    return a or 1, b, c
+
+
+def _sort_key(review: Review, user: User, stage: str, order: str, ranking_id: int | None) -> Any:
+    if order == Order.RELEVANCE and ranking_id is not None:
+        # the ranking's own rank (unique: ties were broken in import order when it was
+        # stored); a record imported after the ranking has none yet: last
+        return Coalesce(F("scored__rank"), Value(_NOT_SAMPLED), output_field=IntegerField())
+    if order == Order.OTHERS:
+        others = Decision.objects.filter(review=review, stage=stage).exclude(reviewer=user)
+        return Case(
+            When(pk__in=_records_of(others), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    if order == Order.RANDOM:
+        a, b, c = random_seed(review, user)
+        x = F("pk") % _PRIME
+        return ExpressionWrapper(
+            ((x * x) % _PRIME * a + x * b + c) % _PRIME, output_field=IntegerField()
+        )
+    return Value(0, output_field=IntegerField())
+
+
 def queue(
     review: Review,
     user: User,
@@ -176,17 +235,46 @@ def queue(
     source_id: int | None = None,
     mine: str = "",
     query: str = "",
+    order: str = Order.IMPORT,
+    ranking_id: int | None = None,
+    sample_id: int | None = None,
 ) -> QuerySet[Record]:
-    """The records a reviewer goes through at `stage`, in import order, with `waiting`
-    (still waiting for this reviewer) annotated. `mine` filters by the reviewer's own
-    decision ("none" for undecided), `source_id` by search, `query` by words."""
+    """The records a reviewer goes through at `stage`, with `waiting` (still waiting for
+    this reviewer) annotated. `mine` filters by the reviewer's own decision ("none" for
+    undecided), `source_id` by search, `query` by words.
+
+    Order: the records of the reviewer's stopping sample (`sample_id`) first, in the
+    sample's random order; then by `order`: relevance in the ranking `ranking_id` (the
+    caller passes the reviewer's own), records no colleague has decided first, the
+    reviewer's own random order, or import order; ties in import order. The caller
+    decides which orders a reviewer may use (blinding: see `views.screening`)."""
     my_decisions = Decision.objects.filter(review=review, stage=stage, reviewer=user)
-    records = (
-        eligible(review, stage)
-        .annotate(waiting=ExpressionWrapper(_waiting_for(review, user, stage), BooleanField()))
-        .select_related("source")
-        .order_by("pk")
+    records = eligible(review, stage).annotate(
+        waiting=ExpressionWrapper(_waiting_for(review, user, stage), BooleanField())
     )
+    if order == Order.RELEVANCE and ranking_id is not None:
+        records = records.annotate(
+            scored=FilteredRelation(
+                "relevance_scores", condition=Q(relevance_scores__job_id=ranking_id)
+            )
+        )
+    if sample_id is not None:
+        records = records.annotate(
+            sampled=FilteredRelation("samplings", condition=Q(samplings__sample_id=sample_id)),
+            sample_key=Coalesce(F("sampled__position"), Value(_NOT_SAMPLED)),
+        )
+    else:
+        records = records.annotate(sample_key=Value(0, output_field=IntegerField()))
+    records = records.annotate(
+        sort_key=_sort_key(review, user, stage, order, ranking_id)
+    ).select_related("source")
+    # order only by the keys in use, so import order stays a walk along the primary key
+    keys = [
+        *(["sample_key"] if sample_id is not None else []),
+        *(["sort_key"] if order != Order.IMPORT else []),
+        "pk",
+    ]
+    records = records.order_by(*keys)
     if source_id:
         records = records.filter(source_id=source_id)
     if mine == "none":
@@ -199,14 +287,33 @@ def queue(
 
 
 def waiting(review: Review, user: User, stage: str, records: QuerySet[Record]) -> QuerySet[Record]:
-    """Of `records` (a queue), those still waiting for `user`, in import order."""
+    """Of `records` (a queue), those still waiting for `user`, in the queue's order."""
     return records.filter(_waiting_for(review, user, stage))
 
 
 def neighbours(records: QuerySet[Record], pk: int) -> tuple[int | None, int | None]:
-    """The records before and after `pk` in a queue (import order)."""
-    previous = records.filter(pk__lt=pk).order_by("-pk").values_list("pk", flat=True).first()
-    following = records.filter(pk__gt=pk).order_by("pk").values_list("pk", flat=True).first()
+    """The records before and after `pk` in a queue, in the queue's order (a record not in
+    the queue: its neighbours in import order)."""
+    keys = [key for key in records.query.order_by if key in ("sample_key", "sort_key")]
+    values = records.filter(pk=pk).values_list(*keys).first() if keys else None
+    if values is None:
+        previous = records.filter(pk__lt=pk).order_by("-pk").values_list("pk", flat=True).first()
+        following = records.filter(pk__gt=pk).order_by("pk").values_list("pk", flat=True).first()
+        return previous, following
+    # lexicographic (key..., pk) comparison: equal on the keys before, then less/greater
+    before, after = Q(), Q()
+    for n, key in enumerate([*keys, "pk"]):
+        value = pk if key == "pk" else values[n]
+        same = Q(**{k: v for k, v in zip(keys[:n], values[:n], strict=True)})
+        before |= same & Q(**{f"{key}__lt": value})
+        after |= same & Q(**{f"{key}__gt": value})
+    previous = (
+        records.filter(before)
+        .order_by(*[f"-{key}" for key in keys], "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    following = records.filter(after).values_list("pk", flat=True).first()
     return previous, following
 
 

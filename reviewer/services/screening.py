@@ -37,7 +37,8 @@ from reviewer.models import (
     User,
 )
 from reviewer.screening.queries import queue, state_of, waiting
-from reviewer.screening.rules import FT, State, not_screened_here
+from reviewer.screening.rules import FT, TA, State, not_screened_here
+from reviewer.services.ranking import ranking_after_decision
 
 PDF_MAGIC = b"%PDF-"
 
@@ -134,6 +135,7 @@ def decide(
     )
     if unchanged:  # a double-clicked key: nothing new to keep
         return mine
+    first_decision = mine.pk is None
     mine.choice, mine.reason, mine.note = choice, reason, note
     mine.save()
     key = _handed_out_key(record.pk, stage)
@@ -147,6 +149,8 @@ def decide(
         reason=reason,
         note=note,
     )
+    if stage == TA and first_decision:
+        ranking_after_decision(review=review, user=user)  # a background retrain now and then
     return mine
 
 

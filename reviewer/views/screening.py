@@ -12,7 +12,7 @@ Blinding: another reviewer's decision is put in the context only when
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,8 +38,11 @@ from reviewer.models import (
     Stage,
     User,
 )
+from reviewer.ranking import selectors as ranking_selectors
+from reviewer.ranking.selectors import RankingState
 from reviewer.screening import queries
 from reviewer.screening.keys import ACTIONS, keys_for
+from reviewer.screening.queries import QUEUE_ORDERS, Order
 from reviewer.screening.rules import FT, TA, may_see_other_decisions, not_screened_here
 from reviewer.services import screening as services
 from reviewer.views.sources import HtmxHttpRequest
@@ -67,20 +70,29 @@ def _user(request: HttpRequest) -> User:
 
 @dataclass(frozen=True)
 class Filters:
-    """The queue's filters, kept across navigation as query parameters."""
+    """The queue's filters and order, kept across navigation as query parameters.
+
+    `ranking`, `sample_id` and `blinded` are not parameters: `_filters` fills them in
+    from the reviewer's own ranking and stopping sample (title/abstract only)."""
 
     source: int | None = None
     mine: str = ""
     query: str = ""
+    order: str = ""  # as asked for; "" is the default (see `order_used`)
+    ranking: RankingState | None = field(default=None, compare=False)
+    sample_id: int | None = None
+    blinded: bool = True
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> Filters:
         source = request.GET.get("source", "")
         mine = request.GET.get("mine", "")
+        order = request.GET.get("order", "")
         return cls(
             source=int(source) if source.isdigit() else None,
             mine=mine if mine in MINE_FILTERS else "",
             query=" ".join(request.GET.get("q", "").split())[:200],
+            order=order if order in QUEUE_ORDERS else "",
         )
 
     @property
@@ -88,7 +100,12 @@ class Filters:
         return bool(self.source or self.mine or self.query)
 
     def params(self) -> dict[str, str]:
-        params = {"source": str(self.source or ""), "mine": self.mine, "q": self.query}
+        params = {
+            "source": str(self.source or ""),
+            "mine": self.mine,
+            "q": self.query,
+            "order": self.order,
+        }
         return {key: value for key, value in params.items() if value}
 
     def querystring(self, **extra: object) -> str:
@@ -96,10 +113,53 @@ class Filters:
         params = {**self.params(), **{k: str(v) for k, v in extra.items() if v}}
         return f"?{urlencode(params)}" if params else ""
 
+    def order_allowed(self, order: str) -> bool:
+        """Whether this reviewer may order the queue so. "Least screened by others" would
+        show, under blinding, which records a colleague has decided: unblinded reviews
+        only. "Most relevant first" needs a trained ranking of the reviewer's own."""
+        if self.ranking is None:  # full text: import order only
+            return order == Order.IMPORT
+        if order == Order.OTHERS:
+            return not self.blinded
+        if order == Order.RELEVANCE:
+            return self.ranking.trained
+        return True
+
+    @property
+    def order_used(self) -> str:
+        if self.order and self.order_allowed(self.order):
+            return self.order
+        if self.ranking is not None and self.ranking.trained:
+            return Order.RELEVANCE
+        return Order.IMPORT
+
     def queue(self, review: Review, user: User, stage: str) -> QuerySet[Record]:
         return queries.queue(
-            review, user, stage, source_id=self.source, mine=self.mine, query=self.query
+            review,
+            user,
+            stage,
+            source_id=self.source,
+            mine=self.mine,
+            query=self.query,
+            order=self.order_used,
+            ranking_id=self.ranking.ranking_id if self.ranking is not None else None,
+            sample_id=self.sample_id,
         )
+
+
+def _filters(request: HttpRequest, review: Review, user: User, stage: str) -> Filters:
+    """The request's filters, with the reviewer's ranking and stopping sample at
+    title/abstract (two small queries)."""
+    filters = Filters.from_request(request)
+    if stage != TA:
+        return filters
+    sample = ranking_selectors.current_sample(review, user)
+    return replace(
+        filters,
+        ranking=ranking_selectors.ranking_state(review, user),
+        sample_id=sample.pk if sample is not None else None,
+        blinded=review.blinded,
+    )
 
 
 def _record_url(review: Review, stage: str, pk: int, filters: Filters, **extra: object) -> str:
@@ -168,6 +228,12 @@ def _common_context(
         "filter_params": filters.params(),
         "filter_qs": filters.querystring(),
         "mine_filters": MINE_FILTERS,
+        "queue_orders": [
+            {"value": value, "label": label, "allowed": filters.order_allowed(value)}
+            for value, label in QUEUE_ORDERS.items()
+        ],
+        "order_used": filters.order_used,
+        "ranking": filters.ranking,
         "sources": list(review.sources.order_by("name", "pk").values_list("pk", "name")),
         "progress": queries.progress(review, user, stage),
         "last": _last_decision(review, user, stage, last_value),
@@ -215,8 +281,13 @@ def _record_response(
     if stage == FT:
         full_text = FullText.objects.filter(record=record).select_related("updated_by").first()
     see_others = visible(stage)
+    ranking = filters.ranking
     context.update(
         {
+            # the reviewer's own ranking only: never a colleague's
+            "relevance": ranking_selectors.record_relevance(
+                ranking.current if ranking is not None else None, record.pk
+            ),
             "page_title": f"{Stage(stage).label} screening: record {record.pk}",
             "record": record,
             "state": state,
@@ -294,8 +365,8 @@ def screen_queue(request: HtmxHttpRequest, slug: str, stage: str) -> HttpRespons
     """The first record waiting for me, or a page saying there is none."""
     review, membership = review_for_request(request, slug)
     stage = _stage(stage)
-    filters = Filters.from_request(request)
     user = _user(request)
+    filters = _filters(request, review, user, stage)
     first = services.next_record(
         review=review, user=user, stage=stage, records=filters.queue(review, user, stage)
     )
@@ -311,9 +382,8 @@ def screen_record(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> H
     review, membership = review_for_request(request, slug)
     stage = _stage(stage)
     record = get_object_or_404(review.records.select_related("source"), pk=pk)
-    return _record_response(
-        request, review, membership, stage, record, Filters.from_request(request)
-    )
+    filters = _filters(request, review, _user(request), stage)
+    return _record_response(request, review, membership, stage, record, filters)
 
 
 @require_POST
@@ -323,7 +393,7 @@ def screen_decide(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> H
     review, membership = review_for_request(request, slug)
     stage = _stage(stage)
     record = get_object_or_404(review.records.select_related("source"), pk=pk)
-    filters = Filters.from_request(request)
+    filters = _filters(request, review, _user(request), stage)
     form = DecisionForm(request.POST, review=review, stage=stage)
     draft = {"note": request.POST.get("note", ""), "reason": request.POST.get("reason", "")}
     if not form.is_valid():
@@ -352,7 +422,7 @@ def screen_undo(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> Htt
     review, membership = review_for_request(request, slug)
     stage = _stage(stage)
     record = get_object_or_404(review.records.select_related("source"), pk=pk)
-    filters = Filters.from_request(request)
+    filters = _filters(request, review, _user(request), stage)
     try:
         services.withdraw(record=record, user=_user(request), stage=stage)
     except ValidationError as error:

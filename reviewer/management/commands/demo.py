@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from reviewer.demo.ranking import rank_demo
 from extraction.demo import DemoExtractors, extraction_demo
+from reviewer.demo.ranking import rank_demo
 from reviewer.demo.records import citation_export, demo_exports
 from reviewer.demo.screening import DemoTeam, screen_demo
 from reviewer.models import (

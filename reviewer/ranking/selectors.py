@@ -1,0 +1,311 @@
+"""Reads for the relevance ranking and the stopping test (the engine modules stay pure).
+
+Blinding lives in `labels`: what a reviewer's model learns from and what their stopping
+test counts are that reviewer's own title/abstract decisions plus the outcome of records
+already resolved at title/abstract (two decisions that agree, or a senior's
+adjudication), which `rules.may_see_other_decisions` lets every member see. Another
+reviewer's decision on a record still open never enters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Max
+
+from reviewer.models import (
+    Adjudication,
+    Choice,
+    Decision,
+    RankingJob,
+    RankingStatus,
+    RelevanceScore,
+    Review,
+    StoppingSample,
+    User,
+)
+from reviewer.ranking.curve import Chart, chart
+from reviewer.ranking.stopping import StoppingEstimate, recall_test, sample_size_to_stop
+from reviewer.screening.queries import eligible
+from reviewer.screening.rules import TA, State, title_abstract
+
+RELEVANT_CHOICES = frozenset({Choice.INCLUDE, Choice.MAYBE})
+
+
+def _ta_rows(review: Review) -> tuple[dict[int, list[tuple[int, str]]], dict[int, str]]:
+    decisions: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for record_id, reviewer_id, choice in Decision.objects.filter(
+        review=review, stage=TA
+    ).values_list("record_id", "reviewer_id", "choice"):
+        decisions[record_id].append((reviewer_id, choice))
+    adjudicated = dict(
+        Adjudication.objects.filter(review=review, stage=TA).values_list("record_id", "choice")
+    )
+    return decisions, adjudicated
+
+
+def resolved_outcome(choices: list[str], adjudicated: str | None) -> bool | None:
+    """A record's title/abstract outcome once resolved (relevant?), else None."""
+    state = title_abstract(choices, adjudicated)
+    if state is State.TA_EXCLUDED:
+        return False
+    if state is State.FT_SOUGHT:
+        return True
+    return None
+
+
+def labels(review: Review, user: User) -> dict[int, bool]:
+    """record id -> relevant?, for the records screened at title/abstract that `user`
+    may learn from: resolved records (their outcome) and the user's own decisions.
+
+    Include and maybe count as relevant, exclude as irrelevant. Duplicates, removed
+    records and records found by other methods are left out (they are not screened at
+    title/abstract)."""
+    decisions, adjudicated = _ta_rows(review)
+    screened = set(eligible(review, TA).values_list("pk", flat=True))
+    found: dict[int, bool] = {}
+    for record_id in screened:
+        rows = decisions.get(record_id, [])
+        outcome = resolved_outcome([c for _, c in rows], adjudicated.get(record_id))
+        if outcome is None:
+            mine = next((c for reviewer, c in rows if reviewer == user.pk), None)
+            if mine is None:
+                continue
+            outcome = mine in RELEVANT_CHOICES
+        found[record_id] = outcome
+    return found
+
+
+def fingerprint(labelled: Mapping[int, bool]) -> str:
+    """SHA-256 of the (record, label) pairs: equal exactly when the labels are."""
+    text = "\n".join(f"{pk}:{int(value)}" for pk, value in sorted(labelled.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- the reviewer's ranking ---
+
+
+def latest_ranking(review: Review, user: User) -> RankingJob | None:
+    """The newest finished ranking of `user` (what the screening page uses), if any."""
+    return (
+        RankingJob.objects.filter(review=review, reviewer=user, status=RankingStatus.SUCCEEDED)
+        .order_by("-pk")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class RankingState:
+    """What the screening page says about `user`'s ranking."""
+
+    current: RankingJob | None  # the newest finished one
+    pending: RankingJob | None  # queued or running, newer than `current`
+    failed: RankingJob | None  # the newest job, when it failed
+
+    @property
+    def trained(self) -> bool:
+        return self.current is not None and self.current.trained
+
+    @property
+    def ranking_id(self) -> int | None:
+        return self.current.pk if self.current is not None and self.current.trained else None
+
+    @property
+    def reason(self) -> str:
+        """Why there are no scores, in the reviewer's words (empty when there are)."""
+        job = self.current
+        if job is not None and job.trained:
+            return ""
+        if job is not None and job.relevant and job.irrelevant:
+            return f"No relevance scores yet. {job.reason}"
+        counts = (
+            f" ({job.relevant} relevant, {job.irrelevant} irrelevant so far)"
+            if job is not None
+            else ""
+        )
+        return (
+            "No relevance scores yet: the ranking needs at least one relevant (include or "
+            f"maybe) and one irrelevant (exclude) decision of yours{counts}."
+        )
+
+
+def ranking_state(review: Review, user: User) -> RankingState:
+    """The reviewer's ranking jobs that matter now, in one query."""
+    jobs = list(
+        RankingJob.objects.filter(review=review, reviewer=user)
+        .order_by("-pk")
+        .only("pk", "status", "trained", "reason", "records", "relevant", "irrelevant")[:10]
+    )
+    current = next((j for j in jobs if j.status == RankingStatus.SUCCEEDED), None)
+    newest = jobs[0] if jobs else None
+    pending = newest if newest is not None and newest.is_running else None
+    failed = newest if newest is not None and newest.status == RankingStatus.FAILED else None
+    return RankingState(current=current, pending=pending, failed=failed)
+
+
+def record_relevance(job: RankingJob | None, record_id: int) -> RelevanceScore | None:
+    if job is None or not job.trained:
+        return None
+    return RelevanceScore.objects.filter(job=job, record_id=record_id).first()
+
+
+# --- the progress chart ---
+
+
+def _my_curve(review: Review, user: User) -> list[bool]:
+    rows = (
+        Decision.objects.filter(review=review, stage=TA, reviewer=user)
+        .filter(record__in=eligible(review, TA))
+        .order_by("created_at", "pk")
+        .values_list("choice", flat=True)
+    )
+    return [choice in RELEVANT_CHOICES for choice in rows]
+
+
+def _others_curves(review: Review, user: User) -> list[tuple[str, list[bool]]]:
+    rows = (
+        Decision.objects.filter(review=review, stage=TA)
+        .exclude(reviewer=user)
+        .filter(record__in=eligible(review, TA))
+        .select_related("reviewer")
+        .order_by("created_at", "pk")
+    )
+    per_reviewer: dict[int, tuple[str, list[bool]]] = {}
+    for decision in rows:
+        _, found = per_reviewer.setdefault(
+            decision.reviewer_id, (decision.reviewer.display_name(), [])
+        )
+        found.append(decision.choice in RELEVANT_CHOICES)
+    return sorted(per_reviewer.values())
+
+
+def _resolved_curve(review: Review) -> list[bool]:
+    """The records resolved at title/abstract, in the order they were resolved."""
+    decisions, adjudicated = _ta_rows(review)
+    screened = set(eligible(review, TA).values_list("pk", flat=True))
+    decided_at = dict(
+        Decision.objects.filter(review=review, stage=TA)
+        .values("record_id")
+        .annotate(last=Max("created_at"))
+        .values_list("record_id", "last")
+    )
+    adjudicated_at = dict(
+        Adjudication.objects.filter(review=review, stage=TA).values_list("record_id", "created_at")
+    )
+    resolved: list[tuple[datetime, int, bool]] = []
+    for record_id in screened:
+        outcome = resolved_outcome(
+            [c for _, c in decisions.get(record_id, [])], adjudicated.get(record_id)
+        )
+        if outcome is None:
+            continue
+        when = adjudicated_at.get(record_id) or decided_at[record_id]
+        resolved.append((when, record_id, outcome))
+    return [outcome for _, _, outcome in sorted(resolved)]
+
+
+def progress_chart(review: Review, user: User) -> Chart:
+    """My line, the resolved records' line, and (unblinded reviews only) each colleague's."""
+    series: list[tuple[str, str, list[bool]]] = [
+        ("You", "line--mine", _my_curve(review, user)),
+        ("Resolved (both reviewers or the senior)", "line--resolved", _resolved_curve(review)),
+    ]
+    if not review.blinded:
+        for n, (name, found) in enumerate(_others_curves(review, user)):
+            series.append((name, f"line--other line--other-{n % 3}", found))
+    return chart(series)
+
+
+# --- the stopping test ---
+
+
+def current_sample(review: Review, user: User) -> StoppingSample | None:
+    return StoppingSample.objects.filter(review=review, reviewer=user).order_by("-pk").first()
+
+
+@dataclass(frozen=True)
+class SampleProgress:
+    sample: StoppingSample
+    size: int  # records of the sample still in title/abstract screening
+    screened: int  # of those, labelled for this reviewer
+    relevant: int
+    left_out: int  # sampled records since removed, or marked duplicates
+    estimate: StoppingEstimate
+
+    @property
+    def complete(self) -> bool:
+        return self.screened == self.size
+
+    @property
+    def p_text(self) -> str:
+        """The p-value as journals print it."""
+        p = self.estimate.p_value
+        return "< 0.0001" if 0 < p < 0.0001 else f"{p:.2g}" if p < 0.01 else f"{p:.3f}"
+
+    @property
+    def target_percent(self) -> str:
+        return f"{self.sample.target * 100:g}%"
+
+    @property
+    def alpha_percent(self) -> str:
+        return f"{self.sample.alpha * 100:g}%"
+
+
+def sample_progress(review: Review, user: User, sample: StoppingSample) -> SampleProgress:
+    """How far the reviewer is with `sample`, and the test on its screened part."""
+    entries = list(sample.entries.values_list("record_id", flat=True))
+    screened_here = set(eligible(review, TA).filter(pk__in=entries).values_list("pk", flat=True))
+    known = labels(review, user)
+    in_sample = [pk for pk in entries if pk in screened_here]
+    done = [known[pk] for pk in in_sample if pk in known]
+    estimate = recall_test(
+        n_total=sample.n_total,
+        n_seen_before=sample.n_seen_before,
+        relevant_before=sample.relevant_before,
+        n_sampled=len(done),
+        relevant_in_sample=sum(done),
+        target=sample.target,
+        alpha=sample.alpha,
+    )
+    return SampleProgress(
+        sample=sample,
+        size=len(in_sample),
+        screened=len(done),
+        relevant=sum(done),
+        left_out=len(entries) - len(in_sample),
+        estimate=estimate,
+    )
+
+
+@dataclass(frozen=True)
+class Screened:
+    """A reviewer's screening so far, as the stopping test counts it."""
+
+    total: int  # records in title/abstract screening
+    seen: int  # labelled for this reviewer (own decisions and resolved records)
+    relevant: int
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.seen
+
+
+def screened_so_far(review: Review, user: User) -> Screened:
+    known = labels(review, user)
+    return Screened(
+        total=eligible(review, TA).count(), seen=len(known), relevant=sum(known.values())
+    )
+
+
+def suggested_sample_size(screened: Screened, target: float, alpha: float) -> int:
+    return sample_size_to_stop(
+        n_total=screened.total,
+        n_seen_before=screened.seen,
+        relevant_before=screened.relevant,
+        target=target,
+        alpha=alpha,
+    )

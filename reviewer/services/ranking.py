@@ -1,0 +1,315 @@
+"""Relevance ranking in the app: retrain a reviewer's model in the background, store its
+scores; draw the random samples of the stopping test.
+
+The engine (`reviewer.ranking.engine`) is pure; this module feeds it a review's records
+and the labels one reviewer may learn from (`reviewer.ranking.selectors.labels`: their
+own title/abstract decisions plus the resolved records, never a colleague's open
+decision; see `reviewer.models.ranking`), and stores what comes out.
+
+When: after every `RANKING_RETRAIN_EVERY` title/abstract decisions of a reviewer
+(`ranking_after_decision`, called by `screening.decide`) and when they ask on the ranking
+page. A request while a retrain is already waiting joins it (one queued job per reviewer,
+a database constraint). The screening page only ever reads the newest finished ranking,
+so it never waits for one.
+
+Eager mode (no broker): the task runs in the web process, but only once the response
+has been sent (`after_response`), so deciding stays as fast as without ranking.
+
+The text features of a review's records are the slow part of a retrain (about 5 s at
+20,000 records; the model itself takes well under a second). Each process keeps the
+features of the last `FEATURE_CACHE_SIZE` record sets it ranked, keyed by a digest of the
+records' ids and text, so the next retrain of the same records — the usual case — skips
+that step; any change of text or records changes the digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import random
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from reviewer.models import (
+    Decision,
+    RankingJob,
+    RankingStatus,
+    RankingTrigger,
+    RelevanceScore,
+    Review,
+    SampledRecord,
+    StoppingSample,
+    User,
+)
+from reviewer.models.sources import stale_claim_cutoff
+from reviewer.ranking.engine import Ranker, RankInput, RecordId
+from reviewer.ranking.selectors import fingerprint, labels
+from reviewer.ranking.stopping import DEFAULT_ALPHA, DEFAULT_TARGET
+from reviewer.screening.queries import eligible
+from reviewer.screening.rules import TA
+from reviewer.services.after_response import run_after_response
+
+logger = logging.getLogger(__name__)
+
+FEATURE_CACHE_SIZE = 2
+#: How much a retrain yields the CPU to requests (added to the thread's nice value).
+RETRAIN_NICENESS = 10
+_features: OrderedDict[tuple[int, str], Ranker] = OrderedDict()
+_features_lock = threading.Lock()
+
+
+# --- asking for a retrain ---
+
+
+def ranking_job_request(
+    *, review: Review, user: User, trigger: str, enqueue: bool = True
+) -> RankingJob:
+    """Queue a retrain of `user`'s ranking in `review`, or join the one already waiting."""
+    waiting = RankingJob.objects.filter(
+        review=review, reviewer=user, status=RankingStatus.QUEUED
+    ).first()
+    if waiting is not None:
+        return waiting
+    try:
+        with transaction.atomic():
+            job = RankingJob.objects.create(review=review, reviewer=user, trigger=trigger)
+    except IntegrityError:  # another request queued one a moment ago
+        return RankingJob.objects.get(review=review, reviewer=user, status=RankingStatus.QUEUED)
+    if enqueue:
+        transaction.on_commit(lambda: _dispatch(job.pk))
+    return job
+
+
+def _dispatch(job_id: int) -> None:
+    from reviewer import tasks
+    from reviewer.celery import app
+
+    if app.conf.task_always_eager:
+        run_after_response(lambda: tasks.retrain_ranking.delay(job_id=job_id))
+    else:
+        tasks.retrain_ranking.delay(job_id=job_id)
+
+
+def ranking_after_decision(*, review: Review, user: User) -> RankingJob | None:
+    """After a new title/abstract decision: every `RANKING_RETRAIN_EVERY`th, retrain —
+    unless this reviewer's last retrain was asked for less than
+    `RANKING_RETRAIN_MIN_SECONDS` ago (the next few decisions will ask again)."""
+    count = Decision.objects.filter(review=review, stage=TA, reviewer=user).count()
+    if count % settings.RANKING_RETRAIN_EVERY:
+        return None
+    recent = timezone.now() - timedelta(seconds=settings.RANKING_RETRAIN_MIN_SECONDS)
+    if RankingJob.objects.filter(review=review, reviewer=user, created_at__gt=recent).exists():
+        return None
+    return ranking_job_request(review=review, user=user, trigger=RankingTrigger.DECISIONS)
+
+
+def ranking_run_now(*, review: Review, user: User, trigger: str) -> RankingJob:
+    """Retrain in this process, now (the demo, the bench)."""
+    job = ranking_job_request(review=review, user=user, trigger=trigger, enqueue=False)
+    ranking_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+# --- running one ---
+
+
+def _claim(job_id: int) -> datetime | None:
+    now = timezone.now()
+    claimed = (
+        RankingJob.objects.filter(pk=job_id)
+        .filter(
+            Q(status=RankingStatus.QUEUED)
+            | Q(status=RankingStatus.RUNNING, claimed_at__lt=stale_claim_cutoff())
+        )
+        .update(status=RankingStatus.RUNNING, claimed_at=now)
+    )
+    return now if claimed else None
+
+
+class ClaimLost(Exception):
+    """Another worker took the job over; this one must not write its result."""
+
+
+def _records(review: Review) -> list[RankInput]:
+    rows = eligible(review, TA).order_by("pk").values_list("pk", "title", "abstract", "keywords")
+    return [
+        RankInput(
+            id=pk,
+            title=title,
+            abstract=abstract,
+            keywords=tuple(str(k) for k in keywords or ()),
+        )
+        for pk, title, abstract, keywords in rows.iterator(chunk_size=5000)
+    ]
+
+
+def _ranker(review: Review, records: list[RankInput]) -> tuple[Ranker, bool]:
+    """The records' features, from this process's cache when they are unchanged."""
+    digest = hashlib.sha256()
+    for record in records:
+        digest.update(f"{record.id}\x1f{record.text()}\x1e".encode())
+    key = (review.pk, digest.hexdigest())
+    with _features_lock:
+        cached = _features.get(key)
+        if cached is not None:
+            _features.move_to_end(key)
+            return cached, True
+    ranker = Ranker(records)
+    with _features_lock:
+        _features[key] = ranker
+        while len(_features) > FEATURE_CACHE_SIZE:
+            _features.popitem(last=False)
+    return ranker, False
+
+
+@contextmanager
+def _background_priority() -> Iterator[None]:
+    """Run the block at a lower CPU priority (Linux: this thread only), so that a retrain
+    never takes the CPU from the screening pages served beside it; then restore it."""
+    thread = threading.get_native_id()
+    try:
+        before = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(before + RETRAIN_NICENESS, 19))
+    except (AttributeError, OSError):  # not Linux, or not allowed: run as is
+        yield
+        return
+    try:
+        yield
+    finally:
+        with suppress(OSError):  # lowering niceness again needs a privilege a worker may lack
+            os.setpriority(os.PRIO_PROCESS, thread, before)
+
+
+def ranking_job_run(*, job_id: int) -> None:
+    """Train and store one reviewer's ranking. Run by the `retrain_ranking` task."""
+    with _background_priority():
+        _run(job_id)
+
+
+def _run(job_id: int) -> None:
+    claim = _claim(job_id)
+    if claim is None:
+        return
+    job = RankingJob.objects.select_related("review", "reviewer").get(pk=job_id)
+    try:
+        tick = time.perf_counter()
+        records = _records(job.review)
+        known = labels(job.review, job.reviewer)
+        load_seconds = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        ranker, cached = _ranker(job.review, records)
+        vectorise_seconds = 0.0 if cached else time.perf_counter() - tick
+        ranked = set(ranker.ids)
+        known = {pk: value for pk, value in known.items() if pk in ranked}
+        engine_labels: dict[RecordId, bool] = {pk: value for pk, value in known.items()}
+
+        tick = time.perf_counter()
+        # a fixed seed: the same labels always give the same scores
+        ranking = ranker.train(engine_labels, seed=0)
+        train_seconds = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        with transaction.atomic():
+            scores = [
+                RelevanceScore(job_id=job_id, record_id=pk, score=ranking.scores[pk], rank=rank)
+                for rank, pk in enumerate(ranking.order(ranker.ids), start=1)
+                if ranking.trained
+            ]
+            RelevanceScore.objects.bulk_create(scores, batch_size=5000)
+            relevant = sum(known.values())
+            done = RankingJob.objects.filter(pk=job_id, claimed_at=claim).update(
+                status=RankingStatus.SUCCEEDED,
+                trained=ranking.trained,
+                reason=ranking.reason,
+                records=len(ranker.ids),
+                relevant=relevant,
+                irrelevant=len(known) - relevant,
+                labels_fingerprint=fingerprint(known),
+                load_seconds=load_seconds,
+                vectorise_seconds=vectorise_seconds,
+                train_seconds=train_seconds,
+                finished_at=timezone.now(),
+            )
+            if not done:
+                raise ClaimLost(f"ranking job {job_id} was taken over")
+            # only the newest finished ranking is read: older scores go
+            RelevanceScore.objects.filter(
+                job__review_id=job.review_id, job__reviewer_id=job.reviewer_id, job_id__lt=job_id
+            ).delete()
+        RankingJob.objects.filter(pk=job_id).update(store_seconds=time.perf_counter() - tick)
+    except ClaimLost:
+        logger.warning("Ranking job %s was taken over by another worker", job_id)
+    except Exception as error:  # the row must not hang in "running"
+        logger.exception("Ranking job %s failed", job_id)
+        RankingJob.objects.filter(pk=job_id, claimed_at=claim).update(
+            status=RankingStatus.FAILED,
+            error=(
+                f"Unexpected error ({type(error).__name__}: {error}). The previous ranking "
+                "stays in use."
+            ),
+            finished_at=timezone.now(),
+        )
+
+
+# --- the stopping test's random sample ---
+
+
+def stopping_sample_draw(
+    *,
+    review: Review,
+    user: User,
+    size: int,
+    target: float = DEFAULT_TARGET,
+    alpha: float = DEFAULT_ALPHA,
+    seed: int | None = None,
+) -> StoppingSample:
+    """Draw `size` records at random from those `user` has not screened yet, and keep them
+    (in their random order) as the reviewer's current sample. The seed is stored, so the
+    draw can be repeated and checked."""
+    if not review.memberships.filter(user=user).exists():
+        raise ValidationError(f"{user.display_name()} is not a member of this review.")
+    if not 0.5 <= target < 1:
+        raise ValidationError("Choose a recall target between 50% and 99.9%.")
+    if not 0 < alpha <= 0.2:
+        raise ValidationError("Choose a significance level between 0 and 0.2.")
+    known = labels(review, user)
+    screened = sorted(eligible(review, TA).values_list("pk", flat=True))
+    pool = [pk for pk in screened if pk not in known]
+    if not pool:
+        raise ValidationError("You have screened every record: there is nothing left to sample.")
+    if not 1 <= size <= len(pool):
+        raise ValidationError(
+            f"Choose a sample of 1 to {len(pool):,} records (the records you have not screened)."
+        )
+    seed = secrets.randbits(32) if seed is None else seed
+    chosen = random.Random(seed).sample(pool, size)
+    with transaction.atomic():
+        sample = StoppingSample.objects.create(
+            review=review,
+            reviewer=user,
+            seed=seed,
+            target=target,
+            alpha=alpha,
+            n_total=len(screened),
+            n_seen_before=len(screened) - len(pool),
+            relevant_before=sum(known.values()),
+        )
+        SampledRecord.objects.bulk_create(
+            SampledRecord(sample=sample, record_id=pk, position=n)
+            for n, pk in enumerate(chosen, start=1)
+        )
+    return sample

@@ -1,0 +1,419 @@
+"""The ranking and stopping page (reviewer.views.ranking), and ranking on the screening
+pages: the queue's orders, the relevance score shown, blinding with ranking on."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains
+
+from reviewer.models import RankingJob, RankingStatus, RankingTrigger, Role, StoppingSample
+from reviewer.screening.queries import Order, queue
+from reviewer.services import ranking as services
+from tests.factories import Endpoint, add_member, make_record, make_user, page_text, screen
+from tests.permissions import PermissionCases
+from tests.reviewer.test_services_ranking import LIKELY_IN, LIKELY_OUT, corpus
+
+pytestmark = pytest.mark.django_db
+
+
+def children(review):
+    return None
+
+
+ENDPOINTS = [
+    Endpoint("ranking-progress", "get", Role.REVIEWER, 200),
+    Endpoint("ranking-retrain", "post", Role.REVIEWER, 302),
+    Endpoint(
+        "ranking-sample",
+        "post",
+        Role.REVIEWER,
+        302,
+        data=lambda c: {"size": "1", "target": "95", "alpha": "0.05"},
+    ),
+]
+
+WRONG_METHODS = [
+    Endpoint("ranking-progress", "post", Role.REVIEWER, 405),
+    Endpoint("ranking-retrain", "get", Role.REVIEWER, 405),
+    Endpoint("ranking-sample", "get", Role.REVIEWER, 405),
+]
+
+
+class TestPermissions(PermissionCases):
+    ENDPOINTS = ENDPOINTS
+    WRONG_METHODS = WRONG_METHODS
+    children = staticmethod(children)
+    # Every member screens, so every member has a ranking and a stopping test of their own.
+    test_member_with_too_low_a_role_gets_403 = None
+    # No URL here names a child object: each member only ever reaches their own rows.
+    test_child_of_another_review_gets_404_even_for_an_owner = None
+
+
+def url(name, review, **kwargs):
+    return reverse(name, kwargs={"slug": review.slug, **kwargs})
+
+
+def screening_of(client, review, record=None, **params):
+    """The title/abstract page: the first record of the queue, or `record`."""
+    if record is None:
+        return client.get(url("screen-queue", review, stage="ta"), params, follow=True)
+    return client.get(url("screen-record", review, stage="ta", pk=record.pk), params)
+
+
+def heading_of(response):
+    return response.context["record"].title
+
+
+@pytest.fixture
+def labelled(team):
+    """The team's reviewer has decided one likely include and one likely exclude, and
+    their ranking is trained; eight records wait, in import order in/out/in/out."""
+    records = corpus(team.review)
+    screen(records[0], team.reviewer, "include")
+    screen(records[1], team.reviewer, "exclude")
+    services.ranking_run_now(
+        review=team.review, user=team.reviewer, trigger=RankingTrigger.REQUESTED
+    )
+    return records
+
+
+# --- the queue's orders ---
+
+
+def test_most_relevant_first_is_the_default_once_a_ranking_exists(client, team, labelled):
+    client.force_login(team.reviewer)
+
+    response = screening_of(client, team.review)
+
+    assert heading_of(response) in LIKELY_IN
+    ordered = list(
+        queue(
+            team.review,
+            team.reviewer,
+            "ta",
+            order=Order.RELEVANCE,
+            ranking_id=RankingJob.objects.get().pk,
+        ).values_list("title", flat=True)
+    )
+    # every likely include comes before every likely exclude
+    assert set(ordered[:5]) == set(LIKELY_IN)
+    assert set(ordered[5:]) == set(LIKELY_OUT)
+    assertContains(response, '<option value="relevance" selected>Most relevant first</option>')
+
+
+def test_the_queue_walks_the_likely_includes_first(client, team, labelled):
+    client.force_login(team.reviewer)
+    seen = []
+    response = screening_of(client, team.review)
+    for _ in range(4):
+        record = response.context["record"]
+        seen.append(record.title)
+        response = client.post(
+            url("screen-decide", team.review, stage="ta", pk=record.pk),
+            {"choice": "include" if record.title in LIKELY_IN else "exclude"},
+            follow=True,
+        )
+
+    assert set(seen) == set(LIKELY_IN[1:])  # the four waiting likely includes, one by one
+
+
+def test_import_order_and_random_order_can_be_chosen(client, team, labelled):
+    client.force_login(team.reviewer)
+
+    imported = screening_of(client, team.review, order="import")
+    shuffled = [
+        screening_of(client, team.review, order="random").context["record"].pk for _ in range(3)
+    ]
+
+    assert imported.context["record"] == labelled[2]  # the first waiting, in import order
+    assert len(set(shuffled)) == 1  # the same random order on every visit
+    assertContains(imported, '<option value="import" selected>Import order</option>')
+
+
+def test_random_order_is_a_different_shuffle_per_reviewer(team):
+    records = [make_record(team.review, title=f"Record {n}") for n in range(40)]
+    other = add_member(team.review, make_user(), Role.REVIEWER).user
+
+    mine = list(queue(team.review, team.reviewer, "ta", order=Order.RANDOM).values_list("pk"))
+    again = list(queue(team.review, team.reviewer, "ta", order=Order.RANDOM).values_list("pk"))
+    theirs = list(queue(team.review, other, "ta", order=Order.RANDOM).values_list("pk"))
+
+    assert mine == again
+    assert mine != theirs
+    assert sorted(mine) == sorted(theirs) == sorted((r.pk,) for r in records)
+    assert mine != sorted(mine)
+
+
+def test_least_screened_by_others_is_not_offered_under_blinding(client, team, labelled):
+    screen(labelled[2], team.senior, "include")  # a colleague's open decision
+    client.force_login(team.reviewer)
+
+    response = screening_of(client, team.review, order="others")
+
+    assertContains(response, "Least screened by others (unblinded only)")
+    assertContains(response, 'value="others" disabled')
+    assert response.context["order_used"] == Order.RELEVANCE  # the request is ignored
+
+
+def test_least_screened_by_others_puts_records_no_one_decided_first(client, team):
+    team.review.blinded = False
+    team.review.save()
+    first, second, third = (make_record(team.review, title=f"Record {n}") for n in range(3))
+    screen(first, team.senior, "include")
+    client.force_login(team.reviewer)
+
+    response = screening_of(client, team.review, order="others")
+
+    assert response.context["record"] == second
+    assert response.context["next_id"] == third.pk
+    ordered = queue(team.review, team.reviewer, "ta", order=Order.OTHERS)
+    assert list(ordered.values_list("pk", flat=True)) == [second.pk, third.pk, first.pk]
+
+
+def test_previous_and_next_follow_the_order(client, team, labelled):
+    client.force_login(team.reviewer)
+
+    response = screening_of(client, team.review)
+    top = response.context["record"]
+    following = client.get(
+        url("screen-record", team.review, stage="ta", pk=response.context["next_id"])
+    )
+
+    assert following.context["previous_id"] == top.pk
+    assert following.context["relevance"].rank == response.context["relevance"].rank + 1
+
+
+def test_filters_keep_the_order_chosen(client, team, labelled):
+    client.force_login(team.reviewer)
+
+    response = screening_of(client, team.review, order="import", q="children")
+
+    assert 'name="order" value="import"' in response.content.decode()
+    assert "order=import" in response.context["filter_qs"]
+
+
+# --- the score on the screening page ---
+
+
+def test_each_record_shows_its_relevance_score_and_rank(client, team, labelled):
+    client.force_login(team.reviewer)
+
+    response = screening_of(client, team.review)
+
+    relevance = response.context["relevance"]
+    assert f"Relevance {relevance.score:.2f} · rank {relevance.rank} of 10" in page_text(response)
+
+
+def test_without_a_ranking_the_page_says_why_and_keeps_import_order(client, team):
+    records = corpus(team.review)
+    screen(records[0], team.reviewer, "include")
+    client.force_login(team.reviewer)
+
+    response = screening_of(client, team.review)
+
+    assert response.context["record"] == records[1]
+    text = page_text(response)
+    assert (
+        "No relevance scores yet: the ranking needs at least one relevant (include or maybe) "
+        "and one irrelevant (exclude) decision of yours." in text
+    )
+    assertContains(response, 'value="relevance" disabled')
+
+
+def test_a_record_imported_after_the_ranking_says_so(client, team, labelled):
+    late = make_record(team.review, title="Inflammatory myofibroblastic tumour, a late import")
+    client.force_login(team.reviewer)
+
+    response = screening_of(client, team.review, record=late)
+
+    assertContains(response, "Not ranked yet: imported after your latest ranking")
+
+
+def test_full_text_screening_has_no_ranking(client, team, labelled):
+    client.force_login(team.reviewer)
+
+    response = client.get(url("screen-queue", team.review, stage="ft"))
+
+    assertNotContains(response, 'id="queue-order"')
+
+
+# --- blinding with ranking on ---
+
+
+def test_a_colleague_deciding_an_open_record_changes_nothing_on_my_page(client, team, labelled):
+    """The senior decides records the reviewer has not (open records), the reviewer's
+    ranking is retrained: the score, rank and order the reviewer sees are the same."""
+    client.force_login(team.reviewer)
+    before = screening_of(client, team.review)
+    before_text = page_text(before)
+
+    for record in labelled[2:]:  # the opposite of what the words suggest
+        screen(record, team.senior, "exclude" if record.title in LIKELY_IN else "include")
+    services.ranking_run_now(
+        review=team.review, user=team.reviewer, trigger=RankingTrigger.REQUESTED
+    )
+    after = screening_of(client, team.review)
+
+    assert after.context["record"] == before.context["record"]
+    assert after.context["relevance"].score == before.context["relevance"].score
+    assert after.context["relevance"].rank == before.context["relevance"].rank
+    assert "Relevance" in before_text
+    assert (
+        before_text.split("Waiting for your decision")[1][:40]
+        == (page_text(after).split("Waiting for your decision")[1][:40])
+    )
+
+
+def test_the_ranking_page_shows_no_colleague_s_line_under_blinding(client, team, labelled):
+    screen(labelled[2], team.senior, "include")
+    client.force_login(team.reviewer)
+
+    blinded = page_text(client.get(url("ranking-progress", team.review)))
+    team.review.blinded = False
+    team.review.save()
+    unblinded = page_text(client.get(url("ranking-progress", team.review)))
+
+    assert "You: 1 relevant in 2 screened" in blinded
+    assert team.senior.display_name() not in blinded.split("Relevant records found")[1]
+    assert f"{team.senior.display_name()}: 1 relevant in 1 screened" in unblinded
+
+
+# --- the ranking page ---
+
+
+def test_the_page_charts_relevant_found_against_screened(client, team, labelled):
+    screen(labelled[0], team.senior, "include")  # agreed: resolved
+    client.force_login(team.reviewer)
+
+    response = client.get(url("ranking-progress", team.review))
+
+    text = page_text(response)
+    assert "Trained on 1 relevant and 1 irrelevant records" in text
+    assert "You: 1 relevant in 2 screened" in text
+    assert "Resolved (both reviewers or the senior): 1 relevant in 1 screened" in text
+    assertContains(response, '<polyline class="chart-line line--mine"')
+
+
+def test_asking_for_a_retrain_runs_one(client, team, labelled, django_capture_on_commit_callbacks):
+    screen(labelled[2], team.reviewer, "include")
+    client.force_login(team.reviewer)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("ranking-retrain", team.review), follow=True)
+
+    assertContains(response, "Your ranking is being retrained")
+    newest = RankingJob.objects.order_by("-pk").first()
+    assert (newest.trigger, newest.status) == (RankingTrigger.REQUESTED, RankingStatus.SUCCEEDED)
+    assert "Trained on 2 relevant and 1 irrelevant records" in page_text(
+        client.get(url("ranking-progress", team.review))
+    )
+
+
+def test_the_stopping_test_against_a_hand_computed_example(client, team):
+    """35 records. Before the sample the reviewer screened 25: 19 relevant, 6 not; 10 are
+    left. Recall below 95% needs K relevant among the 10 with 19 / (19 + K) < 0.95, i.e.
+    K > 1, so K_tar = 2. A random sample of 8 of the 10 that finds none relevant happens,
+    with 2 relevant among the 10, with probability C(8, 8) / C(10, 8) = 1 / 45 = 0.0222
+    (R: phyper(0, 2, 8, 8) = 0.02222222), below 0.05."""
+    records = [make_record(team.review, title=f"Record {n}") for n in range(35)]
+    for n, record in enumerate(records[:25]):
+        screen(record, team.reviewer, "include" if n < 19 else "exclude")
+    client.force_login(team.reviewer)
+
+    client.post(url("ranking-sample", team.review), {"size": "8", "target": "95", "alpha": "0.05"})
+    sample = StoppingSample.objects.get()
+    drawn = list(sample.entries.select_related("record"))
+    queue_first = screening_of(client, team.review).context["record"]
+    for entry in drawn:
+        screen(entry.record, team.reviewer, "exclude")
+    response = client.get(url("ranking-progress", team.review))
+
+    assert queue_first == drawn[0].record  # the sample comes first in the queue
+    assert (sample.n_total, sample.n_seen_before, sample.relevant_before) == (35, 25, 19)
+    text = page_text(response)
+    assert "p = 0.022 for “your recall is below 95%”" in text
+    assert (
+        "If recall were below 95%, a random sample of 8 of the 10 unscreened records with no "
+        "relevant one would happen with probability 0.022 (< 0.05)." in text
+    )
+    assert "At the 5% level, the data reject the hypothesis that you have found fewer than 95%" in (
+        text
+    )
+    assert "not a guarantee" in text
+    assert "you can stop now" not in text.lower()
+    assert response.context["progress"].estimate.p_value == pytest.approx(1 / 45, rel=1e-12)
+
+
+def test_part_of_a_sample_gives_an_interim_p_value_and_no_rejection(client, team):
+    records = [make_record(team.review, title=f"Record {n}") for n in range(35)]
+    for n, record in enumerate(records[:25]):
+        screen(record, team.reviewer, "include" if n < 19 else "exclude")
+    services.stopping_sample_draw(review=team.review, user=team.reviewer, size=8, seed=3)
+    first = StoppingSample.objects.get().entries.first().record
+    screen(first, team.reviewer, "exclude")
+    client.force_login(team.reviewer)
+
+    text = page_text(client.get(url("ranking-progress", team.review)))
+
+    # one of the 10 screened, not relevant; K_tar = 2: P = C(8, 1) / C(10, 1) = 0.8
+    assert "p = 0.800" in text
+    assert "Not enough evidence yet that your recall has reached 95%" in text
+    assert "1 of 8 screened" in text
+    assert "The p-value uses the part of the sample screened so far." in text
+
+
+def test_a_sample_too_large_is_refused_with_a_message(client, team, labelled):
+    client.force_login(team.reviewer)
+
+    response = client.post(
+        url("ranking-sample", team.review),
+        {"size": "500", "target": "95", "alpha": "0.05"},
+        follow=True,
+    )
+
+    assertContains(response, "Choose a sample of 1 to 8 records")
+    assert not StoppingSample.objects.exists()
+
+
+def test_a_bad_target_is_refused_naming_the_field(client, team, labelled):
+    client.force_login(team.reviewer)
+
+    response = client.post(
+        url("ranking-sample", team.review),
+        {"size": "3", "target": "20", "alpha": "0.05"},
+        follow=True,
+    )
+
+    assertContains(response, "Recall target (%):")
+    assert not StoppingSample.objects.exists()
+
+
+def test_screening_page_queries_do_not_grow_with_records_when_ranked(client, team):
+    def add(n):
+        for i in range(n):
+            make_record(team.review, title=f"Inflammatory tumour {i}", abstract="child " * 20)
+
+    def count(path):
+        with CaptureQueriesContext(connection) as context:
+            response = client.get(path)
+        assert response.status_code == 200
+        return len(context.captured_queries)
+
+    records = corpus(team.review)
+    screen(records[0], team.reviewer, "include")
+    screen(records[1], team.reviewer, "exclude")
+    services.ranking_run_now(
+        review=team.review, user=team.reviewer, trigger=RankingTrigger.REQUESTED
+    )
+    client.force_login(team.reviewer)
+    path = url("screen-record", team.review, stage="ta", pk=records[2].pk)
+    few = (count(path), count(url("ranking-progress", team.review)))
+    add(30)
+    services.ranking_run_now(
+        review=team.review, user=team.reviewer, trigger=RankingTrigger.REQUESTED
+    )
+
+    assert (count(path), count(url("ranking-progress", team.review))) == few
