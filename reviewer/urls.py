@@ -49,6 +49,7 @@ review_patterns: list[URLPattern | URLResolver] = [
     path("", include("reviewer.views.prisma")),
     path("", include("reviewer.views.ranking")),
     path("extraction/", include("extraction.urls")),
+    path("analysis/", include("analysis.views")),
     path("records/", records.record_list, name="record-list"),
     path("records/<int:pk>/", records.record_detail, name="record-detail"),
 ]

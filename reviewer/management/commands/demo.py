@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from analysis.demo import analysis_demo
 from extraction.demo import DemoExtractors, extraction_demo
 from reviewer.demo.ranking import rank_demo
 from reviewer.demo.records import citation_export, demo_exports
@@ -168,6 +169,11 @@ class Command(BaseCommand):
             f"Extraction: case-series form; {extracted['studies']} studies, "
             f"{extracted['final']} with final data for {extracted['patients']} patients, "
             "2 waiting for carol's consensus."
+        )
+        runs = analysis_demo(review, users["carol"])
+        self.stdout.write(
+            f"Analysis: {len(runs)} runs on the final data (patient characteristics, "
+            "margin against recurrence, reoperation and outcome, site against management)."
         )
 
         self.stdout.write(self.style.SUCCESS(f"\nDemo review ready: /reviews/{SLUG}/"))

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from analysis.models import AnalysisKind, AnalysisRun, RunStatus
 from extraction.selectors import Progress, dataset, progress
 from reviewer.demo.records import (
     CERTAIN_DUPLICATES,
@@ -211,3 +212,23 @@ def test_demo_extraction_reproduces_the_reference_reviews_patients() -> None:
         Progress.NOT_STARTED: 1,
     }
     assert "2 waiting for carol's consensus" in output
+
+
+def test_demo_analysis_reproduces_the_papers_site_comparison_and_table_1() -> None:
+    output = run_demo()
+
+    runs = {run.kind: run for run in AnalysisRun.objects.filter(review__slug="demo")}
+    assert {run.status for run in runs.values()} == {RunStatus.SUCCEEDED}
+    assert "Analysis: 3 runs on the final data" in output
+    sites = runs[AnalysisKind.CROSSTAB].result["tables"][0]
+    assert sites["counts"] == [[224, 9], [121, 4], [29, 5], [11, 2]]
+    # the paper: "p=0.04" by the likelihood-ratio test
+    assert (sites["reported_test"], sites["reported_p_formatted"]) == ("likelihood_ratio", "0.043")
+    recurrence = next(
+        table
+        for table in runs[AnalysisKind.RISK_FACTORS].result["tables"]
+        if table.get("col", {}).get("key") == "recurrence"
+    )
+    assert recurrence["row_levels"] == ["Negative", "Positive"]
+    assert recurrence["counts"] == [[14, 192], [54, 52]]  # Table 1: 14 (6.8%) vs 54 (51.0%)
+    assert recurrence["reported_p_formatted"] == "<0.0001"

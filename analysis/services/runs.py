@@ -1,0 +1,278 @@
+"""Analysis runs: ask for one, run it (the `analysis.run` task), re-run it.
+
+- `analysis_submit` checks the spec against the form and computes the fingerprint of the
+  data the run would read. When a finished run has the same kind, spec and fingerprint,
+  that run is the answer (nothing changed, so its result stands); when the same run is
+  already waiting or running, that one is; otherwise a new run is queued with
+  `transaction.on_commit`, so the worker never looks for a row not yet committed.
+- `analysis_run_execute` is what the worker does: claim the run with a conditional update
+  (queued -> running, or a stale running run taken over), read the final extraction data,
+  call the statistics, store the result. Every later write is conditional on the claim,
+  so a worker whose run was taken over writes nothing.
+- A failed run keeps its reason; `analysis_rerun` asks for the same analysis again (on the
+  data as they are now), which is also how an out-of-date result is refreshed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from analysis.models import AnalysisKind, AnalysisRun, ReportingRule, RunStatus
+from analysis.services.compute import compute
+from analysis.services.data import (
+    AnalysisData,
+    Variable,
+    analysis_data,
+    fingerprint_of,
+    form_variables,
+    frame_of,
+)
+from analysis.stats.errors import StatsInputError
+from reviewer.models import Review, User
+from reviewer.models.sources import stale_claim_cutoff
+
+logger = logging.getLogger(__name__)
+
+#: Progress is written at most this often (the page polls once a second).
+PROGRESS_EVERY_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The run that answers a request, and whether it is an earlier one reused."""
+
+    run: AnalysisRun
+    stored: bool = False  # a finished run on unchanged data: its result is the answer
+    already_queued: bool = False  # the same run is waiting or running
+
+
+# --- the spec ---
+
+
+def spec_clean(kind: str, spec: dict[str, Any], variables: dict[str, Variable]) -> dict[str, Any]:
+    """The spec in canonical form, checked against the form; raises ValidationError."""
+    if kind == AnalysisKind.CHARACTERISTICS:
+        keys = list(spec.get("fields") or variables)
+        for key in keys:
+            _variable(variables, key, "Field")
+        if not keys:
+            raise ValidationError("The extraction form has no patient-level field to describe.")
+        order = list(variables)
+        return {"fields": sorted(set(keys), key=order.index)}
+    rule = str(spec.get("rule") or ReportingRule.AUTO)
+    if rule not in ReportingRule.values:
+        raise ValidationError(f"“{rule}” is not a reporting rule.")
+    yates = bool(spec.get("yates", False))
+    if kind == AnalysisKind.RISK_FACTORS:
+        exposure = _categorical(variables, str(spec.get("exposure", "")), "Exposure")
+        outcomes = [str(key) for key in spec.get("outcomes") or []]
+        if not outcomes:
+            raise ValidationError("Choose at least one outcome.")
+        for key in outcomes:
+            _categorical(variables, key, "Outcome")
+        if exposure.key in outcomes:
+            raise ValidationError(f"{exposure.label} cannot be both the exposure and an outcome.")
+        order = list(variables)
+        outcomes = sorted(set(outcomes), key=order.index)
+        return {"exposure": exposure.key, "outcomes": outcomes, "rule": rule, "yates": yates}
+    if kind == AnalysisKind.CROSSTAB:
+        row = _categorical(variables, str(spec.get("row", "")), "Rows")
+        col = _categorical(variables, str(spec.get("col", "")), "Columns")
+        if row.key == col.key:
+            raise ValidationError("Choose two different fields for the rows and the columns.")
+        return {"row": row.key, "col": col.key, "rule": rule, "yates": yates}
+    raise ValidationError(f"“{kind}” is not a kind of analysis.")
+
+
+def _variable(variables: dict[str, Variable], key: str, role: str) -> Variable:
+    if not key:
+        raise ValidationError(f"{role}: choose a field.")
+    try:
+        return variables[key]
+    except KeyError:
+        raise ValidationError(
+            f"{role}: the form has no patient-level field “{key}” (deleted or retired?)."
+        ) from None
+
+
+def _categorical(variables: dict[str, Variable], key: str, role: str) -> Variable:
+    variable = _variable(variables, key, role)
+    if not variable.categorical:
+        raise ValidationError(
+            f"{role}: {variable.label} is a {variable.type.label.lower()} field; "
+            "only single-choice and yes/no fields can be cross-tabulated."
+        )
+    return variable
+
+
+def spec_keys(kind: str, spec: dict[str, Any]) -> list[str]:
+    """The field keys a spec reads, in the order the analysis uses them."""
+    if kind == AnalysisKind.CHARACTERISTICS:
+        return list(spec.get("fields", []))
+    if kind == AnalysisKind.RISK_FACTORS:
+        return [spec["exposure"], *spec["outcomes"]]
+    return [spec["row"], spec["col"]]
+
+
+def current_fingerprint(kind: str, spec: dict[str, Any], data: AnalysisData) -> str:
+    """The fingerprint a run of `spec` would get on `data`; "" when the spec no longer fits
+    the form (a field deleted or retired since)."""
+    try:
+        used = data.used(spec_keys(kind, spec))
+    except KeyError:
+        return ""
+    return fingerprint_of(data, used)
+
+
+# --- asking for a run ---
+
+
+def analysis_submit(
+    *, review: Review, kind: str, spec: dict[str, Any], user: User, enqueue: bool = True
+) -> Submitted:
+    """The run answering `kind` + `spec` on the data as they are now (see the module doc)."""
+    spec = spec_clean(kind, spec, form_variables(review))
+    keys = spec_keys(kind, spec)
+    fingerprint = current_fingerprint(kind, spec, analysis_data(review, keys))
+    same = [
+        run
+        for run in AnalysisRun.objects.filter(review=review)
+        .filter(kind=kind)
+        .filter(
+            Q(status=RunStatus.SUCCEEDED, fingerprint=fingerprint)
+            | Q(status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+        )
+        if run.spec == spec
+    ]
+    stored = next((r for r in same if r.status == RunStatus.SUCCEEDED), None)
+    if stored is not None:
+        return Submitted(stored, stored=True)
+    going = next((r for r in same if r.is_running and not r.is_stale), None)
+    if going is not None:
+        return Submitted(going, already_queued=True)
+    run = AnalysisRun.objects.create(
+        review=review, kind=kind, spec=spec, started_by=user, fingerprint=fingerprint
+    )
+    if enqueue:
+        _enqueue(run)
+    return Submitted(run)
+
+
+def analysis_rerun(*, run: AnalysisRun, user: User, enqueue: bool = True) -> Submitted:
+    """Ask again for what `run` asked (after a failure, or because the data changed)."""
+    return analysis_submit(
+        review=run.review, kind=run.kind, spec=run.spec, user=user, enqueue=enqueue
+    )
+
+
+def analysis_run_now(*, review: Review, kind: str, spec: dict[str, Any], user: User) -> AnalysisRun:
+    """Ask for a run and run it in this process, broker or not (the demo, the bench)."""
+    submitted = analysis_submit(review=review, kind=kind, spec=spec, user=user, enqueue=False)
+    if not submitted.stored:
+        analysis_run_execute(run_id=submitted.run.pk)
+        submitted.run.refresh_from_db()
+    return submitted.run
+
+
+def _enqueue(run: AnalysisRun) -> None:
+    from analysis import tasks
+
+    run_id = run.pk
+    transaction.on_commit(lambda: tasks.run.delay(run_id=run_id))
+
+
+# --- running (the worker) ---
+
+
+class ClaimLost(Exception):
+    """Another worker took the run over; this one must not write its result."""
+
+
+def _claim(run_id: int) -> datetime | None:
+    now = timezone.now()
+    claimed = (
+        AnalysisRun.objects.filter(pk=run_id)
+        .filter(
+            Q(status=RunStatus.QUEUED)
+            | Q(status=RunStatus.RUNNING, started_at__lt=stale_claim_cutoff())
+        )
+        .update(status=RunStatus.RUNNING, started_at=now, progress=0, phase="Starting", error="")
+    )
+    return now if claimed else None
+
+
+def _write(run_id: int, claim: datetime, **fields: Any) -> None:
+    if not AnalysisRun.objects.filter(pk=run_id, started_at=claim).update(**fields):
+        raise ClaimLost(f"analysis run {run_id} was taken over")
+
+
+def analysis_run_execute(*, run_id: int) -> None:
+    """Run one analysis and store its result or its failure. Run by the `analysis.run` task."""
+    claim = _claim(run_id)
+    if claim is None:
+        return  # finished, or claimed by another worker: a duplicate delivery does nothing
+    run = AnalysisRun.objects.select_related("review").get(pk=run_id)
+
+    last = [0.0]
+
+    def report(percent: int, phase: str) -> None:
+        # A poll every second needs no more; on SQLite every write is a commit.
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_EVERY_SECONDS:
+            last[0] = now
+            _write(run_id, claim, progress=max(0, min(99, percent)), phase=phase[:120])
+
+    try:
+        report(5, "Reading the final extraction data")
+        try:
+            spec = spec_clean(run.kind, run.spec, form_variables(run.review))
+        except ValidationError as problem:
+            raise StatsInputError(" ".join(problem.messages)) from None
+        keys = spec_keys(run.kind, spec)
+        data = analysis_data(run.review, keys)
+        used = data.used(keys)
+        fingerprint = fingerprint_of(data, used)
+        frame = frame_of(data, used)
+        report(15, "Computing")
+        result = compute(
+            run.kind,
+            spec,
+            frame,
+            used,
+            patients=data.patients,
+            studies=data.studies,
+            report=report,
+        )
+        report(98, "Saving the result")
+        _write(
+            run_id,
+            claim,
+            status=RunStatus.SUCCEEDED,
+            progress=100,
+            phase="",
+            result=result,
+            fingerprint=fingerprint,
+            finished_at=timezone.now(),
+        )
+    except ClaimLost:
+        logger.warning("Analysis run %s was taken over by another worker", run_id)
+    except StatsInputError as problem:
+        _fail(run_id, claim, str(problem))
+    except Exception as error:  # the row must not hang in "running"; the reason is shown
+        logger.exception("Analysis run %s failed", run_id)
+        _fail(run_id, claim, f"Unexpected error ({type(error).__name__}: {error}).")
+
+
+def _fail(run_id: int, claim: datetime, message: str) -> None:
+    AnalysisRun.objects.filter(pk=run_id, started_at=claim).update(
+        status=RunStatus.FAILED, error=message, phase="", finished_at=timezone.now()
+    )

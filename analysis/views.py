@@ -1,0 +1,272 @@
+"""Analysis pages: the runs and the forms to ask for one, a run's progress and result, and
+its downloads (a chart per cross-tabulation, every table as CSV or XLSX).
+
+Who may do what: every member of the review may look at the runs and start one. Starting a
+run changes no data (it reads the final extraction data and stores a result beside it), so
+it needs no more than the reviewer role, the least a member has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from analysis import exports
+from analysis.forms import FORMS, AnalysisForm
+from analysis.models import AnalysisKind, AnalysisRun, ReportingRule, RunStatus
+from analysis.services import runs as services
+from analysis.services.data import AnalysisData, analysis_data, form_variables
+from extraction.values import form_spec
+from reviewer.access import review_for_request
+from reviewer.models import Membership, Review, User
+
+RUNS_PER_PAGE = 20
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+#: The reporting rules as a run's one-line summary names them.
+RULE_SHORT = {
+    ReportingRule.AUTO: "p by expected counts (Fisher if any under 5, else Pearson)",
+    ReportingRule.PEARSON: "p from Pearson chi-square",
+    ReportingRule.LIKELIHOOD_RATIO: "p from the likelihood-ratio test",
+    ReportingRule.FISHER: "p from Fisher's exact test",
+}
+
+
+@dataclass
+class RunRow:
+    run: AnalysisRun
+    data_changed: bool
+    spec_text: str
+
+
+def spec_text(run: AnalysisRun, labels: dict[str, str]) -> str:
+    """What a run asked for, in a line: field labels as the form has them now."""
+
+    def label(key: str) -> str:
+        return labels.get(key, key)
+
+    spec = run.spec
+    if run.kind == AnalysisKind.CHARACTERISTICS:
+        count = len(spec.get("fields", []))
+        return f"{count} patient-level field{'' if count == 1 else 's'}"
+    if run.kind == AnalysisKind.RISK_FACTORS:
+        text = f"{label(spec['exposure'])} against " + ", ".join(
+            label(key) for key in spec["outcomes"]
+        )
+    else:
+        text = f"{label(spec['row'])} × {label(spec['col'])}"
+    text += f"; {RULE_SHORT.get(spec.get('rule', ''), spec.get('rule', ''))}"
+    if spec.get("yates"):
+        text += "; with Yates' correction"
+    return text
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # LoginRequiredMiddleware and the access check ran
+    return user
+
+
+def _run_rows(runs: list[AnalysisRun], data: AnalysisData) -> list[RunRow]:
+    """Each run with its one-line summary and, once finished, whether its data changed."""
+    now: dict[str, str] = {}
+    labels = {key: v.label for key, v in data.variables.items()}
+    rows = []
+    for run in runs:
+        changed = False
+        if run.status == RunStatus.SUCCEEDED:
+            key = f"{run.kind}:{sorted(run.spec.items())!r}"
+            if key not in now:
+                now[key] = services.current_fingerprint(run.kind, run.spec, data)
+            changed = now[key] != run.fingerprint
+        rows.append(RunRow(run, changed, spec_text(run, labels)))
+    return rows
+
+
+def _overview(
+    request: HttpRequest,
+    review: Review,
+    membership: Membership,
+    bound: AnalysisForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    runs = AnalysisRun.objects.filter(review=review).select_related("started_by")
+    page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    keys = {
+        key
+        for run in shown
+        if run.status == RunStatus.SUCCEEDED
+        for key in services.spec_keys(run.kind, run.spec)
+    }
+    data = analysis_data(review, keys)  # only the columns the listed runs read
+    variables = data.variables
+    forms = {
+        kind: bound if bound is not None and bound.kind == kind else form(variables=variables)
+        for kind, form in FORMS.items()
+    }
+    context = {
+        "review": review,
+        "membership": membership,
+        "page": page,
+        "rows": _run_rows(shown, data),
+        "forms": forms,
+        "patients": data.patients,
+        "studies": data.studies,
+        "variables": variables,
+        "excluded": [v for v in variables.values() if not v.categorical],
+    }
+    return render(request, "analysis/overview.html", context, status=status)
+
+
+@require_GET
+def overview(request: HttpRequest, slug: str) -> HttpResponse:
+    review, membership = review_for_request(request, slug)
+    return _overview(request, review, membership)
+
+
+def _say_stored(request: HttpRequest, submitted: services.Submitted) -> None:
+    run = submitted.run
+    if submitted.stored and run.finished_at is not None:
+        when = date_format(timezone.localtime(run.finished_at), "DATETIME_FORMAT")
+        messages.info(request, f"Data unchanged since {when}; showing the stored result.")
+    elif submitted.already_queued:
+        messages.info(request, "The same analysis is already under way; here it is.")
+
+
+@require_POST
+def start(request: HttpRequest, slug: str) -> HttpResponse:
+    review, membership = review_for_request(request, slug)
+    form_class = FORMS.get(request.POST.get("kind", ""))
+    if form_class is None:
+        messages.error(request, "Choose one of the analyses below.")
+        return redirect("analysis-overview", slug=review.slug)
+    form = form_class(request.POST, variables=form_variables(review))
+    if not form.is_valid():
+        return _overview(request, review, membership, bound=form, status=400)
+    try:
+        submitted = services.analysis_submit(
+            review=review, kind=form.kind, spec=form.spec(), user=_user(request)
+        )
+    except ValidationError as problem:
+        for message in problem.messages:
+            form.add_error(None, message)
+        return _overview(request, review, membership, bound=form, status=400)
+    _say_stored(request, submitted)
+    return redirect("analysis-run", slug=review.slug, pk=submitted.run.pk)
+
+
+def _run_context(review: Review, membership: Membership, run: AnalysisRun) -> dict[str, Any]:
+    changed = False
+    if run.status == RunStatus.SUCCEEDED:  # while it runs, a poll need not read the data
+        data = analysis_data(review, services.spec_keys(run.kind, run.spec))
+        changed = services.current_fingerprint(run.kind, run.spec, data) != run.fingerprint
+    labels = {f.key: f.label for f in form_spec(review).patient_fields}
+    return {
+        "review": review,
+        "membership": membership,
+        "run": run,
+        "data_changed": changed,
+        "tables": (run.result or {}).get("tables", []) if run.status == RunStatus.SUCCEEDED else [],
+        "spec_text": spec_text(run, labels),
+    }
+
+
+@require_GET
+def run_page(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A run: its progress while it goes (an htmx poll gets only the run's body), then its
+    result; without JavaScript the page refreshes itself while the run goes on."""
+    review, membership = review_for_request(request, slug)
+    run = get_object_or_404(
+        AnalysisRun.objects.filter(review=review).select_related("started_by"), pk=pk
+    )
+    context = _run_context(review, membership, run)
+    if request.htmx:
+        return render(request, "analysis/partials/run_body.html", context)
+    return render(request, "analysis/run.html", context)
+
+
+@require_POST
+def rerun(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    review, _ = review_for_request(request, slug)
+    run = get_object_or_404(AnalysisRun.objects.filter(review=review), pk=pk)
+    try:
+        submitted = services.analysis_rerun(run=run, user=_user(request))
+    except ValidationError as problem:
+        messages.error(request, f"This analysis cannot run again: {' '.join(problem.messages)}")
+        return redirect("analysis-run", slug=review.slug, pk=run.pk)
+    _say_stored(request, submitted)
+    return redirect("analysis-run", slug=review.slug, pk=submitted.run.pk)
+
+
+def _finished_run(request: HttpRequest, slug: str, pk: int) -> AnalysisRun:
+    review, _ = review_for_request(request, slug)
+    run = get_object_or_404(
+        AnalysisRun.objects.filter(review=review).select_related("review"), pk=pk
+    )
+    if run.status != RunStatus.SUCCEEDED or not run.result:
+        raise Http404("This run has no result yet.")
+    return run
+
+
+@require_GET
+def chart(
+    request: HttpRequest, slug: str, pk: int, table: int, fmt: Literal["svg", "png"]
+) -> HttpResponse:
+    """The bar chart of one cross-tabulation of a run, as SVG (shown) or PNG (downloaded)."""
+    run = _finished_run(request, slug, pk)
+    body = exports.chart_bytes(run, table, fmt)
+    if body is None:
+        raise Http404("This table has no chart.")
+    response = HttpResponse(body, content_type=exports.CONTENT_TYPES[fmt])
+    if fmt == "png":
+        name = exports.file_name(run, f"chart-{table + 1}", fmt)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_GET
+def export(request: HttpRequest, slug: str, pk: int, fmt: str) -> HttpResponse:
+    """Every table of a run: CSV (the tables one after the other) or XLSX (a sheet each)."""
+    run = _finished_run(request, slug, pk)
+    response = HttpResponse(exports.tables_bytes(run, fmt), content_type=exports.CONTENT_TYPES[fmt])
+    name = exports.file_name(run, "tables", fmt)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+urlpatterns: list[URLPattern] = [
+    path("", overview, name="analysis-overview"),
+    path("runs/new/", start, name="analysis-start"),
+    path("runs/<int:pk>/", run_page, name="analysis-run"),
+    path("runs/<int:pk>/rerun/", rerun, name="analysis-rerun"),
+    path(
+        "runs/<int:pk>/tables/<int:table>/chart.svg",
+        chart,
+        {"fmt": "svg"},
+        name="analysis-chart-svg",
+    ),
+    path(
+        "runs/<int:pk>/tables/<int:table>/chart.png",
+        chart,
+        {"fmt": "png"},
+        name="analysis-chart-png",
+    ),
+    path("runs/<int:pk>/tables.csv", export, {"fmt": "csv"}, name="analysis-export-csv"),
+    path("runs/<int:pk>/tables.xlsx", export, {"fmt": "xlsx"}, name="analysis-export-xlsx"),
+]

@@ -1,0 +1,44 @@
+"""Analysis in a real browser: a reviewer asks for a cross-tabulation and sees its table,
+its tests and the reported p-value appear."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from analysis.models import AnalysisRun, RunStatus
+from tests.analysis.helpers_runs import imt_review
+from tests.browser.test_import_flow import log_in
+from tests.factories import add_member, make_review, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_reviewer_cross_tabulates_site_by_management(browser_page: Page, live_server) -> None:
+    page = browser_page
+    review = make_review(owner=make_user("carol"), title="Pediatric IMT outcomes", slug="imt")
+    add_member(review, make_user("dan"))
+    imt_review(review, count=45)
+
+    log_in(page, live_server.url, "dan")
+    page.goto(f"{live_server.url}/reviews/imt/analysis/")
+    expect(page.get_by_text("45 patients in 3 studies")).to_be_visible()
+    form = page.locator("form", has=page.locator("input[name=kind][value=crosstab]"))
+    form.get_by_label("Rows").select_option(label="Tumor site")
+    form.get_by_label("Columns").select_option(label="Management")
+    form.get_by_role("button", name="Cross-tabulate").click()
+
+    expect(page.get_by_role("heading", name="Tumor site × Management")).to_be_visible()
+    run = AnalysisRun.objects.get(review=review)
+    assert run.status == RunStatus.SUCCEEDED
+    table = run.result["tables"][0]
+    expect(page.locator(".tests-table")).to_contain_text("Fisher's exact test")
+    expect(page.locator(".reported")).to_contain_text(f"p = {table['reported_p_formatted']}")
+    reported = page.locator(".reported .p-value")
+    assert reported.get_attribute("title") == f"p = {table['reported_p']}"
+    chart = page.locator(".crosstab-chart img")
+    expect(chart).to_be_visible()
+    chart.scroll_into_view_if_needed()  # the chart loads lazily
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=chart.element_handle()
+    )
