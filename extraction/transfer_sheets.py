@@ -378,8 +378,13 @@ class _CellReader:
             if collecting[0]:
                 text.append(data)
 
+        def no_entities(name: str, *args: object) -> None:
+            # a sheet never declares entities: refuse them as defusedxml does (no XML bombs)
+            raise ValueError(f"the sheet declares the XML entity “{name}”, which is not allowed")
+
         parser = expat.ParserCreate()
         parser.buffer_text = True
+        parser.EntityDeclHandler = no_entities
         parser.StartElementHandler = start
         parser.EndElementHandler = end
         parser.CharacterDataHandler = characters

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import zipfile
 
 import openpyxl
 import pytest
@@ -671,6 +672,25 @@ def test_xlsx_merged_cells_are_named_by_range(team, form, study):
     merged = [p for p in result.problems if p.value == "A2:A3"]
     assert [(p.row, p.column) for p in merged] == [(2, "study_key")]
     assert "Merged cells" in merged[0].message
+
+
+def test_an_xlsx_sheet_declaring_xml_entities_is_refused_not_expanded(team, form, study):
+    good = xlsx_bytes(sheet_rows(form, rows_for(study, patient(label="A"))))
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as source, zipfile.ZipFile(bomb, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                declaration = b'<!DOCTYPE worksheet [<!ENTITY lol "lol">]>'
+                data = declaration + data
+            target.writestr(item, data)
+
+    result = preview(team, bomb.getvalue(), name="p.xlsx")
+
+    assert [p.message for p in result.problems] == [
+        "The sheet “Patients” cannot be read as XLSX (the sheet declares the XML entity “lol”, "
+        "which is not allowed)."
+    ]
 
 
 def test_xlsx_rows_are_numbered_as_the_sheet_shows_them(team, form, study):
