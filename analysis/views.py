@@ -28,8 +28,8 @@ from analysis.models import AnalysisKind, AnalysisRun, ReportingRule, RunStatus
 from analysis.services import runs as services
 from analysis.services.data import AnalysisData, analysis_data, form_variables
 from extraction.values import form_spec
-from reviewer.access import review_for_request
-from reviewer.models import Membership, Review, User
+from reviewer.access import current_user, review_for_request
+from reviewer.models import Membership, Review
 
 RUNS_PER_PAGE = 20
 
@@ -74,12 +74,6 @@ def spec_text(run: AnalysisRun, labels: dict[str, str]) -> str:
     if spec.get("yates"):
         text += "; with Yates' correction"
     return text
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # LoginRequiredMiddleware and the access check ran
-    return user
 
 
 def _run_rows(runs: list[AnalysisRun], data: AnalysisData) -> list[RunRow]:
@@ -161,7 +155,7 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
         return _overview(request, review, membership, bound=form, status=400)
     try:
         submitted = services.analysis_submit(
-            review=review, kind=form.kind, spec=form.spec(), user=_user(request)
+            review=review, kind=form.kind, spec=form.spec(), user=current_user(request)
         )
     except ValidationError as problem:
         for message in problem.messages:
@@ -206,7 +200,7 @@ def rerun(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     review, _ = review_for_request(request, slug)
     run = get_object_or_404(AnalysisRun.objects.filter(review=review), pk=pk)
     try:
-        submitted = services.analysis_rerun(run=run, user=_user(request))
+        submitted = services.analysis_rerun(run=run, user=current_user(request))
     except ValidationError as problem:
         messages.error(request, f"This analysis cannot run again: {' '.join(problem.messages)}")
         return redirect("analysis-run", slug=review.slug, pk=run.pk)

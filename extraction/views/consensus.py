@@ -18,8 +18,7 @@ from extraction.models import Extraction
 from extraction.selectors import compare
 from extraction.services.consensus import consensus_start, consensus_take, copies_of
 from extraction.values import form_spec
-from extraction.views import current_user
-from reviewer.access import review_for_request
+from reviewer.access import current_user, review_for_request
 from reviewer.models import Role, Study
 
 

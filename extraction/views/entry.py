@@ -34,8 +34,7 @@ from extraction.services.entry import (
 )
 from extraction.services.forms import setup_of
 from extraction.values import FormSpec, form_spec, show
-from extraction.views import current_user
-from reviewer.access import review_for_request
+from reviewer.access import current_user, review_for_request
 from reviewer.models import Approval, Membership, Review, Study
 
 #: Blank rows offered below the patient rows, so that rows can be added without JavaScript.

@@ -25,7 +25,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reviewer.access import review_for_request
+from reviewer.access import current_user, review_for_request
 from reviewer.forms.adjudication import AdjudicationForm, RemovalForm, is_english
 from reviewer.models import (
     Approval,
@@ -38,7 +38,6 @@ from reviewer.models import (
     Review,
     Role,
     Stage,
-    User,
 )
 from reviewer.screening.queries import states, waiting_for_senior
 from reviewer.screening.rules import FT, TA, State
@@ -53,11 +52,6 @@ NEEDED = {
     State.FT_CONFLICT: "Include, or exclude with the reason to report",
     State.FT_REASON: "Choose the reason to report",
 }
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # review_for_request let only members through
-    return request.user
 
 
 def _pushed(request: HtmxHttpRequest, response: HttpResponse) -> HttpResponse:
@@ -187,7 +181,7 @@ def conflict_adjudicate(request: HtmxHttpRequest, slug: str, pk: int, stage: str
         try:
             services.adjudicate(
                 record=record,
-                user=_user(request),
+                user=current_user(request),
                 stage=stage,
                 choice=choice,
                 reason=reason,
@@ -285,7 +279,7 @@ def _approve(request: HttpRequest, review: Review) -> None:
         )
         return
     try:
-        approvals = services.approve(review=review, records=records, user=_user(request))
+        approvals = services.approve(review=review, records=records, user=current_user(request))
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return
@@ -327,7 +321,9 @@ def study_rename(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     study = get_object_or_404(review.studies, pk=pk)
     old = study.label
     try:
-        services.study_rename(study=study, user=_user(request), label=request.POST.get("label", ""))
+        services.study_rename(
+            study=study, user=current_user(request), label=request.POST.get("label", "")
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -351,7 +347,7 @@ def report_link(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         return redirect(f"{list_url}#study-{approval.study_id}")
     old = approval.study
     try:
-        services.report_link(approval=approval, study=target, user=_user(request))
+        services.report_link(approval=approval, study=target, user=current_user(request))
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect(f"{list_url}#study-{old.pk}")
@@ -469,7 +465,7 @@ def _remove(request: HttpRequest, review: Review, plan: RemovalPlan, reason: str
     try:
         removed = services.remove_before_screening(
             review=review,
-            user=_user(request),
+            user=current_user(request),
             records=review.records.filter(pk__in=plan.removable).only("pk", "review_id"),
             reason=reason,
         )
@@ -491,7 +487,7 @@ def removal_restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     review, _ = review_for_request(request, slug, role=Role.OWNER)
     record = get_object_or_404(review.records, pk=pk)
     try:
-        services.restore(record=record, user=_user(request))
+        services.restore(record=record, user=current_user(request))
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:

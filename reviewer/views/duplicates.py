@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from reviewer import selectors
-from reviewer.access import review_for_request
+from reviewer.access import current_user, review_for_request
 from reviewer.models import DedupEvent, DedupJob, DedupStatus, DuplicatePair, Record, Review, Role
 from reviewer.services import duplicates as services
 from reviewer.views.sources import HtmxHttpRequest
@@ -79,7 +79,7 @@ def dedup_run(request: HttpRequest, slug: str) -> HttpResponse:
     if not review.records.exists():
         messages.error(request, "There are no records yet: import a search first.")
         return redirect("dedup-overview", slug=review.slug)
-    services.dedup_job_create(review=review, user=request.user)  # type: ignore[arg-type]
+    services.dedup_job_create(review=review, user=current_user(request))
     messages.success(request, "De-duplication started. Certain duplicates are linked as found.")
     return redirect("dedup-overview", slug=review.slug)
 
@@ -249,7 +249,7 @@ def dedup_pair_decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         services.pair_decide(
             pair=pair,
-            user=request.user,  # type: ignore[arg-type]
+            user=current_user(request),
             duplicate=decision == "duplicate",
         )
     except ValidationError as error:
@@ -263,7 +263,7 @@ def dedup_pair_undo(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     review, _ = review_for_request(request, slug)
     pair = get_object_or_404(review.duplicate_pairs, pk=pk)
     try:
-        services.pair_reopen(pair=pair, user=request.user)  # type: ignore[arg-type]
+        services.pair_reopen(pair=pair, user=current_user(request))
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -316,7 +316,7 @@ def dedup_split(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         rest = services.record_split(
             record=record,
-            user=request.user,  # type: ignore[arg-type]
+            user=current_user(request),
             note=request.POST.get("note", "").strip(),
         )
     except ValidationError as error:

@@ -13,6 +13,7 @@ order mark so Excel reads accents right, and are named after the review and the 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -23,8 +24,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from reviewer import exports
-from reviewer.access import review_for_request
-from reviewer.models import Decision, Review, Role
+from reviewer.access import current_user, review_for_request
+from reviewer.models import Decision, Review, Role, User
 
 
 class _Echo:
@@ -96,7 +97,32 @@ def export_included_ris(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _bundle_files(review: Review) -> tuple[dict[str, str | bytes], dict[str, int]]:
+def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes], dict[str, int]]:
+    """The final extraction data (what analysis reads), and the newest result of each
+    analysis asked for, as the bundle's `extraction/` and `analysis/` files."""
+    from analysis.exports import file_name, tables_bytes
+    from analysis.models import AnalysisRun, RunStatus
+    from extraction.transfer import export_file
+
+    files: dict[str, str | bytes] = {}
+    counts: dict[str, int] = {}
+    if review.extraction_fields.exists():
+        for kind in ("patients", "studies"):
+            exported = export_file(
+                review=review, user=user, kind=kind, scope="final", file_format="csv"
+            )
+            files[f"extraction/{kind}-final.csv"] = exported.content
+            counts[f"extraction/{kind}-final.csv"] = exported.rows
+    newest: dict[str, AnalysisRun] = {}
+    runs = AnalysisRun.objects.filter(review=review, status=RunStatus.SUCCEEDED)
+    for run in runs.select_related("review").order_by("pk"):
+        newest[json.dumps([run.kind, run.spec], sort_keys=True)] = run
+    for run in newest.values():
+        files[f"analysis/{file_name(run, 'tables', 'csv')}"] = tables_bytes(run, "csv")
+    return files, counts
+
+
+def _bundle_files(review: Review, user: User) -> tuple[dict[str, str | bytes], dict[str, int]]:
     """Every export of the review, as files for the bundle, with their row counts."""
     from reviewer.prisma.counts import pending_summary, prisma_report
     from reviewer.prisma.diagram import diagram_pdf, diagram_png, diagram_svg
@@ -125,13 +151,16 @@ def _bundle_files(review: Review) -> tuple[dict[str, str | bytes], dict[str, int
     files["prisma/flow-diagram.svg"] = diagram_svg(prisma)
     files["prisma/flow-diagram-300dpi.png"] = diagram_png(prisma, dpi=300)
     files["prisma/flow-diagram.pdf"] = diagram_pdf(prisma)
+    extracted, extracted_counts = _extraction_files(review, user)
+    files.update(extracted)
+    counts.update(extracted_counts)
     return files, counts
 
 
 @require_GET
 def export_bundle(request: HttpRequest, slug: str) -> HttpResponse:
     review, _ = review_for_request(request, slug, role=Role.SENIOR)
-    files, counts = _bundle_files(review)
+    files, counts = _bundle_files(review, current_user(request))
     return _attachment(
         review, "exports.zip", exports.bundle(review, files, counts), "application/zip"
     )

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from reviewer.access import review_for_request
+from reviewer.access import current_user, review_for_request
 from reviewer.forms.reviews import ExclusionReasonForm, MemberAddForm, MemberRoleForm
 from reviewer.models import Role
 from reviewer.services import reviews as services
@@ -35,7 +35,7 @@ def member_add(request: HttpRequest, slug: str) -> HttpResponse:
                 review=review,
                 username=form.cleaned_data["username"],
                 role=Role(form.cleaned_data["role"]),
-                added_by=request.user,  # type: ignore[arg-type]
+                added_by=current_user(request),
             )
         except ValidationError as error:
             messages.error(request, error.messages[0])

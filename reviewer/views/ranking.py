@@ -17,24 +17,18 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET, require_POST
 
-from reviewer.access import review_for_request
+from reviewer.access import current_user, review_for_request
 from reviewer.forms.ranking import SampleForm
-from reviewer.models import RankingJob, RankingTrigger, User
+from reviewer.models import RankingJob, RankingTrigger
 from reviewer.ranking import selectors
 from reviewer.ranking.stopping import DEFAULT_ALPHA, DEFAULT_TARGET
 from reviewer.services import ranking as services
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # review_for_request has let only members through
-    return user
-
-
 @require_GET
 def ranking_progress(request: HttpRequest, slug: str) -> HttpResponse:
     review, membership = review_for_request(request, slug)
-    user = _user(request)
+    user = current_user(request)
     screened = selectors.screened_so_far(review, user)
     sample = selectors.current_sample(review, user)
     progress = selectors.sample_progress(review, user, sample) if sample is not None else None
@@ -69,7 +63,7 @@ def ranking_retrain(request: HttpRequest, slug: str) -> HttpResponse:
     """Retrain my ranking now (in the background)."""
     review, _ = review_for_request(request, slug)
     services.ranking_job_request(
-        review=review, user=_user(request), trigger=RankingTrigger.REQUESTED
+        review=review, user=current_user(request), trigger=RankingTrigger.REQUESTED
     )
     messages.success(
         request,
@@ -92,7 +86,7 @@ def ranking_sample(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         sample = services.stopping_sample_draw(
             review=review,
-            user=_user(request),
+            user=current_user(request),
             size=form.cleaned_data["size"],
             target=float(form.cleaned_data["target"]) / 100,
             alpha=float(form.cleaned_data["alpha"]),

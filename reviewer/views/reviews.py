@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from reviewer import selectors
-from reviewer.access import review_for_request
+from reviewer.access import current_user, review_for_request
 from reviewer.forms.reviews import ReviewForm, ReviewSettingsForm
 from reviewer.models import Decision, Review, Role, Stage, User
 from reviewer.screening import queries
@@ -20,7 +20,7 @@ from reviewer.services.reviews import review_create
 
 @require_GET
 def review_list(request: HttpRequest) -> HttpResponse:
-    reviews = selectors.reviews_for_user(request.user)  # type: ignore[arg-type]
+    reviews = selectors.reviews_for_user(current_user(request))
     return render(request, "reviewer/review_list.html", {"reviews": reviews})
 
 
@@ -28,7 +28,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
 def review_new(request: HttpRequest) -> HttpResponse:
     form = ReviewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        review = review_create(created_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        review = review_create(created_by=current_user(request), **form.cleaned_data)
         messages.success(request, "Review created. Next: add the searches you ran.")
         return redirect(review)
     return render(request, "reviewer/review_form.html", {"form": form})

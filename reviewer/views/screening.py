@@ -25,7 +25,7 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reviewer.access import review_for_request
+from reviewer.access import current_user, review_for_request
 from reviewer.forms.screening import DecisionForm, FullTextUploadForm, KeysForm, NotRetrievedForm
 from reviewer.models import (
     STAGE_CHOICES,
@@ -60,12 +60,6 @@ def _stage(stage: str) -> str:
     if stage not in STAGES:
         raise Http404("No such screening stage.")
     return stage
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # review_for_request has let only members through
-    return user
 
 
 @dataclass(frozen=True)
@@ -212,7 +206,7 @@ def _common_context(
     filters: Filters,
     last: int | None,
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = current_user(request)
     last_value = str(last) if last is not None else request.GET.get("last", "")
     keys = keys_for(user.screening_keys)
     choices = STAGE_CHOICES[Stage(stage)]
@@ -252,7 +246,7 @@ def _record_response(
     draft: dict[str, str] | None = None,
 ) -> HttpResponse:
     """The screening page of `record`; for htmx only its panel, the address pushed along."""
-    user = _user(request)
+    user = current_user(request)
     context = _common_context(request, review, membership, stage, filters, last)
     state = queries.state_of(record).state
 
@@ -326,7 +320,7 @@ def _empty_response(
     last: int | None = None,
 ) -> HttpResponse:
     """ "Nothing waiting for you", with my progress and where to go from here."""
-    user = _user(request)
+    user = current_user(request)
     context = _common_context(request, review, membership, stage, filters, last)
     context["page_title"] = f"{Stage(stage).label} screening: nothing waiting for you"
     context["first_id"] = filters.queue(review, user, stage).values_list("pk", flat=True).first()
@@ -365,7 +359,7 @@ def screen_queue(request: HtmxHttpRequest, slug: str, stage: str) -> HttpRespons
     """The first record waiting for me, or a page saying there is none."""
     review, membership = review_for_request(request, slug)
     stage = _stage(stage)
-    user = _user(request)
+    user = current_user(request)
     filters = _filters(request, review, user, stage)
     first = services.next_record(
         review=review, user=user, stage=stage, records=filters.queue(review, user, stage)
@@ -382,7 +376,7 @@ def screen_record(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> H
     review, membership = review_for_request(request, slug)
     stage = _stage(stage)
     record = get_object_or_404(review.records.select_related("source"), pk=pk)
-    filters = _filters(request, review, _user(request), stage)
+    filters = _filters(request, review, current_user(request), stage)
     return _record_response(request, review, membership, stage, record, filters)
 
 
@@ -393,13 +387,13 @@ def screen_decide(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> H
     review, membership = review_for_request(request, slug)
     stage = _stage(stage)
     record = get_object_or_404(review.records.select_related("source"), pk=pk)
-    filters = _filters(request, review, _user(request), stage)
+    filters = _filters(request, review, current_user(request), stage)
     form = DecisionForm(request.POST, review=review, stage=stage)
     draft = {"note": request.POST.get("note", ""), "reason": request.POST.get("reason", "")}
     if not form.is_valid():
         messages.error(request, form.first_error())
         return _record_response(request, review, membership, stage, record, filters, draft=draft)
-    user = _user(request)
+    user = current_user(request)
     try:
         services.decide(
             record=record,
@@ -422,9 +416,9 @@ def screen_undo(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> Htt
     review, membership = review_for_request(request, slug)
     stage = _stage(stage)
     record = get_object_or_404(review.records.select_related("source"), pk=pk)
-    filters = _filters(request, review, _user(request), stage)
+    filters = _filters(request, review, current_user(request), stage)
     try:
-        services.withdraw(record=record, user=_user(request), stage=stage)
+        services.withdraw(record=record, user=current_user(request), stage=stage)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -468,7 +462,7 @@ def fulltext_upload(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         return _full_text_done(request, review, record)
     upload = form.cleaned_data["pdf"]
     try:
-        services.full_text_attach(record=record, user=_user(request), upload=upload)
+        services.full_text_attach(record=record, user=current_user(request), upload=upload)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -484,7 +478,7 @@ def fulltext_not_retrieved(request: HttpRequest, slug: str, pk: int) -> HttpResp
     form.is_valid()  # a note is all it has, and the service says when it is missing
     try:
         services.full_text_not_retrieved(
-            record=record, user=_user(request), note=form.cleaned_data.get("note", "")
+            record=record, user=current_user(request), note=form.cleaned_data.get("note", "")
         )
     except ValidationError as error:
         messages.error(request, error.messages[0])
@@ -499,7 +493,7 @@ def fulltext_not_retrieved_undo(request: HttpRequest, slug: str, pk: int) -> Htt
     record = get_object_or_404(review.records, pk=pk)
     try:
         services.full_text_not_retrieved(
-            record=record, user=_user(request), note="", not_retrieved=False
+            record=record, user=current_user(request), note="", not_retrieved=False
         )
     except ValidationError as error:
         messages.error(request, error.messages[0])
@@ -515,7 +509,7 @@ def fulltext_not_retrieved_undo(request: HttpRequest, slug: str, pk: int) -> Htt
 def screening_keys(request: HttpRequest, slug: str) -> HttpResponse:
     """My keys for the screening actions (they are mine in every review)."""
     review, membership = review_for_request(request, slug)
-    user = _user(request)
+    user = current_user(request)
     if request.method == "POST" and "reset" in request.POST:
         user.screening_keys = {}
         user.save(update_fields=["screening_keys"])

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.middleware import HtmxDetails
 
 from reviewer import selectors
-from reviewer.access import review_for_request
+from reviewer.access import current_user, review_for_request
 from reviewer.forms.sources import ReconfigureForm, SourceForm, UploadForm
 from reviewer.models import COMMON_SOURCE_NAMES, ImportJob, Review, Role
 from reviewer.services import imports as import_services
@@ -79,7 +79,7 @@ def source_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         job = import_services.import_job_create(
             source=source,
             files=[(f.name, f) for f in form.cleaned_data["files"]],
-            created_by=request.user,  # type: ignore[arg-type]
+            created_by=current_user(request),
             format_override=form.cleaned_data["format"],
         )
         return redirect(job)

@@ -13,9 +13,11 @@ import pytest
 import rispy
 from django.urls import reverse
 
+from analysis.services.runs import analysis_run_now
 from reviewer.models import Role
 from reviewer.services import screening as services
 from reviewer.version import VERSION
+from tests.extraction.helpers import case_series_form, fill
 from tests.factories import (
     Endpoint,
     add_member,
@@ -155,6 +157,38 @@ def test_the_bundle_holds_every_export_and_a_manifest(client, team, approved):
     assert manifest["rows"]["decisions.csv"] == 6  # 2 + 2 at title/abstract, 2 at full text
     assert archive.read("prisma/flow-diagram-300dpi.png").startswith(b"\x89PNG")
     assert archive.read("prisma/flow-diagram.pdf").startswith(b"%PDF")
+
+
+def test_the_bundle_holds_the_final_extraction_data_and_the_analysis_results(
+    client, team, approved
+):
+    case_series_form(team.review, dual=False)
+    patients = [
+        {"sex": "Male", "site": "Thorax", "management": "Operative", "margin": "Positive"},
+        {"sex": "Female", "site": "Thorax", "management": "Non-operative", "margin": "NR"},
+    ]
+    fill(approved.study, team.reviewer, patients=patients, done=True)
+    run = analysis_run_now(
+        review=team.review,
+        kind="crosstab",
+        spec={"row": "sex", "col": "management"},
+        user=team.senior,
+    )
+    client.force_login(team.senior)
+
+    archive = zipfile.ZipFile(io.BytesIO(get(client, "export-bundle", team.review)))
+
+    final = rows_of(archive.read("extraction/patients-final.csv"))
+    assert [(row["study"], row["sex"], row["margin"]) for row in final] == [
+        (approved.study.label, "Male", "Positive"),
+        (approved.study.label, "Female", "not reported"),
+    ]
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["rows"]["extraction/patients-final.csv"] == 2
+    assert manifest["rows"]["extraction/studies-final.csv"] == 1
+    (tables,) = [name for name in archive.namelist() if name.startswith("analysis/")]
+    assert tables.endswith(".csv") and f"-{run.pk}-" in tables
+    assert "Sex × Management" in archive.read(tables).decode("utf-8-sig")
 
 
 def test_the_exports_page_lists_them_with_counts(client, team, approved):
