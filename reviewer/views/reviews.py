@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable
 from typing import Any
 
@@ -114,8 +115,25 @@ def review_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "sources": selectors.sources_with_counts(review),
         "recent_imports": review.import_jobs.select_related("source", "created_by")[:5],
         "screening": _screening_summary(review, membership.user),
+        **_extraction_summary(review),
     }
     return render(request, "reviewer/review_dashboard.html", context)
+
+
+def _extraction_summary(review: Review) -> dict[str, Any]:
+    """Studies per extraction progress, and the newest analysis runs, for the dashboard."""
+    from analysis.models import AnalysisRun
+    from extraction.selectors import Progress, progress
+
+    studies = progress(review)
+    counts = Counter(item.status for item in studies)
+    return {
+        "extraction": [(status, counts[status]) for status in Progress if counts[status]],
+        "extraction_studies": len(studies),
+        "analysis_runs": list(
+            AnalysisRun.objects.filter(review=review).select_related("started_by")[:3]
+        ),
+    }
 
 
 @require_http_methods(["GET", "POST"])
