@@ -127,7 +127,10 @@ def teardown(slug: str) -> None:
     from reviewer.models import Review, User
 
     Review.objects.get(slug=slug).delete()
-    User.objects.filter(username__startswith="bench-reviewer-").delete()
+    # and any review an earlier, interrupted run left behind with the bench's users in it
+    bench_users = User.objects.filter(username__startswith="bench-reviewer-")
+    Review.objects.filter(memberships__user__in=bench_users).distinct().delete()
+    bench_users.delete()
 
 
 def direct_worker(slug: str, username: str, seconds: float) -> dict[str, list[float]]:
