@@ -259,13 +259,13 @@ def _preview_page(
     return render(request, "extraction/transfer_preview.html", context)
 
 
-@require_GET
-def import_preview(request: HttpRequest, slug: str) -> HttpResponse:
-    review, membership = review_for_request(request, slug)
-    token = request.GET.get("token", "")
+def _previewed(
+    request: HttpRequest, review: Review, membership: Membership, token: str
+) -> tuple[dict[str, Any], transfer.Preview] | None:
+    """The pending upload named by `token`, checked again; None when it is gone."""
     found = _pending(request, review, token)
     if found is None:
-        return _gone(request, review)
+        return None
     pending, data = found
     _check_target(membership, pending["target"])
     result = transfer.import_preview(
@@ -276,6 +276,17 @@ def import_preview(request: HttpRequest, slug: str) -> HttpResponse:
         name=pending["name"],
         data=data,
     )
+    return pending, result
+
+
+@require_GET
+def import_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    review, membership = review_for_request(request, slug)
+    token = request.GET.get("token", "")
+    previewed = _previewed(request, review, membership, token)
+    if previewed is None:
+        return _gone(request, review)
+    pending, result = previewed
     return _preview_page(request, review, membership, token, pending, result)
 
 
@@ -283,19 +294,10 @@ def import_preview(request: HttpRequest, slug: str) -> HttpResponse:
 def import_problems(request: HttpRequest, slug: str) -> HttpResponse:
     """Every problem of the pending upload as CSV: row, column, value, why."""
     review, membership = review_for_request(request, slug)
-    found = _pending(request, review, request.GET.get("token", ""))
-    if found is None:
+    previewed = _previewed(request, review, membership, request.GET.get("token", ""))
+    if previewed is None:
         return _gone(request, review)
-    pending, data = found
-    _check_target(membership, pending["target"])
-    result = transfer.import_preview(
-        review=review,
-        user=membership.user,
-        kind=pending["kind"],
-        target=pending["target"],
-        name=pending["name"],
-        data=data,
-    )
+    pending, result = previewed
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out)
