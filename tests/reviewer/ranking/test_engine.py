@@ -116,3 +116,15 @@ def test_records_without_text_cannot_be_ranked() -> None:
 
     assert not ranking.trained
     assert "title or abstract" in ranking.reason
+
+
+def test_a_match_in_the_title_counts_more_than_the_same_match_in_the_abstract() -> None:
+    records = [
+        *RECORDS,
+        RankInput(id=6, title="Tolterodine in older adults", abstract="hip fracture outcomes"),
+        RankInput(id=7, title="Hip fracture outcomes", abstract="Tolterodine in older adults"),
+    ]
+
+    ranking = Ranker(records).train({1: True, 2: False})
+
+    assert ranking.scores[6] > ranking.scores[7]
