@@ -33,6 +33,7 @@ from reviewer.models import (
     Decision,
     FullText,
     Record,
+    RelevanceScore,
     Removal,
     Review,
     Stage,
@@ -330,3 +331,76 @@ def progress(review: Review, user: User, stage: str) -> dict[str, int]:
         "mine": total - records.exclude(pk__in=_records_of(mine)).count(),
         "done": total - records.exclude(pk__in=_decided_twice(review, stage)).count(),
     }
+
+
+# --- walking a ranking ---
+#
+# In relevance order the database would have to join and sort the whole queue to find
+# its first records (PostgreSQL does not drive the query from the ranking's index), which
+# costs tens of milliseconds per query at 20,000 records. Instead, walk the ranking along
+# its (job, rank) index in batches and ask which records of each batch are in the queue
+# (or still waiting) by primary key: the first batch nearly always answers.
+
+RANK_BATCH = 400
+
+
+def _ranked_batches(
+    ranking_id: int, *, after: int = 0, before: int | None = None
+) -> Iterable[list[int]]:
+    """The ranking's record ids in batches: ascending from rank `after`, or descending
+    from rank `before` when it is given."""
+    last = before if before is not None else after
+    while True:
+        scores = RelevanceScore.objects.filter(job_id=ranking_id)
+        if before is not None:
+            scores = scores.filter(rank__lt=last).order_by("-rank")
+        else:
+            scores = scores.filter(rank__gt=last).order_by("rank")
+        batch = list(scores.values_list("rank", "record_id")[:RANK_BATCH])
+        if not batch:
+            return
+        yield [record_id for _, record_id in batch]
+        last = batch[-1][0]
+
+
+def ranked_first(records: QuerySet[Record], ranking_id: int, count: int) -> list[int]:
+    """The first `count` ids of `records` (a queue, maybe narrowed to waiting records) in
+    the ranking's order. Records the ranking has not scored are not walked: the caller
+    falls back to the queue's own order when this finds none."""
+    found: list[int] = []
+    for batch in _ranked_batches(ranking_id):
+        present = set(records.filter(pk__in=batch).values_list("pk", flat=True))
+        found += [pk for pk in batch if pk in present]
+        if len(found) >= count:
+            break
+    return found[:count]
+
+
+def ranked_neighbours(
+    records: QuerySet[Record], ranking_id: int, pk: int
+) -> tuple[int | None, int | None] | None:
+    """The records before and after `pk` in a relevance-ordered queue; None when the
+    ranking has no score for `pk` or nothing scored follows it (then `neighbours`, which
+    also orders the unscored records, answers)."""
+    from reviewer.models import RelevanceScore
+
+    rank = (
+        RelevanceScore.objects.filter(job_id=ranking_id, record_id=pk)
+        .values_list("rank", flat=True)
+        .first()
+    )
+    if rank is None:
+        return None
+
+    def first_of(batches: Iterable[list[int]]) -> int | None:
+        for batch in batches:
+            present = set(records.filter(pk__in=batch).values_list("pk", flat=True))
+            hit = next((record_id for record_id in batch if record_id in present), None)
+            if hit is not None:
+                return hit
+        return None
+
+    following = first_of(_ranked_batches(ranking_id, after=rank))
+    if following is None:
+        return None
+    return first_of(_ranked_batches(ranking_id, before=rank)), following

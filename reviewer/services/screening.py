@@ -36,7 +36,7 @@ from reviewer.models import (
     Study,
     User,
 )
-from reviewer.screening.queries import queue, state_of, waiting
+from reviewer.screening.queries import queue, ranked_first, state_of, waiting
 from reviewer.screening.rules import FT, TA, State, not_screened_here
 from reviewer.services.ranking import ranking_after_decision
 
@@ -53,7 +53,12 @@ def _handed_out_key(record_id: int, stage: str) -> str:
 
 
 def next_record(
-    *, review: Review, user: User, stage: str, records: QuerySet[Record] | None = None
+    *,
+    review: Review,
+    user: User,
+    stage: str,
+    records: QuerySet[Record] | None = None,
+    ranking_id: int | None = None,
 ) -> Record | None:
     """The record to show a reviewer next: the first still waiting for them (of `records`,
     default their whole queue) that is not on a colleague's screen right now.
@@ -65,9 +70,11 @@ def next_record(
     anyway: the service still refuses a third decision."""
     if records is None:
         records = queue(review, user, stage)
-    first = list(
-        waiting(review, user, stage, records).values_list("pk", flat=True)[:HAND_OUT_AMONG]
-    )
+    still = waiting(review, user, stage, records)
+    # `records` in relevance order: walk the ranking (`ranking_id`) instead of sorting
+    first = ranked_first(still, ranking_id, HAND_OUT_AMONG) if ranking_id is not None else []
+    if not first:
+        first = list(still.values_list("pk", flat=True)[:HAND_OUT_AMONG])
     if not first:
         return None
     holders = cache.get_many([_handed_out_key(pk, stage) for pk in first])

@@ -127,6 +127,14 @@ class Filters:
             return Order.RELEVANCE
         return Order.IMPORT
 
+    @property
+    def walk_ranking(self) -> int | None:
+        """The ranking to walk for the queue's first and neighbouring records: in relevance
+        order without a stopping sample (whose records come first), else None."""
+        if self.order_used != Order.RELEVANCE or self.sample_id is not None:
+            return None
+        return self.ranking.ranking_id if self.ranking is not None else None
+
     def queue(self, review: Review, user: User, stage: str) -> QuerySet[Record]:
         return queries.queue(
             review,
@@ -177,7 +185,9 @@ def _following(
     """Where to go after deciding `record`: the next record waiting for me; when I am going
     over my own decisions (filtered by one), the next of those."""
     listed = filters.queue(review, user, stage).exclude(pk=record.pk)
-    following = services.next_record(review=review, user=user, stage=stage, records=listed)
+    following = services.next_record(
+        review=review, user=user, stage=stage, records=listed, ranking_id=filters.walk_ranking
+    )
     if following is None and filters.mine in {Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE}:
         following = filters.queue(review, user, stage).filter(pk__gt=record.pk).first()
     return following
@@ -270,7 +280,10 @@ def _record_response(
     not_here = not_screened_here(state, stage)
     # previous/next in the (filtered) queue, in import order; progress says how far along
     listed = filters.queue(review, user, stage)
-    previous_id, next_id = queries.neighbours(listed, record.pk)
+    walked = None
+    if filters.walk_ranking is not None:
+        walked = queries.ranked_neighbours(listed, filters.walk_ranking, record.pk)
+    previous_id, next_id = walked or queries.neighbours(listed, record.pk)
     full_text = None
     if stage == FT:
         full_text = FullText.objects.filter(record=record).select_related("updated_by").first()
@@ -362,7 +375,11 @@ def screen_queue(request: HtmxHttpRequest, slug: str, stage: str) -> HttpRespons
     user = current_user(request)
     filters = _filters(request, review, user, stage)
     first = services.next_record(
-        review=review, user=user, stage=stage, records=filters.queue(review, user, stage)
+        review=review,
+        user=user,
+        stage=stage,
+        records=filters.queue(review, user, stage),
+        ranking_id=filters.walk_ranking,
     )
     if first is None and filters.mine in {Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE}:
         first = filters.queue(review, user, stage).first()  # going over my own decisions

@@ -10,7 +10,8 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from reviewer.models import RankingJob, RankingStatus, RankingTrigger, Role, StoppingSample
-from reviewer.screening.queries import Order, queue
+from reviewer.screening import queries
+from reviewer.screening.queries import Order, queue, waiting
 from reviewer.services import ranking as services
 from tests.factories import Endpoint, add_member, make_record, make_user, page_text, screen
 from tests.permissions import PermissionCases
@@ -184,6 +185,36 @@ def test_previous_and_next_follow_the_order(client, team, labelled):
 
     assert following.context["previous_id"] == top.pk
     assert following.context["relevance"].rank == response.context["relevance"].rank + 1
+
+
+def test_walking_the_ranking_in_batches_gives_the_sorted_queue_order(team, labelled, monkeypatch):
+    monkeypatch.setattr(queries, "RANK_BATCH", 3)  # several batches on a small queue
+    job = RankingJob.objects.get()
+    ordered = queue(team.review, team.reviewer, "ta", order=Order.RELEVANCE, ranking_id=job.pk)
+    still = waiting(team.review, team.reviewer, "ta", ordered)
+
+    assert queries.ranked_first(still, job.pk, 5) == list(still.values_list("pk", flat=True)[:5])
+    ids = list(ordered.values_list("pk", flat=True))
+    for before, pk, after in zip(ids, ids[1:], ids[2:], strict=False):
+        assert queries.ranked_neighbours(ordered, job.pk, pk) == (before, after)
+        assert queries.neighbours(ordered, pk) == (before, after)
+
+
+def test_a_record_imported_after_the_ranking_still_comes_in_relevance_order(client, team, labelled):
+    job = RankingJob.objects.get()
+    late = make_record(team.review, title="Crizotinib for IMT in a child, imported later")
+    client.force_login(team.reviewer)
+    ordered = queue(team.review, team.reviewer, "ta", order=Order.RELEVANCE, ranking_id=job.pk)
+    last_scored = list(ordered.values_list("pk", flat=True))[-2]
+
+    # not scored yet: last in the queue, reached from the last scored record
+    assert queries.ranked_neighbours(ordered, job.pk, late.pk) is None
+    page = client.get(url("screen-record", team.review, stage="ta", pk=last_scored))
+    assert page.context["next_id"] == late.pk
+    for record in team.review.records.exclude(pk=late.pk):
+        if not record.decisions.filter(reviewer=team.reviewer).exists():
+            screen(record, team.reviewer, "exclude")
+    assert heading_of(screening_of(client, team.review)) == late.title
 
 
 def test_filters_keep_the_order_chosen(client, team, labelled):
