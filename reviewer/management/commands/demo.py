@@ -160,7 +160,16 @@ class Command(BaseCommand):
             f"{counts[State.APPROVED]} inclusions approved."
         )
 
-        rank_demo(review)
+        rankings = rank_demo(review)
+        trained = ", ".join(
+            f"{job.reviewer.username} ({job.relevant} relevant, {job.irrelevant} irrelevant)"
+            for job in rankings
+            if job.trained
+        )
+        self.stdout.write(
+            f"Ranking: title/abstract queues ordered by relevance for {trained}; "
+            "each learns from its own decisions and the resolved records."
+        )
         extracted = extraction_demo(
             review,
             DemoExtractors(senior=users["carol"], first=users["alice"], second=users["bob"]),

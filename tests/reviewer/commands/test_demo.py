@@ -220,6 +220,7 @@ def test_demo_analysis_reproduces_the_papers_site_comparison_and_table_1() -> No
     runs = {run.kind: run for run in AnalysisRun.objects.filter(review__slug="demo")}
     assert {run.status for run in runs.values()} == {RunStatus.SUCCEEDED}
     assert "Analysis: 3 runs on the final data" in output
+    assert "Ranking: title/abstract queues ordered by relevance for alice (" in output
     sites = runs[AnalysisKind.CROSSTAB].result["tables"][0]
     assert sites["counts"] == [[224, 9], [121, 4], [29, 5], [11, 2]]
     # the paper: "p=0.04" by the likelihood-ratio test
