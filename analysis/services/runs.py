@@ -38,7 +38,7 @@ from analysis.services.data import (
 )
 from analysis.stats.errors import StatsInputError
 from reviewer.models import Review, User
-from reviewer.models.sources import stale_claim_cutoff
+from reviewer.services.jobs import ClaimLost, claim_job
 
 logger = logging.getLogger(__name__)
 
@@ -193,21 +193,17 @@ def _enqueue(run: AnalysisRun) -> None:
 # --- running (the worker) ---
 
 
-class ClaimLost(Exception):
-    """Another worker took the run over; this one must not write its result."""
-
-
 def _claim(run_id: int) -> datetime | None:
-    now = timezone.now()
-    claimed = (
-        AnalysisRun.objects.filter(pk=run_id)
-        .filter(
-            Q(status=RunStatus.QUEUED)
-            | Q(status=RunStatus.RUNNING, started_at__lt=stale_claim_cutoff())
-        )
-        .update(status=RunStatus.RUNNING, started_at=now, progress=0, phase="Starting", error="")
+    return claim_job(
+        AnalysisRun,
+        run_id,
+        waiting=RunStatus.QUEUED,
+        working=RunStatus.RUNNING,
+        stamp="started_at",
+        progress=0,
+        phase="Starting",
+        error="",
     )
-    return now if claimed else None
 
 
 def _write(run_id: int, claim: datetime, **fields: Any) -> None:

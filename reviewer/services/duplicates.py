@@ -31,7 +31,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from reviewer.dedup import Band as EngineBand
@@ -52,9 +51,9 @@ from reviewer.models import (
     User,
 )
 from reviewer.models.duplicates import DECIDED_STATUSES
-from reviewer.models.sources import stale_claim_cutoff
 from reviewer.selectors import pending_duplicate_pairs
 from reviewer.services import progress
+from reviewer.services.jobs import ClaimLost, claim_job
 
 logger = logging.getLogger(__name__)
 
@@ -116,20 +115,7 @@ def dedup_run_now(*, review: Review, user: User) -> DedupJob:
 
 
 def _claim(job_id: int) -> datetime | None:
-    now = timezone.now()
-    claimed = (
-        DedupJob.objects.filter(pk=job_id)
-        .filter(
-            Q(status=DedupStatus.QUEUED)
-            | Q(status=DedupStatus.RUNNING, claimed_at__lt=stale_claim_cutoff())
-        )
-        .update(status=DedupStatus.RUNNING, claimed_at=now)
-    )
-    return now if claimed else None
-
-
-class ClaimLost(Exception):
-    """Another worker took the run over; this one must not write its result."""
+    return claim_job(DedupJob, job_id, waiting=DedupStatus.QUEUED, working=DedupStatus.RUNNING)
 
 
 def _engine_records(review: Review) -> list[DedupInput]:

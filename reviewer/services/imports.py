@@ -19,7 +19,6 @@ from typing import IO, Any
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import connection, reset_queries, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from reviewer.imports import ParsedRecord, ParseError, detect_format, read_file, summarise
@@ -34,9 +33,9 @@ from reviewer.models import (
     SourceKind,
     User,
 )
-from reviewer.models.sources import stale_claim_cutoff
 from reviewer.services import progress
 from reviewer.services.duplicates import dedup_after_import
+from reviewer.services.jobs import ClaimLost, claim_job
 
 logger = logging.getLogger(__name__)
 
@@ -111,23 +110,9 @@ def _enqueue_run(job: ImportJob) -> None:
 
 
 def _claim(job_id: int, *, waiting: ImportStatus, working: ImportStatus) -> datetime | None:
-    """Take a job on: move it from its waiting state to its working state.
-
-    Returns the claim's time, which is also its token, or None if another worker
-    holds the job. A claim gone stale (its worker stopped) can be taken over; the
-    stopped worker's transaction, should it ever resume, then cannot commit.
-    """
-    now = timezone.now()
-    claimed = (
-        ImportJob.objects.filter(pk=job_id)
-        .filter(Q(status=waiting) | Q(status=working, claimed_at__lt=stale_claim_cutoff()))
-        .update(status=working, claimed_at=now)
-    )
-    return now if claimed else None
-
-
-class ClaimLost(Exception):
-    """Another worker took the job over; this one must not write its result."""
+    """Take a job on: move it from its waiting state to its working state
+    (`services.jobs.claim_job`)."""
+    return claim_job(ImportJob, job_id, waiting=waiting, working=working)
 
 
 def _finish(job_id: int, claim: datetime, **fields: Any) -> None:

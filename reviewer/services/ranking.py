@@ -39,7 +39,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from reviewer.models import (
@@ -53,13 +52,13 @@ from reviewer.models import (
     StoppingSample,
     User,
 )
-from reviewer.models.sources import stale_claim_cutoff
 from reviewer.ranking.engine import Ranker, RankInput, RecordId
 from reviewer.ranking.selectors import fingerprint, labels
 from reviewer.ranking.stopping import DEFAULT_ALPHA, DEFAULT_TARGET
 from reviewer.screening.queries import eligible
 from reviewer.screening.rules import TA
 from reviewer.services.after_response import run_after_response
+from reviewer.services.jobs import ClaimLost, claim_job
 
 logger = logging.getLogger(__name__)
 
@@ -127,20 +126,9 @@ def ranking_run_now(*, review: Review, user: User, trigger: str) -> RankingJob:
 
 
 def _claim(job_id: int) -> datetime | None:
-    now = timezone.now()
-    claimed = (
-        RankingJob.objects.filter(pk=job_id)
-        .filter(
-            Q(status=RankingStatus.QUEUED)
-            | Q(status=RankingStatus.RUNNING, claimed_at__lt=stale_claim_cutoff())
-        )
-        .update(status=RankingStatus.RUNNING, claimed_at=now)
+    return claim_job(
+        RankingJob, job_id, waiting=RankingStatus.QUEUED, working=RankingStatus.RUNNING
     )
-    return now if claimed else None
-
-
-class ClaimLost(Exception):
-    """Another worker took the job over; this one must not write its result."""
 
 
 def _records(review: Review) -> list[RankInput]:
