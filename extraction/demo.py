@@ -22,7 +22,7 @@ from django.db import transaction
 from extraction.models import Extraction, ExtractionStatus, PatientRow
 from extraction.services.forms import setup_update
 from extraction.templates_catalog import template_load
-from extraction.values import FormSpec, form_spec, parse
+from extraction.values import FormSpec, form_spec, parse_by_key
 from reviewer.models import Review, Stage, Study, User
 from reviewer.screening.queries import states
 from reviewer.screening.rules import State
@@ -144,16 +144,6 @@ def _sizes(rng: random.Random, total: int, studies: int) -> list[int]:
     return sizes
 
 
-def _stored(spec: FormSpec, values: dict[str, Any]) -> dict[str, Any]:
-    keys = spec.by_key()
-    out = {}
-    for key, raw in values.items():
-        value = parse(spec, keys[key], raw)
-        if value is not None:
-            out[str(keys[key].pk)] = value
-    return out
-
-
 def _copy(
     spec: FormSpec,
     study: Study,
@@ -168,7 +158,7 @@ def _copy(
         study=study,
         extractor=extractor,
         updated_by=by,
-        values=_stored(spec, study_values),
+        values=parse_by_key(spec, study_values),
         status=ExtractionStatus.DONE if done else ExtractionStatus.IN_PROGRESS,
     )
     PatientRow.objects.bulk_create(
@@ -176,7 +166,7 @@ def _copy(
             extraction=extraction,
             position=n,
             label=f"Case {n}",
-            values=_stored(spec, {k: v for k, v in row.items() if v != ""}),
+            values=parse_by_key(spec, {k: v for k, v in row.items() if v != ""}),
         )
         for n, row in enumerate(rows, start=1)
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 
 from extraction.models import FieldType, Level
@@ -44,15 +42,3 @@ class FieldEditForm(forms.Form):
 
 class ChoiceForm(forms.Form):
     label = forms.CharField(max_length=120)
-
-
-class SetupForm(forms.Form):
-    dual = forms.BooleanField(
-        required=False,
-        label="Dual extraction",
-        help_text="Two extractors fill each study independently; a senior resolves their "
-        "disagreements into the consensus that analysis uses.",
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)

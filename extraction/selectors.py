@@ -15,7 +15,7 @@ from django.db import models
 from extraction.models import Extraction, ExtractionStatus, Field, PatientRow
 from extraction.services.forms import setup_of
 from extraction.values import FormSpec, form_spec, show, typed
-from reviewer.models import Review, Study, User
+from reviewer.models import Review, Study
 
 
 class Progress(models.TextChoices):
@@ -100,9 +100,6 @@ class StudyProgress:
     copies: list[Extraction]
     consensus: Extraction | None
     patients: int = 0
-
-    def copy_of(self, user: User) -> Extraction | None:
-        return next((c for c in self.copies if c.extractor_id == user.pk), None)
 
 
 def _cell(spec: FormSpec, form_field: Field, a: Any, b: Any, consensus: Any) -> Cell:
@@ -234,14 +231,13 @@ class Dataset:
     studies: int
 
 
-def dataset(review: Review, *, as_text: bool = False) -> Dataset:
-    """The final data of every study. `as_text` gives the values as shown (exports);
-    otherwise typed for analysis (numbers, labels, None for empty or not reported)."""
+def dataset(review: Review) -> Dataset:
+    """The final data of every study, typed as analysis reads them (numbers, labels, None
+    for empty or not reported)."""
     spec = form_spec(review)
     finals = final_copies(review)
-    convert = show if as_text else typed
     study_values = {
-        e.pk: {f.key: convert(spec, f, e.values.get(str(f.pk))) for f in spec.study_fields}
+        e.pk: {f.key: typed(spec, f, e.values.get(str(f.pk))) for f in spec.study_fields}
         for e in finals
     }
     by_pk = {e.pk: e for e in finals}
@@ -257,6 +253,6 @@ def dataset(review: Review, *, as_text: bool = False) -> Dataset:
         }
         item.update(study_values[extraction.pk])
         for f in spec.patient_fields:
-            item[f.key] = convert(spec, f, row.values.get(str(f.pk)))
+            item[f.key] = typed(spec, f, row.values.get(str(f.pk)))
         rows.append(item)
     return Dataset(spec, spec.patient_fields, spec.study_fields, rows, len(finals))

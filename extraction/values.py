@@ -217,9 +217,16 @@ def typed(spec: FormSpec, form_field: Field, stored: Any) -> Any:
     return stored
 
 
-def missing_required(fields: Iterable[Field], values: Mapping[str, Any]) -> list[Field]:
-    """Required fields left empty ("not reported" counts as filled in)."""
-    return [f for f in fields if f.required and values.get(str(f.pk)) is None]
+def parse_by_key(spec: FormSpec, typed_in: Mapping[str, Any]) -> dict[str, Any]:
+    """A values map (field id -> stored) from cells typed in by field key, as a person
+    types them: `{"sex": "Male", "age_months": "84"}`. Raises `ValueProblem`."""
+    fields = spec.by_key()
+    stored = {}
+    for key, raw in typed_in.items():
+        value = parse(spec, fields[key], raw)
+        if value is not None:
+            stored[str(fields[key].pk)] = value
+    return stored
 
 
 REQUIRED_MESSAGE = "Required: enter a value, or “not reported” if the paper does not say."

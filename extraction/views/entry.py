@@ -11,6 +11,7 @@ copies are done.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,7 +185,7 @@ def _copy_context(
     *,
     study_text: dict[int, str] | None = None,
     rows: list[RowView] | None = None,
-    errors: list[CellError] = (),  # type: ignore[assignment]
+    errors: Sequence[CellError] = (),
 ) -> dict[str, Any]:
     spec = form_spec(review)
     if study_text is None or rows is None:

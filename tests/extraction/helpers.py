@@ -7,7 +7,7 @@ from typing import Any
 from extraction.models import Extraction, ExtractionStatus, Field, PatientRow
 from extraction.services.forms import setup_update
 from extraction.templates_catalog import template_load
-from extraction.values import FormSpec, form_spec, parse
+from extraction.values import FormSpec, form_spec, parse_by_key
 from reviewer.models import Review, Study, User
 
 
@@ -39,22 +39,12 @@ def fill(
     """A copy of `study` (`user` None: the consensus) holding the given values, typed as a
     person types them (`{"sex": "Male", "age_months": "84"}`), stored straight away."""
     spec = form_spec(study.review)
-    keys = spec.by_key()
-
-    def stored(values: dict[str, Any]) -> dict[str, Any]:
-        out = {}
-        for key, raw in values.items():
-            value = parse(spec, keys[key], raw)
-            if value is not None:
-                out[str(keys[key].pk)] = value
-        return out
-
     owner = user or study.review.memberships.order_by("pk").first().user  # type: ignore[union-attr]
     extraction = Extraction.objects.create(
         review=study.review,
         study=study,
         extractor=user,
-        values=stored(study_values or {}),
+        values=parse_by_key(spec, study_values or {}),
         updated_by=owner,
         status=ExtractionStatus.DONE if done else ExtractionStatus.IN_PROGRESS,
     )
@@ -62,6 +52,9 @@ def fill(
         patient = dict(patient)
         label = str(patient.pop("label", ""))
         PatientRow.objects.create(
-            extraction=extraction, position=position, label=label, values=stored(patient)
+            extraction=extraction,
+            position=position,
+            label=label,
+            values=parse_by_key(spec, patient),
         )
     return extraction
