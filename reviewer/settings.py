@@ -188,17 +188,62 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
+#: Seconds a Redis call (cache or broker) may take to connect or answer before it counts as
+#: down: a page never hangs on a missing Redis (the cache then misses, see reviewer/cache.py).
+REDIS_TIMEOUT_SECONDS = env_int("REDIS_TIMEOUT_SECONDS", 2)
+# Surviving the broker (see README, "What survives what"). Every task claims its job row with
+# a conditional update (reviewer/services/jobs.py), so a message delivered twice does its
+# work once: that makes late acknowledgement safe, and with it a task whose worker dies
+# (killed, out of memory) goes back to the queue instead of being lost.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Keep trying to reach a broker that is down, at start-up and later, for ever: the worker
+# must outlive a Redis restart, and systemd restarts it should it die anyway (deploy/).
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
+# A task running when the connection drops finishes its work: its result is in the
+# database, and its message, redelivered later, finds the job done and does nothing.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged message (its worker lost) comes back after this long. Longer than
+    # any job takes, so a running job is not handed to a second worker meanwhile; the
+    # claim protects the job even then.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 60 * 60),
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_timeout": 10 * REDIS_TIMEOUT_SECONDS,
+}
+# Queuing a task in a web request while Redis is down: give up after about a second (the
+# job stays waiting and the sweep sends it later) instead of holding the request.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.3,
+    "interval_max": 0.5,
+}
+#: A job waiting this long for a worker is sent to the workers again: its message may have
+#: been lost (a broker restarted without persistence, or down when the job was queued).
+JOB_RESEND_MINUTES = env_int("JOB_RESEND_MINUTES", 10)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-jobs": {
+        "task": "reviewer.sweep_jobs",
+        "schedule": float(env_int("JOB_SWEEP_SECONDS", 60)),
+    },
+}
 
 # Job progress is written to the cache so other processes can read it while
 # the job's own transaction is still open.
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "reviewer.cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
         }
     }
 else:
