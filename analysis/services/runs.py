@@ -43,6 +43,7 @@ from reviewer.services.jobs import (
     cancelled_note,
     claim_job,
     job_is_undelivered,
+    job_cancel,
     job_kind_register,
     job_send,
 )
@@ -181,6 +182,12 @@ def analysis_rerun(*, run: AnalysisRun, user: User, enqueue: bool = True) -> Sub
     return analysis_submit(
         review=run.review, kind=run.kind, spec=run.spec, user=user, enqueue=enqueue
     )
+
+
+def analysis_run_cancel(*, run: AnalysisRun, user: User) -> None:
+    """Stop a run that has not finished: it ends as failed, "Cancelled by …", and a worker
+    still computing it keeps nothing (`reviewer.services.jobs.job_cancel`)."""
+    job_cancel(job=run, user=user)
 
 
 def analysis_run_now(*, review: Review, kind: str, spec: dict[str, Any], user: User) -> AnalysisRun:

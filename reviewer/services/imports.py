@@ -451,7 +451,9 @@ def import_job_cancel(*, job: ImportJob) -> None:
     transaction may hold their rows) and go with the job's row, not before."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status in {ImportStatus.DONE, ImportStatus.CANCELLED}:
-        raise ValidationError("Only an import that has not finished can be cancelled: this one has.")
+        raise ValidationError(
+            "Only an import that has not finished can be cancelled: this one has."
+        )
     worked_on = job.status in {ImportStatus.READING, ImportStatus.IMPORTING} and not job.is_stale
     if not worked_on:
         for import_file in job.files.all():
