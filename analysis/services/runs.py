@@ -42,8 +42,8 @@ from reviewer.services.jobs import (
     JobKind,
     cancelled_note,
     claim_job,
-    job_is_undelivered,
     job_cancel,
+    job_is_undelivered,
     job_kind_register,
     job_send,
 )
