@@ -16,6 +16,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from reviewer.models import ImportJob, ImportStatus, Record
 from reviewer.services import imports
@@ -130,3 +131,91 @@ def test_the_worker_survives_its_broker_restarting_mid_import(
     second = wait_until(second, {ImportStatus.READY, ImportStatus.FAILED}, 120)
     assert second.status == ImportStatus.READY
     assert second.files.get().summary["record_count"] == 3
+
+
+# --- Redis down while people work: nothing answers an error page, nothing stays stuck ---
+
+
+def test_with_redis_down_writes_answer_normally_and_the_jobs_run_once_it_is_back(
+    own_redis: OwnRedis, transactional_db: None, client, settings, tmp_path: Path
+) -> None:
+    from django.db import connection
+
+    from analysis.models import AnalysisRun, RunStatus
+    from reviewer.models import Decision, RankingJob, RankingStatus
+    from reviewer.services.jobs import NOT_SENT
+    from tests.analysis.helpers_runs import imt_review
+    from tests.factories import make_record, make_team, page_text
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (the worker is another process)")
+    settings.RANKING_RETRAIN_EVERY = 1
+    settings.RANKING_RETRAIN_MIN_SECONDS = 0
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "reviewer.cache.TolerantRedisCache",
+            "LOCATION": own_redis.url,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    team = make_team()
+    imt_review(team.review, count=30)
+    record = make_record(team.review, title="Inflammatory myofibroblastic tumour in a child")
+    client.force_login(team.reviewer)
+    own_redis.kill()
+
+    with app_broker(own_redis.url):
+        started = time.monotonic()
+        dashboard = client.get(reverse("review-dashboard", args=[team.review.slug]))
+        dashboard_seconds = time.monotonic() - started
+        decided = client.post(
+            reverse(
+                "screen-decide", kwargs={"slug": team.review.slug, "stage": "ta", "pk": record.pk}
+            ),
+            {"choice": "include"},
+        )
+        asked = client.post(
+            reverse("analysis-start", args=[team.review.slug]),
+            {
+                "kind": "crosstab",
+                "crosstab-row": "margin",
+                "crosstab-col": "recurrence",
+                "crosstab-rule": "auto",
+            },
+        )
+
+        # every request answered as usual, and what it wrote is kept
+        assert dashboard.status_code == 200 and dashboard_seconds < 3
+        assert decided.status_code == 302
+        assert Decision.objects.get(record=record, reviewer=team.reviewer).choice == "include"
+        assert asked.status_code == 302
+        run = AnalysisRun.objects.get(review=team.review)
+        ranking = RankingJob.objects.get(review=team.review, reviewer=team.reviewer)
+        assert (run.status, run.error) == (RunStatus.QUEUED, NOT_SENT)
+        assert (ranking.status, ranking.error) == (RankingStatus.QUEUED, NOT_SENT)
+        page = page_text(client.get(run.get_absolute_url()))
+        assert "This run has not reached a worker yet" in page
+        assert "could not be reached" in page
+
+        # Redis back, a worker starts: it sends what waits, and both jobs are done
+        own_redis.start()
+        worker = start_worker(own_redis.url, tmp_path / "worker.log")
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                run.refresh_from_db()
+                ranking.refresh_from_db()
+                if run.status not in {
+                    RunStatus.QUEUED,
+                    RunStatus.RUNNING,
+                } and ranking.status not in {
+                    RankingStatus.QUEUED,
+                    RankingStatus.RUNNING,
+                }:
+                    break
+                time.sleep(0.2)
+        finally:
+            stop_worker(worker)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert ranking.status == RankingStatus.SUCCEEDED, ranking.error
+    assert run.error == "" and ranking.error == ""
