@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "axes",
     "reviewer",
     "extraction",
     "analysis",
@@ -86,8 +88,57 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "reviewer.middleware.permissions_policy",
     "django_htmx.middleware.HtmxMiddleware",
+    # last, as django-axes asks: it turns a locked-out login into the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username
+# from one address, that pair is locked out for AXES_COOLOFF_MINUTES; a correct login resets
+# the count. The lockout page says so and when to try again (registration/locked_out.html).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): every script, style, image and font comes from this
+# site's own static files; no inline script or style anywhere (htmx's own indicator style
+# is turned off in base.html), no framing, forms post only here.
+#: base64 sha256 of the one <style> in matplotlib's SVG: `*{stroke-linejoin: round; stroke-linecap: butt}`
+MATPLOTLIB_SVG_STYLE_SHA256 = "2Iqu4MW0P4n79bqVmTDfLWhO8TS7MxwRJn7HVNDr7EQ="
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # The PRISMA diagram is matplotlib's SVG inline in the page (its text stays text):
+        # it styles its shapes with style attributes, which cannot run script, and has one
+        # fixed <style> element, allowed by its hash. No other inline style is allowed.
+        "style-src-elem": ["'self'", f"'sha256-{MATPLOTLIB_SVG_STYLE_SHA256}'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+#: Browser features the pages never use, switched off (reviewer/middleware.py).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), xr-spatial-tracking=()"
+)
 
 ROOT_URLCONF = "reviewer.urls"
 
