@@ -23,7 +23,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@worker_ready.connect
+@worker_ready.connect  # type: ignore[untyped-decorator]  # Celery ships no types
 def _sweep_on_start(**kwargs: Any) -> None:
     from reviewer.services.jobs import jobs_sweep
 

@@ -113,7 +113,8 @@ AXES_VERBOSE = False
 # Content-Security-Policy (django-csp): every script, style, image and font comes from this
 # site's own static files; no inline script or style anywhere (htmx's own indicator style
 # is turned off in base.html), no framing, forms post only here.
-#: base64 sha256 of the one <style> in matplotlib's SVG: `*{stroke-linejoin: round; stroke-linecap: butt}`
+#: base64 sha256 of the one <style> in matplotlib's SVG:
+#: `*{stroke-linejoin: round; stroke-linecap: butt}`
 MATPLOTLIB_SVG_STYLE_SHA256 = "2Iqu4MW0P4n79bqVmTDfLWhO8TS7MxwRJn7HVNDr7EQ="
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

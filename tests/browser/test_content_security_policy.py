@@ -17,7 +17,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 VIOLATIONS_SCRIPT = """
 window.__csp = [];
 document.addEventListener("securitypolicyviolation", (e) => {
-  window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + e.sample + " " + (e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 120) : ""));
+  const where = e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 120) : "";
+  window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + where);
 });
 """
 
