@@ -219,6 +219,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 100)
 #: Largest full-text PDF accepted at full-text screening, in megabytes.
 FULLTEXT_MAX_UPLOAD_MB = env_int("FULLTEXT_MAX_UPLOAD_MB", 50)
+#: Largest review archive accepted by "Restore a review" in the browser, in megabytes
+#: (`manage.py import_review` has no limit), and the most any archive may unpack to.
+ARCHIVE_MAX_UPLOAD_MB = env_int("ARCHIVE_MAX_UPLOAD_MB", 1024)
+ARCHIVE_MAX_UNPACKED_MB = env_int("ARCHIVE_MAX_UNPACKED_MB", 10240)
 #: A job reading or importing for longer than this is taken to have lost its worker:
 #: a redelivered task takes it over, and the job page offers to start it again.
 IMPORT_JOB_STALE_MINUTES = env_int("IMPORT_JOB_STALE_MINUTES", 30)

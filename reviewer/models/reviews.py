@@ -59,6 +59,11 @@ class Review(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    archive_downloaded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When an owner last downloaded the review's archive (reviewer.archive).",
+    )
 
     class Meta:
         ordering = ["title"]
