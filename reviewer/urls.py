@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
-from reviewer.views import duplicates, members, records, reviews, sources
+from reviewer.views import archive, duplicates, members, records, reviews, sources
 
 review_patterns: list[URLPattern | URLResolver] = [
     path("", reviews.review_dashboard, name="review-dashboard"),
@@ -49,6 +49,7 @@ review_patterns: list[URLPattern | URLResolver] = [
     path("", include("reviewer.views.exports")),
     path("", include("reviewer.views.prisma")),
     path("", include("reviewer.views.ranking")),
+    path("", include("reviewer.views.archive")),
     path("extraction/", include("extraction.urls")),
     path("analysis/", include("analysis.views")),
     path("records/", records.record_list, name="record-list"),
@@ -58,6 +59,7 @@ review_patterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", reviews.review_list, name="review-list"),
     path("reviews/new/", reviews.review_new, name="review-new"),
+    path("reviews/restore/", archive.review_restore, name="review-restore"),
     path("reviews/<slug:slug>/", include(review_patterns)),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -228,3 +228,24 @@ def _write_file(archive: zipfile.ZipFile, name: str, path: str, where: str) -> d
         while chunk := stored.read(CHUNK):
             hashing.write(chunk)
     return {"path": path, "size": hashing.size, "sha256": hashing.sha256.hexdigest()}
+
+
+def archive_download_mark(*, review: Review) -> None:
+    """Note that an owner has just downloaded the review's archive (`archive_downloaded_at`:
+    deleting a review asks for a recent one)."""
+    now = timezone.now()
+    Review.objects.filter(pk=review.pk).update(archive_downloaded_at=now)
+    review.archive_downloaded_at = now
+
+
+def archive_summary(*, review: Review) -> dict[str, int]:
+    """What the archive page says the archive will hold."""
+    from reviewer.models import FullText, ImportFile
+
+    return {
+        "records": review.records.count(),
+        "decisions": review.decisions.count(),
+        "people": review.memberships.count(),
+        "files": ImportFile.objects.filter(job__review=review).count()
+        + FullText.objects.filter(review=review).exclude(pdf="").count(),
+    }

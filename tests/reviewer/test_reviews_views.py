@@ -46,7 +46,7 @@ def settings_form(**changes):
 # --- permissions ---
 
 #: Pages that belong to no review: any signed-in user may use them.
-URLS_OUTSIDE_A_REVIEW = {"review-list", "review-new"}
+URLS_OUTSIDE_A_REVIEW = {"review-list", "review-new", "review-restore"}
 
 ENDPOINTS = [
     Endpoint("review-dashboard", "get", Role.REVIEWER, 200),
