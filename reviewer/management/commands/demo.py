@@ -187,6 +187,10 @@ class Command(BaseCommand):
             "margin against recurrence, reoperation and outcome, site against management)."
         )
 
+        self.stdout.write(
+            f"Archive: python manage.py export_review {SLUG} --output {SLUG}.zip writes the "
+            f"whole review to one file; import_review {SLUG}.zip --slug {SLUG}-copy restores it."
+        )
         self.stdout.write(self.style.SUCCESS(f"\nDemo review ready: /reviews/{SLUG}/"))
         self.stdout.write("Log in as (username / password, role):")
         for username, _, role in USERS:

@@ -38,10 +38,10 @@ from reviewer.services.ranking import stopping_sample_draw
 from reviewer.services.screening import withdraw
 
 
-def demo_review() -> Review:
+def demo_review(output: StringIO | None = None) -> Review:
     """The demo review (every table but the stopping samples has rows), plus what the demo
     does not do: a stopping sample, a withdrawn decision, a decided pair and a split."""
-    call_command("demo", password="demo-pass-1", stdout=StringIO())
+    call_command("demo", password="demo-pass-1", stdout=output or StringIO())
     review = Review.objects.get(slug="demo")
     alice = User.objects.get(username="alice")
     carol = User.objects.get(username="carol")

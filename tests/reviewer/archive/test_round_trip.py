@@ -93,7 +93,9 @@ def test_archive_holds_no_password_hash_or_database_id():
 
 
 def test_demo_restores_beside_itself_as_a_second_review_that_looks_the_same(client):
-    review = demo_review()
+    output = io.StringIO()
+    review = demo_review(output)
+    assert "python manage.py export_review demo --output demo.zip" in output.getvalue()
     carol = User.objects.get(username="carol")
 
     restored = archive_restore(source=io.BytesIO(archive_bytes(review)), slug="demo-copy")
