@@ -107,7 +107,9 @@ class IdMaps:
         try:
             return self.ids[label][int(old)]
         except (KeyError, ValueError, TypeError):
-            raise IdNotFound(f"{where}: refers to {label} {old!r}, which is not in the review")
+            raise IdNotFound(
+                f"{where}: refers to {label} {old!r}, which is not in the review"
+            ) from None
 
     def add(self, label: str, old: int, new: int) -> None:
         self.ids.setdefault(label, {})[old] = new

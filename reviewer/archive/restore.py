@@ -69,7 +69,9 @@ def archive_restore(
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise ArchiveError(f"This is not a review archive: not a readable ZIP file ({error}).")
+        raise ArchiveError(
+            f"This is not a review archive: not a readable ZIP file ({error})."
+        ) from None
     with archive:
         _check_members(archive)
         manifest = _manifest(archive)
@@ -205,7 +207,9 @@ def _check_contents(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
                 while chunk := member.read(CHUNK):
                     digest.update(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError) as error:
-            raise ArchiveError(f"The archive is damaged: {name} cannot be read ({error}).")
+            raise ArchiveError(
+                f"The archive is damaged: {name} cannot be read ({error})."
+            ) from None
         if digest.hexdigest() != expected:
             raise ArchiveError(
                 f"The archive is damaged: {name} does not match its checksum in the manifest."
@@ -235,15 +239,16 @@ class _Restoring:
                 try:
                     row = json.loads(raw)
                 except (json.JSONDecodeError, UnicodeDecodeError) as error:
-                    raise ArchiveError(f"{name}, line {number}: not valid JSON ({error}).")
+                    raise ArchiveError(
+                        f"{name}, line {number}: not valid JSON ({error})."
+                    ) from None
                 if not isinstance(row, dict):
                     raise ArchiveError(f"{name}, line {number}: not a JSON object.")
                 count += 1
                 yield number, row
         if count != expected:
             raise ArchiveError(
-                f"The archive is damaged: {name} holds {count} rows, its manifest says "
-                f"{expected}."
+                f"The archive is damaged: {name} holds {count} rows, its manifest says {expected}."
             )
 
 
@@ -338,9 +343,7 @@ def _table(state: _Restoring, label: str, entry: dict[str, Any]) -> None:
     model_class = layout.model(label)
     columns = layout.columns(label)
     auto_times = [
-        c
-        for c in columns
-        if isinstance(c, models.DateField) and (c.auto_now or c.auto_now_add)  # type: ignore[attr-defined]
+        c for c in columns if isinstance(c, models.DateField) and (c.auto_now or c.auto_now_add)
     ]
     remembered = layout.remembered_columns().get(label, set())
     interrupted = layout.INTERRUPTED.get(label)

@@ -8,6 +8,7 @@ from typing import IO, cast
 
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -31,11 +32,11 @@ def review_archive(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_POST
-def review_archive_download(request: HttpRequest, slug: str) -> HttpResponse:
+def review_archive_download(request: HttpRequest, slug: str) -> HttpResponseBase:
     review, _ = review_for_request(request, slug, role=Role.OWNER)
     # written to a temporary file first: a review with its PDFs can be large, and a
     # failure must be a message, not a cut-off download
-    out = tempfile.TemporaryFile()
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
     try:
         archive_write(review=review, out=out)
     except ArchiveWriteError as error:
@@ -64,11 +65,8 @@ def review_restore(request: HttpRequest) -> HttpResponse:
         else:
             review = restored.review
             created = restored.people_created
-            note = (
-                f" New accounts, inactive until activated: {', '.join(u.username for u in created)}."
-                if created
-                else ""
-            )
+            names = ", ".join(u.username for u in created)
+            note = f" New accounts, inactive until activated: {names}." if created else ""
             messages.success(
                 request,
                 f"Restored “{review.title}” with its {len(restored.people_matched) + len(created)} "

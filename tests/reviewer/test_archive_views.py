@@ -54,9 +54,7 @@ def owner_client(client, review):
     return client
 
 
-def test_archive_page_says_what_the_archive_holds_and_that_it_was_never_downloaded(
-    client, review
-):
+def test_archive_page_says_what_the_archive_holds_and_that_it_was_never_downloaded(client, review):
     response = owner_client(client, review).get(reverse("review-archive", args=[review.slug]))
 
     text = page_text(response)

@@ -46,7 +46,9 @@ def demo_review(output: StringIO | None = None) -> Review:
     alice = User.objects.get(username="alice")
     carol = User.objects.get(username="carol")
     stopping_sample_draw(review=review, user=alice, size=5, seed=11)
-    for decision in Decision.objects.filter(review=review, reviewer=alice, stage=Stage.TITLE_ABSTRACT):
+    for decision in Decision.objects.filter(
+        review=review, reviewer=alice, stage=Stage.TITLE_ABSTRACT
+    ):
         try:
             withdraw(record=decision.record, user=alice, stage=Stage.TITLE_ABSTRACT)
             break
@@ -132,9 +134,7 @@ def observed(review: Review) -> dict[str, Any]:
             "prisma": dataclasses.asdict(prisma_counts(review)),
             "states": sorted((state.value, n) for state, n in state_counts(review).items()),
             "agreement": list(exports.agreement_rows(review)),
-            "extraction": [
-                {k: v for k, v in row.items() if k != "study_key"} for row in data.rows
-            ],
+            "extraction": [{k: v for k, v in row.items() if k != "study_key"} for row in data.rows],
             "studies": data.studies,
             "analysis": runs,
             "full_texts": [[*f[:4], hashlib.sha256(f[4]).hexdigest()] for f in full_texts],

@@ -11,7 +11,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from reviewer.demo.screening import demo_pdf
 from reviewer.models import Review, User
 from reviewer.services.screening import full_text_attach
-from tests.factories import add_member, make_record, make_review, make_user, pass_title_abstract, screen
+from tests.factories import (
+    add_member,
+    make_record,
+    make_review,
+    make_user,
+    pass_title_abstract,
+    screen,
+)
 
 
 def small_review() -> Review:

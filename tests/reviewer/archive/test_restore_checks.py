@@ -107,7 +107,9 @@ def test_a_value_of_the_wrong_type_is_refused_with_where(archive):
             b'"blinded":true', b'"blinded":"maybe"'
         )
 
-    refused(rewrite(archive, change), r"reviewer.review.jsonl, line 1: .blinded. must be true or false")
+    refused(
+        rewrite(archive, change), r"reviewer.review.jsonl, line 1: .blinded. must be true or false"
+    )
 
 
 def test_an_archive_of_a_newer_format_is_refused_saying_to_upgrade(archive):
@@ -117,7 +119,9 @@ def test_an_archive_of_a_newer_format_is_refused_saying_to_upgrade(archive):
         manifest["app_version"] = "9.0.0"
         files["manifest.json"] = json.dumps(manifest).encode()
 
-    refused(rewrite(archive, change), r"newer version of the app \(9.0.0.*Upgrade this server first")
+    refused(
+        rewrite(archive, change), r"newer version of the app \(9.0.0.*Upgrade this server first"
+    )
 
 
 def test_a_column_this_version_does_not_know_is_refused(archive):
@@ -143,7 +147,9 @@ def test_an_older_archive_without_a_column_restores_with_its_default(archive):
     assert restored.review.blinded is True
 
 
-@pytest.mark.parametrize("name", ["../evil.txt", "/etc/passwd", "files/reviewer.fulltext/1/pdf/../../x"])
+@pytest.mark.parametrize(
+    "name", ["../evil.txt", "/etc/passwd", "files/reviewer.fulltext/1/pdf/../../x"]
+)
 def test_a_file_name_outside_the_layout_is_refused(archive, name):
     def change(files):
         files[name] = b"x"

@@ -155,8 +155,17 @@ def test_on_sqlite_too(tmp_path):
     env["ARCHIVE_TEST_FROM_POSTGRESQL"] = str(archive)
 
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
-         "-k", "not on_sqlite_too"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            __file__,
+            "-k",
+            "not on_sqlite_too",
+        ],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

@@ -74,7 +74,7 @@ def test_import_of_a_damaged_archive_fails_and_stores_nothing(tmp_path):
     )
     before = snapshot()
 
-    with pytest.raises(CommandError, match="people.jsonl is listed in its manifest but missing"):
+    with pytest.raises(CommandError, match=r"people\.jsonl is listed in its manifest but missing"):
         run("import_review", str(damaged), slug="adult-copy")
 
     assert snapshot() == before
