@@ -370,11 +370,17 @@ def _table(state: _Restoring, label: str, entry: dict[str, Any]) -> None:
         batch.clear()
 
     file_name = str(entry["file"])
+    listed = set(entry["columns"])
     for line, row in state.lines(file_name, int(entry.get("rows", -1))):
         where = f"{file_name}, line {line}"
         number = row.get("id")
         if not isinstance(number, int) or number < 1:
             raise ArchiveError(f"{where}: no valid “id”.")
+        unknown = set(row) - listed
+        if unknown:
+            raise ArchiveError(
+                f"{where}: columns its manifest does not list: {layout.describe(unknown)}."
+            )
         values: dict[str, Any] = {}
         pending: list[tuple[models.Field[Any, Any], tuple[Any, ...]]] = []
         for column in columns:

@@ -112,6 +112,17 @@ def test_a_value_of_the_wrong_type_is_refused_with_where(archive):
     )
 
 
+def test_a_row_with_a_column_the_manifest_does_not_list_is_refused(archive):
+    def change(files):
+        files["tables/reviewer.source.jsonl"] = files["tables/reviewer.source.jsonl"].replace(
+            b'"kind":', b'"secret":1,"kind":'
+        )
+
+    refused(
+        rewrite(archive, change), "reviewer.source.jsonl, line 1: columns its manifest .*secret"
+    )
+
+
 def test_an_archive_of_a_newer_format_is_refused_saying_to_upgrade(archive):
     def change(files):
         manifest = json.loads(files["manifest.json"])
