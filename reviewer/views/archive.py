@@ -23,11 +23,11 @@ from reviewer.models import Role
 
 @require_GET
 def review_archive(request: HttpRequest, slug: str) -> HttpResponse:
-    review, _ = review_for_request(request, slug, role=Role.OWNER)
+    review, membership = review_for_request(request, slug, role=Role.OWNER)
     return render(
         request,
         "reviewer/review_archive.html",
-        {"review": review, "summary": archive_summary(review=review)},
+        {"review": review, "membership": membership, "summary": archive_summary(review=review)},
     )
 
 

@@ -61,6 +61,7 @@ def test_archive_page_says_what_the_archive_holds_and_that_it_was_never_download
     assert "2 records 3 decisions 2 members 2 stored files" in text
     assert "Not downloaded yet." in text
     assert "Download the archive (ZIP)" in text
+    assert "You are Owner" in text
 
 
 def test_owner_downloads_the_whole_review_and_the_time_is_kept(client, review):
