@@ -12,7 +12,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from reviewer.imports.base import ColumnMapping, ParsedRecord
-from reviewer.imports.notes import PassNotes
+from reviewer.imports.notes import Notice, PassNotes
 from reviewer.imports.source import SourceFile
 from reviewer.imports.tabular import (
     HEADER_SEARCH_ROWS,
@@ -51,8 +51,11 @@ def xlsx_layout(source: SourceFile) -> tuple[TableLayout, list[str]]:
         if others:
             names = ", ".join(repr(name) for name in others)
             warnings.append(
-                f"Only the first sheet ({sheet.title!r}) was read; the workbook has "
-                f"{len(others)} more: {names}."
+                Notice(
+                    f"Only the first sheet ({sheet.title!r}) was read; the workbook has "
+                    f"{len(others)} more: {names}.",
+                    loses_data=True,
+                )
             )
         rows = [
             [cell_text(v) for v in row]
