@@ -93,7 +93,7 @@ def test_data_losing_warnings_come_before_informational_ones(write: WriteFile) -
     ranks = [loses_data(w) for w in summary.warnings]
 
     assert ranks[:2] == [True, True] and not any(ranks[2:])
-    assert summary.warnings[0].startswith("Record 3 (line 9) is cut short")
+    assert summary.warnings[0].startswith("Record 3 (line 10) is cut short")
     assert "unreadable year" in summary.warnings[1]
     assert "3 records have no abstract." in summary.warnings[2:]
     assert [c.record for c in summary.cut_records] == [3]
