@@ -91,11 +91,14 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
 
 class _Endings:
     """Spots records cut short. MEDLINE has no end tag, but PubMed writes SO (the source
-    citation) as the last line of every record, so a PubMed record without SO was cut;
-    for other MEDLINE files (ERIC), the last record must end with the tag every earlier
-    record ended with."""
+    citation) as the last line of every record: once the file's earlier records all had
+    one, a PubMed record without SO was cut. Otherwise (ERIC, files other tools wrote)
+    only the last record is judged: it must end with the tag every earlier record ended
+    with. A file of one record cannot be judged."""
 
     def __init__(self) -> None:
+        self.checked = 0
+        self.with_so = 0
         self.last_tags: set[str] = set()
 
     def check(
@@ -108,13 +111,16 @@ class _Endings:
         *,
         at_end: bool,
     ) -> None:
-        if "PMID" in record:
+        cut, why = False, ""
+        if "PMID" in record and self.checked and self.with_so == self.checked:
             cut = "SO" not in record
             why = "it has no SO line (the source), which PubMed writes last in every record"
-        else:
-            usual = next(iter(self.last_tags)) if len(self.last_tags) == 1 else ""
-            cut = at_end and bool(usual) and usual not in record
+        elif at_end and len(self.last_tags) == 1:
+            usual = next(iter(self.last_tags))
+            cut = usual not in record
             why = f"it has no {usual} line, which ends every other record in the file"
+        self.checked += 1
+        self.with_so += "SO" in record
         self.last_tags.add(last_tag)
         if not cut:
             return
