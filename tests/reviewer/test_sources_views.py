@@ -19,6 +19,7 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from reviewer.models import ImportFile, ImportJob, ImportStatus, Record, Role, Source
+from tests import xlsx_bombs
 from tests.factories import (
     SMALL_RIS,
     Endpoint,
@@ -668,6 +669,21 @@ def test_a_file_named_only_a_space_is_uploaded_under_a_stand_in_name(owner, run_
     assertRedirects(response, job.get_absolute_url())
     assert job.files.get().original_name == "unnamed file"
     assert "Import 2 records into Embase" in page_text(job_page(owner, job))
+
+
+def test_an_excel_bomb_is_refused_with_the_limit_it_broke(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("scopus.xlsx", xlsx_bombs.declared_bomb("A1:ZZ3000000")))
+    job = ImportJob.objects.get()
+
+    text = page_text(job_page(owner, job))
+
+    assert "Refused: the file could not be read, so nothing can be imported." in text
+    assert "The sheet declares the range A1:ZZ3000000: 3,000,000 rows" in text
+    assert "over the limit of 200,000 rows" in text
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED
+    assert job.record_count == 0
+    assert not Record.objects.exists()
 
 
 # --- importing: confirm ---
