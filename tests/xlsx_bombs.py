@@ -61,6 +61,21 @@ def rows_bomb(count: int) -> bytes:
     return workbook(sheet(many_rows(count)))
 
 
+def numbered_rows(count: int) -> bytes:
+    """`count` distinct numbered rows: compresses about as well as a real sheet does, so
+    only the row limit, met while reading, stops it."""
+
+    def rows() -> Iterator[bytes]:
+        for start in range(2, count + 2, 10_000):
+            yield b"".join(
+                f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>Tumour {n * 7919 % 100_003}'
+                f'</t></is></c><c r="B{n}"><v>{1950 + n % 75}</v></c></row>'.encode()
+                for n in range(start, min(start + 10_000, count + 2))
+            )
+
+    return workbook(sheet(rows()))
+
+
 def declared_bomb(ref: str = "A1:ZZ3000000") -> bytes:
     """Two real rows under a <dimension> that claims `ref`."""
     return workbook(sheet(many_rows(1), dimension=ref))
