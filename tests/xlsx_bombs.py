@@ -81,6 +81,12 @@ def declared_bomb(ref: str = "A1:ZZ3000000") -> bytes:
     return workbook(sheet(many_rows(1), dimension=ref))
 
 
+def far_row_bomb(row: int = 1_048_576) -> bytes:
+    """One record row numbered `row` (the last Excel allows, by default), no dimension:
+    readers that fill in the missing rows make a million empty ones."""
+    return workbook(sheet([f'<row r="{row}"><c r="A{row}"><v>1</v></c></row>'.encode()]))
+
+
 def wide_row_bomb(column: str = "XFD") -> bytes:
     """One record row with a cell in `column` (XFD is the last of 16,384), no dimension."""
     cell = f'<row r="2"><c r="A2"><v>1</v></c><c r="{column}2"><v>2</v></c></row>'

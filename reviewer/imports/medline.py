@@ -89,12 +89,17 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
         )
 
 
+#: Earlier records that must agree on their last tag before a last record without it
+#: counts as cut (a hand-written file's records end as they please).
+_AGREEING = 3
+
+
 class _Endings:
     """Spots records cut short. MEDLINE has no end tag, but PubMed writes SO (the source
     citation) as the last line of every record: once the file's earlier records all had
     one, a PubMed record without SO was cut. Otherwise (ERIC, files other tools wrote)
-    only the last record is judged: it must end with the tag every earlier record ended
-    with. A file of one record cannot be judged."""
+    only the last record is judged, once at least three earlier records all ended with
+    the same tag: it must have that tag too. A file of one record cannot be judged."""
 
     def __init__(self) -> None:
         self.checked = 0
@@ -115,7 +120,7 @@ class _Endings:
         if "PMID" in record and self.checked and self.with_so == self.checked:
             cut = "SO" not in record
             why = "it has no SO line (the source), which PubMed writes last in every record"
-        elif at_end and len(self.last_tags) == 1:
+        elif at_end and self.checked >= _AGREEING and len(self.last_tags) == 1:
             usual = next(iter(self.last_tags))
             cut = usual not in record
             why = f"it has no {usual} line, which ends every other record in the file"

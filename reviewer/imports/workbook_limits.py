@@ -29,6 +29,10 @@ _MB = 1024 * 1024
 _DIMENSION_HEAD = 64 * 1024
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([^\"]+)\"")
 _CELL = re.compile(r"\$?([A-Za-z]{0,3})\$?(\d*)")
+_ROW = re.compile(rb"<(?:\w{1,20}:)?row[\s>/]")
+#: The longest row start tag the scan must not split between two chunks ("<x:row ").
+_ROW_TAG_LENGTH = 24
+_SCAN_CHUNK = 1024 * 1024
 
 
 class WorkbookTooLarge(ValueError):
@@ -71,11 +75,17 @@ class WorkbookLimits:
             )
         for part in parts:
             if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
-                with archive.open(part) as sheet:
-                    head = sheet.read(_DIMENSION_HEAD)
-                match = _DIMENSION.search(head)
-                if match is None:
-                    continue
+                self._check_sheet(archive, part)
+
+    def _check_sheet(self, archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> None:
+        """The range the sheet declares, then its <row> elements counted as its bytes
+        unpack (a sheet may declare nothing, or a false range): an XML parser would take
+        minutes over a few million rows before the row limit could stop it, a byte scan
+        takes a fraction of a second."""
+        with archive.open(part) as sheet:
+            chunk = sheet.read(_DIMENSION_HEAD)
+            match = _DIMENSION.search(chunk)
+            if match is not None:
                 ref = match.group(1).decode("ascii", "replace")
                 rows, columns = _extent(ref)
                 if rows > self.rows or columns > self.columns:
@@ -84,6 +94,18 @@ class WorkbookLimits:
                         f"columns, over the limit of {self.rows:,} rows and {self.columns:,} "
                         "columns. Split the sheet, or save it as CSV."
                     )
+            count, tail = 0, b""
+            while chunk:
+                text = tail + chunk
+                count += len(_ROW.findall(text))
+                if count > self.rows:
+                    raise WorkbookTooLarge(
+                        f"The sheet has more than {self.rows:,} rows, the limit. Split it, or "
+                        "save it as CSV."
+                    )
+                tail = text[-_ROW_TAG_LENGTH:]
+                tail = tail[tail.rfind(b"<") :] if b"<" in tail else b""
+                chunk = sheet.read(_SCAN_CHUNK)
 
     def check_row(self, row: int, width: int) -> None:
         """Refuse (WorkbookTooLarge) a row past the row limit, or wider than the column

@@ -421,8 +421,12 @@ def test_a_study_values_workbook_previews_what_it_sets(client, team, study, form
             "more than 200 times its size: a compression bomb, not a spreadsheet.",
         ),
         (lambda: xlsx_bombs.wide_row_bomb("XFD"), "Row 2 of the sheet is 16,384 cells wide"),
+        (
+            lambda: xlsx_bombs.far_row_bomb(1_048_576),
+            "The sheet has more than 100,000 rows, the limit.",
+        ),
     ],
-    ids=["declared-rows", "thousand-fold", "last-column"],
+    ids=["declared-rows", "thousand-fold", "last-column", "far-row"],
 )
 def test_a_workbook_bomb_is_refused_in_the_preview_and_nothing_imported(
     client, team, study, form, bomb, says
@@ -440,7 +444,7 @@ def test_a_workbook_bomb_is_refused_in_the_preview_and_nothing_imported(
     assert not Extraction.objects.exists()
 
 
-def test_rows_past_the_limit_are_refused_while_the_sheet_is_read(
+def test_rows_past_the_limit_are_refused_before_the_sheet_is_read(
     client, team, study, form, monkeypatch
 ):
     monkeypatch.setattr(

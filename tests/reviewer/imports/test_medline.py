@@ -152,3 +152,15 @@ def test_real_pubmed_exports_have_no_cut_record(exports: Path) -> None:
         parsed = read_file(exports / name, filename=name)
         list(parsed.records())
         assert parsed.cut_records == [], name
+
+
+def test_records_without_so_that_end_differently_are_not_called_cut(write: WriteFile) -> None:
+    text = (
+        "PMID- 1\nTI  - One.\nDP  - 2021\nLID - 10.1/x [doi]\n\n"
+        "PMID- 2\nTI  - Two.\nFAU - Rossi, Giulia\nJT  - Journal\n"
+    )
+    parsed = read_file(write("handmade.nbib", text), filename="handmade.nbib")
+
+    list(parsed.records())
+
+    assert parsed.cut_records == []

@@ -55,17 +55,26 @@ def test_a_workbook_over_the_unpacked_size_limit_is_refused(
         read_file(path, filename="export.xlsx")
 
 
-def test_rows_past_the_limit_are_refused_while_reading_when_no_dimension_says_so(
+def test_rows_past_the_limit_are_counted_before_reading_when_no_dimension_says_so(
     write: WriteFile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
         xlsx, "LIMITS", WorkbookLimits(rows=50, columns=100, uncompressed_bytes=1024 * 1024)
     )
     path = write("export.xlsx", xlsx_bombs.rows_bomb(60))
-    parsed = read_file(path, filename="export.xlsx")
 
     with pytest.raises(ParseError, match=r"The sheet has more than 50 rows, the limit\."):
+        read_file(path, filename="export.xlsx")
+
+
+def test_a_row_numbered_past_the_limit_is_refused_while_reading(write: WriteFile) -> None:
+    path = write("export.xlsx", xlsx_bombs.far_row_bomb(1_048_576))
+    parsed = read_file(path, filename="export.xlsx")
+
+    started = time.perf_counter()
+    with pytest.raises(ParseError, match=r"The sheet has more than 200,000 rows, the limit\."):
         summarise(parsed)
+    assert time.perf_counter() - started < 10  # empty rows only, stopped at the limit
 
 
 def test_a_cell_in_the_last_column_is_refused_not_padded(write: WriteFile) -> None:
