@@ -51,7 +51,7 @@ def xlsx_layout(source: SourceFile) -> tuple[TableLayout, list[str]]:
     workbook = _open_workbook(source)
     try:
         sheet = workbook.worksheets[0]
-        warnings = []
+        warnings: list[str] = []
         others = [ws.title for ws in workbook.worksheets[1:]]
         if others:
             names = ", ".join(repr(name) for name in others)
