@@ -9,19 +9,22 @@ spreadsheet import's preview does (`read_sheet`), and prints the outcome, the wa
 the peak resident memory of that process. Each process is capped (--memory-mb, --seconds)
 so that an unguarded reader cannot take the machine down: "killed" means it hit a cap.
 
-Results on the reference machine (2 cores, Python 3.11), before the limits of
-`reviewer.imports.workbook_limits` and after:
+Measured on the reference machine (2 cores shared with other work, so wall times before
+are inflated; Python 3.11, memory capped at 3 GB and CPU at 120 s), peak memory of the
+reading process (about 76 MB is Django itself). Before = commit 7d07d93, after = this one:
 
-| bomb (file size)              | reader     | before                         | after                    |
-|-------------------------------|------------|--------------------------------|--------------------------|
-| 1,000,000 rows (70 KB)        | search     | 51 s, 128 MB, "1,000,000 recs" | 0.15 s, 55 MB, refused   |
-| 1,000,000 rows (70 KB)        | extraction | 7.5 s, 1,020 MB, rows read     | 0.15 s, 65 MB, refused   |
-| declares A1:ZZ3000000 (6 KB)  | search     | 0.3 s, ok (2 rows)             | 0.1 s, refused           |
-| one 300 MB cell (300 KB)      | search     | 3.5 s, 1,290 MB                | 0.1 s, 55 MB, refused    |
-| one 300 MB cell (300 KB)      | extraction | 3.9 s, 1,580 MB                | 0.1 s, 60 MB, refused    |
-| a cell in column XFD (6 KB)   | both       | reads a 16,384-wide row        | 0.1 s, refused           |
-
-(see the commit that added this file for the exact run; numbers vary with machine load).
+    bomb (file size)             reader      before                       after
+    1,000,000 rows (243 KB)      search      376 s, 168 MB, 1,000,000 rec 0.3 s, 79 MB, refused
+    1,000,000 rows (243 KB)      extraction  53 s, 428 MB, all rows       0.03 s, 76 MB, refused
+    3,000,000 rows (721 KB)      search      killed at the 120 s CPU cap  0.3 s, 79 MB, refused
+    3,000,000 rows (721 KB)      extraction  230 s, 1,133 MB, all rows    0.06 s, 77 MB, refused
+    250,000 distinct rows (3 MB) search      172 s, 104 MB, 250,000 rec   1.3 s, 86 MB, refused
+    250,000 distinct rows (3 MB) extraction  24 s, 167 MB, all rows       0.4 s, 86 MB, refused
+    declares A1:ZZ3000000 (5 KB) search      0.5 s, read (1 record)       0.2 s, refused
+    one 300 MB cell (303 KB)     search      63 s, 683 MB                 0.2 s, 79 MB, refused
+    one 300 MB cell (303 KB)     extraction  17 s, 678 MB                 0.05 s, 76 MB, refused
+    a cell in column XFD (5 KB)  both        read a 16,384-cell row       0.05-0.25 s, refused
+    one row numbered 1,048,576   both        (not measured before)        0.03-0.5 s, refused
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ BOMBS = {
     "declares A1:ZZ3000000": lambda: xlsx_bombs.declared_bomb("A1:ZZ3000000"),
     "one 300 MB cell": lambda: xlsx_bombs.text_bomb(300),
     "a cell in column XFD": lambda: xlsx_bombs.wide_row_bomb("XFD"),
+    "one row numbered 1,048,576": lambda: xlsx_bombs.far_row_bomb(1_048_576),
 }
 
 
