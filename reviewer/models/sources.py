@@ -161,6 +161,13 @@ class ImportJob(models.Model):
         return self.is_running and self.error == NOT_SENT
 
     @property
+    def status_label(self) -> str:
+        """The status as shown: a reading that failed says the upload was refused."""
+        if self.status == ImportStatus.FAILED and self.finished_at is None:
+            return "Refused: could not be read"
+        return self.get_status_display()
+
+    @property
     def can_confirm(self) -> bool:
         """Ready, and every file was read without error."""
         return self.status == ImportStatus.READY and not any(f.error for f in self.files.all())

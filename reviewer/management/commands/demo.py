@@ -26,6 +26,7 @@ from reviewer.models import (
     User,
 )
 from reviewer.screening.rules import State
+from reviewer.services.imports import import_job_create, import_job_read
 from reviewer.services.reviews import member_add, review_create
 
 SLUG = "demo"
@@ -81,6 +82,23 @@ class Command(BaseCommand):
             "--password",
             default="",
             help="Use this password for every demo user instead of random ones.",
+        )
+
+    def _upload_again(self, review: Review, path: Path, owner: User) -> str:
+        """The Embase export uploaded a second time, read and waiting: its page shows the
+        earlier import and offers "Import it again" instead of a plain import."""
+        with path.open("rb") as handle:
+            again = import_job_create(
+                source=review.sources.get(name="Embase"),
+                files=[(f"{path.stem} (1){path.suffix}", handle)],
+                created_by=owner,
+                enqueue=False,
+            )
+        import_job_read(job_id=again.pk)
+        return (
+            "Searches: the Embase export was uploaded a second time and waits on the Embase "
+            "search; its preview names the earlier import and asks before adding the same "
+            "records twice."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -148,6 +166,7 @@ class Command(BaseCommand):
                     stderr=StringIO(),
                 )
                 self.stdout.write(out.getvalue().strip().replace(f"{folder}/", ""))
+            self.stdout.write(self._upload_again(review, Path(folder) / searches[1][0], owner))
 
         counts = screen_demo(
             review, DemoTeam(senior=users["carol"], first=users["alice"], second=users["bob"])

@@ -21,6 +21,7 @@ from reviewer.models import (
     Decision,
     DedupStatus,
     FullText,
+    ImportStatus,
     PairStatus,
     Record,
     Review,
@@ -32,6 +33,7 @@ from reviewer.screening.agreement import agreement_by_stage
 from reviewer.screening.queries import state_counts
 from reviewer.screening.rules import State
 from reviewer.selectors import pending_duplicate_pairs
+from reviewer.services import imports
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +65,12 @@ def test_demo_builds_a_review_with_three_users_two_databases_and_citation_search
     assert review.exclusion_reasons.count() >= 5
     assert "alice" in output and "demo-pass-1" in output
     assert User.objects.get(username="bob").check_password("demo-pass-1")
+    # The Embase export uploaded again waits, and asks before importing it twice.
+    waiting = review.import_jobs.get(status=ImportStatus.READY)
+    assert waiting.source.name == "Embase"
+    [same] = imports.same_files(waiting)
+    assert same.earlier.job.status == ImportStatus.DONE
+    assert same.earlier.job.source.name == "Embase"
 
 
 def test_demo_records_look_like_real_exports() -> None:
