@@ -124,9 +124,8 @@ def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes
 
 def _bundle_files(review: Review, user: User) -> tuple[dict[str, str | bytes], dict[str, int]]:
     """Every export of the review, as files for the bundle, with their row counts."""
-    from reviewer.prisma.counts import pending_summary, prisma_report
-    from reviewer.prisma.diagram import diagram_pdf, diagram_png, diagram_svg
-    from reviewer.prisma.template_csv import template_csv
+    from reviewer.prisma.counts import prisma_report
+    from reviewer.prisma.files import FORMATS, checks_text, prisma_file
     from reviewer.prisma.validate import validate
 
     tables = {
@@ -139,18 +138,10 @@ def _bundle_files(review: Review, user: User) -> tuple[dict[str, str | bytes], d
     counts = {name: len(rows) - 1 for name, rows in tables.items()}
     files["included-studies.ris"] = exports.included_ris(review)
     report = prisma_report(review)
-    prisma = report.counts
-    problems = validate(prisma, pending=report.pending)
-    waiting = pending_summary(report.pending)
-    checks = [f"Broken: {problem.message}" for problem in problems] or [
-        "The diagram's numbers pass every check of the PRISMA 2020 template."
-    ]
-    checks.append(f"Not final: {waiting}." if waiting else "Final: no record waits.")
-    files["prisma/checks.txt"] = "\n".join(checks) + "\n"
-    files["prisma/prisma2020-data.csv"] = template_csv(prisma)
-    files["prisma/flow-diagram.svg"] = diagram_svg(prisma)
-    files["prisma/flow-diagram-300dpi.png"] = diagram_png(prisma, dpi=300)
-    files["prisma/flow-diagram.pdf"] = diagram_pdf(prisma)
+    problems = validate(report.counts, pending=report.pending)
+    files["prisma/checks.txt"] = checks_text(report, problems)
+    for fmt in ("csv", "svg", "png", "pdf"):
+        files[f"prisma/{FORMATS[fmt][0]}"] = prisma_file(report, fmt)
     extracted, extracted_counts = _extraction_files(review, user)
     files.update(extracted)
     counts.update(extracted_counts)

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from analysis.services.runs import analysis_run_now
 from reviewer.models import Role
+from reviewer.prisma.files import FINAL, PASSES
 from reviewer.services import screening as services
 from reviewer.version import VERSION
 from tests.extraction.helpers import case_series_form, fill
@@ -157,6 +158,31 @@ def test_the_bundle_holds_every_export_and_a_manifest(client, team, approved):
     assert manifest["rows"]["decisions.csv"] == 6  # 2 + 2 at title/abstract, 2 at full text
     assert archive.read("prisma/flow-diagram-300dpi.png").startswith(b"\x89PNG")
     assert archive.read("prisma/flow-diagram.pdf").startswith(b"%PDF")
+    # every record decided, the inclusion approved: final, and the checks say so
+    assert archive.read("prisma/checks.txt").decode() == f"{FINAL}\n{PASSES}\n"
+    assert "rovisional" not in archive.read("prisma/flow-diagram.svg").decode()
+
+
+def test_the_bundle_of_an_unfinished_review_says_provisional_and_never_passes(
+    client, team, approved
+):
+    make_record(team.review, make_source(team.review, "Embase"), title="Orbital IMT in a boy")
+    client.force_login(team.senior)
+
+    archive = zipfile.ZipFile(io.BytesIO(get(client, "export-bundle", team.review)))
+
+    headline = (
+        "Provisional — 1 record awaits title/abstract decisions, 0 reports await full-text "
+        "decisions"
+    )
+    checks = archive.read("prisma/checks.txt").decode()
+    assert checks.splitlines()[:2] == [headline, "Title/abstract: 1 not screened yet."]
+    assert "pass every check" not in checks
+    assert "not a final diagram" in checks
+    svg = archive.read("prisma/flow-diagram.svg").decode()
+    assert headline in svg
+    data = archive.read("prisma/prisma2020-data.csv").decode()
+    assert list(csv.reader(io.StringIO(data)))[-1][0] == "provisional"
 
 
 def test_the_bundle_holds_the_final_extraction_data_and_the_analysis_results(
