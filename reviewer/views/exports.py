@@ -20,11 +20,11 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from reviewer import exports
 from reviewer.access import current_user, review_for_request
+from reviewer.downloads import attachment_headers
 from reviewer.models import Decision, Review, Role, User
 
 
@@ -45,11 +45,10 @@ def _csv_response(
         for row in rows:
             yield writer.writerow(row)
 
-    filename = f"{review.slug}-{name}-{timezone.localdate().isoformat()}.csv"
     return StreamingHttpResponse(
         lines(),
         content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=attachment_headers(review, name, "csv"),
     )
 
 
@@ -65,12 +64,11 @@ def export_agreement(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     return _csv_response(review, "agreement", exports.agreement_rows(review))
 
 
-def _attachment(review: Review, name: str, content: str | bytes, content_type: str) -> HttpResponse:
-    filename = f"{review.slug}-{name}-{timezone.localdate().isoformat()}"
+def _attachment(
+    review: Review, what: str, ext: str, content: str | bytes, content_type: str
+) -> HttpResponse:
     return HttpResponse(
-        content,
-        content_type=content_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        content, content_type=content_type, headers=attachment_headers(review, what, ext)
     )
 
 
@@ -91,7 +89,8 @@ def export_included_ris(request: HttpRequest, slug: str) -> HttpResponse:
     review, _ = review_for_request(request, slug, role=Role.SENIOR)
     return _attachment(
         review,
-        "included-studies.ris",
+        "included-studies",
+        "ris",
         exports.included_ris(review),
         "application/x-research-info-systems; charset=utf-8",
     )
@@ -153,7 +152,7 @@ def export_bundle(request: HttpRequest, slug: str) -> HttpResponse:
     review, _ = review_for_request(request, slug, role=Role.SENIOR)
     files, counts = _bundle_files(review, current_user(request))
     return _attachment(
-        review, "exports.zip", exports.bundle(review, files, counts), "application/zip"
+        review, "exports", "zip", exports.bundle(review, files, counts), "application/zip"
     )
 
 

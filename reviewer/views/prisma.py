@@ -12,11 +12,11 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from reviewer.access import review_for_request
+from reviewer.downloads import attachment_headers
 from reviewer.prisma.counts import PrismaReport, prisma_report
 from reviewer.prisma.files import FORMATS, prisma_file
 from reviewer.prisma.validate import validate
@@ -72,12 +72,13 @@ def prisma_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
         }
         return render(request, "reviewer/prisma_refused.html", context, status=409)
     name, content_type = FORMATS[fmt]
-    filename = f"{review.slug}-{name.rsplit('.', 1)[0]}-{timezone.localdate().isoformat()}"
-    filename += "." + name.rsplit(".", 1)[1]
+    what, ext = name.rsplit(".", 1)
+    if not report.waiting.final:  # the name says it too, so a folder of drafts is clear
+        what += "-provisional"
     return HttpResponse(
         prisma_file(report, fmt),
         content_type=content_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=attachment_headers(review, what, ext),
     )
 
 
