@@ -12,9 +12,10 @@ from types import SimpleNamespace
 import pytest
 import rispy
 from django.urls import reverse
+from django.utils import timezone
 
 from analysis.services.runs import analysis_run_now
-from reviewer.models import Role
+from reviewer.models import FullText, Role
 from reviewer.prisma.files import FINAL, PASSES
 from reviewer.services import screening as services
 from reviewer.version import VERSION
@@ -225,3 +226,28 @@ def test_the_exports_page_lists_them_with_counts(client, team, approved):
     text = response.content.decode()
     assert "1 report, 1 study" in text
     assert reverse("export-bundle", args=[team.review.slug]) in text
+
+
+def test_all_records_say_who_marked_a_full_text_not_retrieved_when_and_what_was_tried(
+    client, team, approved
+):
+    second = team.review.memberships.get(user__username="bob").user
+    sought = make_record(team.review, title="IMT of the bladder in a girl")
+    pass_title_abstract(sought, team.reviewer, second)
+    services.full_text_not_retrieved(
+        record=sought, user=second, note="Library and both authors asked; no reply by March."
+    )
+    client.force_login(team.senior)
+
+    rows = {int(r["record_id"]): r for r in rows_of(get(client, "export-records", team.review))}
+
+    marked = rows[sought.pk]
+    assert marked["final_state"] == "Full text not retrieved"
+    assert marked["not_retrieved_by"] == "bob"
+    assert marked["not_retrieved_note"] == "Library and both authors asked; no reply by March."
+    stored = FullText.objects.get(record=sought)
+    assert marked["not_retrieved_at"] == (
+        timezone.localtime(stored.updated_at).isoformat(timespec="seconds")
+    )
+    assert rows[approved.included.pk]["not_retrieved_by"] == ""
+    assert rows[approved.included.pk]["not_retrieved_note"] == ""
