@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -26,6 +26,9 @@ from reviewer import exports
 from reviewer.access import current_user, review_for_request
 from reviewer.downloads import attachment_headers
 from reviewer.models import Decision, Review, Role, User
+
+if TYPE_CHECKING:
+    from analysis.models import AnalysisRun
 
 
 class _Echo:
@@ -96,11 +99,21 @@ def export_included_ris(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _newest_runs(review: Review) -> list[AnalysisRun]:
+    """The newest finished run of each analysis asked for (kind and spec), oldest first."""
+    from analysis.models import AnalysisRun, RunStatus
+
+    newest: dict[str, AnalysisRun] = {}
+    runs = AnalysisRun.objects.filter(review=review, status=RunStatus.SUCCEEDED)
+    for run in runs.select_related("review").order_by("pk"):
+        newest[json.dumps([run.kind, run.spec], sort_keys=True)] = run
+    return sorted(newest.values(), key=lambda run: run.pk)
+
+
 def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes], dict[str, int]]:
     """The final extraction data (what analysis reads), and the newest result of each
     analysis asked for, as the bundle's `extraction/` and `analysis/` files."""
     from analysis.exports import file_name, tables_bytes
-    from analysis.models import AnalysisRun, RunStatus
     from extraction.transfer import export_file
 
     files: dict[str, str | bytes] = {}
@@ -112,13 +125,28 @@ def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes
             )
             files[f"extraction/{kind}-final.csv"] = exported.content
             counts[f"extraction/{kind}-final.csv"] = exported.rows
-    newest: dict[str, AnalysisRun] = {}
-    runs = AnalysisRun.objects.filter(review=review, status=RunStatus.SUCCEEDED)
-    for run in runs.select_related("review").order_by("pk"):
-        newest[json.dumps([run.kind, run.spec], sort_keys=True)] = run
-    for run in newest.values():
+    for run in _newest_runs(review):
         files[f"analysis/{file_name(run, 'tables', 'csv')}"] = tables_bytes(run, "csv")
     return files, counts
+
+
+def _extraction_and_analysis(review: Review) -> dict[str, Any]:
+    """What the exports page lists besides the screening files: the final extraction data
+    (studies and patients with final data) and each analysis's newest result, with the
+    titles of its tables."""
+    from extraction.models import PatientRow
+    from extraction.selectors import final_copies
+
+    context: dict[str, Any] = {"extraction": review.extraction_fields.exists()}
+    if context["extraction"]:
+        finals = final_copies(review)
+        context["final_studies"] = len(finals)
+        context["final_patients"] = PatientRow.objects.filter(extraction__in=finals).count()
+    context["analyses"] = [
+        (run, [table.get("title", "") for table in (run.result or {}).get("tables", [])])
+        for run in _newest_runs(review)
+    ]
+    return context
 
 
 def _bundle_files(review: Review, user: User) -> tuple[dict[str, str | bytes], dict[str, int]]:
@@ -166,6 +194,7 @@ def export_list(request: HttpRequest, slug: str) -> HttpResponse:
         "decisions": Decision.objects.filter(review=review).count(),
         "included": review.approvals.count(),
         "studies": review.studies.count(),
+        **_extraction_and_analysis(review),
     }
     return render(request, "reviewer/exports/list.html", context)
 

@@ -26,6 +26,7 @@ from tests.factories import (
     make_record,
     make_source,
     make_user,
+    page_text,
     pass_title_abstract,
     screen,
 )
@@ -251,3 +252,46 @@ def test_all_records_say_who_marked_a_full_text_not_retrieved_when_and_what_was_
     )
     assert rows[approved.included.pk]["not_retrieved_by"] == ""
     assert rows[approved.included.pk]["not_retrieved_note"] == ""
+
+
+def test_the_exports_page_lists_the_extraction_data_and_each_analysis_as_downloads(
+    client, team, approved
+):
+    case_series_form(team.review, dual=False)
+    patients = [
+        {"sex": "Male", "site": "Thorax", "management": "Operative"},
+        {"sex": "Female", "site": "Thorax", "management": "Non-operative"},
+    ]
+    fill(approved.study, team.reviewer, patients=patients, done=True)
+    run = analysis_run_now(
+        review=team.review, kind="crosstab", spec={"row": "sex", "col": "management"},
+        user=team.senior,
+    )  # fmt: skip
+    client.force_login(team.senior)
+
+    response = client.get(reverse("export-list", args=[team.review.slug]))
+
+    html = response.content.decode()
+    text = page_text(response)
+    extraction = reverse("extraction-export", args=[team.review.slug])
+    for kind in ("patients", "studies"):
+        for fmt in ("csv", "xlsx"):
+            assert f"{extraction}?kind={kind}&amp;scope=final&amp;format={fmt}" in html
+    assert "2 patients in 1 study" in text
+    assert reverse("analysis-export-csv", args=[team.review.slug, run.pk]) in html
+    assert reverse("analysis-export-xlsx", args=[team.review.slug, run.pk]) in html
+    assert "Sex × Management" in text
+    assert "join this page" not in text
+    # and each link gives the file
+    csv_link = client.get(f"{extraction}?kind=patients&scope=final&format=csv")
+    assert csv_link.status_code == 200 and "Female" in csv_link.content.decode("utf-8-sig")
+
+
+def test_the_exports_page_says_when_there_is_no_extraction_or_analysis_yet(client, team):
+    client.force_login(team.senior)
+
+    text = page_text(client.get(reverse("export-list", args=[team.review.slug])))
+
+    assert "No extraction form yet" in text
+    assert "No analysis has finished yet" in text
+    assert "join this page" not in text
