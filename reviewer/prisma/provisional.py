@@ -30,8 +30,10 @@ still change:
 
 Decided things are not waiting: a record excluded, removed before screening, marked not
 retrieved, or approved stays so unless someone undoes it, and an undo makes the review
-provisional again by the rules above. `Waiting` is plain data; `reviewer.prisma.counts`
-fills it from a review.
+provisional again by the rules above. Two changes nothing marks as pending are left out,
+since no row says they are due: linking approved reports into one study (it lowers "studies
+included" whenever the senior author does it), and a search not yet uploaded. `Waiting` is
+plain data; `reviewer.prisma.counts` fills it from a review.
 """
 
 from __future__ import annotations
