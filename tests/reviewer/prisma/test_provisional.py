@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from PIL import Image
+from PIL import Image, ImageColor
 
 from reviewer.models import (
     Band,
@@ -26,6 +26,7 @@ from reviewer.models import (
     PairStatus,
 )
 from reviewer.prisma.counts import prisma_report
+from reviewer.prisma.diagram import WARNING_FILL
 from reviewer.prisma.files import FINAL, PASSES, checks_text, prisma_file
 from reviewer.prisma.layout import layout
 from reviewer.prisma.provisional import Waiting
@@ -44,6 +45,7 @@ from tests.reviewer.prisma.test_diagram import box_texts, pdf_text_lines, svg_ro
 pytestmark = pytest.mark.django_db
 
 SVG = "{http://www.w3.org/2000/svg}"
+WARNING_RGB = ImageColor.getrgb(WARNING_FILL)
 
 
 # ------------------------------------------------------------------- the statement
@@ -247,6 +249,8 @@ def test_every_file_of_a_finished_review_is_unmarked_and_exact(finished: Any) ->
     plan = layout(report.counts)
     with Image.open(io.BytesIO(png)) as image:
         assert image.size == (round(plan.width * 300 / 72), round(plan.height * 300 / 72))
+        colours = image.convert("RGB").getcolors(1 << 20) or []
+        assert WARNING_RGB not in [colour for _, colour in colours], "no banner"
 
     assert checks_text(report, validate(report.counts, pending=report.pending)) == (
         f"{FINAL}\n{PASSES}\n"
@@ -287,6 +291,10 @@ def test_every_file_of_an_unfinished_review_says_it_is_provisional(unfinished: A
     final_plan = layout(report.counts)
     with Image.open(io.BytesIO(png)) as image:
         assert image.size == (round(plan.width * 600 / 72), round(plan.height * 600 / 72))
+        # the banner is painted: its amber fill covers its box, above the column headers
+        top = image.convert("RGB").crop((0, 0, image.width, round(banner.bottom * 600 / 72)))
+        amber = sum(n for n, colour in top.getcolors(1 << 20) or [] if colour == WARNING_RGB)
+        assert amber > 0.5 * banner.width * banner.height * (600 / 72) ** 2
     assert plan.height > final_plan.height
 
     # the CSV: the template's rows as they are, then the note
