@@ -209,6 +209,20 @@ def rerun(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return redirect("analysis-run", slug=review.slug, pk=submitted.run.pk)
 
 
+@require_POST
+def cancel(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Stop a run that has not finished (any member: runs change no data)."""
+    review, _ = review_for_request(request, slug)
+    run = get_object_or_404(AnalysisRun.objects.filter(review=review), pk=pk)
+    try:
+        services.analysis_run_cancel(run=run, user=current_user(request))
+    except ValidationError as problem:
+        messages.error(request, " ".join(problem.messages))
+    else:
+        messages.success(request, "Analysis run cancelled.")
+    return redirect("analysis-run", slug=review.slug, pk=run.pk)
+
+
 def _finished_run(request: HttpRequest, slug: str, pk: int) -> AnalysisRun:
     review, _ = review_for_request(request, slug)
     run = get_object_or_404(
@@ -249,6 +263,7 @@ urlpatterns: list[URLPattern] = [
     path("runs/new/", start, name="analysis-start"),
     path("runs/<int:pk>/", run_page, name="analysis-run"),
     path("runs/<int:pk>/rerun/", rerun, name="analysis-rerun"),
+    path("runs/<int:pk>/cancel/", cancel, name="analysis-cancel"),
     path(
         "runs/<int:pk>/tables/<int:table>/chart.svg",
         chart,

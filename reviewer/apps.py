@@ -6,6 +6,7 @@ class ReviewerConfig(AppConfig):
     verbose_name = "Systematic reviews"
 
     def ready(self) -> None:
-        from reviewer.services import after_response
+        from reviewer.services import after_response, jobs
 
         after_response.connect()
+        jobs.register_reviewer_kinds()

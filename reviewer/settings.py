@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "axes",
     "reviewer",
     "extraction",
     "analysis",
@@ -86,8 +88,58 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "reviewer.middleware.permissions_policy",
     "django_htmx.middleware.HtmxMiddleware",
+    # last, as django-axes asks: it turns a locked-out login into the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username
+# from one address, that pair is locked out for AXES_COOLOFF_MINUTES; a correct login resets
+# the count. The lockout page says so and when to try again (registration/locked_out.html).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): every script, style, image and font comes from this
+# site's own static files; no inline script or style anywhere (htmx's own indicator style
+# is turned off in base.html), no framing, forms post only here.
+#: base64 sha256 of the one <style> in matplotlib's SVG:
+#: `*{stroke-linejoin: round; stroke-linecap: butt}`
+MATPLOTLIB_SVG_STYLE_SHA256 = "2Iqu4MW0P4n79bqVmTDfLWhO8TS7MxwRJn7HVNDr7EQ="
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # The PRISMA diagram is matplotlib's SVG inline in the page (its text stays text):
+        # it styles its shapes with style attributes, which cannot run script, and has one
+        # fixed <style> element, allowed by its hash. No other inline style is allowed.
+        "style-src-elem": ["'self'", f"'sha256-{MATPLOTLIB_SVG_STYLE_SHA256}'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+#: Browser features the pages never use, switched off (reviewer/middleware.py).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), xr-spatial-tracking=()"
+)
 
 ROOT_URLCONF = "reviewer.urls"
 
@@ -188,17 +240,62 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
+#: Seconds a Redis call (cache or broker) may take to connect or answer before it counts as
+#: down: a page never hangs on a missing Redis (the cache then misses, see reviewer/cache.py).
+REDIS_TIMEOUT_SECONDS = env_int("REDIS_TIMEOUT_SECONDS", 2)
+# Surviving the broker (see README, "What survives what"). Every task claims its job row with
+# a conditional update (reviewer/services/jobs.py), so a message delivered twice does its
+# work once: that makes late acknowledgement safe, and with it a task whose worker dies
+# (killed, out of memory) goes back to the queue instead of being lost.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Keep trying to reach a broker that is down, at start-up and later, for ever: the worker
+# must outlive a Redis restart, and systemd restarts it should it die anyway (deploy/).
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
+# A task running when the connection drops finishes its work: its result is in the
+# database, and its message, redelivered later, finds the job done and does nothing.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged message (its worker lost) comes back after this long. Longer than
+    # any job takes, so a running job is not handed to a second worker meanwhile; the
+    # claim protects the job even then.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 60 * 60),
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    "socket_timeout": 10 * REDIS_TIMEOUT_SECONDS,
+}
+# Queuing a task in a web request while Redis is down: give up after about a second (the
+# job stays waiting and the sweep sends it later) instead of holding the request.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.3,
+    "interval_max": 0.5,
+}
+#: A job waiting this long for a worker is sent to the workers again: its message may have
+#: been lost (a broker restarted without persistence, or down when the job was queued).
+JOB_RESEND_MINUTES = env_int("JOB_RESEND_MINUTES", 10)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-jobs": {
+        "task": "reviewer.sweep_jobs",
+        "schedule": float(env_int("JOB_SWEEP_SECONDS", 60)),
+    },
+}
 
 # Job progress is written to the cache so other processes can read it while
 # the job's own transaction is still open.
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "reviewer.cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
         }
     }
 else:

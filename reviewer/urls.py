@@ -32,6 +32,7 @@ review_patterns: list[URLPattern | URLResolver] = [
     path("duplicates/run/", duplicates.dedup_run, name="dedup-run"),
     path("duplicates/runs/<int:pk>/", duplicates.dedup_job, name="dedup-job"),
     path("duplicates/runs/<int:pk>/restart/", duplicates.dedup_restart, name="dedup-restart"),
+    path("duplicates/runs/<int:pk>/cancel/", duplicates.dedup_cancel, name="dedup-cancel"),
     path("duplicates/queue/", duplicates.dedup_queue, name="dedup-queue"),
     path("duplicates/pairs/<int:pk>/", duplicates.dedup_pair, name="dedup-pair"),
     path(

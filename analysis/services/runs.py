@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -38,7 +37,16 @@ from analysis.services.data import (
 )
 from analysis.stats.errors import StatsInputError
 from reviewer.models import Review, User
-from reviewer.services.jobs import ClaimLost, claim_job
+from reviewer.services.jobs import (
+    ClaimLost,
+    JobKind,
+    cancelled_note,
+    claim_job,
+    job_cancel,
+    job_is_undelivered,
+    job_kind_register,
+    job_send,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +166,8 @@ def analysis_submit(
         return Submitted(stored, stored=True)
     going = next((r for r in same if r.is_running and not r.is_stale), None)
     if going is not None:
+        if enqueue and job_is_undelivered(going):  # its message was lost: send it again
+            job_send(going)
         return Submitted(going, already_queued=True)
     run = AnalysisRun.objects.create(
         review=review, kind=kind, spec=spec, started_by=user, fingerprint=fingerprint
@@ -174,6 +184,12 @@ def analysis_rerun(*, run: AnalysisRun, user: User, enqueue: bool = True) -> Sub
     )
 
 
+def analysis_run_cancel(*, run: AnalysisRun, user: User) -> None:
+    """Stop a run that has not finished: it ends as failed, "Cancelled by …", and a worker
+    still computing it keeps nothing (`reviewer.services.jobs.job_cancel`)."""
+    job_cancel(job=run, user=user)
+
+
 def analysis_run_now(*, review: Review, kind: str, spec: dict[str, Any], user: User) -> AnalysisRun:
     """Ask for a run and run it in this process, broker or not (the demo, the bench)."""
     submitted = analysis_submit(review=review, kind=kind, spec=spec, user=user, enqueue=False)
@@ -184,10 +200,7 @@ def analysis_run_now(*, review: Review, kind: str, spec: dict[str, Any], user: U
 
 
 def _enqueue(run: AnalysisRun) -> None:
-    from analysis import tasks
-
-    run_id = run.pk
-    transaction.on_commit(lambda: tasks.run.delay(run_id=run_id))
+    job_send(run)  # `analysis.run`, once committed; a broker that is down leaves it waiting
 
 
 # --- running (the worker) ---
@@ -271,4 +284,29 @@ def analysis_run_execute(*, run_id: int) -> None:
 def _fail(run_id: int, claim: datetime, message: str) -> None:
     AnalysisRun.objects.filter(pk=run_id, started_at=claim).update(
         status=RunStatus.FAILED, error=message, phase="", finished_at=timezone.now()
+    )
+
+
+def register_job_kind() -> None:
+    """Let `reviewer.services.jobs` send, sweep and cancel analysis runs like other jobs."""
+
+    def cancel(run: AnalysisRun, user: User) -> None:
+        AnalysisRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED,
+            started_at=None,
+            phase="",
+            error=cancelled_note(user),
+            finished_at=timezone.now(),
+        )
+
+    job_kind_register(
+        JobKind(
+            model=AnalysisRun,
+            tasks={RunStatus.QUEUED: "analysis.tasks.run", RunStatus.RUNNING: "analysis.tasks.run"},
+            waiting=frozenset({RunStatus.QUEUED}),
+            working=frozenset({RunStatus.RUNNING}),
+            stamp="started_at",
+            argument="run_id",
+            cancel=cancel,
+        )
     )

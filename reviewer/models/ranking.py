@@ -99,6 +99,20 @@ class RankingJob(models.Model):
         )
 
     @property
+    def is_stuck(self) -> bool:
+        """Its task cannot be on its way: never sent, or waiting or stale too long
+        (`reviewer.services.jobs.job_is_stuck`). The page offers to send it again."""
+        from reviewer.services.jobs import job_is_stuck
+
+        return job_is_stuck(self)
+
+    @property
+    def not_sent(self) -> bool:
+        from reviewer.services.jobs import NOT_SENT
+
+        return self.is_running and self.error == NOT_SENT
+
+    @property
     def total_seconds(self) -> float:
         parts = (self.load_seconds, self.vectorise_seconds, self.train_seconds, self.store_seconds)
         return sum(part or 0.0 for part in parts)

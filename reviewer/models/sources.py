@@ -147,6 +147,20 @@ class ImportJob(models.Model):
         )
 
     @property
+    def is_stuck(self) -> bool:
+        """Its task cannot be on its way: never sent, or waiting or stale too long
+        (`reviewer.services.jobs.job_is_stuck`). The page offers to send it again."""
+        from reviewer.services.jobs import job_is_stuck
+
+        return job_is_stuck(self)
+
+    @property
+    def not_sent(self) -> bool:
+        from reviewer.services.jobs import NOT_SENT
+
+        return self.is_running and self.error == NOT_SENT
+
+    @property
     def can_confirm(self) -> bool:
         """Ready, and every file was read without error."""
         return self.status == ImportStatus.READY and not any(f.error for f in self.files.all())

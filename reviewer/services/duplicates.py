@@ -53,7 +53,7 @@ from reviewer.models import (
 from reviewer.models.duplicates import DECIDED_STATUSES
 from reviewer.selectors import pending_duplicate_pairs
 from reviewer.services import progress
-from reviewer.services.jobs import ClaimLost, claim_job
+from reviewer.services.jobs import ClaimLost, claim_job, job_cancel, job_restart, job_send
 
 logger = logging.getLogger(__name__)
 
@@ -91,9 +91,7 @@ def dedup_job_create(
     """Queue a run over the whole review, or over one import's records against all others."""
     job = DedupJob.objects.create(review=review, created_by=user, import_job=import_job)
     if enqueue:
-        from reviewer import tasks
-
-        transaction.on_commit(lambda: tasks.run_dedup.delay(job_id=job.pk))
+        job_send(job)
     return job
 
 
@@ -193,12 +191,13 @@ def dedup_job_run(*, job_id: int) -> None:
 
 
 def dedup_job_restart(*, job: DedupJob) -> None:
-    """Queue a stopped run again; the new run takes it over."""
-    if not job.is_stale:
-        raise ValidationError("This run is still going; it can only be restarted once stale.")
-    from reviewer import tasks
+    """Send a waiting run again, or a stopped one (the new run takes it over)."""
+    job_restart(job=job)
 
-    transaction.on_commit(lambda: tasks.run_dedup.delay(job_id=job.pk))
+
+def dedup_job_cancel(*, job: DedupJob, user: User) -> None:
+    """End a run that has not finished; it changes nothing (`services.jobs.job_cancel`)."""
+    job_cancel(job=job, user=user)
 
 
 _ENGINE_BAND = {

@@ -35,7 +35,7 @@ from reviewer.models import (
 )
 from reviewer.services import progress
 from reviewer.services.duplicates import dedup_after_import
-from reviewer.services.jobs import ClaimLost, claim_job
+from reviewer.services.jobs import ClaimLost, claim_job, job_restart, job_send
 
 logger = logging.getLogger(__name__)
 
@@ -98,15 +98,11 @@ def import_job_create(
 
 
 def _enqueue_read(job: ImportJob) -> None:
-    from reviewer import tasks
-
-    transaction.on_commit(lambda: tasks.read_import.delay(job_id=job.pk))
+    job_send(job)  # the job waits to be read: its task is `reviewer.read_import`
 
 
 def _enqueue_run(job: ImportJob) -> None:
-    from reviewer import tasks
-
-    transaction.on_commit(lambda: tasks.run_import.delay(job_id=job.pk))
+    job_send(job)  # the job waits to be imported: its task is `reviewer.run_import`
 
 
 def _claim(job_id: int, *, waiting: ImportStatus, working: ImportStatus) -> datetime | None:
@@ -441,23 +437,29 @@ def _fail(job_id: int, claim: datetime, message: str) -> None:
 
 
 def import_job_restart(*, job: ImportJob) -> None:
-    """Queue a stale job's task again; the new run takes the job over from the stopped one."""
-    if not job.is_stale:
-        raise ValidationError("This import is still running; it can only be restarted once stale.")
-    if job.status == ImportStatus.READING:
-        _enqueue_read(job)
-    else:
-        _enqueue_run(job)
+    """Send a waiting job's task again, or a stale job's (the new run takes the job over
+    from the stopped one): `services.jobs.job_restart`."""
+    job_restart(job=job)
 
 
 @transaction.atomic
 def import_job_cancel(*, job: ImportJob) -> None:
-    """Drop a job that was not imported, and its stored files."""
+    """Drop a job that was not imported, whatever it is doing, and its stored files.
+
+    A worker still reading or importing it loses its claim (`claimed_at` cleared) and keeps
+    nothing: its import rolls back at its next write. Its files are then left for it (its
+    transaction may hold their rows) and go with the job's row, not before."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
-    if job.status not in {ImportStatus.READY, ImportStatus.FAILED}:
-        raise ValidationError("Only an import that has not started can be cancelled.")
-    for import_file in job.files.all():
-        transaction.on_commit(partial(import_file.file.storage.delete, import_file.file.name))
-    job.files.all().delete()
+    if job.status in {ImportStatus.DONE, ImportStatus.CANCELLED}:
+        raise ValidationError(
+            "Only an import that has not finished can be cancelled: this one has."
+        )
+    worked_on = job.status in {ImportStatus.READING, ImportStatus.IMPORTING} and not job.is_stale
+    if not worked_on:
+        for import_file in job.files.all():
+            transaction.on_commit(partial(import_file.file.storage.delete, import_file.file.name))
+        job.files.all().delete()
     job.status = ImportStatus.CANCELLED
-    job.save(update_fields=["status"])
+    job.claimed_at = None
+    job.error = ""
+    job.save(update_fields=["status", "claimed_at", "error"])

@@ -58,7 +58,7 @@ from reviewer.ranking.stopping import DEFAULT_ALPHA, DEFAULT_TARGET
 from reviewer.screening.queries import eligible
 from reviewer.screening.rules import TA
 from reviewer.services.after_response import run_after_response
-from reviewer.services.jobs import ClaimLost, claim_job
+from reviewer.services.jobs import ClaimLost, claim_job, job_is_undelivered, job_send_now
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,8 @@ def ranking_job_request(
         review=review, reviewer=user, status=RankingStatus.QUEUED
     ).first()
     if waiting is not None:
+        if enqueue and job_is_undelivered(waiting):  # its message was lost: send it again
+            transaction.on_commit(lambda: _dispatch(waiting))
         return waiting
     try:
         with transaction.atomic():
@@ -87,18 +89,19 @@ def ranking_job_request(
     except IntegrityError:  # another request queued one a moment ago
         return RankingJob.objects.get(review=review, reviewer=user, status=RankingStatus.QUEUED)
     if enqueue:
-        transaction.on_commit(lambda: _dispatch(job.pk))
+        transaction.on_commit(lambda: _dispatch(job))
     return job
 
 
-def _dispatch(job_id: int) -> None:
+def _dispatch(job: RankingJob) -> None:
     from reviewer import tasks
     from reviewer.celery import app
 
     if app.conf.task_always_eager:
+        job_id = job.pk
         run_after_response(lambda: tasks.retrain_ranking.delay(job_id=job_id))
     else:
-        tasks.retrain_ranking.delay(job_id=job_id)
+        job_send_now(job)
 
 
 def ranking_after_decision(*, review: Review, user: User) -> RankingJob | None:

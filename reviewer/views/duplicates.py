@@ -73,6 +73,10 @@ def dedup_overview(request: HttpRequest, slug: str) -> HttpResponse:
 def dedup_run(request: HttpRequest, slug: str) -> HttpResponse:
     review, _ = review_for_request(request, slug)
     running = review.dedup_jobs.filter(status__in=[DedupStatus.QUEUED, DedupStatus.RUNNING]).first()
+    if running and running.is_stuck and running.status == DedupStatus.QUEUED:
+        services.dedup_job_restart(job=running)  # its message was lost: send it again
+        messages.info(request, "The waiting de-duplication run was sent to the workers again.")
+        return redirect("dedup-overview", slug=review.slug)
     if running and not running.is_stale:
         messages.info(request, "A de-duplication run is already going; its progress is below.")
         return redirect("dedup-overview", slug=review.slug)
@@ -104,6 +108,19 @@ def dedup_restart(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         services.dedup_job_restart(job=job)
     except ValidationError as error:
         messages.error(request, error.messages[0])
+    return redirect("dedup-overview", slug=review.slug)
+
+
+@require_POST
+def dedup_cancel(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    review, _ = review_for_request(request, slug, role=Role.OWNER)
+    job = get_object_or_404(review.dedup_jobs, pk=pk)
+    try:
+        services.dedup_job_cancel(job=job, user=current_user(request))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "De-duplication run cancelled; nothing was changed.")
     return redirect("dedup-overview", slug=review.slug)
 
 

@@ -57,6 +57,7 @@ ENDPOINTS = [
     Endpoint("analysis-start", "post", Role.REVIEWER, 302, data=start_data),
     Endpoint("analysis-run", "get", Role.REVIEWER, 200, kwargs=run_kwargs),
     Endpoint("analysis-rerun", "post", Role.REVIEWER, 302, kwargs=run_kwargs),
+    Endpoint("analysis-cancel", "post", Role.REVIEWER, 302, kwargs=run_kwargs),
     Endpoint("analysis-chart-svg", "get", Role.REVIEWER, 200, kwargs=table_kwargs),
     Endpoint("analysis-chart-png", "get", Role.REVIEWER, 200, kwargs=table_kwargs),
     Endpoint("analysis-export-csv", "get", Role.REVIEWER, 200, kwargs=run_kwargs),
@@ -68,6 +69,7 @@ WRONG_METHODS = [
     Endpoint("analysis-start", "get", Role.REVIEWER, 405),
     Endpoint("analysis-run", "post", Role.REVIEWER, 405, kwargs=run_kwargs),
     Endpoint("analysis-rerun", "get", Role.REVIEWER, 405, kwargs=run_kwargs),
+    Endpoint("analysis-cancel", "get", Role.REVIEWER, 405, kwargs=run_kwargs),
     Endpoint("analysis-chart-svg", "post", Role.REVIEWER, 405, kwargs=table_kwargs),
     Endpoint("analysis-export-csv", "post", Role.REVIEWER, 405, kwargs=run_kwargs),
 ]

@@ -53,6 +53,7 @@ ENDPOINTS = [
     Endpoint("dedup-run", "post", Role.REVIEWER, 302),
     Endpoint("dedup-job", "get", Role.REVIEWER, 302, kwargs=lambda c: {"pk": c.job.pk}),
     Endpoint("dedup-restart", "post", Role.OWNER, 302, kwargs=lambda c: {"pk": c.job.pk}),
+    Endpoint("dedup-cancel", "post", Role.OWNER, 302, kwargs=lambda c: {"pk": c.job.pk}),
     Endpoint("dedup-queue", "get", Role.REVIEWER, 302),
     Endpoint("dedup-pair", "get", Role.REVIEWER, 200, kwargs=lambda c: {"pk": c.pair.pk}),
     Endpoint(
@@ -72,6 +73,7 @@ ENDPOINTS = [
 WRONG_METHODS = [
     Endpoint("dedup-overview", "post", Role.REVIEWER, 405),
     Endpoint("dedup-run", "get", Role.REVIEWER, 405),
+    Endpoint("dedup-cancel", "get", Role.OWNER, 405, kwargs=lambda c: {"pk": c.job.pk}),
     Endpoint("dedup-pair", "post", Role.REVIEWER, 405, kwargs=lambda c: {"pk": c.pair.pk}),
     Endpoint("dedup-pair-decide", "get", Role.REVIEWER, 405, kwargs=lambda c: {"pk": c.pair.pk}),
     Endpoint("dedup-split", "get", Role.REVIEWER, 405, kwargs=lambda c: {"pk": c.duplicate.pk}),

@@ -719,6 +719,6 @@ def test_an_imported_job_cannot_be_cancelled(owner, run_tasks, source):
     with run_tasks():
         response = owner.post(reverse("import-cancel", args=[job.review.slug, job.pk]), follow=True)
 
-    assertContains(response, "Only an import that has not started can be cancelled.")
+    assertContains(response, "Only an import that has not finished can be cancelled")
     assert Record.objects.count() == 2
     assert Path(job.files.get().file.path).exists()

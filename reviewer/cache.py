@@ -1,0 +1,105 @@
+"""The cache backend: Django's Redis cache, but a Redis that is down is a cache miss.
+
+The cache holds only what can be lost: job progress (the job row has the status), the
+records handed out to screeners for two minutes, and the like. When Redis is unreachable
+(restarting, crashed, the network), every read here is a miss and every write is dropped,
+with a warning in the log, instead of an error page — in particular after a write that
+has already been committed (a screening decision deletes its hand-out note on commit).
+The socket timeouts in `settings.CACHES` keep each failed call short.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+#: What "Redis is not there" looks like to redis-py (refused, reset, timed out).
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def _warn(operation: str, error: BaseException) -> None:
+    logger.warning("Cache %s skipped, Redis unreachable: %s", operation, error)
+
+
+class TolerantRedisCache(RedisCache):
+    """`RedisCache` whose calls survive a missing Redis: reads miss, writes are dropped."""
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        try:
+            return super().get(key, default, version)
+        except UNREACHABLE as error:
+            _warn("read", error)
+            return default
+
+    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
+        try:
+            return super().get_many(keys, version)
+        except UNREACHABLE as error:
+            _warn("read", error)
+            return {}
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        try:
+            return super().has_key(key, version)
+        except UNREACHABLE as error:
+            _warn("read", error)
+            return False
+
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> None:
+        try:
+            super().set(key, value, timeout, version)
+        except UNREACHABLE as error:
+            _warn("write", error)
+
+    def set_many(
+        self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> list[Any]:
+        try:
+            return super().set_many(data, timeout, version)
+        except UNREACHABLE as error:
+            _warn("write", error)
+            return list(data)
+
+    def add(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> bool:
+        try:
+            return super().add(key, value, timeout, version)
+        except UNREACHABLE as error:
+            _warn("write", error)
+            return False
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        try:
+            return super().touch(key, timeout, version)
+        except UNREACHABLE as error:
+            _warn("write", error)
+            return False
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        try:
+            return super().delete(key, version)
+        except UNREACHABLE as error:
+            _warn("delete", error)
+            return False
+
+    def delete_many(self, keys: Any, version: int | None = None) -> None:
+        try:
+            super().delete_many(keys, version)
+        except UNREACHABLE as error:
+            _warn("delete", error)
+
+    def clear(self) -> None:
+        try:
+            super().clear()
+        except UNREACHABLE as error:
+            _warn("clear", error)
