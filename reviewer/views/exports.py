@@ -26,6 +26,7 @@ from reviewer import exports
 from reviewer.access import current_user, review_for_request
 from reviewer.downloads import attachment_headers
 from reviewer.models import Decision, Review, Role, User
+from reviewer.prisma.counts import prisma_report
 
 if TYPE_CHECKING:
     from analysis.models import AnalysisRun
@@ -151,7 +152,6 @@ def _extraction_and_analysis(review: Review) -> dict[str, Any]:
 
 def _bundle_files(review: Review, user: User) -> tuple[dict[str, str | bytes], dict[str, int]]:
     """Every export of the review, as files for the bundle, with their row counts."""
-    from reviewer.prisma.counts import prisma_report
     from reviewer.prisma.files import FORMATS, checks_text, prisma_file
     from reviewer.prisma.validate import validate
 
@@ -194,6 +194,8 @@ def export_list(request: HttpRequest, slug: str) -> HttpResponse:
         "decisions": Decision.objects.filter(review=review).count(),
         "included": review.approvals.count(),
         "studies": review.studies.count(),
+        # the ZIP's diagram is provisional while anything waits: the page says so first
+        "prisma_waiting": prisma_report(review).waiting,
         **_extraction_and_analysis(review),
     }
     return render(request, "reviewer/exports/list.html", context)

@@ -295,3 +295,16 @@ def test_the_exports_page_says_when_there_is_no_extraction_or_analysis_yet(clien
     assert "No extraction form yet" in text
     assert "No analysis has finished yet" in text
     assert "join this page" not in text
+    assert "rovisional" not in text, "nothing waits in an empty review"
+
+
+def test_the_exports_page_says_the_diagram_in_the_zip_is_provisional(client, team):
+    make_record(team.review, make_source(team.review, "Embase"), title="Orbital IMT in a boy")
+    client.force_login(team.senior)
+
+    text = page_text(client.get(reverse("export-list", args=[team.review.slug])))
+
+    assert (
+        "Provisional — 1 record awaits title/abstract decisions, 0 reports await full-text "
+        "decisions: the diagram and its data say so on the files themselves"
+    ) in text
