@@ -62,12 +62,7 @@ PENDING_STATES: tuple[State, ...] = (
     State.FT_REASON,
     State.FT_INCLUDED,
 )
-#: Pending at title/abstract (counted in "records screened", not yet excluded or sought).
-PENDING_TITLE_ABSTRACT = frozenset({State.TA_UNSCREENED, State.TA_ONE, State.TA_CONFLICT})
-#: Pending at full text (counted in "reports assessed", not yet excluded or included).
-PENDING_FULL_TEXT = frozenset(
-    {State.FT_SOUGHT, State.FT_ONE, State.FT_CONFLICT, State.FT_REASON, State.FT_INCLUDED}
-)
+# (which step each belongs to, and how it is said: `reviewer.prisma.provisional.Waiting`)
 
 LEFT_KINDS = frozenset({SourceKind.DATABASE, SourceKind.REGISTER})
 
