@@ -3,17 +3,25 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
+from PIL import Image
 from pytest_django.asserts import assertContains
 
-from reviewer.models import Role
-from reviewer.prisma.counts import PrismaReport
+from reviewer.models import Review, Role
+from reviewer.prisma.counts import PrismaReport, prisma_report
+from reviewer.prisma.layout import layout
 from reviewer.prisma.types import PrismaCounts
 from tests.factories import Endpoint, make_record, make_source, page_text, screen
 from tests.permissions import PermissionCases
+from tests.reviewer.prisma import finished_from_imports
+from tests.reviewer.prisma.test_diagram import box_texts, pdf_text_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +78,13 @@ def test_the_page_draws_the_review_as_it_stands(client, team, screened):
     assert "Records screened (n = 2)" in html
     assert "Records excluded** (n = 1)" in html
     text = page_text(response)
-    assert "The diagram is not final yet: 1 record still to screen at title/abstract" in text
+    assert (
+        "Provisional — 1 record awaits title/abstract decisions, 0 reports await full-text "
+        "decisions. Title/abstract: 1 not screened yet."
+    ) in text
+    assert "every download (SVG, PNG, PDF, the data CSV, the ZIP’s checks) says it is" in text
+    # the figure on the page is the download: its banner says it too
+    assert 'id="prisma-provisional"' in html
 
 
 def test_downloads_in_every_format(client, team, screened):
@@ -124,3 +138,75 @@ def test_the_dashboard_loads_the_diagram(client, team, screened):
     assertContains(dashboard, f'hx-get="{url("prisma-figure", screened)}"')
     assertContains(figure, "Records screened (n = 2)")
     assert "<html" not in figure.content.decode()
+
+
+PROVISIONAL = (
+    "Provisional — 1 record awaits title/abstract decisions, 0 reports await full-text decisions"
+)
+
+
+def test_every_download_of_an_unfinished_review_says_it_is_provisional(client, team, screened):
+    client.force_login(team.reviewer)
+
+    svg = client.get(url("prisma-download", screened, fmt="svg")).content.decode()
+    pdf = client.get(url("prisma-download", screened, fmt="pdf")).content
+    data = client.get(url("prisma-download", screened, fmt="csv")).content.decode()
+    png = client.get(url("prisma-download", screened, fmt="png")).content
+    figure = client.get(url("prisma-figure", screened), HTTP_HX_REQUEST="true")
+
+    assert box_texts(svg)["provisional"] == f"{PROVISIONAL} Title/abstract: 1 not screened yet."
+    assert PROVISIONAL in " ".join(pdf_text_lines(pdf))
+    note = list(csv.reader(io.StringIO(data)))[-1]
+    assert note[0] == "provisional" and note[3].startswith(PROVISIONAL)
+    final = layout(prisma_report(screened).counts)
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.size[1] > final.height * 300 / 72, "taller by the banner"
+    assertContains(figure, "Provisional — 1 record awaits")
+
+
+def test_a_finished_review_says_final_and_its_downloads_carry_no_provisional_line(client, tmp_path):
+    finished = finished_from_imports(tmp_path)
+    client.force_login(finished.team.reviewer)
+    review = finished.review
+
+    page = client.get(url("prisma", review))
+    svg = client.get(url("prisma-download", review, fmt="svg")).content.decode()
+    pdf = client.get(url("prisma-download", review, fmt="pdf")).content
+    data = client.get(url("prisma-download", review, fmt="csv")).content.decode()
+
+    assert "Final: every record is decided" in page_text(page)
+    assert "rovisional" not in page.content.decode()
+    assert "rovisional" not in svg and "rovisional" not in data
+    assert not [line for line in pdf_text_lines(pdf) if "rovisional" in line]
+    assert box_texts(svg)["screened"] == "Records screened (n = 6)"
+    assert box_texts(svg)["included"] == (
+        "Studies included in review (n = 2) Reports of included studies (n = 2)"
+    )
+    n = {row["data"]: row["n"] for row in csv.DictReader(io.StringIO(data))}
+    assert (n["records_screened"], n["dbr_assessed"], n["new_reports"]) == ("6", "3", "2")
+
+
+@pytest.mark.django_db(transaction=True)  # the demo's imports are checked for duplicates on commit
+def test_the_demo_review_s_downloads_say_provisional(client):
+    call_command("demo", password="demo-pass-1", stdout=io.StringIO())
+    review = Review.objects.get(slug="demo")
+    client.force_login(review.created_by)  # carol, owner and senior author
+    waiting = prisma_report(review).waiting
+
+    pdf = client.get(url("prisma-download", review, fmt="pdf")).content
+    bundle = client.get(reverse("export-bundle", args=[review.slug]))
+    archive = zipfile.ZipFile(io.BytesIO(bundle.content))
+
+    assert not waiting.final
+    headline = waiting.headline()
+    assert headline.startswith("Provisional — ")
+    assert "6 possible duplicate pairs await a decision" in headline
+    assert headline in " ".join(pdf_text_lines(pdf))
+    svg = archive.read("prisma/flow-diagram.svg").decode()
+    assert box_texts(svg)["provisional"].startswith(headline)
+    note = list(csv.reader(io.StringIO(archive.read("prisma/prisma2020-data.csv").decode())))[-1]
+    assert note[0] == "provisional" and note[3].startswith(headline)
+    checks = archive.read("prisma/checks.txt").decode()
+    assert checks.startswith(headline + "\n")
+    assert "pass every check" not in checks
+    assert headline in " ".join(pdf_text_lines(archive.read("prisma/flow-diagram.pdf")))
