@@ -242,7 +242,9 @@ def differences(before: dict, after: dict) -> list[str]:
 
 
 def _first_change(a: bytes, b: bytes) -> str:
-    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    at = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
     return f"…{a[max(0, at - 60) : at + 60]!r} → …{b[max(0, at - 60) : at + 60]!r}"
 
 
