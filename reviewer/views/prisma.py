@@ -1,13 +1,15 @@
 """The PRISMA 2020 flow diagram page and its downloads.
 
-The counts are aggregates (no record's decision can be read from them), so every member
-may see the diagram. A diagram whose numbers break the template's arithmetic is not
+The counts are review-wide figures: they move with a colleague's decision on a record still
+open, so a reviewer of a blinded review sees a note instead, and may not download them
+(`rules.may_see_review_wide_figures`). A diagram whose numbers break the template's arithmetic is not
 downloaded silently: the page says which rule and by how much, and a download needs an
 explicit "export anyway".
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
@@ -16,10 +18,12 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from reviewer.access import review_for_request
+from reviewer.models import Membership, Review
 from reviewer.prisma.counts import pending_summary, prisma_counts, prisma_report
 from reviewer.prisma.template_csv import template_csv
 from reviewer.prisma.types import PrismaCounts
 from reviewer.prisma.validate import validate
+from reviewer.screening.rules import may_see_review_wide_figures
 
 #: format -> (file name ending, content type)
 FORMATS = {
@@ -38,9 +42,16 @@ def diagram_svg(counts: PrismaCounts) -> str:
     return draw(counts)
 
 
+def _review_wide(review: Review, membership: Membership) -> bool:
+    return may_see_review_wide_figures(blinded=review.blinded, is_senior=membership.is_senior)
+
+
 @require_GET
 def prisma_page(request: HttpRequest, slug: str) -> HttpResponse:
     review, membership = review_for_request(request, slug)
+    if not _review_wide(review, membership):
+        context = {"review": review, "membership": membership}
+        return render(request, "reviewer/prisma_blinded.html", context)
     report = prisma_report(review)
     counts = report.counts
     context = {
@@ -60,7 +71,9 @@ def prisma_page(request: HttpRequest, slug: str) -> HttpResponse:
 def prisma_figure(request: HttpRequest, slug: str) -> HttpResponse:
     """Just the drawing, for the dashboard to load after the page (it updates as screening
     goes on)."""
-    review, _ = review_for_request(request, slug)
+    review, membership = review_for_request(request, slug)
+    if not _review_wide(review, membership):
+        return render(request, "reviewer/partials/prisma_blinded.html")
     counts = prisma_counts(review)
     context = {"review": review, "svg": mark_safe(diagram_svg(counts))}
     return render(request, "reviewer/partials/prisma_figure.html", context)
@@ -85,6 +98,11 @@ def prisma_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     review, membership = review_for_request(request, slug)
     if fmt not in FORMATS:
         raise Http404("No such format.")
+    if not _review_wide(review, membership):
+        raise PermissionDenied(
+            "The PRISMA diagram counts everyone's decisions: while this review is blinded, "
+            "only senior authors download it."
+        )
     report = prisma_report(review)
     problems = validate(report.counts, pending=report.pending)
     if problems and request.GET.get("anyway") != "1":
