@@ -208,13 +208,15 @@ def _resolved_curve(review: Review) -> list[bool]:
     return [outcome for _, _, outcome in sorted(resolved)]
 
 
-def progress_chart(review: Review, user: User) -> Chart:
-    """My line, the resolved records' line, and (unblinded reviews only) each colleague's."""
-    series: list[tuple[str, str, list[bool]]] = [
-        ("You", "line--mine", _my_curve(review, user)),
-        ("Resolved (both reviewers or the senior)", "line--resolved", _resolved_curve(review)),
-    ]
-    if not review.blinded:
+def progress_chart(review: Review, user: User, *, review_wide: bool) -> Chart:
+    """My line, and for those who may see review-wide figures
+    (`rules.may_see_review_wide_figures`) the resolved records' line and each colleague's:
+    both rise with a colleague's decision on a record still open."""
+    series: list[tuple[str, str, list[bool]]] = [("You", "line--mine", _my_curve(review, user))]
+    if review_wide:
+        series.append(
+            ("Resolved (both reviewers or the senior)", "line--resolved", _resolved_curve(review))
+        )
         for n, (name, found) in enumerate(_others_curves(review, user)):
             series.append((name, f"line--other line--other-{n % 3}", found))
     return chart(series)
