@@ -187,6 +187,7 @@ def progress_seen_by(review: Review, user_id: int, *, review_wide: bool) -> list
     seen = []
     for row in rows:
         own = [c for c in row.copies if c.extractor_id == user_id]
+        status: Progress
         if row.status is Progress.FINAL:
             status, patients = row.status, row.patients
         else:

@@ -36,8 +36,8 @@ from extraction.services.entry import (
 from extraction.services.forms import setup_of
 from extraction.values import FormSpec, form_spec, show
 from reviewer.access import current_user, review_for_request
-from reviewer.screening.rules import may_see_review_wide_figures
 from reviewer.models import Approval, Membership, Review, Study
+from reviewer.screening.rules import may_see_review_wide_figures
 
 #: Blank rows offered below the patient rows, so that rows can be added without JavaScript.
 BLANK_ROWS = 3

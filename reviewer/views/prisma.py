@@ -2,9 +2,9 @@
 
 The counts are review-wide figures: they move with a colleague's decision on a record still
 open, so a reviewer of a blinded review sees a note instead, and may not download them
-(`rules.may_see_review_wide_figures`). A diagram whose numbers break the template's arithmetic is not
-downloaded silently: the page says which rule and by how much, and a download needs an
-explicit "export anyway".
+(`rules.may_see_review_wide_figures`). A diagram whose numbers break the template's
+arithmetic is not downloaded silently: the page says which rule and by how much, and a
+download needs an explicit "export anyway".
 """
 
 from __future__ import annotations
@@ -50,8 +50,9 @@ def _review_wide(review: Review, membership: Membership) -> bool:
 def prisma_page(request: HttpRequest, slug: str) -> HttpResponse:
     review, membership = review_for_request(request, slug)
     if not _review_wide(review, membership):
-        context = {"review": review, "membership": membership}
-        return render(request, "reviewer/prisma_blinded.html", context)
+        return render(
+            request, "reviewer/prisma_blinded.html", {"review": review, "membership": membership}
+        )
     report = prisma_report(review)
     counts = report.counts
     context = {

@@ -121,7 +121,8 @@ class Filters:
     def order_allowed(self, order: str) -> bool:
         """Whether this reviewer may order the queue so. "Least screened by others" would
         show, under blinding, which records a colleague has decided: for those who may see
-        review-wide figures only. "Most relevant first" needs a trained ranking of the reviewer's own."""
+        review-wide figures only. "Most relevant first" needs a trained ranking of the
+        reviewer's own."""
         if self.ranking is None:  # full text: import order only
             return order == Order.IMPORT
         if order == Order.OTHERS:
@@ -322,9 +323,8 @@ def _record_response(
     # Hidden from a reviewer of a blinded review: whether two colleagues' decisions agree
     # (the stage is over) or not (a conflict). She is told only that two have decided.
     decided_by_two = mine is None and len(others) >= 2
-    if may_change:
-        not_here = ""
-    elif decided_by_two and not see_others and state not in (State.DUPLICATE, State.REMOVED):
+    public = state in (State.DUPLICATE, State.REMOVED)
+    if may_change or (decided_by_two and not see_others and not public):
         not_here = ""
     else:
         not_here = not_screened_here(state, stage)

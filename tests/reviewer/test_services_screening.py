@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from reviewer.models import (
-    Decision,
     Approval,
+    Decision,
     DecisionChange,
     FullText,
     Record,
