@@ -42,7 +42,9 @@ def run_demo() -> str:
     return out.getvalue()
 
 
-def test_demo_builds_a_review_with_three_users_two_databases_and_citation_searching() -> None:
+def test_demo_builds_a_review_with_three_users_two_databases_and_citation_searching(
+    client,
+) -> None:
     output = run_demo()
 
     review = Review.objects.get(slug="demo")
@@ -63,6 +65,14 @@ def test_demo_builds_a_review_with_three_users_two_databases_and_citation_search
     assert review.exclusion_reasons.count() >= 5
     assert "alice" in output and "demo-pass-1" in output
     assert User.objects.get(username="bob").check_password("demo-pass-1")
+    # blinded: alice sees her own progress, carol the review-wide figures (issue 13)
+    assert "alice and bob each see their own progress only" in output
+    client.force_login(User.objects.get(username="alice"))
+    by_alice = client.get("/reviews/demo/").content.decode()
+    assert "decided by you at title and abstract" in by_alice
+    assert "waiting for the senior author" not in by_alice
+    client.force_login(User.objects.get(username="carol"))
+    assert "waiting for the senior author" in client.get("/reviews/demo/").content.decode()
 
 
 def test_demo_records_look_like_real_exports() -> None:
