@@ -434,3 +434,30 @@ def test_alices_pages_move_the_same_way_whatever_bob_decided(client, stage):
 def _as_bytes(value: tuple[int, Any]) -> bytes:
     status, body = value
     return f"{status} ".encode() + (body if isinstance(body, bytes) else str(body).encode())
+
+
+def test_the_same_comparison_sees_a_seniors_figures_move(client):
+    """The differential is not blind itself: the senior keeps the review-wide figures, so
+    the very step that leaves alice's pages alone moves the senior's dashboard, PRISMA
+    page, extraction overview and ranking chart."""
+    s = build()
+    client.force_login(s.team.senior)
+    slug = s.review.slug
+    watched = [
+        (reverse(name, args=[slug]), False)
+        for name in ("review-dashboard", "prisma", "extraction-overview")
+    ]
+    before = snapshot(client, watched)
+
+    with rolled_back():
+        screen(s.alice_in, s.bob, "include")  # agreed: one more report sought
+        s.bob_copy.status = ExtractionStatus.DONE
+        s.bob_copy.save(update_fields=["status"])
+        after = snapshot(client, watched)
+
+    moved = {key[0] for key in before if before[key] != after[key]}
+    assert moved == {url for url, _ in watched}
+    assert (
+        b"Overall done"
+        in fetch(client, reverse("screen-record", args=[slug, "ta", s.open_ta.pk]))[2]
+    )
