@@ -448,8 +448,9 @@ def test_three_reviewers_deciding_one_record_at_the_same_moment_leave_two_decisi
     for thread in threads:
         thread.join()
 
+    # the same refusal whether the two agreed or not (issue 21, item 8)
     assert sorted(outcomes) == [
-        "Title/abstract screening of this record is over.",
+        "Two reviewers have already decided on this record.",
         "stored",
         "stored",
     ]
