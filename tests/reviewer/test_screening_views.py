@@ -749,6 +749,44 @@ def test_not_retrieved_and_taken_back(client, team, sought):
     assert state_of(sought).state is State.FT_SOUGHT
 
 
+def test_not_retrieved_stays_offered_after_a_colleague_decided(client, team, second, sought):
+    # issue 21, item 7: the button vanished once anyone had decided the full text
+    client.force_login(team.reviewer)
+    before = client.get(record_url(team.review, sought, stage="ft"))
+    screen(sought, second, "include", stage="ft")
+
+    after = client.get(record_url(team.review, sought, stage="ft"))
+    marked = client.post(
+        url("fulltext-not-retrieved", team.review, pk=sought.pk),
+        {"note": "Interlibrary loan failed."},
+        follow=True,
+    )
+
+    for response in (before, after):
+        assertContains(response, "Mark “not retrieved”")
+    assert state_of(sought).state is State.FT_NOT_RETRIEVED
+    assert "Any decisions already made on it are kept" in page_text(marked)
+    assert sought.decisions.filter(stage="ft").count() == 1  # kept, not counted
+    client.post(url("fulltext-not-retrieved-undo", team.review, pk=sought.pk))
+    assert state_of(sought).state is State.FT_ONE  # it counts again
+
+
+def test_not_retrieved_is_refused_once_a_senior_closed_the_full_text(client, team, second, sought):
+    screen(sought, second, "include", stage="ft")
+    screen(sought, team.reviewer, "include", stage="ft")
+    services.approve(review=team.review, records=[sought], user=team.senior)
+    client.force_login(team.reviewer)
+
+    page = client.get(record_url(team.review, sought, stage="ft"))
+    response = client.post(
+        url("fulltext-not-retrieved", team.review, pk=sought.pk), {"note": "x"}, follow=True
+    )
+
+    assertNotContains(page, "Mark “not retrieved”")
+    assert "A senior has decided this full text" in page_text(response)
+    assert state_of(sought).state is State.APPROVED
+
+
 # --- keys ---
 
 
