@@ -129,8 +129,9 @@ def build() -> SimpleNamespace:
     screen(ft_alice, alice, "include", stage="ft")
     # dual extraction: alice's and bob's copies of one study, both in progress
     study = make_study(review, label="Zhang 2019")
-    alice_copy = fill(study, alice, study_values={"country": "Chile"})
+    # bob started first: his copy is the one a careless count would show (issue 21, item 5)
     bob_copy = fill(study, bob, study_values={"country": "Peru"}, patients=[{"label": "1"}])
+    alice_copy = fill(study, alice, study_values={"country": "Chile"})
     return SimpleNamespace(
         review=review,
         team=team,
