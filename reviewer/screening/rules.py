@@ -239,10 +239,12 @@ def may_see_review_wide_figures(*, blinded: bool, is_senior: bool) -> bool:
 
 def closed_by_senior(rows: RecordRows, stage: str) -> bool:
     """A senior has closed `stage` for the record: adjudicated it there, or (full text)
-    approved its inclusion. After that no one's decision at the stage changes."""
+    approved its inclusion; title/abstract is closed too once a senior has closed the full
+    text. After that no one's decision at the stage changes."""
+    full_text_closed = rows.ft_adjudicated is not None or rows.approved
     if stage == TA:
-        return rows.ta_adjudicated is not None
-    return rows.ft_adjudicated is not None or rows.approved
+        return rows.ta_adjudicated is not None or full_text_closed
+    return full_text_closed
 
 
 def may_change_decision(

@@ -471,3 +471,17 @@ def test_a_record_from_citation_searching_is_sought_at_once(team, second):
     screen(record, team.reviewer, "include", stage="ft")
     screen(record, second, "include", stage="ft")
     assert state(record) is State.FT_INCLUDED
+
+
+def test_no_title_abstract_change_once_a_senior_approved_the_report(team, record, second):
+    # the full text was assessed by others; her title/abstract decision cannot undo a study
+    pass_title_abstract(record, team.reviewer, second)
+    screen(record, second, "include", stage="ft")
+    screen(record, team.senior, "include", stage="ft")
+    services.approve(review=team.review, records=[record], user=team.senior)
+
+    with pytest.raises(ValidationError, match="decisions are final"):
+        services.withdraw(record=record, user=team.reviewer, stage="ta")
+    with pytest.raises(ValidationError, match="decisions are final"):
+        screen(record, team.reviewer, "exclude")
+    assert state_of(record).state is State.APPROVED

@@ -157,6 +157,7 @@ def test_closed_by_senior_reads_the_adjudication_and_approval_rows():
         ta_choices=(INCLUDE, INCLUDE), ft_decisions=((INCLUDE, None),) * 2, approved=True
     )
     assert closed_by_senior(approved, FT)
+    assert closed_by_senior(approved, TA)  # an approved report's screening is over
 
 
 def test_records_found_by_other_methods_go_straight_to_full_text():
