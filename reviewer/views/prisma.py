@@ -1,14 +1,16 @@
 """The PRISMA 2020 flow diagram page and its downloads.
 
-The counts are aggregates (no record's decision can be read from them), so every member
-may see the diagram. A diagram whose numbers break the template's arithmetic is not
-downloaded silently: the page says which rule and by how much, and a download needs an
-explicit "export anyway". The diagram of an unfinished review is provisional: the page, the
-figure and every download say so (`reviewer.prisma.files`).
+The counts are review-wide figures: they move with a colleague's decision on a record still
+open, so a reviewer of a blinded review sees a note instead, and may not download them
+(`rules.may_see_review_wide_figures`). A diagram whose numbers break the template's
+arithmetic is not downloaded silently: the page says which rule and by how much, and a
+download needs an explicit "export anyway". The diagram of an unfinished review is
+provisional: the page, the figure and every download say so (`reviewer.prisma.files`).
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
@@ -17,9 +19,11 @@ from django.views.decorators.http import require_GET
 
 from reviewer.access import review_for_request
 from reviewer.downloads import attachment_headers
+from reviewer.models import Membership, Review
 from reviewer.prisma.counts import PrismaReport, prisma_report
 from reviewer.prisma.files import FORMATS, prisma_file
 from reviewer.prisma.validate import validate
+from reviewer.screening.rules import may_see_review_wide_figures
 
 
 def figure_svg(report: PrismaReport) -> str:
@@ -29,9 +33,17 @@ def figure_svg(report: PrismaReport) -> str:
     return svg
 
 
+def _review_wide(review: Review, membership: Membership) -> bool:
+    return may_see_review_wide_figures(blinded=review.blinded, is_senior=membership.is_senior)
+
+
 @require_GET
 def prisma_page(request: HttpRequest, slug: str) -> HttpResponse:
     review, membership = review_for_request(request, slug)
+    if not _review_wide(review, membership):
+        return render(
+            request, "reviewer/prisma_blinded.html", {"review": review, "membership": membership}
+        )
     report = prisma_report(review)
     counts = report.counts
     context = {
@@ -51,7 +63,9 @@ def prisma_page(request: HttpRequest, slug: str) -> HttpResponse:
 def prisma_figure(request: HttpRequest, slug: str) -> HttpResponse:
     """Just the drawing, for the dashboard to load after the page (it updates as screening
     goes on)."""
-    review, _ = review_for_request(request, slug)
+    review, membership = review_for_request(request, slug)
+    if not _review_wide(review, membership):
+        return render(request, "reviewer/partials/prisma_blinded.html")
     context = {"review": review, "svg": mark_safe(figure_svg(prisma_report(review)))}
     return render(request, "reviewer/partials/prisma_figure.html", context)
 
@@ -61,6 +75,11 @@ def prisma_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     review, membership = review_for_request(request, slug)
     if fmt not in FORMATS:
         raise Http404("No such format.")
+    if not _review_wide(review, membership):
+        raise PermissionDenied(
+            "The PRISMA diagram counts everyone's decisions: while this review is blinded, "
+            "only senior authors download it."
+        )
     report = prisma_report(review)
     problems = validate(report.counts, pending=report.pending)
     if problems and request.GET.get("anyway") != "1":

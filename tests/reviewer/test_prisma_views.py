@@ -33,7 +33,9 @@ def children(review):
 ENDPOINTS = [
     Endpoint("prisma", "get", Role.REVIEWER, 200),
     Endpoint("prisma-figure", "get", Role.REVIEWER, 200),
-    Endpoint("prisma-download", "get", Role.REVIEWER, 200, kwargs=lambda c: {"fmt": "csv"}),
+    # the counts move with colleagues' open decisions: in a blinded review (the team's),
+    # reviewers see a note on the page and the figure, and may not download them
+    Endpoint("prisma-download", "get", Role.SENIOR, 200, kwargs=lambda c: {"fmt": "csv"}),
 ]
 
 WRONG_METHODS = [
@@ -46,8 +48,6 @@ class TestPermissions(PermissionCases):
     ENDPOINTS = ENDPOINTS
     WRONG_METHODS = WRONG_METHODS
     children = staticmethod(children)
-    # The diagram holds only totals, so every member may see it: no role is too low.
-    test_member_with_too_low_a_role_gets_403 = None
     # The format is not a child object of the review.
     test_child_of_another_review_gets_404_even_for_an_owner = None
 
@@ -68,7 +68,7 @@ def url(name, review, **kwargs):
 
 
 def test_the_page_draws_the_review_as_it_stands(client, team, screened):
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)
 
     response = client.get(url("prisma", screened))
 
@@ -88,7 +88,7 @@ def test_the_page_draws_the_review_as_it_stands(client, team, screened):
 
 
 def test_downloads_in_every_format(client, team, screened):
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)
 
     svg = client.get(url("prisma-download", screened, fmt="svg"))
     png = client.get(url("prisma-download", screened, fmt="png"))
@@ -104,7 +104,7 @@ def test_downloads_in_every_format(client, team, screened):
 
 
 def test_an_unknown_format_is_404(client, team, screened):
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)
 
     assert client.get(url("prisma-download", screened, fmt="gif")).status_code == 404
 
@@ -116,7 +116,7 @@ def test_a_diagram_breaking_the_template_is_not_downloaded_silently(
 
     broken = PrismaCounts(database_results=10, records_screened=9)
     monkeypatch.setattr(views, "prisma_report", lambda _: PrismaReport(broken, {}))
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)
 
     refused = client.get(url("prisma-download", screened, fmt="svg"))
     page = client.get(url("prisma", screened))
@@ -130,7 +130,7 @@ def test_a_diagram_breaking_the_template_is_not_downloaded_silently(
 
 
 def test_the_dashboard_loads_the_diagram(client, team, screened):
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)
 
     dashboard = client.get(url("review-dashboard", screened))
     figure = client.get(url("prisma-figure", screened), HTTP_HX_REQUEST="true")
@@ -146,7 +146,7 @@ PROVISIONAL = (
 
 
 def test_every_download_of_an_unfinished_review_says_it_is_provisional(client, team, screened):
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)
 
     svg = client.get(url("prisma-download", screened, fmt="svg")).content.decode()
     pdf = client.get(url("prisma-download", screened, fmt="pdf")).content
@@ -166,7 +166,7 @@ def test_every_download_of_an_unfinished_review_says_it_is_provisional(client, t
 
 def test_a_finished_review_says_final_and_its_downloads_carry_no_provisional_line(client, tmp_path):
     finished = finished_from_imports(tmp_path)
-    client.force_login(finished.team.reviewer)
+    client.force_login(finished.team.senior)
     review = finished.review
 
     page = client.get(url("prisma", review))
@@ -210,3 +210,38 @@ def test_the_demo_review_s_downloads_say_provisional(client):
     assert checks.startswith(headline + "\n")
     assert "pass every check" not in checks
     assert headline in " ".join(pdf_text_lines(archive.read("prisma/flow-diagram.pdf")))
+
+
+# --- blinding (issue 13): the counts move with a colleague's open decision ---
+
+
+def test_a_reviewer_of_a_blinded_review_sees_a_note_instead_of_the_counts(client, team):
+    make_record(team.review)
+    client.force_login(team.reviewer)
+
+    page = client.get(reverse("prisma", args=[team.review.slug]))
+    figure = client.get(reverse("prisma-figure", args=[team.review.slug]))
+    download = client.get(reverse("prisma-download", args=[team.review.slug, "csv"]))
+
+    for response in (page, figure):
+        assert response.status_code == 200
+        assert "<svg" not in response.content.decode()
+        assert "shown to senior authors only" in page_text(response)
+    assert download.status_code == 403
+    assert "only senior authors download it" in page_text(download)
+
+
+def test_once_unblinded_a_reviewer_sees_and_downloads_the_diagram(client, team):
+    make_record(team.review)
+    team.review.blinded = False
+    team.review.save(update_fields=["blinded"])
+    client.force_login(team.reviewer)
+
+    page = client.get(reverse("prisma", args=[team.review.slug]))
+    download = client.get(
+        reverse("prisma-download", args=[team.review.slug, "svg"]), {"anyway": "1"}
+    )
+
+    assert "<svg" in page.content.decode()
+    assert download.status_code == 200
+    assert b"<svg" in download.content

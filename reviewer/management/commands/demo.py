@@ -178,6 +178,12 @@ class Command(BaseCommand):
             f"{conflicts} conflicts waiting for carol, "
             f"{counts[State.APPROVED]} inclusions approved."
         )
+        if review.blinded:
+            self.stdout.write(
+                "Blinding: the review is blinded, so alice and bob each see their own progress "
+                "only; carol sees the review-wide figures (conflicts, agreement, PRISMA). "
+                "Unblind it in the settings to show them to everyone."
+            )
 
         rankings = rank_demo(review)
         trained = ", ".join(

@@ -44,7 +44,9 @@ def run_demo() -> str:
     return out.getvalue()
 
 
-def test_demo_builds_a_review_with_three_users_two_databases_and_citation_searching() -> None:
+def test_demo_builds_a_review_with_three_users_two_databases_and_citation_searching(
+    client,
+) -> None:
     output = run_demo()
 
     review = Review.objects.get(slug="demo")
@@ -71,6 +73,14 @@ def test_demo_builds_a_review_with_three_users_two_databases_and_citation_search
     [same] = imports.same_files(waiting)
     assert same.earlier.job.status == ImportStatus.DONE
     assert same.earlier.job.source.name == "Embase"
+    # blinded: alice sees her own progress, carol the review-wide figures (issue 13)
+    assert "alice and bob each see their own progress only" in output
+    client.force_login(User.objects.get(username="alice"))
+    by_alice = client.get("/reviews/demo/").content.decode()
+    assert "decided by you at title and abstract" in by_alice
+    assert "waiting for the senior author" not in by_alice
+    client.force_login(User.objects.get(username="carol"))
+    assert "waiting for the senior author" in client.get("/reviews/demo/").content.decode()
 
 
 def test_demo_records_look_like_real_exports() -> None:
