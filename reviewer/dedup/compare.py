@@ -53,7 +53,7 @@ from reviewer.dedup.normalise import (
     journals_match,
 )
 from reviewer.dedup.prepare import Prepared
-from reviewer.dedup.rules import Trap, pair_traps
+from reviewer.dedup.rules import Trap, coordinate_link, pair_traps
 from reviewer.dedup.types import Band, FieldEvidence
 
 SAME = "same"
@@ -177,6 +177,20 @@ def author_similarity(left: tuple[Author, ...], right: tuple[Author, ...]) -> tu
     return (SIMILAR if score >= 0.75 else DIFFERENT), score
 
 
+def authors_agree(
+    left: tuple[Author, ...], right: tuple[Author, ...], evidence: FieldEvidence
+) -> bool:
+    """The same authors for the coordinate rules: the lists are the same, or nearly every
+    author of the shorter list is in the longer one and the first authors match."""
+    if evidence.outcome == SAME:
+        return True
+    return (
+        evidence.outcome == SIMILAR
+        and evidence.score >= 0.9
+        and _surnames_match(left[0].surname, right[0].surname)
+    )
+
+
 def _journal(left: tuple[str, ...], right: tuple[str, ...]) -> FieldEvidence:
     if not left or not right:
         return FieldEvidence("journal", MISSING, 0.0)
@@ -284,6 +298,7 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
 
     trapped = False
     conflict = False
+    identifiers_differ = doi.outcome == DIFFERENT or pmid.outcome == DIFFERENT
     # An identifier rule counts as having "kept apart" a pair (which is then reported, so
     # the reason can be shown) only when the titles are alike; most pairs with different
     # identifiers are simply different papers and are not worth a row.
@@ -324,8 +339,8 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
         reasons.append("title missing; authors, journal, year, volume and pages agree")
     elif (
         (title_score >= 0.85 and authors_ok and year_near)
-        or (title_score >= 0.95 and support >= 2)
-        or (title_score >= 0.7 and locators)
+        or (title_score >= 0.95 and support >= 2 and authors_ok)
+        or (title_score >= 0.7 and locators and authors_ok)
     ):
         band = Band.POSSIBLE
     elif (
@@ -341,6 +356,20 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
         reasons.append("same authors, journal and year under another title")
     else:
         band = Band.DISTINCT
+
+    if band is not Band.CERTAIN and titles_present and not identifiers_differ:
+        # Rules 9-11 of rules.py: links on authors and coordinates when titles differ.
+        link = coordinate_link(
+            left.trap,
+            right.trap,
+            title_score=title_score,
+            authors_identical=authors.outcome == SAME,
+            authors_agree=authors_agree(left.authors, right.authors, authors),
+            journals_agree=journal.outcome in (SAME, SIMILAR),
+        )
+        if link is not None and _RANK[link.band] > _RANK[band]:
+            band = link.band
+            reasons.append(link.reason)
 
     if titles_present:
         if title.outcome == SAME:
@@ -366,7 +395,15 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
         titles_alike = stem_score >= 0.95 or title_score >= 0.95
     else:
         titles_alike = False
-    traps: list[Trap] = pair_traps(left.trap, right.trap, titles_alike)
+    traps: list[Trap] = pair_traps(
+        left.trap,
+        right.trap,
+        titles_alike,
+        shared_id=doi.outcome == SAME or pmid.outcome == SAME,
+        same_pmid=pmid.outcome == SAME,
+        journals_differ=journal.outcome == DIFFERENT and journal.score < 0.6,
+        authors_differ=authors.outcome == DIFFERENT and authors.score < 0.5,
+    )
     for trap in traps:
         if trap.cap is Band.DISTINCT:
             conflict = True
