@@ -41,9 +41,7 @@ def main() -> None:
     matched = bib_dedupe.match(blocked, verbosity_level=0, cpu=args.cpu)
     clusters = bib_dedupe.cluster(matched, verbosity_level=0)
     seconds = time.perf_counter() - started
-    questions = (
-        int((matched["duplicate_label"] == "maybe").sum()) if len(matched.index) else 0
-    )
+    questions = int((matched["duplicate_label"] == "maybe").sum()) if len(matched.index) else 0
     print(
         json.dumps(
             {

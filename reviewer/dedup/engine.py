@@ -141,10 +141,26 @@ def _score(left: Prepared, right: Prepared) -> Evaluation | None:
     if left.title and right.title:
         title_score = titles_compared(left, right)
         shared_id = (left.doi and left.doi == right.doi) or (left.pmid and left.pmid == right.pmid)
-        if title_score < _PREFILTER and not shared_id and not same_team(left, right):
+        if (
+            title_score < _PREFILTER
+            and not shared_id
+            and not same_team(left, right)
+            and not _same_place(left, right)
+        ):
             return None
         return evaluate(left, right, title_score)
     return evaluate(left, right)
+
+
+def _same_place(left: Prepared, right: Prepared) -> bool:
+    """Same volume and first page: the titles may be in two languages, or one retitled
+    (rules 9 and 10 of ``rules.py`` decide)."""
+    return (
+        bool(left.volume_number)
+        and left.volume_number == right.volume_number
+        and bool(left.pages.first)
+        and left.pages.first == right.pages.first
+    )
 
 
 def _ordered(first: int, second: int) -> tuple[int, int]:
