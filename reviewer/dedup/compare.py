@@ -74,6 +74,11 @@ _WEIGHTS = {
     "pages": 1.0,
     "abstract": 1.0,
 }
+#: Title similarity above which a pair is CERTAIN when authors, years and two other fields
+#: agree (band rule 3). The one threshold ``bench/dedup_accuracy.py --cross-validate``
+#: fits again on every fold (the other labelled sets) to show it is not set by the set
+#: scored; everything else here is a fixed rule with its reason.
+CERTAIN_TITLE = 0.95
 _PREFIX_MIN = 30
 _PREFIX_LONG = 50
 
@@ -256,8 +261,15 @@ def _overall(evidence: tuple[FieldEvidence, ...]) -> float:
     return total / weight if weight else 0.0
 
 
-def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) -> Evaluation:
-    """Compare two prepared records (``title_score`` may be passed in if already known)."""
+def evaluate(
+    left: Prepared,
+    right: Prepared,
+    title_score: float | None = None,
+    *,
+    certain_title: float = CERTAIN_TITLE,
+) -> Evaluation:
+    """Compare two prepared records (``title_score`` may be passed in if already known;
+    ``certain_title`` is band rule 3's threshold)."""
     titles_present = bool(left.title) and bool(right.title)
     if title_score is None:
         title_score = titles_compared(left, right) if titles_present else 0.0
@@ -320,7 +332,13 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
         band = Band.POSSIBLE if close else Band.DISTINCT
         reasons.append("different DOIs" if close else "kept apart: different DOIs")
         trapped, conflict = alike, True
-    elif title_score >= 0.95 and authors_ok and year_near and support >= 2 and not hard_conflict:
+    elif (
+        title_score >= certain_title
+        and authors_ok
+        and year_near
+        and support >= 2
+        and not hard_conflict
+    ):
         band = Band.CERTAIN
     elif locators and (
         title_score >= 0.95

@@ -11,7 +11,13 @@ from collections.abc import Callable, Collection, Sequence
 
 from reviewer.dedup.blocking import candidate_pairs
 from reviewer.dedup.clusters import greedy_clusters
-from reviewer.dedup.compare import Evaluation, evaluate, same_team, titles_compared
+from reviewer.dedup.compare import (
+    CERTAIN_TITLE,
+    Evaluation,
+    evaluate,
+    same_team,
+    titles_compared,
+)
 from reviewer.dedup.prepare import Prepared, prepare
 from reviewer.dedup.types import Band, DedupInput, DedupResult, PairResult, RecordId
 
@@ -25,6 +31,7 @@ def deduplicate(
     only_against: Collection[RecordId] | None = None,
     cannot_link: Collection[tuple[RecordId, RecordId]] = (),
     progress: Callable[[int, int], None] | None = None,
+    certain_title: float = CERTAIN_TITLE,
 ) -> DedupResult:
     """Find duplicate records.
 
@@ -32,6 +39,8 @@ def deduplicate(
     scored (clusters are then formed from those pairs only). ``cannot_link``: pairs a person
     declared "not duplicate"; they are never scored, never reported and never end up in the
     same cluster. ``progress`` is called now and then with ``(done, total)`` while scoring.
+    ``certain_title``: band rule 3's title threshold (the app always uses the default; the
+    accuracy bench re-fits it in leave-one-set-out runs).
     """
     prepared = [prepare(index, record) for index, record in enumerate(records)]
     position: dict[RecordId, int] = {}
@@ -55,7 +64,7 @@ def deduplicate(
     total = len(candidates)
     evaluations: dict[tuple[int, int], Evaluation] = {}
     for done, (first, second) in enumerate(candidates, start=1):
-        evaluation = _score(prepared[first], prepared[second])
+        evaluation = _score(prepared[first], prepared[second], certain_title)
         if evaluation is not None:
             evaluations[(first, second)] = evaluation
         if progress is not None and (done % _PROGRESS_EVERY == 0 or done == total):
@@ -74,7 +83,9 @@ def deduplicate(
             return known.conflict
         cached = conflict_cache.get(key)
         if cached is None:
-            cached = evaluate(prepared[key[0]], prepared[key[1]]).conflict
+            cached = evaluate(
+                prepared[key[0]], prepared[key[1]], certain_title=certain_title
+            ).conflict
             conflict_cache[key] = cached
         return cached
 
@@ -136,7 +147,7 @@ def deduplicate(
     )
 
 
-def _score(left: Prepared, right: Prepared) -> Evaluation | None:
+def _score(left: Prepared, right: Prepared, certain_title: float) -> Evaluation | None:
     """Evaluate a candidate pair, or None when a cheap check shows it cannot match."""
     if left.title and right.title:
         title_score = titles_compared(left, right)
@@ -148,8 +159,8 @@ def _score(left: Prepared, right: Prepared) -> Evaluation | None:
             and not _same_place(left, right)
         ):
             return None
-        return evaluate(left, right, title_score)
-    return evaluate(left, right)
+        return evaluate(left, right, title_score, certain_title=certain_title)
+    return evaluate(left, right, certain_title=certain_title)
 
 
 def _same_place(left: Prepared, right: Prepared) -> bool:

@@ -533,9 +533,13 @@ def locator_contradictions(left: TrapView, right: TrapView) -> list[str]:
     ):
         found.append(f"issue {left.issue} vs {right.issue}")
     a, b = left.page_range, right.page_range
-    if a is not None and b is not None and a.prefix == b.prefix:
-        if a.first > b.last or b.first > a.last:
-            found.append(f"pages {_show(a)} vs {_show(b)}")
+    if (
+        a is not None
+        and b is not None
+        and a.prefix == b.prefix
+        and (a.first > b.last or b.first > a.last)
+    ):
+        found.append(f"pages {_show(a)} vs {_show(b)}")
     return found
 
 
