@@ -98,6 +98,9 @@ def main() -> None:
     if args.child:
         print(json.dumps(measure(args.child, args.seed)))
         return
+    from bench.dedup_speed import check_shared_data
+
+    check_shared_data()
     if not os.environ.get("DATABASE_URL"):
         OUT.mkdir(parents=True, exist_ok=True)
         scratch = OUT / "dedup-bench.sqlite3"
@@ -114,9 +117,11 @@ def main() -> None:
             [sys.executable, __file__, "--child", str(count), "--seed", str(args.seed)],
             capture_output=True,
             text=True,
-            check=True,
+            check=False,
             cwd=ROOT,
         )
+        if result.returncode != 0:
+            sys.exit(f"{count} records: the job failed:\n{result.stderr.strip()[-3000:]}")
         r = json.loads(result.stdout.strip().splitlines()[-1])
         print(
             f"{r['database']:<11} {r['records']:>8} {r['seconds']:>8} {r['linked']:>8} "

@@ -73,6 +73,23 @@ class Pools:
     journals: list[str]
 
 
+def check_shared_data() -> None:
+    """Exit with a clear message when none of the shared data is there; name what is not."""
+    missing = [
+        SHARED / "dedup" / name for name in LABELLED if not (SHARED / "dedup" / name).is_dir()
+    ]
+    missing += [path for path in EXPORTS if not path.is_file()]
+    if len(missing) == len(LABELLED) + len(EXPORTS):
+        sys.exit(
+            "dedup_speed.py builds its records from the shared data, and none of it was found:\n  "
+            + "\n  ".join(str(path) for path in missing)
+            + f"\nPut the shared data beside this checkout ({ROOT.parent / 'shared' / 'data'}) "
+            "or point SHARED_DATA_DIR at it."
+        )
+    if missing:
+        print("(not found, not used: " + ", ".join(map(str, missing)) + ")", file=sys.stderr)
+
+
 def load_pools() -> Pools:
     titles: list[str] = []
     surnames: list[str] = []
@@ -84,17 +101,14 @@ def load_pools() -> Pools:
                 titles.append(record.title)
                 journals.append(record.journal)
                 surnames.extend(author.split(",")[0].strip() for author in record.authors)
-    try:
-        from reviewer.imports import read_file
+    from reviewer.imports import read_file
 
-        for path in EXPORTS:
-            if path.exists():
-                for parsed in read_file(path, filename=path.name).records():
-                    titles.append(parsed.title)
-                    journals.append(parsed.journal)
-                    surnames.extend(author.split(",")[0].strip() for author in parsed.authors)
-    except Exception as error:  # the CSVs alone are enough to build records
-        print(f"(exports not used: {error})", file=sys.stderr)
+    for path in EXPORTS:
+        if path.is_file():
+            for parsed in read_file(path, filename=path.name).records():
+                titles.append(parsed.title)
+                journals.append(parsed.journal)
+                surnames.extend(author.split(",")[0].strip() for author in parsed.authors)
     titles = sorted({title for title in titles if len(title.split()) >= 4})
     words = [word for title in titles for word in title.split()]
     surnames = sorted({name for name in surnames if name.isalpha() and len(name) > 1})
@@ -252,13 +266,14 @@ def main() -> None:
     if args.single:
         print(json.dumps(run_one(args.records[0], args.seed)))
         return
+    check_shared_data()
     header = (
         f"{'records':>8} {'seconds':>8} {'peak MB':>8} {'compared':>10} {'pairs/rec':>9} "
         f"{'injected':>9} {'recall':>7} {'certain':>8} {'possible':>8}"
     )
     print(header)
     for count in args.records:
-        output = subprocess.run(
+        completed = subprocess.run(
             [
                 sys.executable,
                 __file__,
@@ -270,9 +285,13 @@ def main() -> None:
             ],
             capture_output=True,
             text=True,
-            check=True,
-        ).stdout
-        row = json.loads(output.strip().splitlines()[-1])
+            check=False,
+        )
+        if completed.returncode != 0:
+            sys.exit(f"{count} records: the run failed:\n{completed.stderr.strip()}")
+        if completed.stderr.strip():
+            print(completed.stderr.strip(), file=sys.stderr)
+        row = json.loads(completed.stdout.strip().splitlines()[-1])
         print(
             f"{row['records']:>8} {row['seconds']:>8.1f} {row['peak_mb']:>8.0f} "
             f"{row['compared']:>10} {row['compared'] / row['records']:>9.2f} "
