@@ -466,6 +466,8 @@ _GENERIC_TITLES = (
     r"(?:in|inside)\s+this\s+issue|this\s+issue|(?:issue\s+)?highlights?"
     r"(?:\s+of\s+this\s+issue)?",
     r"introduction|foreword|preface|prologue|epilogue|afterword|overview",
+    r"(?:guest\s+)?editors?\s*s?\s+introduction|(?:introduction|preface|foreword)\s+to\s+"
+    r"(?:the|this)\s+special\s+(?:issue|section)|special\s+(?:issue|section)\s+introduction",
     r"(?:selected\s+|meeting\s+|conference\s+)?abstracts?|book\s+reviews?|reviews?"
     r"|books?\s+received",
     r"acknowledg?ements?(?:\s+(?:of|to)\s+(?:our\s+)?reviewers)?|reviewers?(?:\s+list)?"
@@ -533,6 +535,8 @@ def locator_contradictions(left: TrapView, right: TrapView) -> list[str]:
     ):
         found.append(f"issue {left.issue} vs {right.issue}")
     a, b = left.page_range, right.page_range
+    if DISSERTATION in left.kinds.all or DISSERTATION in right.kinds.all:
+        return found  # a thesis's "pages" is its length, not a place in a journal
     if (
         a is not None
         and b is not None
@@ -604,8 +608,8 @@ def coordinate_link(
         and left.first_page == right.first_page
         and (not left.last_page or not right.last_page or left.last_page == right.last_page)
     )
-    if not same_place or not journals_agree:
-        return None
+    if not same_place or not journals_agree or left.generic or right.generic:
+        return None  # two generic titles on one page may be two items (rule 8)
     if (left.translated or right.translated) and authors_agree:
         return Link(TRANSLATED_REASON, Band.CERTAIN)
     if authors_identical and left.issue and left.issue == right.issue:

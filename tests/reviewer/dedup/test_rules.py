@@ -66,6 +66,8 @@ GENERIC = [
     "News",
     "In this issue",
     "Introduction",
+    "Guest Editors' Introduction",
+    "Introduction to the special issue",
     "Book reviews",
 ]
 
@@ -294,3 +296,14 @@ def test_dissertation_abstracts_is_not_a_conference() -> None:
     pair = _pair(deduplicate([THESIS, DAI]), "thesis", "dai")
     assert pair is not None
     assert not any("conference" in reason for reason in pair.reasons)
+
+
+def test_a_thesis_length_is_not_a_page_that_contradicts_its_abstract_entry() -> None:
+    with_length = replace(THESIS, pages="245")
+    assert _band(with_length, DAI) is Band.CERTAIN
+
+
+def test_two_generic_items_on_the_same_page_are_not_linked_by_their_coordinates() -> None:
+    editorial = replace(COLUMN, title="Editorial", pages="1-2")
+    news = replace(editorial, id="news", title="In this issue")
+    assert _band(editorial, news) is Band.DISTINCT
