@@ -97,6 +97,7 @@ class Evaluation:
     reasons: tuple[str, ...]
     trapped: bool  # a trap or identifier rule pushed the band down
     conflict: bool  # these two may never share a cluster
+    separate_items: bool = False  # alike titles kept apart by a rule: two items of a series
 
 
 def titles_compared(left: Prepared, right: Prepared) -> float:
@@ -436,4 +437,13 @@ def evaluate(
     shared_id = doi.outcome == SAME or pmid.outcome == SAME
     if titles_present and title_score < 0.8 and not shared_id and not locators:
         conflict = True
-    return Evaluation(band, score, evidence, tuple(reasons), trapped, conflict or bool(traps))
+    separate_items = titles_alike and any(trap.cap is Band.DISTINCT for trap in traps)
+    return Evaluation(
+        band,
+        score,
+        evidence,
+        tuple(reasons),
+        trapped,
+        conflict or bool(traps),
+        separate_items,
+    )

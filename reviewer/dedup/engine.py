@@ -72,32 +72,33 @@ def deduplicate(
     if progress is not None and total == 0:
         progress(0, 0)
 
-    conflict_cache: dict[tuple[int, int], bool] = {}
+    on_demand: dict[tuple[int, int], Evaluation] = {}
+
+    def evaluation_of(key: tuple[int, int]) -> Evaluation:
+        known = evaluations.get(key) or on_demand.get(key)
+        if known is None:
+            known = evaluate(prepared[key[0]], prepared[key[1]], certain_title=certain_title)
+            on_demand[key] = known
+        return known
 
     def conflicts(first: int, second: int) -> bool:
-        key = (first, second) if first < second else (second, first)
-        if key in forbidden:
-            return True
-        known = evaluations.get(key)
-        if known is not None:
-            return known.conflict
-        cached = conflict_cache.get(key)
-        if cached is None:
-            cached = evaluate(
-                prepared[key[0]], prepared[key[1]], certain_title=certain_title
-            ).conflict
-            conflict_cache[key] = cached
-        return cached
+        key = _ordered(first, second)
+        return key in forbidden or evaluation_of(key).conflict
 
+    ambiguous = _ambiguous_records(evaluations, evaluation_of)
     certain_edges = [
         (evaluation.score, first, second)
         for (first, second), evaluation in evaluations.items()
-        if evaluation.band is Band.CERTAIN
+        if evaluation.band is Band.CERTAIN and first not in ambiguous and second not in ambiguous
     ]
     clusters, rejected = greedy_clusters(len(prepared), certain_edges, conflicts)
     downgraded = {
-        (first, second): (prepared[a].id, prepared[b].id) for first, second, a, b in rejected
+        (first, second): (
+            f"not clustered: {prepared[a].id} and {prepared[b].id} conflict, a person decides"
+        )
+        for first, second, a, b in rejected
     }
+    downgraded.update(_ambiguous_questions(evaluations, ambiguous, prepared))
 
     # One question per pair of groups: of the possible pairs between two clusters (or a
     # cluster and a lone record), only the most alike is asked, and none at all once a
@@ -113,13 +114,13 @@ def deduplicate(
         if evaluation.band is Band.DISTINCT and not evaluation.trapped:
             continue
         band, reasons = evaluation.band, evaluation.reasons
+        if evaluation.band is Band.CERTAIN and (first in ambiguous or second in ambiguous):
+            if (first, second) not in downgraded:
+                continue  # one question per ambiguous record is enough
         blocked = downgraded.get((first, second))
         if blocked is not None:
             band = Band.POSSIBLE
-            reasons = (
-                f"not clustered: {blocked[0]} and {blocked[1]} conflict, a person decides",
-                *reasons,
-            )
+            reasons = (blocked, *reasons)
         if band is Band.POSSIBLE:
             groups = _ordered(group[first], group[second])
             if groups[0] == groups[1] or groups in apart:
@@ -161,6 +162,57 @@ def _score(left: Prepared, right: Prepared, certain_title: float) -> Evaluation 
             return None
         return evaluate(left, right, title_score, certain_title=certain_title)
     return evaluate(left, right, certain_title=certain_title)
+
+
+def _ambiguous_records(
+    evaluations: dict[tuple[int, int], Evaluation],
+    evaluation_of: Callable[[tuple[int, int]], Evaluation],
+) -> set[int]:
+    """Records certainly alike two records that a rule keeps apart as separate items.
+
+    A record without issue or pages matches every item of a recurring title ("Gateways to
+    clinical trials" in each issue) equally well: linking it to the highest-scoring one
+    would be a guess, so none of its certain pairs is used (a person is asked once).
+    """
+    partners: dict[int, list[int]] = {}
+    for (first, second), evaluation in evaluations.items():
+        if evaluation.band is Band.CERTAIN:
+            partners.setdefault(first, []).append(second)
+            partners.setdefault(second, []).append(first)
+    ambiguous: set[int] = set()
+    for record, others in partners.items():
+        if len(others) < 2:
+            continue
+        others.sort()
+        if any(
+            evaluation_of((x, y)).separate_items
+            for position, x in enumerate(others)
+            for y in others[position + 1 :]
+        ):
+            ambiguous.add(record)
+    return ambiguous
+
+
+def _ambiguous_questions(
+    evaluations: dict[tuple[int, int], Evaluation],
+    ambiguous: set[int],
+    prepared: list[Prepared],
+) -> dict[tuple[int, int], str]:
+    """The one question asked about each ambiguous record: its best certain pair."""
+    best: dict[int, tuple[float, tuple[int, int]]] = {}
+    for key, evaluation in evaluations.items():
+        if evaluation.band is not Band.CERTAIN:
+            continue
+        for record in key:
+            if record in ambiguous and (record not in best or evaluation.score > best[record][0]):
+                best[record] = (evaluation.score, key)
+    return {
+        key: (
+            f"{prepared[record].id} matches several items kept apart from each other "
+            "(a recurring title); a person decides"
+        )
+        for record, (_score, key) in best.items()
+    }
 
 
 def _same_place(left: Prepared, right: Prepared) -> bool:

@@ -307,3 +307,45 @@ def test_two_generic_items_on_the_same_page_are_not_linked_by_their_coordinates(
     editorial = replace(COLUMN, title="Editorial", pages="1-2")
     news = replace(editorial, id="news", title="In this issue")
     assert _band(editorial, news) is Band.DISTINCT
+
+
+# --- a recurring column whose title is not generic ----------------------------------------
+
+GATEWAYS = DedupInput(
+    id="g1",
+    title="Gateways to clinical trials",
+    authors=("Bayes, M.", "Rabasseda, X."),
+    year=2006,
+    journal="Methods and Findings in Experimental and Clinical Pharmacology",
+    volume="28",
+    issue="1",
+    pages="49-71",
+)
+
+
+def test_a_recurring_column_in_each_issue_stays_one_item_per_issue() -> None:
+    issues = [
+        replace(GATEWAYS, id=f"g{number}", issue=str(number), pages=f"{page}-{page + 20}")
+        for number, page in ((1, 49), (3, 185), (6, 379))
+    ]
+    result = deduplicate(issues)
+    assert result.clusters == []
+    assert not [pair for pair in result.pairs if pair.band is Band.POSSIBLE]
+
+
+def test_a_column_without_issue_or_pages_is_not_linked_to_one_issue_by_guess() -> None:
+    issues = [
+        replace(GATEWAYS, id=f"g{number}", issue=str(number), pages=f"{page}-{page + 20}")
+        for number, page in ((1, 49), (3, 185), (6, 379))
+    ]
+    bare = replace(
+        GATEWAYS, id="bare", journal="Methods Find Exp Clin Pharmacol", issue="", pages=""
+    )
+
+    result = deduplicate([*issues, bare])
+
+    assert result.clusters == []
+    questions = [pair for pair in result.pairs if pair.band is Band.POSSIBLE]
+    assert len(questions) == 1
+    assert "bare" in (questions[0].left, questions[0].right)
+    assert "a recurring title" in questions[0].reasons[0]
