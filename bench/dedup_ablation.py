@@ -12,6 +12,7 @@ app never does this).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,10 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.dedup_accuracy import _default_dirs  # noqa: E402
 from reviewer.dedup import Band, deduplicate, engine, prepare, rules  # noqa: E402
 from reviewer.dedup import compare as compare_module  # noqa: E402
-from reviewer.dedup.benchmark import load_labelled_set, pairwise_scores  # noqa: E402
+from reviewer.dedup.benchmark import (  # noqa: E402
+    labelled_set_dirs,
+    load_labelled_set,
+    pairwise_scores,
+)
 from tests.reviewer.dedup.hand_made_set import hand_made_set  # noqa: E402
 
 
@@ -63,7 +67,10 @@ def _row(name: str, label: str, records: list[Any], gold: list[Any]) -> None:
 
 
 def main() -> None:
-    folders = [Path(arg) for arg in sys.argv[1:]] or _default_dirs()
+    shared = Path(os.environ.get("SHARED_DATA_DIR", ROOT.parent / "shared" / "data"))
+    folders = [Path(arg) for arg in sys.argv[1:]] or labelled_set_dirs(shared)
+    if not folders:
+        print(f"(no labelled sets found in {shared / 'dedup'}: hand-made cases only)")
     print(f"{'set':<20} {'engine':<40} {'recall':>7} {'false':>6} {'questions':>9}")
     sets = [load_labelled_set(folder) for folder in folders] + [hand_made_set()]
     for labelled in sets:

@@ -54,6 +54,7 @@ from reviewer.dedup import Band, DedupResult, deduplicate  # noqa: E402
 from reviewer.dedup.benchmark import (  # noqa: E402
     LabelledSet,
     clusters_with_possible,
+    labelled_set_dirs,
     load_contested_pairs,
     load_labelled_set,
     pairwise_scores,
@@ -171,14 +172,14 @@ def _clusters_path(base: Path, name: str, several: bool) -> Path:
 
 
 def _default_dirs() -> list[Path]:
-    folder = SHARED / "dedup"
-    if not folder.is_dir():
+    folders = labelled_set_dirs(SHARED)
+    if not folders:
         sys.exit(
-            f"No labelled sets given and none found at {folder}: pass DIR arguments, or put "
-            "the shared data beside this checkout (../shared/data/dedup/) or set "
+            f"No labelled sets given and none found in {SHARED / 'dedup'}: pass DIR arguments, "
+            "or put the shared data beside this checkout (../shared/data/dedup/) or set "
             "SHARED_DATA_DIR."
         )
-    return sorted(path for path in folder.iterdir() if (path / "merged_record_ids.csv").is_file())
+    return folders
 
 
 def _peer_python(option: Path | None) -> Path:

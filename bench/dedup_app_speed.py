@@ -33,10 +33,10 @@ def measure(count: int, seed: int) -> dict[str, object]:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reviewer.settings")
     django.setup()
+    from dedup_speed import build_records  # bench/ is on sys.path: this script runs from it
     from django.core.management import call_command
     from django.db import connection
 
-    from bench.dedup_speed import build_records
     from reviewer.models import DedupStatus, ImportFile, ImportJob, Record, User
     from reviewer.services import duplicates, imports
     from reviewer.services.reviews import review_create
@@ -98,7 +98,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(measure(args.child, args.seed)))
         return
-    from bench.dedup_speed import check_shared_data
+    from dedup_speed import check_shared_data
 
     check_shared_data()
     if not os.environ.get("DATABASE_URL"):

@@ -29,8 +29,9 @@ def main() -> None:
     parser.add_argument("--cpu", type=int, default=1, help="bib-dedupe's cpu argument")
     args = parser.parse_args()
     try:
-        import pandas as pd
-        from bib_dedupe import bib_dedupe
+        # both live in bib-dedupe's own virtualenv, not in this project's
+        import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+        from bib_dedupe import bib_dedupe  # type: ignore[import-not-found,unused-ignore]
     except ImportError as error:  # pragma: no cover - depends on the caller's venv
         sys.exit(f"bib-dedupe is not installed for {sys.executable}: {error}")
 

@@ -114,9 +114,12 @@ def deduplicate(
         if evaluation.band is Band.DISTINCT and not evaluation.trapped:
             continue
         band, reasons = evaluation.band, evaluation.reasons
-        if evaluation.band is Band.CERTAIN and (first in ambiguous or second in ambiguous):
-            if (first, second) not in downgraded:
-                continue  # one question per ambiguous record is enough
+        if (
+            evaluation.band is Band.CERTAIN
+            and (first in ambiguous or second in ambiguous)
+            and (first, second) not in downgraded
+        ):
+            continue  # one question per ambiguous record is enough
         blocked = downgraded.get((first, second))
         if blocked is not None:
             band = Band.POSSIBLE

@@ -35,7 +35,7 @@ def _editors_comments() -> tuple[list[DedupInput], list[tuple[str, ...]]]:
         )
         bare = replace(base, id=f"ec{quarter}-c", title="Editor’s comments")
         records += [first, second, bare]
-        gold.append((first.id, second.id))
+        gold.append((str(first.id), str(second.id)))
     return records, gold
 
 
