@@ -54,6 +54,7 @@ VARIANTS: list[tuple[str, Any, str, Callable[..., Any]]] = [
         lambda *a, **k: None,
     ),
     ("recurring-title guard off", engine, "_ambiguous_records", lambda *a: set()),
+    ("rule 12 off (swapped words)", compare_module, "swapped_words", lambda *a: []),
 ]
 
 

@@ -18,9 +18,9 @@ the certain band on purpose).
 reasons; one threshold is fitted from data, ``CERTAIN_TITLE`` (band rule 3 of
 reviewer/dedup/compare.py). For each held-out set it is chosen on the OTHER sets only
 (among the grid values with no false merge there, the one finding the most gold pairs
-there; ties go to the value nearest the shipped one) and the held-out set is scored with
-it. The row shows the value chosen; where it equals the shipped value the row equals the
-plain run.
+there; ties go to the highest, most cautious value) and the held-out set is scored with
+it. The shipped value is what the same procedure picks on all the sets. The row shows the
+value chosen; where it equals the shipped value the row equals the plain run.
 
 --compare bib-dedupe: runs bib-dedupe (never a dependency of this project; install it in its
 own virtualenv: ``python3 -m venv ../bibdedupe-venv && ../bibdedupe-venv/bin/pip install
@@ -123,8 +123,9 @@ def _peer_row(folder: Path, labelled: LabelledSet, python: Path) -> Row:
 
 
 def _fit_certain_title(training: list[LabelledSet]) -> float:
-    """The grid value with no false merge on the training sets and the best recall there."""
-    best: tuple[int, float, float] | None = None  # (true positives, -|v - shipped|, value)
+    """The grid value with no false merge on the training sets and the best recall there
+    (ties: the highest value, which links least)."""
+    best: tuple[int, float] | None = None  # (true positives, value)
     for value in GRID:
         found = 0
         clean = True
@@ -137,10 +138,10 @@ def _fit_certain_title(training: list[LabelledSet]) -> float:
             found += scores.true_positives
         if not clean:
             continue
-        key = (found, -abs(value - CERTAIN_TITLE), -value)
+        key = (found, value)
         if best is None or key > best:
             best = key
-    return -best[2] if best is not None else max(GRID)
+    return best[1] if best is not None else max(GRID)
 
 
 HEADER = (

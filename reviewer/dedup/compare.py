@@ -53,7 +53,7 @@ from reviewer.dedup.normalise import (
     journals_match,
 )
 from reviewer.dedup.prepare import Prepared
-from reviewer.dedup.rules import Trap, coordinate_link, pair_traps
+from reviewer.dedup.rules import Trap, coordinate_link, pair_traps, swapped_words
 from reviewer.dedup.types import Band, FieldEvidence
 
 SAME = "same"
@@ -114,6 +114,16 @@ def titles_compared(left: Prepared, right: Prepared) -> float:
             ),
         )
     return score
+
+
+def _swaps(left: Prepared, right: Prepared) -> list[tuple[str, str]]:
+    """Words swapped between the titles (rule 12), with the acronyms they define collapsed."""
+    definitions = left.acronyms + right.acronyms
+    if definitions:
+        return swapped_words(
+            collapse_acronyms(left.title, definitions), collapse_acronyms(right.title, definitions)
+        )
+    return swapped_words(left.title, right.title)
 
 
 def same_team(left: Prepared, right: Prepared) -> bool:
@@ -422,6 +432,7 @@ def evaluate(
         same_pmid=pmid.outcome == SAME,
         journals_differ=journal.outcome == DIFFERENT and journal.score < 0.6,
         authors_differ=authors.outcome == DIFFERENT and authors.score < 0.5,
+        swaps=_swaps(left, right) if titles_present and title_score >= 0.7 else [],
     )
     for trap in traps:
         if trap.cap is Band.DISTINCT:

@@ -48,6 +48,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from rapidfuzz import fuzz
 
 from reviewer.dedup.types import Band
 
@@ -346,13 +349,14 @@ def pair_traps(
     same_pmid: bool = False,
     journals_differ: bool = False,
     authors_differ: bool = False,
+    swaps: list[tuple[str, str]] | None = None,
 ) -> list[Trap]:
     """Every trap rule firing for this pair (empty when none applies).
 
     ``titles_alike`` says whether the titles are (nearly) the same apart from numbers; rules
     5 and 6 only apply then. ``shared_id``: the same DOI or PMID (``same_pmid``: the same
     PMID); ``journals_differ``, ``authors_differ``: both given and clearly different (rule 7
-    counts them).
+    counts them); ``swaps``: the words rule 12 found swapped between the titles.
     """
     traps: list[Trap] = []
     agree = _locators_agree(left, right)
@@ -393,6 +397,9 @@ def pair_traps(
             traps.append(Trap("kept apart: conference abstract or paper vs journal article", cap))
         elif (years_differ or volumes_differ) and not (only_single_page and not other.first_page):
             traps.append(Trap("kept apart: journal supplement or abstract vs an article", cap))
+    if swaps and not agree and not shared_id:
+        words = ", ".join(f"{first} / {second}" for first, second in swaps)
+        traps.append(Trap(f"kept apart: titles differ in a word ({words})", Band.DISTINCT))
     if titles_alike and not agree:
         left_series, right_series = left.series, right.series
         if left_series.parts != right_series.parts and (left_series.parts or right_series.parts):
@@ -679,3 +686,47 @@ def _coordinate_traps(
     if len(differing) >= 2 and not marked and not agree:
         return [Trap(f"kept apart: different {what}", Band.DISTINCT)]
     return [Trap(f"kept apart: different {what}", Band.POSSIBLE)]
+
+
+# 12. Titles identical but for one or two words swapped for unrelated ones ("... in Adult
+#     Patients" / "... in Pediatric Patients", "plasma therapy-sensitive" / "-resistant",
+#     "women" / "men") are sister studies or registrations, not one paper -> DISTINCT
+#     (a title says what a study is about; databases do not swap its words for others),
+#     unless year, volume and first page agree (then it is a typo) or an identifier is
+#     shared. Spelling variants ("tumour" / "tumor"), plurals and short words are not swaps;
+#     the titles are compared with the acronyms they define collapsed ("... syndrome (aHUS)").
+
+_SWAP_MIN_LENGTH = 4
+_SWAP_MAX_LIKENESS = 70.0  # "tumour"/"tumor" 91, "children"/"child" 77, "adult"/"adolescent" 53
+_MAX_SWAPS = 2
+_SAME_WORD = frozenset({frozenset({"versus", "vs"})})
+
+
+def swapped_words(left_title: str, right_title: str) -> list[tuple[str, str]]:
+    """The word pairs when the titles differ only by one or two words each replaced by an
+    unrelated word (rule 12); [] otherwise (folded titles expected)."""
+    if left_title == right_title:
+        return []
+    left_words, right_words = left_title.split(), right_title.split()
+    edits = [
+        op
+        for op in SequenceMatcher(a=left_words, b=right_words, autojunk=False).get_opcodes()
+        if op[0] != "equal"
+    ]
+    if not edits or len(edits) > _MAX_SWAPS:
+        return []
+    swaps: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in edits:
+        if tag != "replace" or i2 - i1 != 1 or j2 - j1 != 1:
+            return []
+        first, second = left_words[i1], right_words[j1]
+        if (
+            min(len(first), len(second)) < _SWAP_MIN_LENGTH
+            or frozenset({first, second}) in _SAME_WORD
+            or not first.isalpha()
+            or not second.isalpha()
+            or fuzz.ratio(first, second) > _SWAP_MAX_LIKENESS
+        ):
+            return []
+        swaps.append((first, second))
+    return swaps

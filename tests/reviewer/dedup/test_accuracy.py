@@ -2,10 +2,11 @@
 
 Floors sit a little under what the engine achieves (see bench/dedup_accuracy.py and
 bench/dedup_results.md). The haematology gold clusters put errata, letter replies, one-page
-notices and congress abstracts in other issues together with the articles they concern;
-the rules keep those out of the certain band on purpose (rules 1-3 and 7 of
-reviewer/dedup/rules.py: different issue and pages are two items), so its certain recall is
-capped near 0.82. The pairs are listed with reasons in bench/dedup_contested_gold.csv and
+notices and congress abstracts in other issues together with the articles they concern,
+and four trial registrations that differ in population or arm ("adult" / "adolescent",
+"sensitive" / "resistant"); the rules keep those out of the certain band on purpose (rules
+1-3, 7 and 12 of reviewer/dedup/rules.py), so its certain recall is capped near 0.80, and
+the registrations are not even asked about (the recall with possible pairs near 0.95). The pairs are listed with reasons in bench/dedup_contested_gold.csv and
 recall is also checked without them. The question budget: possible pairs stay under 2% of
 the records on the real sets (the 12 hand-made hard cases are exempt: one question is 8%).
 """
@@ -29,7 +30,7 @@ from reviewer.dedup.benchmark import (
 # with possible pairs, max possible share).
 FLOORS = {
     "cytology_screening": (0.995, 0.995, 0.995, 0.02),
-    "haematology": (0.81, 0.95, 0.985, 0.02),
+    "haematology": (0.80, 0.98, 0.95, 0.02),
     "special_cases": (1.0, 1.0, 1.0, 1.0),
 }
 CONTESTED = Path(__file__).resolve().parents[3] / "bench" / "dedup_contested_gold.csv"

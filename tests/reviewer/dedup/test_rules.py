@@ -366,3 +366,45 @@ def test_the_hand_made_set_of_hard_cases_has_no_false_merge_and_every_duplicate(
         ["art-d", "notice"],
         ["gw-bare", "gw1"],
     ]
+
+
+# --- rule 12: titles that differ in a swapped word ----------------------------------------
+
+REGISTRATION = DedupInput(
+    id="adult",
+    title="Open label trial of eculizumab in adult patients with plasma therapy-sensitive aHUS",
+    authors=("Alexion Pharmaceuticals, Inc",),
+    year=2011,
+)
+
+
+def test_sister_trial_registrations_for_adults_and_children_are_two_studies() -> None:
+    children = replace(
+        REGISTRATION, id="children", title=REGISTRATION.title.replace("adult", "pediatric")
+    )
+    pair = _pair(deduplicate([REGISTRATION, children]), "adult", "children")
+    assert pair is None or pair.band is Band.DISTINCT
+
+
+def test_two_arms_of_a_trial_in_two_populations_are_two_studies() -> None:
+    other = replace(
+        REGISTRATION,
+        id="other",
+        title=REGISTRATION.title.replace("adult", "adolescent").replace("sensitive", "resistant"),
+    )
+    assert _band(REGISTRATION, other) is Band.DISTINCT
+
+
+def test_a_spelling_variant_is_not_a_swapped_word() -> None:
+    tumour = replace(
+        ARTICLE, title="Inflammatory myofibroblastic tumour of the bladder in children"
+    )
+    tumor = replace(
+        tumour, id="b", title="Inflammatory myofibroblastic tumor of the bladder in children"
+    )
+    assert _band(tumour, tumor) is Band.CERTAIN
+
+
+def test_a_swapped_word_with_the_same_volume_and_first_page_is_a_typo() -> None:
+    typo = replace(ARTICLE, id="b", title=ARTICLE.title.replace("women", "patients"))
+    assert _band(ARTICLE, typo) is Band.CERTAIN
