@@ -6,9 +6,10 @@ notices and congress abstracts in other issues together with the articles they c
 and four trial registrations that differ in population or arm ("adult" / "adolescent",
 "sensitive" / "resistant"); the rules keep those out of the certain band on purpose (rules
 1-3, 7 and 12 of reviewer/dedup/rules.py), so its certain recall is capped near 0.80, and
-the registrations are not even asked about (the recall with possible pairs near 0.95). The pairs are listed with reasons in bench/dedup_contested_gold.csv and
-recall is also checked without them. The question budget: possible pairs stay under 2% of
-the records on the real sets (the 12 hand-made hard cases are exempt: one question is 8%).
+the registrations are not even asked about (the recall with possible pairs near 0.95).
+The pairs are listed with reasons in bench/dedup_contested_gold.csv and recall is also
+checked without them. The question budget: possible pairs stay under 2% of the records on
+the real sets (the 12 hand-made hard cases are exempt: one question is 8%).
 """
 
 from __future__ import annotations
