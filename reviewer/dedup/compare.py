@@ -22,7 +22,8 @@ Bands, in order (first match wins), before the trap caps of ``rules.py``:
 2. Different DOIs -> at most POSSIBLE, and only when title, authors and year agree closely
    (different DOIs are strong evidence of different items, but some databases carry a
    wrong DOI); otherwise DISTINCT.
-3. CERTAIN when the titles are nearly identical (>= 0.95), authors do not disagree, years
+3. CERTAIN when the titles are nearly identical (>= ``CERTAIN_TITLE``, 0.95), authors do
+   not disagree, years
    are at most one apart, nothing hard contradicts (volume, authors, years), and at least
    two other fields agree; or when year, volume and first page all agree and the titles are
    close (>= 0.95; >= 0.85 when authors do not disagree; >= 0.75 when authors agree).
@@ -35,6 +36,8 @@ Bands, in order (first match wins), before the trap caps of ``rules.py``:
    person confirms); or fairly close (>= 0.7) from the same team (three or more authors,
    the same first two), journal and year (a retitled paper).
 5. Otherwise DISTINCT (not reported).
+6. A pair not CERTAIN by now may still be linked on its coordinates (rules 9-11 of
+   ``rules.py``: a translated title, a retitled title, a dissertation).
 
 A trap (``rules.pair_traps``) lowers the band to its cap; a pair a trap pushed down to
 DISTINCT is still reported so the reason can be shown.

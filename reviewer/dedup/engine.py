@@ -2,7 +2,9 @@
 
 Steps: normalise every record once (``prepare``), generate candidate pairs by blocking
 (``blocking``), score each candidate (``compare``, with the trap rules of ``rules``), then
-form conflict-free clusters from the CERTAIN pairs (``clusters``).
+form conflict-free clusters from the CERTAIN pairs (``clusters``). A record certainly alike
+two records that a rule keeps apart as separate items (a recurring column without issue or
+pages) is linked to neither: it could be either, and one question is asked about it.
 """
 
 from __future__ import annotations

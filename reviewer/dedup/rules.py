@@ -2,7 +2,21 @@
 
 Each record gets a set of *kinds* (what sort of item it is) and a tuple of *series numbers*
 from its title; ``pair_traps`` compares two records and returns every rule that fires, with
-the highest band the pair may still reach (``cap``). The rules, tuned on the labelled sets:
+the highest band the pair may still reach (``cap``). Each rule is stated with the reason a
+person sees in the app; none is a threshold fitted to a labelled set (rules 7-12, from the
+classes of issue 14, change nothing on the shared labelled sets except where their gold joins
+items the rules keep apart: see bench/dedup_results.md).
+
+Rules 1-6 (below) keep look-alikes apart; rules 7-12 (further down, each with its reason)
+read the evidence that tells items apart and link on it:
+
+7. differing issue numbers or non-overlapping page ranges are contradictions;
+8. a generic title ("Editorial", "Editor's comments", "Reply", "Erratum", "News", "In this
+   issue", ...) needs the DOI/PMID, or volume, issue and first page, to agree;
+9. a title translated in one database links on authors, journal, year, volume and page;
+10. a retitled or shortened title links on identical authors, journal, volume, issue, pages;
+11. a dissertation links to its Dissertation Abstracts entry;
+12. titles identical but for a word swapped for an unrelated one are two studies.
 
 Rules 1-3 cap the pair at POSSIBLE: such a pair is never linked automatically, and a person
 decides (some teams count an erratum as a report of its article, as the haematology gold
