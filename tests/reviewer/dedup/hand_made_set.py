@@ -4,7 +4,8 @@ Each group below is a case a reviewer would name: a year of "Editor's Comments" 
 three databases (two with issue and pages, one without), a recurring column with a specific
 title, a title translated in one database, a shortened title, a journal given as a section
 name, a dissertation and its Dissertation Abstracts entry, an issue number mistyped, and a
-one-page notice in a later issue. ``hand_made_set()`` returns records and gold clusters in
+one-page notice in a later issue, and two trial registrations that differ in one word
+(adult / pediatric). ``hand_made_set()`` returns records and gold clusters in
 the shape of the shared labelled sets, so the tests and ``bench/dedup_ablation.py`` score
 it the same way.
 """
@@ -119,7 +120,16 @@ def _pairs() -> tuple[list[DedupInput], list[tuple[str, ...]]]:
         issue="8-B",
         pages="3712",
     )
+    adults = DedupInput(
+        id="trial-adult",
+        title="Open-label trial of eculizumab in adult patients with plasma therapy-resistant aHUS",
+        authors=("Alexion Pharmaceuticals, Inc",),
+        year=2011,
+    )
+    children = replace(adults, id="trial-child", title=adults.title.replace("adult", "pediatric"))
     records = [
+        adults,
+        children,
         article,
         shortened,
         typo,
