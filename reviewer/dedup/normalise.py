@@ -150,9 +150,9 @@ _LANGUAGE_NOTE = re.compile(
 def title_is_translation(title: str) -> bool:
     """True when a title is marked as a translation: wholly in square brackets (PubMed's
     translated titles) or carrying a language note such as ``[Article in German]``."""
-    text = strip_markup(title).strip()
-    if "[" not in text:
+    if "[" not in title:
         return False
+    text = strip_markup(title).strip()
     return bool(_WHOLLY_BRACKETED.match(text) or _LANGUAGE_NOTE.search(text))
 
 

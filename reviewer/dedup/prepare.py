@@ -35,6 +35,9 @@ from reviewer.dedup.rules import (
 from reviewer.dedup.types import DedupInput, RecordId
 
 _ABSTRACT_CHARS = 600
+_GENERIC_MAX_CHARS = (
+    80  # the longest generic title ("Acknowledgement of reviewers 2021") is far shorter
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +93,7 @@ def prepare(index: int, record: DedupInput) -> Prepared:
         issue_numbers=issue_numbers(record.issue),
         page_range=page_range(pages.first, pages.last),
         last_page=pages.last,
-        generic=generic_title(fold(cleaned)),
+        generic=generic_title(fold(cleaned)) if len(cleaned) <= _GENERIC_MAX_CHARS else "",
         translated=title_is_translation(record.title),
     )
     return Prepared(

@@ -722,6 +722,8 @@ def swapped_words(left_title: str, right_title: str) -> list[tuple[str, str]]:
     if left_title == right_title:
         return []
     left_words, right_words = left_title.split(), right_title.split()
+    if len(left_words) != len(right_words):
+        return []  # a swap replaces one word by one word: the lengths must be equal
     edits = [
         op
         for op in SequenceMatcher(a=left_words, b=right_words, autojunk=False).get_opcodes()
