@@ -181,3 +181,21 @@ def test_as_a_real_process_exit_status_and_messages(tmp_path: Path) -> None:
     bad = manage("import_search", str(pdf), "--review", "imt", "--database", "Embase")
     assert bad.returncode != 0
     assert "scan.ris" in bad.stderr and "PDF" in bad.stderr
+
+
+def test_says_nothing_of_the_tasks_it_ran_in_process(
+    review, tmp_path: Path, caplog, django_capture_on_commit_callbacks
+) -> None:
+    """With no broker the de-duplication after an import runs as an eager task: the
+    command's output is its one line per file, without Celery's "Task … succeeded" lines."""
+    ris = tmp_path / "embase.ris"
+    ris.write_text(RIS)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        output = run(str(ris), review="imt", database="Embase")
+
+    assert output.splitlines() == [f"{ris}: 2 records (format ris, 1 warning)"]
+    assert Record.objects.count() == 2
+    assert callbacks, "the de-duplication task was enqueued and ran"
+    logged = [record.getMessage() for record in caplog.records]
+    assert not [line for line in logged if "succeeded in" in line or "hostname" in line], logged
