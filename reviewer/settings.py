@@ -321,4 +321,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Tasks run eagerly (no broker) log at WARNING: see reviewer/eager_log.py.
+    "filters": {
+        "eager_tasks": {"()": "reviewer.eager_log.QuietWhenEager", "level": "WARNING"},
+        "eager_broker": {"()": "reviewer.eager_log.QuietWhenEager", "level": "ERROR"},
+    },
+    "loggers": {
+        "celery.app.trace": {"filters": ["eager_tasks"]},
+        "kombu.connection": {"filters": ["eager_broker"]},
+    },
 }

@@ -251,3 +251,23 @@ def test_demo_analysis_reproduces_the_papers_site_comparison_and_table_1() -> No
     assert recurrence["row_levels"] == ["Negative", "Positive"]
     assert recurrence["counts"] == [[14, 192], [54, 52]]  # Table 1: 14 (6.8%) vs 54 (51.0%)
     assert recurrence["reported_p_formatted"] == "<0.0001"
+
+
+def test_demo_prints_its_summary_and_nothing_of_the_tasks_it_ran(
+    caplog: pytest.LogCaptureFixture, django_capture_on_commit_callbacks
+) -> None:
+    """The background jobs run in process (no broker); what a newcomer reads is the
+    summary, not Celery's "Task … succeeded in …" lines."""
+    errors = StringIO()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        out = StringIO()
+        call_command("demo", password="demo-pass-1", stdout=out, stderr=errors)
+
+    assert callbacks, "the demo enqueued its background jobs, run eagerly"
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("pubmed-2024-02-29.nbib: ")
+    assert "Demo review ready: /reviews/demo/" in lines
+    assert not [line for line in lines if "succeeded in" in line]
+    assert errors.getvalue() == ""
+    logged = [record.getMessage() for record in caplog.records if record.levelno < 40]
+    assert not [m for m in logged if "succeeded in" in m or "hostname" in m], logged

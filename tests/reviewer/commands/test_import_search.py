@@ -243,3 +243,21 @@ def test_two_identical_files_in_one_run_are_refused_unless_import_again(
         run(str(one), str(two), review="imt", database="Embase")
 
     assert not Record.objects.exists()
+
+
+def test_says_nothing_of_the_tasks_it_ran_in_process(
+    review, tmp_path: Path, caplog, django_capture_on_commit_callbacks
+) -> None:
+    """With no broker the de-duplication after an import runs as an eager task: the
+    command's output is its one line per file, without Celery's "Task … succeeded" lines."""
+    ris = tmp_path / "embase.ris"
+    ris.write_text(RIS)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        output = run(str(ris), review="imt", database="Embase")
+
+    assert output.splitlines() == [f"{ris}: 2 records (format ris, 1 warning)"]
+    assert Record.objects.count() == 2
+    assert callbacks, "the de-duplication task was enqueued and ran"
+    logged = [record.getMessage() for record in caplog.records]
+    assert not [line for line in logged if "succeeded in" in line or "hostname" in line], logged
