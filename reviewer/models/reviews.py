@@ -59,6 +59,17 @@ class Review(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set while the review is archived: read-only, not listed."
+    )
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    archive_downloaded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When an owner last downloaded the review's archive (the backup file).",
+    )
 
     class Meta:
         ordering = ["title"]
@@ -68,6 +79,10 @@ class Review(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("review-dashboard", kwargs={"slug": self.slug})
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Membership(models.Model):
