@@ -13,7 +13,6 @@ from django.http import Http404, HttpRequest
 
 from reviewer.models import Membership, Review, Role, User
 
-
 #: Methods that change nothing: the only ones an archived review answers.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -13,9 +13,7 @@ review_patterns: list[URLPattern | URLResolver] = [
     path("members/<int:pk>/remove/", members.member_remove, name="member-remove"),
     path("members/<int:pk>/reset-link/", team.member_reset_link, name="member-reset-link"),
     path("members/invite/", team.invitation_create, name="invitation-create"),
-    path(
-        "members/invitations/<int:pk>/revoke/", team.invitation_revoke, name="invitation-revoke"
-    ),
+    path("members/invitations/<int:pk>/revoke/", team.invitation_revoke, name="invitation-revoke"),
     path("settings/archive-or-delete/", undo.review_end, name="review-end"),
     path("archive/", undo.review_archive, name="review-archive"),
     path("restore/", undo.review_restore, name="review-restore"),

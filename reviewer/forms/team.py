@@ -32,7 +32,7 @@ class NewAccountForm(SetPasswordMixin, forms.Form):
 
     def __init__(self, *args: Any, email: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.email = email
+        self.invited_email = email
 
     def clean_username(self) -> str:
         username: str = self.cleaned_data["username"]
@@ -46,7 +46,7 @@ class NewAccountForm(SetPasswordMixin, forms.Form):
         self.validate_passwords()
         candidate = User(
             username=cleaned.get("username", ""),
-            email=self.email or cleaned.get("email", ""),
+            email=self.invited_email or cleaned.get("email", ""),
             first_name=cleaned.get("name", ""),
         )
         self.validate_password_for_user(candidate)

@@ -192,8 +192,6 @@ def suggested_username(email: str) -> str:
 
 def invitations_listed(review: Review) -> list[Invitation]:
     """The review's invitations for the Members page: waiting ones first, then the rest."""
-    invitations = list(
-        review.invitations.select_related("created_by", "accepted_by", "revoked_by")
-    )
+    invitations = list(review.invitations.select_related("created_by", "accepted_by", "revoked_by"))
     invitations.sort(key=lambda i: (not i.is_pending,))
     return invitations

@@ -5,8 +5,8 @@ Deleting takes the search's records, uploaded files, import jobs and de-duplicat
 with it, in one transaction, so every count (PRISMA included) is as if it had never been
 imported. A search with screening work on its records cannot be deleted: that work is
 part of the review's record. Hiding moves it out of the list of searches into a list of
-hidden ones, with the reason, who and when, and changes no count: its records were identified and screened, and the
-PRISMA diagram must agree with the decisions made on them.
+hidden ones, with the reason, who and when, and changes no count: its records were
+identified and screened, and the PRISMA diagram must agree with the decisions made on them.
 """
 
 from __future__ import annotations
@@ -75,9 +75,7 @@ def source_delete(*, source: Source) -> int:
             )
         record_ids = set(Record.objects.filter(source=source).values_list("pk", flat=True))
         records_leave_groups(review=review, record_ids=record_ids)
-        files = list(
-            ImportFile.objects.filter(job__source=source).values_list("file", flat=True)
-        )
+        files = list(ImportFile.objects.filter(job__source=source).values_list("file", flat=True))
         ordered = sorted(record_ids)
         for start in range(0, len(ordered), 2000):
             Record.objects.filter(pk__in=ordered[start : start + 2000]).delete()

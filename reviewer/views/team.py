@@ -16,9 +16,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from reviewer import selectors
 from reviewer.access import current_user, review_for_request
 from reviewer.forms.team import FirstAccountForm, InvitationForm, NewAccountForm
-from reviewer import selectors
 from reviewer.models import Invitation, Membership, Review, Role
 from reviewer.services import accounts
 from reviewer.services import invitations as services

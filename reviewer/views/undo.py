@@ -130,7 +130,9 @@ def review_delete(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"The review “{review.title}” and everything in it is deleted.")
+            messages.success(
+                request, f"The review “{review.title}” and everything in it is deleted."
+            )
             return redirect("review-list")
     context = {"review": review, "membership": membership, "delete_form": form}
     return render(request, "reviewer/undo/review_end.html", context)

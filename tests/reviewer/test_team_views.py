@@ -51,8 +51,12 @@ ENDPOINTS = [
         302,
         data=lambda c: {"email": "someone@example.org", "role": Role.REVIEWER},
     ),
-    Endpoint("invitation-revoke", "post", Role.OWNER, 302, kwargs=lambda c: {"pk": c.invitation.pk}),
-    Endpoint("member-reset-link", "post", Role.OWNER, 200, kwargs=lambda c: {"pk": c.membership.pk}),
+    Endpoint(
+        "invitation-revoke", "post", Role.OWNER, 302, kwargs=lambda c: {"pk": c.invitation.pk}
+    ),
+    Endpoint(
+        "member-reset-link", "post", Role.OWNER, 200, kwargs=lambda c: {"pk": c.membership.pk}
+    ),
 ]
 
 WRONG_METHODS = [
@@ -425,9 +429,7 @@ def test_owner_makes_a_one_time_reset_link_that_sets_a_new_password(client, team
     assertContains(again, "This password reset link does not work any more")
 
 
-def test_no_reset_link_for_someone_who_also_works_on_a_review_the_owner_does_not_own(
-    client, team
-):
+def test_no_reset_link_for_someone_who_also_works_on_a_review_the_owner_does_not_own(client, team):
     add_member(make_review(title="Adult IMT"), team.reviewer)
     membership = team.review.memberships.get(user=team.reviewer)
     client.force_login(team.owner)
@@ -467,9 +469,7 @@ def test_password_reset_by_email(client, team):
     link = re.search(r"http://testserver(/accounts/password/reset/\S+)", message.body)
     assert link
     form = client.get(link.group(1), follow=True)
-    client.post(
-        form.redirect_chain[-1][0], {"new_password1": PASSWORD, "new_password2": PASSWORD}
-    )
+    client.post(form.redirect_chain[-1][0], {"new_password1": PASSWORD, "new_password2": PASSWORD})
     team.reviewer.refresh_from_db()
     assert team.reviewer.check_password(PASSWORD)
 

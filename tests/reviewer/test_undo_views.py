@@ -126,7 +126,7 @@ def two_searches(review):
 def test_deleting_an_unscreened_search_removes_its_records_files_and_counts(
     client, team, django_capture_on_commit_callbacks
 ):
-    pubmed, embase, kept = two_searches(team.review)
+    _pubmed, embase, _kept = two_searches(team.review)
     stored = ImportFile.objects.get(job__source=embase).file.name
     assert default_storage.exists(stored)
     before = prisma_counts(team.review)
@@ -170,7 +170,7 @@ def test_deleting_the_search_that_kept_a_group_hands_the_group_on(client, team):
 
 
 def test_deleting_a_duplicate_gives_back_what_the_kept_record_took_from_it(client, team):
-    pubmed, embase, kept = two_searches(team.review)
+    _pubmed, embase, kept = two_searches(team.review)
     duplicate = embase.records.get(title="PubMed paper 0")
     Record.objects.filter(pk=duplicate.pk).update(abstract="From Embase")
     Record.objects.filter(pk=kept[0].pk).update(
@@ -188,7 +188,7 @@ def test_deleting_a_duplicate_gives_back_what_the_kept_record_took_from_it(clien
 def test_deleting_a_search_with_decided_duplicate_pairs_deletes_the_pairs(client, team):
     from reviewer.models import Band, DuplicatePair
 
-    pubmed, embase, kept = two_searches(team.review)
+    _pubmed, embase, kept = two_searches(team.review)
     lonely = embase.records.get(title="Only in Embase")
     pair = DuplicatePair.objects.create(
         review=team.review, first=kept[1], second=lonely, band=Band.POSSIBLE, score=0.9
@@ -203,7 +203,7 @@ def test_deleting_a_search_with_decided_duplicate_pairs_deletes_the_pairs(client
 
 
 def test_a_screened_search_cannot_be_deleted_only_hidden(client, team):
-    pubmed, embase, kept = two_searches(team.review)
+    pubmed, _embase, kept = two_searches(team.review)
     screen(kept[1], team.reviewer, "include")
     client.force_login(team.owner)
 
@@ -212,8 +212,9 @@ def test_a_screened_search_cannot_be_deleted_only_hidden(client, team):
         reverse("source-delete", args=[team.review.slug, pubmed.pk]), follow=True
     )
 
-    assert "It cannot be deleted Its records have screening work on them: 1 screening decisions" in (
-        page_text(page)
+    assert (
+        "It cannot be deleted Its records have screening work on them: 1 screening decisions"
+        in (page_text(page))
     )
     assertNotContains(page, reverse("source-delete", args=[team.review.slug, pubmed.pk]))
     assertContains(response, "“PubMed” cannot be deleted: its records have 1 screening decisions.")
@@ -222,7 +223,7 @@ def test_a_screened_search_cannot_be_deleted_only_hidden(client, team):
 
 
 def test_hiding_a_search_lists_it_apart_with_the_reason_and_keeps_every_count(client, team):
-    pubmed, embase, kept = two_searches(team.review)
+    pubmed, _embase, kept = two_searches(team.review)
     screen(kept[1], team.reviewer, "include")
     before = prisma_counts(team.review)
     client.force_login(team.owner)
@@ -240,7 +241,10 @@ def test_hiding_a_search_lists_it_apart_with_the_reason_and_keeps_every_count(cl
     listed = text[text.index("Files imported Records") : text.index("Hidden searches")]
     assert "PubMed" not in listed and "Embase" in listed
     pubmed.refresh_from_db()
-    assert (pubmed.hidden_by, pubmed.hidden_reason) == (team.owner, "Run with the wrong date limits")
+    assert (pubmed.hidden_by, pubmed.hidden_reason) == (
+        team.owner,
+        "Run with the wrong date limits",
+    )
     assert prisma_counts(team.review) == before
 
 
