@@ -233,3 +233,27 @@ def test_demo_analysis_reproduces_the_papers_site_comparison_and_table_1() -> No
     assert recurrence["row_levels"] == ["Negative", "Positive"]
     assert recurrence["counts"] == [[14, 192], [54, 52]]  # Table 1: 14 (6.8%) vs 54 (51.0%)
     assert recurrence["reported_p_formatted"] == "<0.0001"
+
+
+def test_demo_has_an_invitation_waiting_whose_printed_link_works(client) -> None:
+    import re
+
+    from django.urls import reverse
+
+    output = run_demo()
+
+    review = Review.objects.get(slug="demo")
+    [invitation] = review.invitations.all()
+    assert (invitation.email, invitation.role, invitation.is_pending) == (
+        "dana@example.org",
+        Role.REVIEWER,
+        True,
+    )
+    link = re.search(r"Its link, which makes dana's account and joins the review: (\S+)", output)
+    assert link
+    client.force_login(User.objects.get(username="carol"))
+    members = client.get(reverse("member-list", args=["demo"])).content.decode()
+    assert "dana@example.org" in members and link.group(1) in members
+    client.logout()
+    page = client.get(link.group(1))
+    assert "invites <strong>dana@example.org</strong>" in page.content.decode()
