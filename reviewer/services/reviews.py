@@ -47,8 +47,8 @@ def member_add(*, review: Review, username: str, role: Role, added_by: User) -> 
     user = User.objects.filter(username__iexact=username.strip(), is_active=True).first()
     if user is None:
         raise ValidationError(
-            f"There is no user called “{username}”. Ask the site administrator to create "
-            "the account first."
+            f"There is no user called “{username}”. Invite them by email address instead: "
+            "the invitation lets them make an account."
         )
     if review.memberships.filter(user=user).exists():
         raise ValidationError(f"{user.username} is already a member of this review.")
