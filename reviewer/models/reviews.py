@@ -55,20 +55,21 @@ class Review(models.Model):
         blank=True,
         help_text="For an update: the reports of those studies.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    # Archived: read-only for everyone and out of the list of reviews, until restored.
     archived_at = models.DateTimeField(
         null=True, blank=True, help_text="Set while the review is archived: read-only, not listed."
     )
     archived_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     archive_downloaded_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="When an owner last downloaded the review's archive (the backup file).",
+        help_text="When an owner last downloaded the review's archive (reviewer.archive).",
     )
 
     class Meta:
