@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
@@ -92,7 +93,9 @@ urlpatterns = [
     ),
     path(
         "accounts/password/reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(),
+        auth_views.PasswordResetDoneView.as_view(
+            extra_context={"timeout_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)}
+        ),
         name="password_reset_done",
     ),
     path(

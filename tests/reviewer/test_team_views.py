@@ -587,3 +587,39 @@ def test_membership_rows_are_unchanged_by_a_refused_join(client, team):
     client.post(link_of(invitation))
 
     assert set(Membership.objects.values_list("pk", "role")) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_accounts_at_the_same_moment_give_one_account():
+    """Two people on a fresh install press "Create" together: one account is made, the
+    other is refused (on PostgreSQL, where requests really run in parallel)."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...) for truly parallel requests")
+    start = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def create(n: int) -> None:
+        start.wait()
+        try:
+            first_account_create(
+                name=f"Person {n}", username=f"person{n}", email="", password=PASSWORD
+            )
+            outcomes.append("made")
+        except Exception as error:  # the refusal, a ValidationError
+            outcomes.append(type(error).__name__)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["ValidationError"] * 3 + ["made"]
+    assert User.objects.count() == 1
+    assert FirstAccount.objects.get().user == User.objects.get()
