@@ -252,7 +252,9 @@ def test_demo_has_an_invitation_waiting_whose_printed_link_works(client) -> None
     link = re.search(r"Its link, which makes dana's account and joins the review: (\S+)", output)
     assert link
     client.force_login(User.objects.get(username="carol"))
-    members = client.get(reverse("member-list", args=["demo"])).content.decode()
+    response = client.get(reverse("member-list", args=["demo"]))
+    assert response.status_code == 200
+    members = response.content.decode()
     assert "dana@example.org" in members and link.group(1) in members
     client.logout()
     page = client.get(link.group(1))
