@@ -109,12 +109,6 @@ def review_restore(*, review: Review) -> Review:
     return review
 
 
-def review_archive_downloaded(*, review: Review) -> None:
-    """Note that an owner downloaded the review's archive (the backup file): deleting the
-    review asks for one first. The archive's download view calls this."""
-    Review.objects.filter(pk=review.pk).update(archive_downloaded_at=timezone.now())
-
-
 def review_delete(*, review: Review, typed_title: str, has_archive: bool) -> None:
     """Delete the review and everything in it, its stored files too; all or nothing.
 

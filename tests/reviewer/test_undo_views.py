@@ -66,8 +66,8 @@ ENDPOINTS = [
     ),
     Endpoint("source-unhide", "post", Role.OWNER, 302, kwargs=lambda c: {"pk": c.source.pk}),
     Endpoint("review-end", "get", Role.OWNER, 200),
-    Endpoint("review-archive", "post", Role.OWNER, 302),
-    Endpoint("review-restore", "post", Role.OWNER, 302),
+    Endpoint("review-shelve", "post", Role.OWNER, 302),
+    Endpoint("review-unshelve", "post", Role.OWNER, 302),
     # a wrong title: the form comes back with the error, nothing deleted
     Endpoint("review-delete", "post", Role.OWNER, 200, data=lambda c: {"title": "Not it"}),
 ]
@@ -78,8 +78,8 @@ WRONG_METHODS = [
     Endpoint("source-hide", "get", Role.OWNER, 405, kwargs=lambda c: {"pk": c.source.pk}),
     Endpoint("source-unhide", "get", Role.OWNER, 405, kwargs=lambda c: {"pk": c.source.pk}),
     Endpoint("review-end", "post", Role.OWNER, 405),
-    Endpoint("review-archive", "get", Role.OWNER, 405),
-    Endpoint("review-restore", "get", Role.OWNER, 405),
+    Endpoint("review-shelve", "get", Role.OWNER, 405),
+    Endpoint("review-unshelve", "get", Role.OWNER, 405),
     Endpoint("review-delete", "get", Role.OWNER, 405),
 ]
 
@@ -283,7 +283,7 @@ def test_an_archived_review_is_out_of_the_list_and_read_only(client, team):
     source = children(team.review).source
     client.force_login(team.owner)
 
-    response = client.post(reverse("review-archive", args=[team.review.slug]), follow=True)
+    response = client.post(reverse("review-shelve", args=[team.review.slug]), follow=True)
 
     assertRedirects(response, reverse("review-list"))
     assertContains(response, "“Pediatric IMT” is archived")
@@ -322,7 +322,7 @@ def test_owner_restores_an_archived_review(client, team):
     review_archive(review=team.review, user=team.owner)
     client.force_login(team.owner)
 
-    response = client.post(reverse("review-restore", args=[team.review.slug]), follow=True)
+    response = client.post(reverse("review-unshelve", args=[team.review.slug]), follow=True)
 
     assertRedirects(response, reverse("review-dashboard", args=[team.review.slug]))
     assertContains(response, "“Pediatric IMT” is restored")
@@ -335,7 +335,7 @@ def test_a_reviewer_cannot_restore(client, team):
     review_archive(review=team.review, user=team.owner)
     client.force_login(team.reviewer)
 
-    response = client.post(reverse("review-restore", args=[team.review.slug]))
+    response = client.post(reverse("review-unshelve", args=[team.review.slug]))
 
     assert response.status_code == 403
     team.review.refresh_from_db()
@@ -369,11 +369,12 @@ def test_deleting_a_review_needs_an_archive_first(client, team):
 
 
 def test_the_delete_page_says_whether_an_archive_was_downloaded(client, team):
-    from reviewer.services.reviews import review_archive_downloaded
+    from django.utils import timezone
 
     client.force_login(team.owner)
     before = client.get(reverse("review-end", args=[team.review.slug]))
-    review_archive_downloaded(review=team.review)
+    # set by the archive's download (reviewer.archive)
+    Review.objects.filter(pk=team.review.pk).update(archive_downloaded_at=timezone.now())
     after = client.get(reverse("review-end", args=[team.review.slug]))
 
     assertContains(before, "No archive of this review has been downloaded yet.")
