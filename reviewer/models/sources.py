@@ -59,6 +59,13 @@ class Source(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # A search someone has screened records of cannot be deleted, only hidden: out of the
+    # list of searches, with why. Its records stay counted (reviewer.services.sources).
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hidden_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["kind", "name", "search_date", "pk"]

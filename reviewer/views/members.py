@@ -10,6 +10,7 @@ from reviewer.access import current_user, review_for_request
 from reviewer.forms.reviews import ExclusionReasonForm, MemberAddForm, MemberRoleForm
 from reviewer.models import Role
 from reviewer.services import reviews as services
+from reviewer.views.team import team_context
 
 
 @require_GET
@@ -21,6 +22,7 @@ def member_list(request: HttpRequest, slug: str) -> HttpResponse:
         "members": review.memberships.select_related("user"),
         "add_form": MemberAddForm(),
         "roles": Role.choices,
+        **team_context(request, review, membership),
     }
     return render(request, "reviewer/member_list.html", context)
 
@@ -66,7 +68,7 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     review, _ = review_for_request(request, slug, role=Role.OWNER)
     target = get_object_or_404(review.memberships, pk=pk)
     try:
-        services.member_remove(membership=target)
+        services.member_remove(membership=target, removed_by=current_user(request))
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:

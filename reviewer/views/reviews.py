@@ -21,8 +21,12 @@ from reviewer.services.reviews import review_create
 
 @require_GET
 def review_list(request: HttpRequest) -> HttpResponse:
-    reviews = selectors.reviews_for_user(current_user(request))
-    return render(request, "reviewer/review_list.html", {"reviews": reviews})
+    user = current_user(request)
+    context = {
+        "reviews": selectors.reviews_for_user(user),
+        "archived": selectors.archived_reviews_for_user(user),
+    }
+    return render(request, "reviewer/review_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])

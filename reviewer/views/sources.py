@@ -25,6 +25,9 @@ def source_list(request: HttpRequest, slug: str) -> HttpResponse:
         "review": review,
         "membership": membership,
         "sources": selectors.sources_with_counts(review),
+        "hidden_sources": selectors.sources_with_counts(review, hidden=True).select_related(
+            "hidden_by"
+        ),
     }
     return render(request, "reviewer/source_list.html", context)
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 
 from analysis.demo import analysis_demo
 from extraction.demo import DemoExtractors, extraction_demo
@@ -27,6 +28,7 @@ from reviewer.models import (
 )
 from reviewer.screening.rules import State
 from reviewer.services.imports import import_job_create, import_job_read
+from reviewer.services.invitations import invitation_create, invitation_token
 from reviewer.services.reviews import member_add, review_create
 
 SLUG = "demo"
@@ -208,6 +210,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Analysis: {len(runs)} runs on the final data (patient characteristics, "
             "margin against recurrence, reoperation and outcome, site against management)."
+        )
+
+        invitation = invitation_create(
+            review=review, email="dana@example.org", role=Role.REVIEWER, created_by=owner
+        )
+        link = reverse("invitation-accept", kwargs={"token": invitation_token(invitation)})
+        self.stdout.write(
+            "Team: one invitation waits on the Members page (dana@example.org, reviewer). "
+            f"Its link, which makes dana's account and joins the review: {link}"
         )
 
         self.stdout.write(self.style.SUCCESS(f"\nDemo review ready: /reviews/{SLUG}/"))

@@ -271,3 +271,29 @@ def test_demo_prints_its_summary_and_nothing_of_the_tasks_it_ran(
     assert errors.getvalue() == ""
     logged = [record.getMessage() for record in caplog.records if record.levelno < 40]
     assert not [m for m in logged if "succeeded in" in m or "hostname" in m], logged
+
+
+def test_demo_has_an_invitation_waiting_whose_printed_link_works(client) -> None:
+    import re
+
+    from django.urls import reverse
+
+    output = run_demo()
+
+    review = Review.objects.get(slug="demo")
+    [invitation] = review.invitations.all()
+    assert (invitation.email, invitation.role, invitation.is_pending) == (
+        "dana@example.org",
+        Role.REVIEWER,
+        True,
+    )
+    link = re.search(r"Its link, which makes dana's account and joins the review: (\S+)", output)
+    assert link
+    client.force_login(User.objects.get(username="carol"))
+    response = client.get(reverse("member-list", args=["demo"]))
+    assert response.status_code == 200
+    members = response.content.decode()
+    assert "dana@example.org" in members and link.group(1) in members
+    client.logout()
+    page = client.get(link.group(1))
+    assert "invites <strong>dana@example.org</strong>" in page.content.decode()
