@@ -10,7 +10,6 @@ import re
 from typing import Any, Literal
 
 from django.utils import timezone
-from django.utils.text import slugify
 
 from analysis.models import AnalysisRun
 from analysis.services.compute import crosstab_of, risk_table_of, summaries_of
@@ -23,6 +22,7 @@ from analysis.stats import (
     to_xlsx_bytes,
 )
 from analysis.stats.export import Rows
+from reviewer.downloads import download_name
 
 CONTENT_TYPES = {
     "svg": "image/svg+xml",
@@ -36,8 +36,9 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
 def file_name(run: AnalysisRun, what: str, fmt: str) -> str:
-    day = timezone.localdate(run.finished_at or run.created_at).isoformat()
-    return f"{slugify(run.review.slug)}-{run.kind.replace('_', '-')}-{run.pk}-{what}-{day}.{fmt}"
+    """`<review>-<kind>-<run>-<what>-<date>.<fmt>`, dated the day the result was computed."""
+    day = timezone.localdate(run.finished_at or run.created_at)
+    return download_name(run.review, f"{run.kind}-{run.pk}-{what}", fmt, day=day)
 
 
 def _tables(run: AnalysisRun) -> list[dict[str, Any]]:

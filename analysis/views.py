@@ -29,6 +29,7 @@ from analysis.services import runs as services
 from analysis.services.data import AnalysisData, analysis_data, form_variables
 from extraction.values import form_spec
 from reviewer.access import current_user, review_for_request
+from reviewer.downloads import attachment
 from reviewer.models import Membership, Review
 
 RUNS_PER_PAGE = 20
@@ -241,21 +242,20 @@ def chart(
     body = exports.chart_bytes(run, table, fmt)
     if body is None:
         raise Http404("This table has no chart.")
-    response = HttpResponse(body, content_type=exports.CONTENT_TYPES[fmt])
-    if fmt == "png":
-        name = exports.file_name(run, f"chart-{table + 1}", fmt)
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    saved = fmt == "png"
+    headers = attachment(exports.file_name(run, f"chart-{table + 1}", fmt)) if saved else {}
+    return HttpResponse(body, content_type=exports.CONTENT_TYPES[fmt], headers=headers)
 
 
 @require_GET
 def export(request: HttpRequest, slug: str, pk: int, fmt: str) -> HttpResponse:
     """Every table of a run: CSV (the tables one after the other) or XLSX (a sheet each)."""
     run = _finished_run(request, slug, pk)
-    response = HttpResponse(exports.tables_bytes(run, fmt), content_type=exports.CONTENT_TYPES[fmt])
-    name = exports.file_name(run, "tables", fmt)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return HttpResponse(
+        exports.tables_bytes(run, fmt),
+        content_type=exports.CONTENT_TYPES[fmt],
+        headers=attachment(exports.file_name(run, "tables", fmt)),
+    )
 
 
 urlpatterns: list[URLPattern] = [

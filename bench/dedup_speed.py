@@ -12,7 +12,8 @@ lower-cased title, abbreviated journal, "1234-40" page ranges, author initials
 ("Smith JA", "J. A. Smith"), accents stripped, a one-letter typo.
 
 Each size runs in a fresh process so the peak memory (max RSS) is its own. Prints seconds
-for the engine, peak memory, candidate pairs compared, and the recall of the certain band
+(wall clock, and the process's CPU time, which does not count waiting for a core on a shared
+machine) for the engine, peak memory, candidate pairs compared, and the recall of the certain band
 on the injected duplicate pairs. Targets: 50,000 records in under 60 s, under 1 GB.
 """
 
@@ -73,6 +74,23 @@ class Pools:
     journals: list[str]
 
 
+def check_shared_data() -> None:
+    """Exit with a clear message when none of the shared data is there; name what is not."""
+    missing = [
+        SHARED / "dedup" / name for name in LABELLED if not (SHARED / "dedup" / name).is_dir()
+    ]
+    missing += [path for path in EXPORTS if not path.is_file()]
+    if len(missing) == len(LABELLED) + len(EXPORTS):
+        sys.exit(
+            "dedup_speed.py builds its records from the shared data, and none of it was found:\n  "
+            + "\n  ".join(str(path) for path in missing)
+            + f"\nPut the shared data beside this checkout ({ROOT.parent / 'shared' / 'data'}) "
+            "or point SHARED_DATA_DIR at it."
+        )
+    if missing:
+        print("(not found, not used: " + ", ".join(map(str, missing)) + ")", file=sys.stderr)
+
+
 def load_pools() -> Pools:
     titles: list[str] = []
     surnames: list[str] = []
@@ -84,17 +102,14 @@ def load_pools() -> Pools:
                 titles.append(record.title)
                 journals.append(record.journal)
                 surnames.extend(author.split(",")[0].strip() for author in record.authors)
-    try:
-        from reviewer.imports import read_file
+    from reviewer.imports import read_file
 
-        for path in EXPORTS:
-            if path.exists():
-                for parsed in read_file(path, filename=path.name).records():
-                    titles.append(parsed.title)
-                    journals.append(parsed.journal)
-                    surnames.extend(author.split(",")[0].strip() for author in parsed.authors)
-    except Exception as error:  # the CSVs alone are enough to build records
-        print(f"(exports not used: {error})", file=sys.stderr)
+    for path in EXPORTS:
+        if path.is_file():
+            for parsed in read_file(path, filename=path.name).records():
+                titles.append(parsed.title)
+                journals.append(parsed.journal)
+                surnames.extend(author.split(",")[0].strip() for author in parsed.authors)
     titles = sorted({title for title in titles if len(title.split()) >= 4})
     words = [word for title in titles for word in title.split()]
     surnames = sorted({name for name in surnames if name.isalpha() and len(name) > 1})
@@ -220,9 +235,10 @@ def _peak_mb() -> float:
 def run_one(count: int, seed: int) -> dict[str, float]:
     records, injected = build_records(count, seed)
     before = _peak_mb()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = deduplicate(records)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     cluster_of: dict[object, int] = {}
     for number, cluster in enumerate(result.clusters):
         for member in cluster:
@@ -233,6 +249,7 @@ def run_one(count: int, seed: int) -> dict[str, float]:
     return {
         "records": count,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "peak_mb": _peak_mb(),
         "peak_before_mb": before,
         "compared": result.compared,
@@ -252,13 +269,14 @@ def main() -> None:
     if args.single:
         print(json.dumps(run_one(args.records[0], args.seed)))
         return
+    check_shared_data()
     header = (
-        f"{'records':>8} {'seconds':>8} {'peak MB':>8} {'compared':>10} {'pairs/rec':>9} "
-        f"{'injected':>9} {'recall':>7} {'certain':>8} {'possible':>8}"
+        f"{'records':>8} {'seconds':>8} {'cpu s':>6} {'peak MB':>8} {'compared':>10} "
+        f"{'pairs/rec':>9} {'injected':>9} {'recall':>7} {'certain':>8} {'possible':>8}"
     )
     print(header)
     for count in args.records:
-        output = subprocess.run(
+        completed = subprocess.run(
             [
                 sys.executable,
                 __file__,
@@ -270,11 +288,16 @@ def main() -> None:
             ],
             capture_output=True,
             text=True,
-            check=True,
-        ).stdout
-        row = json.loads(output.strip().splitlines()[-1])
+            check=False,
+        )
+        if completed.returncode != 0:
+            sys.exit(f"{count} records: the run failed:\n{completed.stderr.strip()}")
+        if completed.stderr.strip():
+            print(completed.stderr.strip(), file=sys.stderr)
+        row = json.loads(completed.stdout.strip().splitlines()[-1])
         print(
-            f"{row['records']:>8} {row['seconds']:>8.1f} {row['peak_mb']:>8.0f} "
+            f"{row['records']:>8} {row['seconds']:>8.1f} {row['cpu_seconds']:>6.1f} "
+            f"{row['peak_mb']:>8.0f} "
             f"{row['compared']:>10} {row['compared'] / row['records']:>9.2f} "
             f"{row['injected']:>9} {row['recall']:>7.4f} {row['certain']:>8} {row['possible']:>8}"
         )

@@ -100,6 +100,7 @@ class StudyProgress:
     copies: list[Extraction]
     consensus: Extraction | None
     patients: int = 0
+    masked: bool = False  # shown as one extractor sees it (see `progress_seen_by`)
 
 
 def _cell(spec: FormSpec, form_field: Field, a: Any, b: Any, consensus: Any) -> Cell:
@@ -172,6 +173,28 @@ def progress(review: Review) -> list[StudyProgress]:
         patients = getattr(final or (own[0] if own else None), "rows", 0)
         result.append(StudyProgress(study, status, own, consensus, patients))
     return result
+
+
+def progress_seen_by(review: Review, user_id: int, *, review_wide: bool) -> list[StudyProgress]:
+    """`progress(review)` as a member may see it. With dual extraction and without
+    review-wide figures (`rules.may_see_review_wide_figures`: a reviewer of a blinded
+    review), a study shows only her own copy: not started until she starts one, her copy's
+    state and patient rows, and "final" once the consensus is; never a colleague's copy,
+    its progress or its row count, which move with work she must not see."""
+    rows = progress(review)
+    if review_wide or not setup_of(review).dual:
+        return rows
+    seen = []
+    for row in rows:
+        own = [c for c in row.copies if c.extractor_id == user_id]
+        status: Progress
+        if row.status is Progress.FINAL:
+            status, patients = row.status, row.patients
+        else:
+            status = Progress.IN_PROGRESS if own else Progress.NOT_STARTED
+            patients = getattr(own[0], "rows", 0) if own else 0
+        seen.append(StudyProgress(row.study, status, own, row.consensus, patients, masked=True))
+    return seen
 
 
 def _status(

@@ -47,7 +47,6 @@ from typing import Any
 import openpyxl
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
 from import_export import resources, widgets  # type: ignore[import-untyped]
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -67,6 +66,7 @@ from extraction.values import (
     parse,
     show,
 )
+from reviewer.downloads import download_name
 from reviewer.exports import BOM, FORMULA_START
 from reviewer.exports import text as defuse
 from reviewer.models import Membership, Review, Role, Study, User
@@ -300,9 +300,8 @@ def export_file(
     dataset = resource.export(rows, native=xlsx)
     dataset.title = Kind(kind).label
     content = _xlsx(dataset) if xlsx else (BOM + dataset.export("csv")).encode("utf-8")
-    day = timezone.localdate().isoformat()
     return ExportFile(
-        filename=f"{review.slug}-{kind}-{scope}-{day}.{file_format}",
+        filename=download_name(review, f"{kind}-{scope}", file_format),
         content=content,
         content_type=_CONTENT_TYPES[FileFormat(file_format)],
         rows=len(rows),

@@ -13,11 +13,17 @@ from django.http import Http404, HttpRequest
 
 from reviewer.models import Membership, Review, Role, User
 
+#: Methods that change nothing: the only ones an archived review answers.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def review_for_request(
-    request: HttpRequest, slug: str, *, role: Role = Role.REVIEWER
+    request: HttpRequest, slug: str, *, role: Role = Role.REVIEWER, while_archived: bool = False
 ) -> tuple[Review, Membership]:
-    """Return the review and the requesting user's membership, or raise 404/403."""
+    """Return the review and the requesting user's membership, or raise 404/403.
+
+    An archived review is read-only: any other method gets 403, except in the views that
+    restore or delete it (`while_archived`)."""
     if not request.user.is_authenticated:  # LoginRequiredMiddleware sends them to log in
         raise Http404("No such review.")
     membership = (
@@ -29,7 +35,12 @@ def review_for_request(
         raise Http404("No such review.")
     if not membership.has_role(role):
         raise PermissionDenied(f"This needs the {role.label.lower()} role in this review.")
-    return membership.review, membership
+    review = membership.review
+    if review.is_archived and request.method not in READ_ONLY_METHODS and not while_archived:
+        raise PermissionDenied(
+            "This review is archived, so it is read-only. An owner can restore it from Settings."
+        )
+    return review, membership
 
 
 def current_user(request: HttpRequest) -> User:

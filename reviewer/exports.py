@@ -2,6 +2,10 @@
 agreement between reviewers (CSV), included studies (CSV, RIS), every record with its final
 state (CSV), and a ZIP bundle of all exports with a manifest.
 
+A full text marked "not retrieved" is part of the audit trail like a decision: the
+decisions file has a full-text row for it (who marked it, when, and the note on what was
+tried), and the records file has the same three facts in its `not_retrieved_*` columns.
+
 Views stream or attach these; the bundle holds them whole (a review's exports are a few
 megabytes at most).
 """
@@ -9,6 +13,7 @@ megabytes at most).
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import json
 import zipfile
@@ -18,7 +23,7 @@ from typing import Any
 import rispy
 from django.utils import timezone
 
-from reviewer.models import Adjudication, Approval, Decision, Record, Review, User
+from reviewer.models import Adjudication, Approval, Decision, FullText, Record, Review, User
 from reviewer.screening import queries
 from reviewer.screening.agreement import (
     BINARY_CATEGORIES,
@@ -27,6 +32,7 @@ from reviewer.screening.agreement import (
     Agreement,
     agreement_by_stage,
 )
+from reviewer.screening.rules import FT
 from reviewer.version import VERSION
 
 #: A cell starting with one of these is a formula to a spreadsheet; text that starts with
@@ -48,6 +54,9 @@ RECORD_COLUMNS = (
     "final_state",
     "full_text_exclusion_reason",
     "study",
+    "not_retrieved_by",
+    "not_retrieved_at",
+    "not_retrieved_note",
 )
 DECISION_COLUMNS = (
     "record_id",
@@ -100,8 +109,25 @@ INCLUDED_COLUMNS = (
 )
 
 
+#: What the decisions file says in `decision` for a full text marked not retrieved.
+NOT_RETRIEVED = "not retrieved"
+
+
 def text(value: str) -> str:
     return f"'{value}" if value.startswith(FORMULA_START) else value
+
+
+def _when(moment: Any) -> str:
+    return timezone.localtime(moment).isoformat(timespec="seconds")
+
+
+def _not_retrieved(review: Review) -> dict[int, FullText]:
+    """The full texts marked not retrieved, by record: who marked it (the last to change
+    it), when, and the note on what was tried."""
+    marked = FullText.objects.filter(review=review, not_retrieved=True).select_related(
+        "record__source", "updated_by"
+    )
+    return {full_text.record_id: full_text for full_text in marked}
 
 
 def record_rows(review: Review) -> Iterator[Sequence[Any]]:
@@ -110,9 +136,11 @@ def record_rows(review: Review) -> Iterator[Sequence[Any]]:
     outcomes = queries.states(review)
     reasons = dict(review.exclusion_reasons.values_list("pk", "label"))
     studies = dict(Approval.objects.filter(review=review).values_list("record_id", "study__label"))
+    not_retrieved = _not_retrieved(review)
     records = review.records.select_related("source").order_by("pk")
     for record in records.iterator(chunk_size=2000):
         outcome = outcomes[record.pk]
+        marked = not_retrieved.get(record.pk)
         yield (
             record.pk,
             text(record.source.name),
@@ -127,42 +155,78 @@ def record_rows(review: Review) -> Iterator[Sequence[Any]]:
             outcome.state.label,
             text(reasons.get(outcome.reason_id, "")) if outcome.reason_id else "",
             text(studies.get(record.pk, "")),
+            marked.updated_by.username if marked else "",
+            _when(marked.updated_at) if marked else "",
+            text(marked.note) if marked else "",
         )
 
 
 def decision_rows(review: Review) -> Iterator[Sequence[Any]]:
     """Every current decision (a withdrawn one is gone from the table, so not here), TA
-    before FT for each record, with the stage's adjudication and the record's state."""
+    before FT for each record, with the stage's adjudication and the record's state; and
+    for a full text marked not retrieved, a full-text row saying who marked it, when and
+    what was tried (decision "not retrieved"), after the record's decisions."""
     yield DECISION_COLUMNS
     adjudications = {
         (a.record_id, a.stage): a
         for a in Adjudication.objects.filter(review=review).select_related("reason", "decided_by")
     }
     outcomes = queries.states(review)
+
+    def state(record_id: int) -> str:
+        outcome = outcomes.get(record_id)
+        return outcome.state.label if outcome else ""
+
     decisions = (
         Decision.objects.filter(review=review)
         .select_related("record__source", "reviewer", "reason")
         .order_by("record_id", "-stage", "pk")  # "ta" sorts after "ft": descending puts TA first
     )
-    for decision in decisions.iterator(chunk_size=BATCH):
-        record = decision.record
-        adjudication = adjudications.get((record.pk, decision.stage))
-        outcome = outcomes.get(record.pk)
-        yield (
-            record.pk,
-            text(record.source.name),
-            text(record.title),
-            decision.stage,
-            decision.reviewer.username,
-            decision.choice,
-            text(decision.reason.label) if decision.reason else "",
-            text(decision.note),
-            timezone.localtime(decision.updated_at).isoformat(timespec="seconds"),
-            adjudication.choice if adjudication else "",
-            text(adjudication.reason.label) if adjudication and adjudication.reason else "",
-            adjudication.decided_by.username if adjudication else "",
-            outcome.state.label if outcome else "",
-        )
+
+    def decided() -> Iterator[tuple[tuple[int, int, int], Sequence[Any]]]:
+        for decision in decisions.iterator(chunk_size=BATCH):
+            record = decision.record
+            adjudication = adjudications.get((record.pk, decision.stage))
+            row = (
+                record.pk,
+                text(record.source.name),
+                text(record.title),
+                decision.stage,
+                decision.reviewer.username,
+                decision.choice,
+                text(decision.reason.label) if decision.reason else "",
+                text(decision.note),
+                _when(decision.updated_at),
+                adjudication.choice if adjudication else "",
+                text(adjudication.reason.label) if adjudication and adjudication.reason else "",
+                adjudication.decided_by.username if adjudication else "",
+                state(record.pk),
+            )
+            yield (record.pk, 0 if decision.stage == TA else 1, 0), row
+
+    def marked() -> Iterator[tuple[tuple[int, int, int], Sequence[Any]]]:
+        for record_id, full_text in sorted(_not_retrieved(review).items()):
+            record = full_text.record
+            row = (
+                record.pk,
+                text(record.source.name),
+                text(record.title),
+                FT,
+                full_text.updated_by.username,
+                NOT_RETRIEVED,
+                "",
+                text(full_text.note),
+                _when(full_text.updated_at),
+                "",
+                "",
+                "",
+                state(record_id),
+            )
+            yield (record_id, 1, 1), row
+
+    # both in record order: merged, each record's rows stay together, TA, FT, not retrieved
+    for _, row in heapq.merge(decided(), marked(), key=lambda item: item[0]):
+        yield row
 
 
 def agreement_row(

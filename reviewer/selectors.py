@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from reviewer.models import (
+    Decision,
     DuplicatePair,
+    FormerMember,
     ImportStatus,
     Membership,
     PairStatus,
@@ -27,7 +29,7 @@ def reviews_for_user(user: User) -> QuerySet[Review]:
     # Count("memberships") count only the user's own row.
     mine = Membership.objects.filter(user=user).values("review_id")
     return (
-        Review.objects.filter(pk__in=mine)
+        Review.objects.filter(pk__in=mine, archived_at=None)
         .annotate(
             record_count=Count("records", distinct=True),
             member_count=Count("memberships", distinct=True),
@@ -37,8 +39,44 @@ def reviews_for_user(user: User) -> QuerySet[Review]:
     )
 
 
-def sources_with_counts(review: Review) -> QuerySet[Source]:
-    return review.sources.annotate(
+def archived_reviews_for_user(user: User) -> QuerySet[Review]:
+    """The archived reviews a user belongs to (not in the main list; owners restore them)."""
+    mine = Membership.objects.filter(user=user)
+    return (
+        Review.objects.filter(pk__in=mine.values("review_id"))
+        .exclude(archived_at=None)
+        .annotate(my_role=Subquery(mine.filter(review_id=OuterRef("pk")).values("role")[:1]))
+        .order_by("title")
+    )
+
+
+def former_members(review: Review) -> list[FormerMember]:
+    """People removed from the review who have not joined it again, each with how many
+    screening decisions of theirs the review keeps."""
+    current = review.memberships.values("user_id")
+    former = list(
+        review.former_members.exclude(user_id__in=current).select_related("user", "removed_by")
+    )
+    decided = dict(
+        Decision.objects.filter(review=review, reviewer_id__in={f.user_id for f in former})
+        .values_list("reviewer_id")
+        .annotate(n=Count("pk"))
+    )
+    seen: set[int] = set()
+    latest = []
+    for row in former:  # newest removal first: one row per person
+        if row.user_id not in seen:
+            seen.add(row.user_id)
+            row.decision_count = decided.get(row.user_id, 0)  # type: ignore[attr-defined]
+            latest.append(row)
+    return latest
+
+
+def sources_with_counts(review: Review, *, hidden: bool = False) -> QuerySet[Source]:
+    """The review's searches with their record and file counts: the listed ones, or with
+    `hidden` the hidden ones (whose records still count everywhere)."""
+    sources = review.sources.filter(hidden_at__isnull=not hidden)
+    return sources.annotate(
         record_count=Count("records", distinct=True),
         file_count=Count(
             "import_jobs__files",

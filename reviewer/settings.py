@@ -186,6 +186,60 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "review-list"
 LOGOUT_REDIRECT_URL = "login"
 
+#: Days an invitation link works for (reviewer.models.team.Invitation).
+INVITATION_DAYS = env_int("INVITATION_DAYS", 14)
+#: Seconds a password reset link works for (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 24 * 3)
+
+
+def email_settings(url: str) -> dict[str, object]:
+    """EMAIL_URL -> Django's email settings. `smtp://user:password@host:587` sends with
+    STARTTLS, `smtps://...:465` over TLS, `smtp+plain://` unencrypted (a local relay);
+    `console://` prints mails to the server's output. Loud errors for anything else."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    defaults = {"smtp": 587, "smtps": 465, "smtp+plain": 25}
+    if parts.scheme not in defaults or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL={url!r}: use smtp://user:password@host:587 (STARTTLS), "
+            "smtps://user:password@host:465 (TLS), smtp+plain://host:25 or console://"
+        )
+    try:
+        port = parts.port or defaults[parts.scheme]
+    except ValueError:
+        raise ImproperlyConfigured(f"EMAIL_URL={url!r}: the port is not a number.") from None
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": parts.scheme == "smtp",
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+    }
+
+
+# Email: invitations and password resets. EMAIL_URL, or Django's own EMAIL_HOST and
+# friends, send real mail; with neither, mails are printed to the server's output (the
+# quick start), and every link is also shown on the page that made it.
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "reviewer@localhost")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+if env_str("EMAIL_URL"):
+    globals().update(email_settings(env_str("EMAIL_URL")))
+elif env_str("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env_str("EMAIL_HOST")
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -325,4 +379,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Tasks run eagerly (no broker) log at WARNING: see reviewer/eager_log.py.
+    "filters": {
+        "eager_tasks": {"()": "reviewer.eager_log.QuietWhenEager", "level": "WARNING"},
+        "eager_broker": {"()": "reviewer.eager_log.QuietWhenEager", "level": "ERROR"},
+    },
+    "loggers": {
+        "celery.app.trace": {"filters": ["eager_tasks"]},
+        "kombu.connection": {"filters": ["eager_broker"]},
+    },
 }

@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
-from reviewer.views import archive, duplicates, members, records, reviews, sources
+from reviewer.views import archive, duplicates, members, records, reviews, sources, team, undo
 
 review_patterns: list[URLPattern | URLResolver] = [
     path("", reviews.review_dashboard, name="review-dashboard"),
@@ -11,6 +12,13 @@ review_patterns: list[URLPattern | URLResolver] = [
     path("members/add/", members.member_add, name="member-add"),
     path("members/<int:pk>/role/", members.member_role, name="member-role"),
     path("members/<int:pk>/remove/", members.member_remove, name="member-remove"),
+    path("members/<int:pk>/reset-link/", team.member_reset_link, name="member-reset-link"),
+    path("members/invite/", team.invitation_create, name="invitation-create"),
+    path("members/invitations/<int:pk>/revoke/", team.invitation_revoke, name="invitation-revoke"),
+    path("settings/archive-or-delete/", undo.review_end, name="review-end"),
+    path("archived/", undo.review_archive, name="review-shelve"),
+    path("unarchive/", undo.review_restore, name="review-unshelve"),
+    path("delete/", undo.review_delete, name="review-delete"),
     path("reasons/", members.reason_list, name="reason-list"),
     path("reasons/add/", members.reason_add, name="reason-add"),
     path("reasons/<int:pk>/", members.reason_update, name="reason-update"),
@@ -19,6 +27,10 @@ review_patterns: list[URLPattern | URLResolver] = [
     path("sources/new/", sources.source_new, name="source-new"),
     path("sources/<int:pk>/", sources.source_detail, name="source-detail"),
     path("sources/<int:pk>/edit/", sources.source_edit, name="source-edit"),
+    path("sources/<int:pk>/remove/", undo.source_remove, name="source-remove"),
+    path("sources/<int:pk>/delete/", undo.source_delete, name="source-delete"),
+    path("sources/<int:pk>/hide/", undo.source_hide, name="source-hide"),
+    path("sources/<int:pk>/unhide/", undo.source_unhide, name="source-unhide"),
     path("imports/<int:pk>/", sources.import_detail, name="import-detail"),
     path("imports/<int:pk>/confirm/", sources.import_confirm, name="import-confirm"),
     path("imports/<int:pk>/cancel/", sources.import_cancel, name="import-cancel"),
@@ -61,7 +73,9 @@ urlpatterns = [
     path("reviews/new/", reviews.review_new, name="review-new"),
     path("reviews/restore/", archive.review_restore, name="review-restore"),
     path("reviews/<slug:slug>/", include(review_patterns)),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("invitations/<str:token>/", team.invitation_accept, name="invitation-accept"),
+    path("accounts/first/", team.first_account, name="first-account"),
+    path("accounts/login/", team.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
@@ -72,6 +86,29 @@ urlpatterns = [
         "accounts/password/done/",
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
+    ),
+    # Password reset by email (Django's views; templates in templates/registration/)
+    path(
+        "accounts/password/reset/",
+        auth_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            extra_context={"timeout_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)}
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
 ]

@@ -34,7 +34,8 @@ With `yates=True` a reported Pearson test on a 2×2 table is the corrected one
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -226,6 +227,12 @@ def crosstab(
     counts = [[0] * len(col_order) for _ in row_order]
     for r, c in complete:
         counts[row_index[r]][col_index[c]] += 1
+    # per level, the patients left out because their other value is not reported: a level
+    # that keeps no patient in the table is then explained, not called empty
+    unreported = (
+        Counter(r for r, c in pairs if r is not None and c is None),
+        Counter(c for r, c in pairs if c is not None and r is None),
+    )
     return crosstab_from_counts(
         counts,
         row_levels=row_order,
@@ -239,6 +246,7 @@ def crosstab(
         fisher_budget=fisher_budget,
         fisher_samples=fisher_samples,
         fisher_seed=fisher_seed,
+        unreported=unreported,
     )
 
 
@@ -256,8 +264,12 @@ def crosstab_from_counts(
     fisher_budget: int = DEFAULT_BUDGET,
     fisher_samples: int = DEFAULT_SAMPLES,
     fisher_seed: int = DEFAULT_SEED,
+    unreported: tuple[Mapping[str, int], Mapping[str, int]] | None = None,
 ) -> CrossTab:
-    """The same tests for a table already counted (levels default to "1", "2", …)."""
+    """The same tests for a table already counted (levels default to "1", "2", …).
+
+    `unreported` counts, per row level and per column level, the patients left out for a
+    missing value of the other variable; the note on a dropped level uses them."""
     if rule not in RULES:
         raise StatsInputError(f"Unknown rule “{rule}”: choose one of {', '.join(RULES)}.")
     table = [[int(cell) for cell in row] for row in counts]
@@ -276,7 +288,7 @@ def crosstab_from_counts(
             f"{'was' if excluded == 1 else 'were'} left out."
         )
     table, rows, cols = _without_empty_levels(
-        table, rows, cols, row_label, col_label, drop_empty_levels, warnings
+        table, rows, cols, row_label, col_label, drop_empty_levels, warnings, unreported
     )
     observed = np.array(table, dtype=float)
     total = observed.sum()
@@ -354,13 +366,19 @@ def _without_empty_levels(
     col_label: str,
     drop: bool,
     warnings: list[str],
+    unreported: tuple[Mapping[str, int], Mapping[str, int]] | None,
 ) -> tuple[list[list[int]], tuple[str, ...], tuple[str, ...]]:
     """Refuse (or drop, with a warning) levels with no patient; refuse fewer than two."""
     if sum(map(sum, table)) == 0:
         raise StatsInputError(f"No patient has both {row_label} and {col_label} reported.")
     empty_rows = [i for i, row in enumerate(table) if sum(row) == 0]
     empty_cols = [j for j in range(len(cols)) if sum(row[j] for row in table) == 0]
-    for label, levels, empty in ((row_label, rows, empty_rows), (col_label, cols, empty_cols)):
+    by_row, by_col = unreported or ({}, {})
+    sides = (
+        (row_label, col_label, rows, empty_rows, by_row),
+        (col_label, row_label, cols, empty_cols, by_col),
+    )
+    for label, other, levels, empty, missing in sides:
         if not empty:
             continue
         names = ", ".join(f"“{levels[i]}”" for i in empty)
@@ -369,7 +387,17 @@ def _without_empty_levels(
                 f"No patient in the table has {label} {names}: a level without patients "
                 "leaves the tests undefined. Leave it out of the levels, or drop empty levels."
             )
-        warnings.append(f"{label} {names}: no patients, left out of the table and the tests.")
+        never = ", ".join(f"“{levels[i]}”" for i in empty if not missing.get(levels[i]))
+        if never:
+            warnings.append(f"{label} {never}: no patients, left out of the table and the tests.")
+        for i in empty:
+            if missing.get(levels[i]):
+                n = missing[levels[i]]
+                warnings.append(
+                    f"{_patients(n)} with {label} “{levels[i]}” {'has' if n == 1 else 'have'} "
+                    f"{other} not reported, so “{levels[i]}” is left out of the table and "
+                    "the tests."
+                )
     table = [
         [cell for j, cell in enumerate(row) if j not in empty_cols]
         for i, row in enumerate(table)

@@ -23,7 +23,7 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from extraction.models import Extraction, ExtractionStatus, Field, FieldType
-from extraction.selectors import Progress, progress
+from extraction.selectors import Progress, progress_seen_by
 from extraction.services.entry import (
     CellError,
     PatientInput,
@@ -37,6 +37,7 @@ from extraction.services.forms import setup_of
 from extraction.values import FormSpec, form_spec, show
 from reviewer.access import current_user, review_for_request
 from reviewer.models import Approval, Membership, Review, Study
+from reviewer.screening.rules import may_see_review_wide_figures
 
 #: Blank rows offered below the patient rows, so that rows can be added without JavaScript.
 BLANK_ROWS = 3
@@ -58,7 +59,10 @@ def may_view(extraction: Extraction, membership: Membership, copies: list[Extrac
 @require_GET
 def overview(request: HttpRequest, slug: str) -> HttpResponse:
     review, membership = review_for_request(request, slug)
-    rows = progress(review)
+    review_wide = may_see_review_wide_figures(
+        blinded=review.blinded, is_senior=membership.is_senior
+    )
+    rows = progress_seen_by(review, membership.user_id, review_wide=review_wide)
     counts = {status: 0 for status in Progress}
     for row in rows:
         counts[row.status] += 1
@@ -79,6 +83,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
             "setup": setup,
             "fields": form_spec(review).fields,
             "user_id": membership.user_id,
+            "review_wide": review_wide,
         },
     )
 

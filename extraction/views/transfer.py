@@ -37,6 +37,7 @@ from extraction.selectors import final_copies
 from extraction.transfer import FileFormat, Kind, Scope, Target
 from extraction.values import form_spec
 from reviewer.access import review_for_request
+from reviewer.downloads import attachment, attachment_headers
 from reviewer.exports import BOM
 from reviewer.exports import text as defuse
 from reviewer.models import Membership, Review, Role
@@ -140,7 +141,7 @@ def export(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponse(
         exported.content,
         content_type=exported.content_type,
-        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
+        headers=attachment(exported.filename),
     )
 
 
@@ -309,11 +310,11 @@ def import_problems(request: HttpRequest, slug: str) -> HttpResponse:
     if result.problem_total > len(result.problems):
         left = result.problem_total - len(result.problems)
         writer.writerow(["", "", "", f"… and {left} more problems, not listed: fix these first."])
-    filename = f"{review.slug}-import-problems-{slugify(PurePath(pending['name']).stem)[:40]}.csv"
+    what = f"import-problems-{slugify(PurePath(pending['name']).stem)[:40]}"
     return HttpResponse(
         out.getvalue().encode("utf-8"),
         content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=attachment_headers(review, what, "csv"),
     )
 
 

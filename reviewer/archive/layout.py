@@ -49,6 +49,7 @@ APPS = ("reviewer", "extraction", "analysis")
 ARCHIVED: tuple[str, ...] = (
     "reviewer.Review",
     "reviewer.Membership",
+    "reviewer.FormerMember",
     "reviewer.ExclusionReason",
     "reviewer.Source",
     "reviewer.ImportJob",
@@ -77,7 +78,10 @@ ARCHIVED: tuple[str, ...] = (
 )
 
 #: Models with a path to a review that are left out of its archive, each with the reason.
-EXCLUDED: dict[str, str] = {}
+EXCLUDED: dict[str, str] = {
+    "reviewer.Invitation": "an invitation's link is a key to this server's copy of the review: "
+    "a restored review invites its team anew",
+}
 
 #: Columns of archived models that are about this server's copy, not the review.
 EXCLUDED_COLUMNS: dict[str, dict[str, str]] = {

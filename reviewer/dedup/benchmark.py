@@ -91,6 +91,14 @@ def load_labelled_set(directory: Path | str) -> LabelledSet:
     return LabelledSet(folder.name, records, [c for c in gold if len(c) >= 2], maybe)
 
 
+def labelled_set_dirs(shared_data: Path) -> list[Path]:
+    """Every labelled set under ``shared_data/dedup`` (folders with merged_record_ids.csv)."""
+    folder = shared_data / "dedup"
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir() if (path / "merged_record_ids.csv").is_file())
+
+
 def cluster_pairs(clusters: Iterable[Sequence[RecordId]]) -> set[Pair]:
     """All unordered pairs inside each cluster, as sorted string tuples."""
     pairs: set[Pair] = set()

@@ -22,7 +22,8 @@ Bands, in order (first match wins), before the trap caps of ``rules.py``:
 2. Different DOIs -> at most POSSIBLE, and only when title, authors and year agree closely
    (different DOIs are strong evidence of different items, but some databases carry a
    wrong DOI); otherwise DISTINCT.
-3. CERTAIN when the titles are nearly identical (>= 0.95), authors do not disagree, years
+3. CERTAIN when the titles are nearly identical (>= ``CERTAIN_TITLE``, 0.95), authors do
+   not disagree, years
    are at most one apart, nothing hard contradicts (volume, authors, years), and at least
    two other fields agree; or when year, volume and first page all agree and the titles are
    close (>= 0.95; >= 0.85 when authors do not disagree; >= 0.75 when authors agree).
@@ -35,6 +36,8 @@ Bands, in order (first match wins), before the trap caps of ``rules.py``:
    person confirms); or fairly close (>= 0.7) from the same team (three or more authors,
    the same first two), journal and year (a retitled paper).
 5. Otherwise DISTINCT (not reported).
+6. A pair not CERTAIN by now may still be linked on its coordinates (rules 9-11 of
+   ``rules.py``: a translated title, a retitled title, a dissertation).
 
 A trap (``rules.pair_traps``) lowers the band to its cap; a pair a trap pushed down to
 DISTINCT is still reported so the reason can be shown.
@@ -53,7 +56,7 @@ from reviewer.dedup.normalise import (
     journals_match,
 )
 from reviewer.dedup.prepare import Prepared
-from reviewer.dedup.rules import Trap, pair_traps
+from reviewer.dedup.rules import Trap, coordinate_link, pair_traps, swapped_words
 from reviewer.dedup.types import Band, FieldEvidence
 
 SAME = "same"
@@ -74,6 +77,11 @@ _WEIGHTS = {
     "pages": 1.0,
     "abstract": 1.0,
 }
+#: Title similarity above which a pair is CERTAIN when authors, years and two other fields
+#: agree (band rule 3). The one threshold ``bench/dedup_accuracy.py --cross-validate``
+#: fits again on every fold (the other labelled sets) to show it is not set by the set
+#: scored; everything else here is a fixed rule with its reason.
+CERTAIN_TITLE = 0.95
 _PREFIX_MIN = 30
 _PREFIX_LONG = 50
 
@@ -92,6 +100,7 @@ class Evaluation:
     reasons: tuple[str, ...]
     trapped: bool  # a trap or identifier rule pushed the band down
     conflict: bool  # these two may never share a cluster
+    separate_items: bool = False  # alike titles kept apart by a rule: two items of a series
 
 
 def titles_compared(left: Prepared, right: Prepared) -> float:
@@ -108,6 +117,16 @@ def titles_compared(left: Prepared, right: Prepared) -> float:
             ),
         )
     return score
+
+
+def _swaps(left: Prepared, right: Prepared) -> list[tuple[str, str]]:
+    """Words swapped between the titles (rule 12), with the acronyms they define collapsed."""
+    definitions = left.acronyms + right.acronyms
+    if definitions:
+        return swapped_words(
+            collapse_acronyms(left.title, definitions), collapse_acronyms(right.title, definitions)
+        )
+    return swapped_words(left.title, right.title)
 
 
 def same_team(left: Prepared, right: Prepared) -> bool:
@@ -177,6 +196,20 @@ def author_similarity(left: tuple[Author, ...], right: tuple[Author, ...]) -> tu
     return (SIMILAR if score >= 0.75 else DIFFERENT), score
 
 
+def authors_agree(
+    left: tuple[Author, ...], right: tuple[Author, ...], evidence: FieldEvidence
+) -> bool:
+    """The same authors for the coordinate rules: the lists are the same, or nearly every
+    author of the shorter list is in the longer one and the first authors match."""
+    if evidence.outcome == SAME:
+        return True
+    return (
+        evidence.outcome == SIMILAR
+        and evidence.score >= 0.9
+        and _surnames_match(left[0].surname, right[0].surname)
+    )
+
+
 def _journal(left: tuple[str, ...], right: tuple[str, ...]) -> FieldEvidence:
     if not left or not right:
         return FieldEvidence("journal", MISSING, 0.0)
@@ -242,8 +275,15 @@ def _overall(evidence: tuple[FieldEvidence, ...]) -> float:
     return total / weight if weight else 0.0
 
 
-def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) -> Evaluation:
-    """Compare two prepared records (``title_score`` may be passed in if already known)."""
+def evaluate(
+    left: Prepared,
+    right: Prepared,
+    title_score: float | None = None,
+    *,
+    certain_title: float = CERTAIN_TITLE,
+) -> Evaluation:
+    """Compare two prepared records (``title_score`` may be passed in if already known;
+    ``certain_title`` is band rule 3's threshold)."""
     titles_present = bool(left.title) and bool(right.title)
     if title_score is None:
         title_score = titles_compared(left, right) if titles_present else 0.0
@@ -284,6 +324,7 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
 
     trapped = False
     conflict = False
+    identifiers_differ = doi.outcome == DIFFERENT or pmid.outcome == DIFFERENT
     # An identifier rule counts as having "kept apart" a pair (which is then reported, so
     # the reason can be shown) only when the titles are alike; most pairs with different
     # identifiers are simply different papers and are not worth a row.
@@ -305,7 +346,13 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
         band = Band.POSSIBLE if close else Band.DISTINCT
         reasons.append("different DOIs" if close else "kept apart: different DOIs")
         trapped, conflict = alike, True
-    elif title_score >= 0.95 and authors_ok and year_near and support >= 2 and not hard_conflict:
+    elif (
+        title_score >= certain_title
+        and authors_ok
+        and year_near
+        and support >= 2
+        and not hard_conflict
+    ):
         band = Band.CERTAIN
     elif locators and (
         title_score >= 0.95
@@ -324,8 +371,8 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
         reasons.append("title missing; authors, journal, year, volume and pages agree")
     elif (
         (title_score >= 0.85 and authors_ok and year_near)
-        or (title_score >= 0.95 and support >= 2)
-        or (title_score >= 0.7 and locators)
+        or (title_score >= 0.95 and support >= 2 and authors_ok)
+        or (title_score >= 0.7 and locators and authors_ok)
     ):
         band = Band.POSSIBLE
     elif (
@@ -341,6 +388,20 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
         reasons.append("same authors, journal and year under another title")
     else:
         band = Band.DISTINCT
+
+    if band is not Band.CERTAIN and titles_present and not identifiers_differ:
+        # Rules 9-11 of rules.py: links on authors and coordinates when titles differ.
+        link = coordinate_link(
+            left.trap,
+            right.trap,
+            title_score=title_score,
+            authors_identical=authors.outcome == SAME,
+            authors_agree=authors_agree(left.authors, right.authors, authors),
+            journals_agree=journal.outcome in (SAME, SIMILAR),
+        )
+        if link is not None and _RANK[link.band] > _RANK[band]:
+            band = link.band
+            reasons.append(link.reason)
 
     if titles_present:
         if title.outcome == SAME:
@@ -366,7 +427,16 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
         titles_alike = stem_score >= 0.95 or title_score >= 0.95
     else:
         titles_alike = False
-    traps: list[Trap] = pair_traps(left.trap, right.trap, titles_alike)
+    traps: list[Trap] = pair_traps(
+        left.trap,
+        right.trap,
+        titles_alike,
+        shared_id=doi.outcome == SAME or pmid.outcome == SAME,
+        same_pmid=pmid.outcome == SAME,
+        journals_differ=journal.outcome == DIFFERENT and journal.score < 0.6,
+        authors_differ=authors.outcome == DIFFERENT and authors.score < 0.5,
+        swaps=_swaps(left, right) if titles_present and title_score >= 0.7 else [],
+    )
     for trap in traps:
         if trap.cap is Band.DISTINCT:
             conflict = True
@@ -381,4 +451,13 @@ def evaluate(left: Prepared, right: Prepared, title_score: float | None = None) 
     shared_id = doi.outcome == SAME or pmid.outcome == SAME
     if titles_present and title_score < 0.8 and not shared_id and not locators:
         conflict = True
-    return Evaluation(band, score, evidence, tuple(reasons), trapped, conflict or bool(traps))
+    separate_items = titles_alike and any(trap.cap is Band.DISTINCT for trap in traps)
+    return Evaluation(
+        band,
+        score,
+        evidence,
+        tuple(reasons),
+        trapped,
+        conflict or bool(traps),
+        separate_items,
+    )

@@ -141,6 +141,21 @@ def clean_title(title: str) -> str:
     return " ".join(text.split()).rstrip(" .")
 
 
+_LANGUAGE_NOTE = re.compile(
+    r"\[\s*(?:(?:article|text)\s+in\s+)?(?:" + _LANGUAGES + r")(?:\s+(?:abstract|text))?\s*\]",
+    re.IGNORECASE,
+)
+
+
+def title_is_translation(title: str) -> bool:
+    """True when a title is marked as a translation: wholly in square brackets (PubMed's
+    translated titles) or carrying a language note such as ``[Article in German]``."""
+    if "[" not in title:
+        return False
+    text = strip_markup(title).strip()
+    return bool(_WHOLLY_BRACKETED.match(text) or _LANGUAGE_NOTE.search(text))
+
+
 def normalise_title(title: str) -> str:
     """Folded title words joined by single spaces (see the module docstring)."""
     return fold(clean_title(title))

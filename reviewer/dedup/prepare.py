@@ -20,9 +20,13 @@ from reviewer.dedup.normalise import (
     normalise_pmid,
     normalise_volume,
     parse_authors,
+    title_is_translation,
 )
 from reviewer.dedup.rules import (
     TrapView,
+    generic_title,
+    issue_numbers,
+    page_range,
     record_kinds,
     series_info,
     strip_erratum_citation,
@@ -31,6 +35,9 @@ from reviewer.dedup.rules import (
 from reviewer.dedup.types import DedupInput, RecordId
 
 _ABSTRACT_CHARS = 600
+_GENERIC_MAX_CHARS = (
+    80  # the longest generic title ("Acknowledgement of reviewers 2021") is far shorter
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +82,19 @@ def prepare(index: int, record: DedupInput) -> Prepared:
         record.pages,
         erratum_citation,
     )
+    issue = normalise_volume(record.issue)
     trap = TrapView(
         kinds=kinds,
         series=series_info(base_title, title),
         year=year,
         volume_number=volume_number,
         first_page=pages.first,
+        issue=issue,
+        issue_numbers=issue_numbers(record.issue),
+        page_range=page_range(pages.first, pages.last),
+        last_page=pages.last,
+        generic=generic_title(fold(cleaned)) if len(cleaned) <= _GENERIC_MAX_CHARS else "",
+        translated=title_is_translation(record.title),
     )
     return Prepared(
         index=index,
@@ -94,7 +108,7 @@ def prepare(index: int, record: DedupInput) -> Prepared:
         journal=normalise_journal(record.journal),
         volume=volume,
         volume_number=volume_number,
-        issue=normalise_volume(record.issue),
+        issue=issue,
         pages=pages,
         doi=normalise_doi(record.doi),
         pmid=normalise_pmid(record.pmid),

@@ -146,7 +146,9 @@ def _entry_of(
     if isinstance(block, ParsingFailedBlock):
         raw = (block.raw or "").strip()
         if not raw.startswith("@") or _NOT_ENTRIES.match(raw):
-            notes.warn(f"Line {line}: skipped text that is not an entry: {raw[:60]!r}.")
+            notes.warn(
+                f"Line {line}: skipped text that is not an entry: {raw[:60]!r}.", loses_data=True
+            )
             return None
         error = block.error
         reason = clean_text(getattr(error, "abort_reason", "") or str(error)).rstrip(".")

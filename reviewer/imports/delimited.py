@@ -177,5 +177,6 @@ class _LoneCells:
             more = ", …" if len(self.lines) > MAX_LISTED else ""
             notes.warn(
                 f"Skipped {len(self.lines)} line(s) with a single cell and no delimiter, "
-                f"which are headings rather than records: {shown}{more}."
+                f"which are headings rather than records: {shown}{more}.",
+                loses_data=True,
             )

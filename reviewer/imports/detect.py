@@ -31,7 +31,13 @@ _RIS_ER = re.compile(r"^ER[ \t]+-", re.M)
 _WOS_PT = re.compile(r"^PT [A-Z]\b", re.M)
 _WOS_END = re.compile(r"^(ER|EF)\s*$", re.M)
 _WOS_HEADER = re.compile(r"^(FN|VR) ", re.M)
-_BIBTEX = re.compile(r"^\s*@\s*[A-Za-z]+\s*[{(]", re.M)
+# An entry is "@type{key," then a field "name =": a line starting "@SUM(A1:A3)" (a
+# spreadsheet formula in a CSV) or "@someone (handle)" is not one.
+_BIBTEX = re.compile(
+    r"^\s*@\s*[A-Za-z]+\s*[{(]\s*[^\s,{}()\"#%'=]*\s*,\s*[A-Za-z][\w\-:.]*\s*="
+    r"|^\s*@\s*(?:string|preamble)\s*[{(]",
+    re.M | re.I,
+)
 _REFER = re.compile(r"^%[0-9A-Z@!#$&()*+^~>\[\]] ", re.M)
 _REFER_TYPE = re.compile(r"^%0 ", re.M)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")

@@ -37,6 +37,7 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
     last_tag = ""
     outside: list[tuple[int, str]] = []
     outside_count = 0
+    endings = _Endings()
 
     with source.open_text() as handle:
         for line_number, line in enumerate(handle, start=1):
@@ -49,6 +50,7 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
                 tag, value = "", line
             elif not line.strip():
                 if record:
+                    endings.check(record, last_tag, number, start_line, notes, at_end=False)
                     yield _to_record(record, number, start_line, notes)
                     record = {}
                 continue
@@ -65,6 +67,7 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
                     outside.append((line_number, line.strip()[:80]))
                 continue
             if tag == "PMID" and "PMID" in record:  # records not separated by a blank line
+                endings.check(record, last_tag, number, start_line, notes, at_end=False)
                 yield _to_record(record, number, start_line, notes)
                 record = {}
             if not record:
@@ -74,14 +77,67 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
             last_tag = tag
 
     if record:
+        endings.check(record, last_tag, number, start_line, notes, at_end=True)
         yield _to_record(record, number, start_line, notes)
     if outside_count:
         shown = "; ".join(f"line {n}: {text!r}" for n, text in outside)
         more = ", …" if outside_count > len(outside) else ""
         notes.warn(
             f"Skipped {outside_count} line(s) of text that belong to no record "
-            f"(no tag like 'PMID- ' before them): {shown}{more}."
+            f"(no tag like 'PMID- ' before them): {shown}{more}.",
+            loses_data=True,
         )
+
+
+#: Earlier records that must agree on their last tag before a last record without it
+#: counts as cut (a hand-written file's records end as they please).
+_AGREEING = 3
+
+
+class _Endings:
+    """Spots records cut short. MEDLINE has no end tag, but PubMed writes SO (the source
+    citation) as the last line of every record: once the file's earlier records all had
+    one, a PubMed record without SO was cut. Otherwise (ERIC, files other tools wrote)
+    only the last record is judged, once at least three earlier records all ended with
+    the same tag: it must have that tag too. A file of one record cannot be judged."""
+
+    def __init__(self) -> None:
+        self.checked = 0
+        self.with_so = 0
+        self.last_tags: set[str] = set()
+
+    def check(
+        self,
+        record: dict[str, Any],
+        last_tag: str,
+        number: int,
+        line: int,
+        notes: PassNotes,
+        *,
+        at_end: bool,
+    ) -> None:
+        cut, why = False, ""
+        if "PMID" in record and self.checked and self.with_so == self.checked:
+            cut = "SO" not in record
+            why = "it has no SO line (the source), which PubMed writes last in every record"
+        elif at_end and self.checked >= _AGREEING and len(self.last_tags) == 1:
+            usual = next(iter(self.last_tags))
+            cut = usual not in record
+            why = f"it has no {usual} line, which ends every other record in the file"
+        self.checked += 1
+        self.with_so += "SO" in record
+        self.last_tags.add(last_tag)
+        if not cut:
+            return
+        if at_end:
+            message = (
+                f"Record {number} (line {line}) is cut short: {why}. A file whose last record "
+                "is cut is usually a download that did not finish: export the search again "
+                "if you can."
+            )
+        else:
+            message = f"Record {number} (line {line}) is cut short: {why}."
+        notes.cut_short(number, line, at_end=at_end, message=message)
 
 
 def _add(record: dict[str, Any], tag: str, value: str) -> None:

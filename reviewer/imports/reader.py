@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reviewer.imports import bibtex, delimited, endnote_xml, medline, ris, tabular, wos, xlsx
 from reviewer.imports.base import ColumnMapping, FileFormat, ParsedRecord, ParseError
 from reviewer.imports.decoding import Decoding, choose_decoding, read_head
 from reviewer.imports.detect import detect_format
 from reviewer.imports.mapping import guess_mapping
-from reviewer.imports.notes import PassNotes
+from reviewer.imports.notes import CutRecord, Notice, PassNotes
 from reviewer.imports.source import SourceFile
 
 RecordReader = Callable[[SourceFile, PassNotes], Iterator[ParsedRecord]]
@@ -72,6 +73,7 @@ class ParsedFile:
     format: FileFormat
     encoding: str
     warnings: list[str] = field(default_factory=list)
+    cut_records: list[CutRecord] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
     mapping: ColumnMapping = field(default_factory=dict)
     _source: SourceFile | None = field(default=None, repr=False)
@@ -82,17 +84,22 @@ class ParsedFile:
         """Yield every record in file order; raise ParseError on a broken or empty file.
 
         Completely empty records (a type and nothing else) are skipped and counted in a
-        warning; records without a title are kept.
+        warning; records without a title are kept. NUL characters are removed from every
+        value (no database column can hold one: PostgreSQL refuses them), with a warning.
+        Records the file visibly cut short are listed in `cut_records` by the end of a pass.
         """
         assert self._source is not None, "use read_file() to make a ParsedFile"
         self.warnings[:] = self._opening_warnings
-        notes = PassNotes(self.warnings)
+        self.cut_records.clear()
+        notes = PassNotes(self.warnings, self.cut_records)
         bookkeeping = _BOOKKEEPING[self.format]
         count = 0
         for record in self._read(notes):
             if _is_empty(record, bookkeeping):
                 notes.skipped_empty(record.location)
                 continue
+            if _strip_nul(record):
+                notes.removed_nul(record.location)
             count += 1
             yield record
         notes.finish()
@@ -134,8 +141,11 @@ def read_file(
     warnings: list[str] = []
     if detection.format is not None and detection.format is not chosen:
         warnings.append(
-            f"Read as {chosen.label} as chosen, though the content looks like "
-            f"{detection.format.label} ({detection.reason})."
+            Notice(
+                f"Read as {chosen.label} as chosen, though the content looks like "
+                f"{detection.format.label} ({detection.reason}).",
+                loses_data=True,
+            )
         )
 
     if chosen is FileFormat.XLSX:
@@ -145,8 +155,8 @@ def read_file(
         return _tabular_file(source, chosen, "", layout, mapping, warnings)
 
     decoding = _decoding_for(path, chosen)
-    if decoding.warning:
-        warnings.append(decoding.warning)
+    if decoding.warning:  # the encoding was guessed, or bad bytes replaced
+        warnings.append(Notice(decoding.warning, loses_data=True))
     source = SourceFile(path, filename, decoding)
     if chosen is FileFormat.CSV:
         layout = delimited.csv_layout(source)
@@ -209,3 +219,43 @@ def _has_text(value: object) -> bool:
     if isinstance(value, list):
         return any(_has_text(item) for item in value)
     return bool(str(value).strip()) if value is not None else False
+
+
+def without_nul(value: Any) -> Any:
+    """`value` (text, or lists and dicts of it, as JSON holds) with NUL characters removed."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
+
+
+def _strip_nul(record: ParsedRecord) -> bool:
+    """Remove NUL characters from every value of the record; True when there were any."""
+    names = (*_CONTENT_FIELDS, "language", "publication_type")
+    if not _has_nul(record.raw) and not any(_has_nul(getattr(record, n)) for n in names):
+        return False
+    found = False
+    for name in names:
+        value = getattr(record, name)
+        cleaned = without_nul(value)
+        if cleaned != value:
+            setattr(record, name, cleaned)
+            found = True
+    raw = without_nul(record.raw)
+    if raw != record.raw:
+        record.raw = raw
+        found = True
+    return found

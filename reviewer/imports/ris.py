@@ -2,8 +2,9 @@
 
 rispy supplies the tag bookkeeping (repeated tags become lists, untagged lines continue the
 previous tag); the loop here is ours because rispy's `parse_lines` builds one big list and
-silently drops a last record that lacks its `ER` line. We stream, count lines, keep a
-truncated record (with a warning), and say what text outside records we skipped.
+silently drops a last record that lacks its `ER` line. We stream, count lines, report a
+truncated last record (which the import refuses unless the user accepts it), and say what
+text outside records we skipped.
 """
 
 from __future__ import annotations
@@ -122,7 +123,12 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
             if tag == "TY":  # a new record began before this one's ER
                 for skipped in after_blank or ():
                     outside.add(*skipped)
-                notes.warn(_missing_er(number, start_line, line_number, truncated=False))
+                notes.warn(
+                    f"Record {number} (line {start_line}) has no end line (ER  -) before the "
+                    f"next record starts on line {line_number}. It was kept as one record; "
+                    "check that it is complete and not two records run together.",
+                    loses_data=True,
+                )
                 yield _to_record(record, number, start_line, notes)
                 number += 1
                 record, start_line, last_tag = {"TY": content}, line_number, "TY"
@@ -142,22 +148,19 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
     if record is not None:
         for skipped in after_blank or ():
             outside.add(*skipped)
-        notes.warn(_missing_er(number, start_line, None, truncated=True))
+        notes.cut_short(
+            number,
+            start_line,
+            at_end=True,
+            message=(
+                f"Record {number} (line {start_line}) is cut short: the file ends before its "
+                "end line (ER  -). A file whose last record is cut is usually a download that "
+                "did not finish: export the search again if you can."
+            ),
+        )
         yield _to_record(record, number, start_line, notes)
     if outside.count:
-        notes.warn(outside.message())
-
-
-def _missing_er(number: int, start: int, next_start: int | None, *, truncated: bool) -> str:
-    if truncated:
-        return (
-            f"Record {number} (line {start}) has no end line (ER  -): the file may be "
-            "truncated. The record was kept; check that it is complete."
-        )
-    return (
-        f"Record {number} (line {start}) has no end line (ER  -) before the next record "
-        f"starts on line {next_start}. It was kept as one record."
-    )
+        notes.warn(outside.message(), loses_data=True)
 
 
 class _OutsideText:

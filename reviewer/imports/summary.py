@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reviewer.imports.base import MAPPABLE_FIELDS, ColumnMapping, FileFormat, ParsedRecord
-from reviewer.imports.notes import MAX_LISTED, count_phrase, refs_phrase
+from reviewer.imports.notes import MAX_LISTED, CutRecord, count_phrase, ranked, refs_phrase
 from reviewer.imports.reader import ParsedFile
 
 #: Missing fields worth a warning: screening and de-duplication lean on these.
@@ -14,7 +14,11 @@ _WARN_IF_MISSING = ("title", "abstract", "authors", "year")
 
 @dataclass
 class Summary:
-    """One full pass over a file: counts, warnings and the first few records."""
+    """One full pass over a file: counts, warnings and the first few records.
+
+    `warnings` come data-losing first (see `reviewer.imports.notes.Notice`);
+    `cut_records` lists the records the file visibly cut short.
+    """
 
     format: FileFormat
     encoding: str
@@ -22,6 +26,7 @@ class Summary:
     fields_found: dict[str, int]
     warnings: list[str]
     sample: list[ParsedRecord]
+    cut_records: list[CutRecord] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
     mapping: ColumnMapping = field(default_factory=dict)
 
@@ -66,8 +71,9 @@ def summarise(parsed: ParsedFile, *, sample_size: int = 5) -> Summary:
         encoding=parsed.encoding,
         record_count=count,
         fields_found=fields_found,
-        warnings=warnings,
+        warnings=ranked(warnings),
         sample=sample,
+        cut_records=list(parsed.cut_records),
         columns=list(parsed.columns),
         mapping=dict(parsed.mapping),
     )

@@ -86,7 +86,9 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
             elif tag == "PT":
                 notes.warn(
                     f"Record {number} (line {start_line}) has no end line (ER) before the next "
-                    f"record starts on line {line_number}. It was kept as one record."
+                    f"record starts on line {line_number}. It was kept as one record; check "
+                    "that it is complete and not two records run together.",
+                    loses_data=True,
                 )
                 yield _to_record(record, number, start_line, notes)
                 number += 1
@@ -98,9 +100,15 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
                 last_tag = tag
 
     if record is not None:
-        notes.warn(
-            f"Record {number} (line {start_line}) has no end line (ER): the file may be "
-            "truncated. The record was kept; check that it is complete."
+        notes.cut_short(
+            number,
+            start_line,
+            at_end=True,
+            message=(
+                f"Record {number} (line {start_line}) is cut short: the file ends before its "
+                "end line (ER). A file whose last record is cut is usually a download that "
+                "did not finish: export the search again if you can."
+            ),
         )
         yield _to_record(record, number, start_line, notes)
     if skipped_count:
@@ -108,7 +116,8 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
         more = ", …" if skipped_count > len(skipped) else ""
         notes.warn(
             f"Skipped {skipped_count} line(s) of text outside records (not part of any "
-            f"PT … ER block): {shown}{more}."
+            f"PT … ER block): {shown}{more}.",
+            loses_data=True,
         )
 
 

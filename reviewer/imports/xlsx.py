@@ -1,4 +1,5 @@
-"""Excel workbooks (.xlsx): the first sheet, read row by row with openpyxl's read-only mode."""
+"""Excel workbooks (.xlsx): the first sheet, read row by row with openpyxl's read-only mode,
+once `reviewer.imports.workbook_limits` has found the workbook safe to unpack."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from reviewer.imports.base import ColumnMapping, ParsedRecord
-from reviewer.imports.notes import PassNotes
+from reviewer.imports.notes import Notice, PassNotes
 from reviewer.imports.source import SourceFile
 from reviewer.imports.tabular import (
     HEADER_SEARCH_ROWS,
@@ -24,6 +25,10 @@ from reviewer.imports.tabular import (
     trim_trailing_blanks,
     unique_columns,
 )
+from reviewer.imports.workbook_limits import SEARCH_EXPORT_LIMITS, WorkbookTooLarge
+
+#: Rows, columns and unpacked size a search export workbook may have (stated there).
+LIMITS = SEARCH_EXPORT_LIMITS
 
 
 def cell_text(value: Any) -> str:
@@ -46,18 +51,25 @@ def xlsx_layout(source: SourceFile) -> tuple[TableLayout, list[str]]:
     workbook = _open_workbook(source)
     try:
         sheet = workbook.worksheets[0]
-        warnings = []
+        warnings: list[str] = []
         others = [ws.title for ws in workbook.worksheets[1:]]
         if others:
             names = ", ".join(repr(name) for name in others)
             warnings.append(
-                f"Only the first sheet ({sheet.title!r}) was read; the workbook has "
-                f"{len(others)} more: {names}."
+                Notice(
+                    f"Only the first sheet ({sheet.title!r}) was read; the workbook has "
+                    f"{len(others)} more: {names}.",
+                    loses_data=True,
+                )
             )
-        rows = [
-            [cell_text(v) for v in row]
-            for row in islice(sheet.iter_rows(values_only=True), HEADER_SEARCH_ROWS)
-        ]
+        rows = []
+        for number, row in enumerate(
+            islice(sheet.iter_rows(values_only=True), HEADER_SEARCH_ROWS), start=1
+        ):
+            LIMITS.check_row(number, len(row))
+            rows.append([cell_text(v) for v in row])
+    except WorkbookTooLarge as error:
+        raise source.error(str(error)) from error
     finally:
         workbook.close()
     header = find_header(rows)
@@ -83,18 +95,29 @@ def read_xlsx_records(
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
         for row_number, values in enumerate(rows, start=1):
+            LIMITS.check_row(row_number, len(values))
             if row_number <= layout.header_row:
                 continue
             row = [cell_text(v) for v in values]
             if not any(cell.strip() for cell in row):
                 continue  # blank rows are the sheet's formatting, not records
             yield row_record(row, row_number, layout.columns, mapping, notes, extra)
+    except WorkbookTooLarge as error:
+        raise source.error(str(error)) from error
     finally:
         workbook.close()
     extra.report(notes)
 
 
 def _open_workbook(source: SourceFile) -> Any:
+    """The workbook, read-only, once `SEARCH_EXPORT_LIMITS` says it is safe to open."""
+    try:
+        with zipfile.ZipFile(source.path) as archive:
+            LIMITS.check_archive(archive, file_size=source.path.stat().st_size)
+    except WorkbookTooLarge as error:
+        raise source.error(str(error)) from error
+    except zipfile.BadZipFile:
+        pass  # openpyxl says so below, in its own words
     try:
         return openpyxl.load_workbook(source.path, read_only=True, data_only=True)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, InvalidFileException) as error:

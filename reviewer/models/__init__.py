@@ -45,6 +45,7 @@ from reviewer.models.sources import (
     Source,
     SourceKind,
 )
+from reviewer.models.team import FirstAccount, FormerMember, Invitation, InvitationState
 from reviewer.models.users import User
 
 __all__ = [
@@ -63,10 +64,14 @@ __all__ = [
     "DedupStatus",
     "DuplicatePair",
     "ExclusionReason",
+    "FirstAccount",
+    "FormerMember",
     "FullText",
     "ImportFile",
     "ImportJob",
     "ImportStatus",
+    "Invitation",
+    "InvitationState",
     "Membership",
     "PairStatus",
     "RankingJob",

@@ -55,6 +55,13 @@ class Review(models.Model):
         blank=True,
         help_text="For an update: the reports of those studies.",
     )
+    # Archived: read-only for everyone and out of the list of reviews, until restored.
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set while the review is archived: read-only, not listed."
+    )
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -73,6 +80,10 @@ class Review(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("review-dashboard", kwargs={"slug": self.slug})
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Membership(models.Model):

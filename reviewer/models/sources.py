@@ -59,6 +59,13 @@ class Source(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # A search someone has screened records of cannot be deleted, only hidden: out of the
+    # list of searches, with why. Its records stay counted (reviewer.services.sources).
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hidden_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["kind", "name", "search_date", "pk"]
@@ -159,6 +166,13 @@ class ImportJob(models.Model):
         from reviewer.services.jobs import NOT_SENT
 
         return self.is_running and self.error == NOT_SENT
+
+    @property
+    def status_label(self) -> str:
+        """The status as shown: a reading that failed says the upload was refused."""
+        if self.status == ImportStatus.FAILED and self.finished_at is None:
+            return "Refused: could not be read"
+        return self.get_status_display()
 
     @property
     def can_confirm(self) -> bool:

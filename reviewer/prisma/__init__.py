@@ -1,3 +1,4 @@
-"""The PRISMA 2020 flow diagram: counts from the review's rows (`counts`), the arithmetic
-the template implies (`validate`), the PRISMA2020 data CSV (`template_csv`) and the drawing
-(`diagram`)."""
+"""The PRISMA 2020 flow diagram: counts from the review's rows (`counts`), what still waits
+and makes it provisional (`provisional`), the arithmetic the template implies (`validate`),
+the PRISMA2020 data CSV (`template_csv`), the drawing (`layout`, `diagram`), and every file
+as the exports hand it out (`files`)."""

@@ -24,18 +24,32 @@ How records fall into the two columns:
 
 Records still between stages (not yet screened, waiting for a second reviewer, in
 conflict, full text not yet assessed, included but not yet approved) make the diagram
-provisional: `pending` says how many wait at each step.
+provisional: `pending` says how many wait at each step. So do undecided duplicate pairs,
+duplicate checks not finished and imports not finished: `PrismaReport.waiting` holds every
+reason, as `reviewer.prisma.provisional` defines them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from reviewer.models import Approval, Removal, Review, SourceKind
+from reviewer.models import (
+    Approval,
+    DedupJob,
+    DedupStatus,
+    ImportJob,
+    ImportStatus,
+    Removal,
+    Review,
+    SourceKind,
+)
+from reviewer.models.sources import RUNNING_STATUSES
+from reviewer.prisma.provisional import Waiting
 from reviewer.prisma.types import PrismaCounts
 from reviewer.screening.queries import states
 from reviewer.screening.rules import FT, State
+from reviewer.selectors import pending_duplicate_pairs
 
 #: The states in which a record is still waiting for someone, in the order of the journey.
 PENDING_STATES: tuple[State, ...] = (
@@ -48,26 +62,24 @@ PENDING_STATES: tuple[State, ...] = (
     State.FT_REASON,
     State.FT_INCLUDED,
 )
-#: Pending at title/abstract (counted in "records screened", not yet excluded or sought).
-PENDING_TITLE_ABSTRACT = frozenset({State.TA_UNSCREENED, State.TA_ONE, State.TA_CONFLICT})
-#: Pending at full text (counted in "reports assessed", not yet excluded or included).
-PENDING_FULL_TEXT = frozenset(
-    {State.FT_SOUGHT, State.FT_ONE, State.FT_CONFLICT, State.FT_REASON, State.FT_INCLUDED}
-)
+# (which step each belongs to, and how it is said: `reviewer.prisma.provisional.Waiting`)
 
 LEFT_KINDS = frozenset({SourceKind.DATABASE, SourceKind.REGISTER})
 
 
 @dataclass(frozen=True)
 class PrismaReport:
-    """The counts, and the records still waiting at each step (empty: the diagram is final)."""
+    """The counts; the records still waiting at each step of screening, by `State` value
+    (what the arithmetic checks take into account); and everything that can still change
+    the numbers (`waiting`: final when it is all zero)."""
 
     counts: PrismaCounts
     pending: dict[str, int]
+    waiting: Waiting = field(default_factory=Waiting)
 
     @property
     def complete(self) -> bool:
-        return not self.pending
+        return self.waiting.final and not self.pending
 
 
 def _specific(lines: dict[str, tuple[int, str, int]]) -> tuple[tuple[str, int], ...]:
@@ -165,7 +177,44 @@ def prisma_report(review: Review) -> PrismaReport:
         extra={"title": review.title},
     )
     waiting = {state.value: pending[state] for state in PENDING_STATES if pending[state]}
-    return PrismaReport(counts=counts, pending=waiting)
+    return PrismaReport(
+        counts=counts,
+        pending=waiting,
+        waiting=Waiting.from_states(waiting, **outside_screening(review)),
+    )
+
+
+def outside_screening(review: Review) -> dict[str, int]:
+    """What can still change the numbers before screening: duplicate pairs in the queue,
+    records whose duplicate check has not finished, checks of the whole review queued or
+    running, and imports under way or waiting to be confirmed (see `provisional`)."""
+    jobs = list(
+        DedupJob.objects.filter(review=review).values_list("import_job_id", "status", "created_at")
+    )
+    checked = {job for job, status, _ in jobs if job is not None and status == DedupStatus.DONE}
+    whole = [created for job, status, created in jobs if job is None and status == DedupStatus.DONE]
+    unchecked = unfinished = 0
+    imports = ImportJob.objects.filter(review=review)
+    for pk, status, records, finished in imports.values_list(
+        "pk", "status", "record_count", "finished_at"
+    ):
+        if status in RUNNING_STATUSES or (status == ImportStatus.READY and records):
+            unfinished += 1
+            continue
+        # a check of the whole review that started after the import saw its records too
+        later = any(finished is None or created >= finished for created in whole)
+        if status == ImportStatus.DONE and records and pk not in checked and not later:
+            unchecked += records
+    return {
+        "duplicate_pairs": pending_duplicate_pairs(review).count(),
+        "unchecked_records": unchecked,
+        "duplicate_checks": sum(
+            1
+            for job, status, _ in jobs
+            if job is None and status in {DedupStatus.QUEUED, DedupStatus.RUNNING}
+        ),
+        "imports": unfinished,
+    }
 
 
 def prisma_counts(review: Review) -> PrismaCounts:
@@ -174,27 +223,7 @@ def prisma_counts(review: Review) -> PrismaCounts:
 
 
 def pending(review: Review) -> dict[str, int]:
-    """How many records still wait at each step, by `State` value (its `label` says it in
-    words), only the steps with any, in the order of the journey. Empty: the diagram is
-    final. A page needing the counts too should call `prisma_report` (one pass)."""
+    """How many records still wait at each step of screening, by `State` value (its
+    `label` says it in words), only the steps with any, in the order of the journey. A page
+    needing the counts too should call `prisma_report` (one pass)."""
     return prisma_report(review).pending
-
-
-def pending_summary(waiting: dict[str, int]) -> str:
-    """The pending records in a sentence, e.g. "211 records still to screen at
-    title/abstract, 3 full texts to assess, 1 inclusion to approve" ("" when none)."""
-    ta = sum(n for state, n in waiting.items() if State(state) in PENDING_TITLE_ABSTRACT)
-    ft = sum(
-        n
-        for state, n in waiting.items()
-        if State(state) in PENDING_FULL_TEXT and State(state) is not State.FT_INCLUDED
-    )
-    approval = waiting.get(State.FT_INCLUDED.value, 0)
-    parts = []
-    if ta:
-        parts.append(f"{ta:,} record{'s' * (ta != 1)} still to screen at title/abstract")
-    if ft:
-        parts.append(f"{ft:,} full text{'s' * (ft != 1)} still to assess")
-    if approval:
-        parts.append(f"{approval:,} inclusion{'s' * (approval != 1)} still to approve")
-    return ", ".join(parts)

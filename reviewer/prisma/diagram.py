@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -54,6 +54,9 @@ ACCENT_SOFT = "#e6eff7"
 ACCENT_TEXT = "#1d4f7a"
 ON_ACCENT = "#ffffff"
 ARROW = "#454c54"
+# the provisional banner: a warm, calm amber, dark enough text to read in print
+WARNING_FILL = "#fff4dc"
+WARNING_BORDER = "#a86800"
 
 LINE_WIDTH = 0.8
 HEAD_LENGTH = 6.0
@@ -135,6 +138,21 @@ def _draw_box(ax: Axes, box: Box) -> None:
             else (GREY_HEADER, GREY_BORDER, GREY_HEADER_TEXT)
         )
         ax.add_patch(_rounded(box, fill, edge))
+    elif box.kind == "banner":
+        ax.add_patch(
+            Rectangle(
+                (box.x, box.y),
+                box.width,
+                box.height,
+                facecolor=WARNING_FILL,
+                edgecolor=WARNING_BORDER,
+                linewidth=LINE_WIDTH * 1.5,
+                gid=f"{ID_PREFIX}{box.key}",
+                zorder=2,
+                clip_on=False,
+            )
+        )
+        color = TEXT
     elif box.kind == "box":
         fill, edge = ("#ffffff", BORDER) if box.style == "main" else (GREY_FILL, GREY_BORDER)
         ax.add_patch(
@@ -162,7 +180,7 @@ def _draw_box(ax: Axes, box: Box) -> None:
             ha="left",
             va="center_baseline",
             fontsize=box.font_size,
-            fontweight="bold" if box.bold else "normal",
+            fontweight="bold" if box.bold or line.bold else "normal",
             family=[*FONT_FAMILY, "sans-serif"],
             color=color,
             parse_math=False,  # a "$" in a database name is a dollar, not TeX
@@ -196,9 +214,12 @@ def _drawing(rc: dict[RcKeyType, Any] | None = None) -> Iterator[None]:
 _PROLOGUE = re.compile(r"\A\s*<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?", re.DOTALL)
 
 
-def diagram_svg(counts: PrismaCounts, *, footnotes: bool = True) -> str:
-    """The diagram as an SVG document (text as text; see the module docstring)."""
-    plan = layout(counts, footnotes=footnotes)
+def diagram_svg(
+    counts: PrismaCounts, *, footnotes: bool = True, provisional: Sequence[str] = ()
+) -> str:
+    """The diagram as an SVG document (text as text; see the module docstring), with the
+    provisional banner when `provisional` has its lines."""
+    plan = layout(counts, footnotes=footnotes, provisional=provisional)
     fig = render_figure(plan)
     buffer = io.StringIO()
     with _drawing({"svg.fonttype": "none", "svg.hashsalt": "prisma-flow-diagram"}):
@@ -211,9 +232,15 @@ def diagram_svg(counts: PrismaCounts, *, footnotes: bool = True) -> str:
     return svg.replace("<svg ", '<svg role="img" ', 1)
 
 
-def diagram_png(counts: PrismaCounts, dpi: int = 300, *, footnotes: bool = True) -> bytes:
+def diagram_png(
+    counts: PrismaCounts,
+    dpi: int = 300,
+    *,
+    footnotes: bool = True,
+    provisional: Sequence[str] = (),
+) -> bytes:
     """The diagram as a PNG at `dpi` (300 and 600 are what journals ask for)."""
-    plan = layout(counts, footnotes=footnotes)
+    plan = layout(counts, footnotes=footnotes, provisional=provisional)
     fig = render_figure(plan)
     buffer = io.BytesIO()
     with _drawing():
@@ -221,9 +248,11 @@ def diagram_png(counts: PrismaCounts, dpi: int = 300, *, footnotes: bool = True)
     return buffer.getvalue()
 
 
-def diagram_pdf(counts: PrismaCounts, *, footnotes: bool = True) -> bytes:
+def diagram_pdf(
+    counts: PrismaCounts, *, footnotes: bool = True, provisional: Sequence[str] = ()
+) -> bytes:
     """The diagram as a one-page PDF, fonts embedded."""
-    plan = layout(counts, footnotes=footnotes)
+    plan = layout(counts, footnotes=footnotes, provisional=provisional)
     fig = render_figure(plan)
     buffer = io.BytesIO()
     with _drawing({"pdf.fonttype": 42}):

@@ -9,6 +9,11 @@ The layout, wording and arrows follow the PRISMA 2020 templates "for new systema
 which included searches of databases, registers and other sources" and "for updated
 systematic reviews": the other-methods column is drawn only when the review used other
 methods, the previous-studies column only for an update.
+
+A provisional diagram (a review not finished, `reviewer.prisma.provisional`) gets a banner
+across its top: the "Provisional — …" headline in bold, then why, one line per step that
+waits. It is part of the figure, so no crop of the boxes loses it without losing the
+column headers too.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import math
 import unicodedata
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -78,18 +83,21 @@ FOOTNOTE_EXCLUDED = (
 
 @dataclass(frozen=True)
 class Line:
-    """One line of text; `x` is its offset from the box's left edge, `width` its measured width."""
+    """One line of text; `x` is its offset from the box's left edge, `width` its measured
+    width; `bold` for a bold line in a box that is not bold as a whole."""
 
     text: str
     x: float
     width: float
+    bold: bool = False
 
 
 @dataclass(frozen=True)
 class Box:
     """A box of the diagram. `kind` is "box" (a count), "header" (a column title), "bar"
-    (a rotated stage label), or "note" (the footnotes, drawn without a frame); `style` picks
-    the colours: "main", "grey" or "accent"."""
+    (a rotated stage label), "note" (the footnotes, drawn without a frame) or "banner" (the
+    provisional statement); `style` picks the colours: "main", "grey", "accent" or
+    "warning"."""
 
     key: str
     kind: str
@@ -334,12 +342,37 @@ def _header(key: str, text: str, style: str, x: float, width: float) -> _Pending
     )
 
 
-def layout(counts: PrismaCounts, *, footnotes: bool = True) -> Layout:
+def _banner(lines: Sequence[str], x: float, width: float) -> _Pending:
+    """The provisional statement across the top: its first line bold, each line wrapped."""
+    avail = (width - 2 * PAD_X) * WRAP_SLACK
+    placed: list[Line] = []
+    for i, text in enumerate(lines):
+        bold = i == 0
+        for line, indent in wrap(clean(text).split(), avail, FONT_SIZE, bold=bold, hang=0.0):
+            placed.append(Line(line, PAD_X + indent, text_width(line, FONT_SIZE, bold), bold))
+    height = len(placed) * FONT_SIZE * LINE_HEIGHT + 2 * PAD_Y
+    return _Pending(
+        key="provisional",
+        style="warning",
+        width=width,
+        lines=placed,
+        height=height,
+        x=x,
+        y=MARGIN,
+        kind="banner",
+    )
+
+
+def layout(
+    counts: PrismaCounts, *, footnotes: bool = True, provisional: Sequence[str] = ()
+) -> Layout:
     """Place every box and arrow of the diagram for `counts`.
 
     With `footnotes`, the two template footnotes are printed under the diagram and the
     "Records identified from*" / "Records excluded**" asterisks that point to them are kept;
-    without, both go (a dangling asterisk would point at nothing).
+    without, both go (a dangling asterisk would point at nothing). `provisional`, the lines
+    of `Waiting.lines()`, puts the banner saying the review is not finished across the top
+    (nothing when empty: a final diagram).
     """
     star1, star2 = ("*", "**") if footnotes else ("", "")
     new = "new " if counts.previous else ""
@@ -512,8 +545,9 @@ def layout(counts: PrismaCounts, *, footnotes: bool = True) -> Layout:
         rows.append(("included", [(_pending("total", total), x_main)]))
 
     # vertical placement
+    banner = _banner(provisional, MARGIN, right - MARGIN) if provisional else None
     header_height = max(h.height for h in headers)
-    y = MARGIN
+    y = MARGIN + (banner.height + HEADER_GAP if banner else 0.0)
     for h in headers:
         h.y, h.height = y, header_height
     y += header_height + HEADER_GAP
@@ -588,7 +622,7 @@ def layout(counts: PrismaCounts, *, footnotes: bool = True) -> Layout:
     # whole multiples of 6 pt, so 300 and 600 dpi give whole pixels (6 pt = 25 px at 300 dpi)
     width = 6 * math.ceil((right + MARGIN) / 6)
     height = 6 * math.ceil((content_bottom + MARGIN) / 6)
-    title = "PRISMA 2020 flow diagram"
+    title = "PRISMA 2020 flow diagram" + (" (provisional)" if provisional else "")
     review = clean(counts.extra.get("title", ""))
     if review:
         title = f"{title}: {review}"
@@ -596,7 +630,13 @@ def layout(counts: PrismaCounts, *, footnotes: bool = True) -> Layout:
         width=float(width),
         height=float(height),
         title=title,
-        boxes=(*(h.done() for h in headers), *bars, *(b.done() for b in boxes.values()), *notes),
+        boxes=(
+            *([banner.done()] if banner else []),
+            *(h.done() for h in headers),
+            *bars,
+            *(b.done() for b in boxes.values()),
+            *notes,
+        ),
         arrows=tuple(arrows),
     )
 

@@ -17,6 +17,18 @@ what needs quoting. Numbers are written without thousands separators. An update'
 studies and reports are 0 when the review is not an update (the package's default), and an
 empty list is "0" for exclusion reasons (the box then reads n = 0) and an empty cell for
 per-database lines (the package then shows the box's total only).
+
+**A provisional review** (`reviewer.prisma.provisional`) gets one more row, after the
+template's: `data` "provisional", the statement in `description` (where a person opening the
+file in a spreadsheet reads what each row is), "NA" in `node`, `box`, `boxtext`, `tooltips`
+and `url`, and `n` empty. The package and the Shiny app ignore it, as read in their sources
+(prisma-flowdiagram/PRISMA2020, R/PRISMA_data.R and inst/shiny-examples/PRISMA_flowdiagram/
+app.R): the app reads an upload with `read.csv` and hands it to `PRISMA_data`, which finds
+each number by `grep(<name>, data[, 1])` and each title box by `grep(<name>, data[, 3])`
+(`PATTERNS` below) — "provisional" holds none of those names, and an "NA" box matches none —
+collects tooltips only from rows whose tooltip is not NA, and links only the boxes of its
+drawing; the app's own fields look rows up by exact `data` name. The template's rows keep
+their places, so nothing that reads them by position moves either.
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 
 from reviewer.prisma.types import PrismaCounts
 
@@ -171,8 +184,26 @@ def values(counts: PrismaCounts) -> dict[str, str]:
     return cells
 
 
-def template_csv(counts: PrismaCounts) -> str:
-    """The counts as the PRISMA2020 template CSV (text, "\\n" line ends as the template)."""
+#: What PRISMA2020's `PRISMA_data` greps for: in the `data` column, and in the `box` column.
+#: A row matching none of them is not read (see the module docstring).
+PATTERNS = (
+    "previous_studies", "previous_reports", "register_results", "database_results",
+    "database_specific_results", "register_specific_results", "website_results",
+    "organisation_results", "citations_results", "duplicates", "excluded_automatic",
+    "excluded_other", "records_screened", "records_excluded", "dbr_sought_reports",
+    "dbr_notretrieved_reports", "other_sought_reports", "other_notretrieved_reports",
+    "dbr_assessed", "dbr_excluded", "other_assessed", "other_excluded", "new_studies",
+    "new_reports", "total_studies$", "total_reports$", "total_studies_ma", "total_reports_ma",
+    "identification", "screening", "included",
+)  # fmt: skip
+BOX_PATTERNS = ("prevstud", "newstud", "othstud")
+PROVISIONAL_DATA = "provisional"
+
+
+def template_csv(counts: PrismaCounts, *, provisional: Sequence[str] = ()) -> str:
+    """The counts as the PRISMA2020 template CSV (text, "\\n" line ends as the template);
+    with `provisional` (the lines of `Waiting.lines()`), the note row saying why the numbers
+    are not final yet."""
     cells = values(counts)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -180,4 +211,7 @@ def template_csv(counts: PrismaCounts) -> str:
     for row in TEMPLATE_ROWS:
         # title and side-label rows carry no number: the template has 0 there
         writer.writerow((*row, cells.get(row[0], "0")))
+    if provisional:
+        statement = " ".join(provisional)
+        writer.writerow((PROVISIONAL_DATA, "NA", "NA", statement, "NA", "NA", "NA", ""))
     return out.getvalue()

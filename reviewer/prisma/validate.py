@@ -33,11 +33,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from reviewer.prisma.provisional import Waiting
 from reviewer.prisma.types import PrismaCounts
-from reviewer.screening.rules import State
-
-_TA_PENDING = (State.TA_UNSCREENED, State.TA_ONE, State.TA_CONFLICT)
-_FT_PENDING = (State.FT_SOUGHT, State.FT_ONE, State.FT_CONFLICT, State.FT_REASON, State.FT_INCLUDED)
 
 
 @dataclass(frozen=True)
@@ -147,9 +144,9 @@ def validate(
     """
     check = _Checker()
     exact = complete or pending is not None
-    waiting = pending or {}
-    ta_pending = sum(waiting.get(state.value, 0) for state in _TA_PENDING)
-    ft_pending = sum(waiting.get(state.value, 0) for state in _FT_PENDING)
+    waiting = Waiting.from_states(pending or {})
+    ta_pending = waiting.title_abstract
+    ft_pending = waiting.full_text + waiting.approvals  # assessed, not yet a report included
     c = counts
 
     for field in fields(c):

@@ -2,8 +2,8 @@
 
 Blinding lives in `labels`: what a reviewer's model learns from and what their stopping
 test counts are that reviewer's own title/abstract decisions plus the outcome of records
-already resolved at title/abstract (two decisions that agree, or a senior's
-adjudication), which `rules.may_see_other_decisions` lets every member see. Another
+a senior adjudicated at title/abstract (and, for seniors or in an unblinded review, of
+records two reviewers agreed on), as `rules.may_see_other_decisions` lets her see them. Another
 reviewer's decision on a record still open never enters.
 """
 
@@ -31,7 +31,7 @@ from reviewer.models import (
 from reviewer.ranking.curve import Chart, chart
 from reviewer.ranking.stopping import StoppingEstimate, recall_test, sample_size_to_stop
 from reviewer.screening.queries import eligible
-from reviewer.screening.rules import TA, State, title_abstract
+from reviewer.screening.rules import TA, State, may_see_other_decisions, title_abstract
 
 RELEVANT_CHOICES = frozenset({Choice.INCLUDE, Choice.MAYBE})
 
@@ -67,12 +67,23 @@ def labels(review: Review, user: User) -> dict[int, bool]:
     title/abstract)."""
     decisions, adjudicated = _ta_rows(review)
     screened = set(eligible(review, TA).values_list("pk", flat=True))
+    membership = review.memberships.filter(user=user).first()
+    agreement_hidden = not may_see_other_decisions(
+        blinded=review.blinded,
+        is_senior=membership is not None and membership.is_senior,
+        state=State.TA_EXCLUDED,  # a record two reviewers agreed on, no senior involved
+        stage=TA,
+    )
     found: dict[int, bool] = {}
     for record_id in screened:
         rows = decisions.get(record_id, [])
         outcome = resolved_outcome([c for _, c in rows], adjudicated.get(record_id))
+        mine = next((c for reviewer, c in rows if reviewer == user.pk), None)
+        if outcome is not None and agreement_hidden and record_id not in adjudicated:
+            # agreed by colleagues: in a blinded review that stays hidden from her
+            # (`rules.may_see_other_decisions`), so only her own decision counts
+            outcome = None
         if outcome is None:
-            mine = next((c for reviewer, c in rows if reviewer == user.pk), None)
             if mine is None:
                 continue
             outcome = mine in RELEVANT_CHOICES
@@ -208,13 +219,15 @@ def _resolved_curve(review: Review) -> list[bool]:
     return [outcome for _, _, outcome in sorted(resolved)]
 
 
-def progress_chart(review: Review, user: User) -> Chart:
-    """My line, the resolved records' line, and (unblinded reviews only) each colleague's."""
-    series: list[tuple[str, str, list[bool]]] = [
-        ("You", "line--mine", _my_curve(review, user)),
-        ("Resolved (both reviewers or the senior)", "line--resolved", _resolved_curve(review)),
-    ]
-    if not review.blinded:
+def progress_chart(review: Review, user: User, *, review_wide: bool) -> Chart:
+    """My line, and for those who may see review-wide figures
+    (`rules.may_see_review_wide_figures`) the resolved records' line and each colleague's:
+    both rise with a colleague's decision on a record still open."""
+    series: list[tuple[str, str, list[bool]]] = [("You", "line--mine", _my_curve(review, user))]
+    if review_wide:
+        series.append(
+            ("Resolved (both reviewers or the senior)", "line--resolved", _resolved_curve(review))
+        )
         for n, (name, found) in enumerate(_others_curves(review, user)):
             series.append((name, f"line--other line--other-{n % 3}", found))
     return chart(series)

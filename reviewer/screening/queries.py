@@ -101,6 +101,12 @@ def state_of(record: Record) -> Outcome:
     return states(record.review, [record.pk])[record.pk]
 
 
+def rows_of(record: Record) -> RecordRows:
+    """What one record's state is derived from (`rules.record_state`), and whether a senior
+    has closed a stage of it (`rules.closed_by_senior`)."""
+    return _rows(record.review, [record.pk])[record.pk]
+
+
 def waiting_for_senior(review: Review, stage: str = "") -> list[tuple[int, State]]:
     """The records waiting for a senior (conflicts, and full-text exclusions whose reasons
     differ), as (record id, state): title/abstract first, each stage in import order."""
@@ -318,18 +324,24 @@ def neighbours(records: QuerySet[Record], pk: int) -> tuple[int | None, int | No
     return previous, following
 
 
-def progress(review: Review, user: User, stage: str) -> dict[str, int]:
+def progress(
+    review: Review, user: User, stage: str, *, review_wide: bool = True
+) -> dict[str, int | None]:
     """How far the screening at `stage` is: records, mine done, and fully done (two decisions;
-    an adjudicated record always has two)."""
+    an adjudicated record always has two). "done" is a review-wide figure: None unless
+    `review_wide` (`rules.may_see_review_wide_figures`)."""
     records = eligible(review, stage)
     mine = Decision.objects.filter(review=review, stage=stage, reviewer=user)
     total = records.count()
     # NOT IN over the grouped decisions: PostgreSQL hashes it once whatever its statistics
     # say (an IN would be planned as a join that may re-run the grouping per record).
+    done = None
+    if review_wide:
+        done = total - records.exclude(pk__in=_decided_twice(review, stage)).count()
     return {
         "total": total,
         "mine": total - records.exclude(pk__in=_records_of(mine)).count(),
-        "done": total - records.exclude(pk__in=_decided_twice(review, stage)).count(),
+        "done": done,
     }
 
 

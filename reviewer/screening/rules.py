@@ -199,14 +199,68 @@ def not_screened_here(state: State, stage: str) -> str:
     return ""
 
 
-def may_see_other_decisions(*, blinded: bool, is_senior: bool, state: State, stage: str) -> bool:
-    """Blinding, as one rule: another reviewer's decision at `stage` is hidden until that
-    stage is over for the record (agreed, or adjudicated), unless the review is unblinded.
-    Seniors see both decisions of a record waiting for them (to adjudicate it)."""
+def may_see_other_decisions(
+    *, blinded: bool, is_senior: bool, state: State, stage: str, closed_by_senior: bool = False
+) -> bool:
+    """Blinding, as one rule: another reviewer's decision at `stage` is hidden until a
+    senior has closed that stage for the record (`closed_by_senior`: adjudicated it, or at
+    full text approved the inclusion), unless the review is unblinded. Seniors see both
+    decisions of a record waiting for them (to adjudicate it), and every decision of a
+    record whose stage is over.
+
+    Two reviewers agreeing do not open it for a reviewer: the record would then look
+    different (resolved, the colleague's decision shown) from one whose colleague has not
+    decided or disagreed, which tells a decision still open; and a reviewer may still
+    change her own decision on it (`may_change_decision`)."""
     if not blinded:
         return True
     if is_senior and state.needs_senior and state.stage == stage:
         return True
+    if is_senior:
+        if stage == TA:
+            return state not in {State.TA_UNSCREENED, State.TA_ONE, State.TA_CONFLICT}
+        return state.stage == FT and state.stage_resolved
+    return closed_by_senior
+
+
+def may_see_review_wide_figures(*, blinded: bool, is_senior: bool) -> bool:
+    """Whether a member sees figures over everyone's decisions: records resolved, waiting
+    for a second reviewer or in conflict, "overall done", agreement and kappa, colleagues'
+    lines on the ranking chart, the "least screened by others" order, the PRISMA counts,
+    a colleague's extraction progress.
+
+    Any such figure moves with a colleague's decision on a record still open (a conflict
+    count rises when I decide against them; a resolved count when they had already
+    decided), so while the review is blinded they are for seniors and owners only; a
+    reviewer sees her own progress. Once the owner unblinds the review, everyone sees them.
+    """
+    return not blinded or is_senior
+
+
+def closed_by_senior(rows: RecordRows, stage: str) -> bool:
+    """A senior has closed `stage` for the record: adjudicated it there, or (full text)
+    approved its inclusion; title/abstract is closed too once a senior has closed the full
+    text. After that no one's decision at the stage changes."""
+    full_text_closed = rows.ft_adjudicated is not None or rows.approved
     if stage == TA:
-        return state not in {State.TA_UNSCREENED, State.TA_ONE, State.TA_CONFLICT}
-    return state.stage == FT and state.stage_resolved
+        return rows.ta_adjudicated is not None or full_text_closed
+    return full_text_closed
+
+
+def may_change_decision(
+    *, state: State, stage: str, closed_by_senior: bool, decided_later_stage: bool = False
+) -> bool:
+    """Whether a reviewer may still change or withdraw her own decision at `stage`.
+
+    Until a senior closes the stage (adjudication, or at full text approval), and, at
+    title/abstract, until she has herself decided the record at full text. Whether the
+    colleague has decided, agrees or disagrees plays no part: "Undo" and "change" are
+    offered the same way in every case, so they tell nothing. A changed decision on a
+    record two reviewers had agreed on re-derives its state like any other (it can become
+    a conflict again); decisions made at full text meanwhile stay stored and count again
+    once the record is back at full text."""
+    if state in {State.DUPLICATE, State.REMOVED} or closed_by_senior:
+        return False
+    if stage == TA:
+        return not decided_later_stage
+    return state.stage == FT and state is not State.FT_NOT_RETRIEVED

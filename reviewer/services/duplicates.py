@@ -633,3 +633,34 @@ def record_split(*, record: Record, user: User, note: str = "") -> list[int]:
         review=review, action=DedupAction.SPLIT, record=record, other_id=kept, user=user, note=note
     )
     return rest
+
+
+# --- records about to be deleted ---
+
+
+def records_leave_groups(*, review: Review, record_ids: set[int]) -> None:
+    """Take these records out of their duplicate groups before they are deleted (a search
+    deleted by mistake): records they kept for a group hand that role on (one already
+    screened, else the earliest import), and the kept records that remain take their filled
+    fields from the duplicates that remain. Nothing of theirs is left pointing anywhere."""
+    groups = _Groups.load(review)
+    roots = {groups.root(pk) for pk in record_ids}
+    repoint: dict[int, list[int]] = defaultdict(list)  # new kept record -> its duplicates
+    refill: set[int] = set()
+    for root in roots:
+        rest = sorted(groups.group(root) - record_ids)
+        if not rest:
+            continue
+        if root in record_ids:
+            new_root = groups.kept_of(rest)
+            repoint[new_root] = [pk for pk in rest if pk != new_root]
+            refill.add(new_root)
+        else:
+            refill.add(root)
+    for batch in _chunks(sorted(record_ids)):
+        Record.objects.filter(pk__in=batch).update(duplicate_of=None, filled_fields={})
+    for new_root, duplicates in repoint.items():
+        Record.objects.filter(pk=new_root).update(duplicate_of=None)
+        for batch in _chunks(duplicates):
+            Record.objects.filter(pk__in=batch).update(duplicate_of_id=new_root)
+    _refill_many(sorted(refill))

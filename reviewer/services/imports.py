@@ -10,19 +10,23 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files import File
 from django.db import connection, reset_queries, transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 
 from reviewer.imports import ParsedRecord, ParseError, detect_format, read_file, summarise
 from reviewer.imports.base import ColumnMapping, ColumnMappingError, FileFormat
+from reviewer.imports.notes import loses_data
+from reviewer.imports.reader import without_nul
 from reviewer.models import (
     ImportFile,
     ImportJob,
@@ -59,7 +63,26 @@ def progress_get(job_id: int) -> dict[str, Any] | None:
 # --- creating a job ---
 
 
+#: What a file is called when its name is blank or nothing but dots (" ", "..").
+UNNAMED_FILE = "unnamed file"
+
+
+def _names(name: str) -> tuple[str, str]:
+    """(the name shown, the name stored under) for an uploaded file's name.
+
+    Browsers send whatever the file was called; a name the storage cannot derive a file
+    name from (" ", "..") is kept under a stand-in, instead of failing the upload.
+    """
+    shown = Path(name.replace("\\", "/")).name.strip() or UNNAMED_FILE
+    try:
+        stored = get_valid_filename(shown)
+    except SuspiciousFileOperation:
+        shown, stored = UNNAMED_FILE, "unnamed-file"
+    return shown[:255], stored
+
+
 def _store_upload(job: ImportJob, name: str, content: IO[bytes]) -> ImportFile:
+    shown, stored = _names(name)
     digest = hashlib.sha256()
     size = 0
     content.seek(0)
@@ -67,15 +90,23 @@ def _store_upload(job: ImportJob, name: str, content: IO[bytes]) -> ImportFile:
         digest.update(chunk)
         size += len(chunk)
     content.seek(0)
-    import_file = ImportFile(
-        job=job, original_name=Path(name).name, size=size, sha256=digest.hexdigest()
-    )
-    import_file.file.save(Path(name).name, File(content), save=False)
+    import_file = ImportFile(job=job, original_name=shown, size=size, sha256=digest.hexdigest())
+    import_file.file.save(stored, File(content), save=False)
     import_file.save()
     return import_file
 
 
-@transaction.atomic
+def _refusals(stored: list[ImportFile]) -> list[str]:
+    """Why each file that cannot be an export at all (a Word document, an image, a PDF,
+    an empty file) is refused; choosing a format by hand would not help with those."""
+    reasons = []
+    for import_file in stored:
+        detection = detect_format(Path(import_file.file.path), import_file.original_name)
+        if detection.refused:
+            reasons.append(detection.reason)
+    return reasons
+
+
 def import_job_create(
     *,
     source: Source,
@@ -84,16 +115,32 @@ def import_job_create(
     format_override: str = "",
     enqueue: bool = True,
 ) -> ImportJob:
-    """Store the uploaded files and queue reading them. Nothing is imported yet."""
-    job = ImportJob.objects.create(review=source.review, source=source, created_by=created_by)
-    stored = [_store_upload(job, name, content) for name, content in files]
-    if not stored:
-        raise ValidationError("Choose at least one file to import.")
+    """Store the uploaded files and queue reading them. Nothing is imported yet.
+
+    An upload holding a file that is no export at all (see `_refusals`) is refused whole
+    with a ValidationError saying why: nothing of it is kept, no job, no stored file.
+    """
     if format_override:
         FileFormat(format_override)  # ValueError on nonsense
-        ImportFile.objects.filter(job=job).update(format_override=format_override)
-    if enqueue:
-        _enqueue_read(job)
+    stored: list[ImportFile] = []
+    try:
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                review=source.review, source=source, created_by=created_by
+            )
+            stored = [_store_upload(job, name, content) for name, content in files]
+            if not stored:
+                raise ValidationError("Choose at least one file to import.")
+            if refusals := _refusals(stored):
+                raise ValidationError(" ".join([*refusals, "Nothing was uploaded."]))
+            if format_override:
+                ImportFile.objects.filter(job=job).update(format_override=format_override)
+            if enqueue:
+                _enqueue_read(job)
+    except BaseException:
+        for import_file in stored:  # the rows rolled back; the stored bytes must go too
+            import_file.file.storage.delete(import_file.file.name)
+        raise
     return job
 
 
@@ -142,34 +189,85 @@ def read_summary(
         "encoding": summary.encoding,
         "record_count": summary.record_count,
         "fields_found": summary.fields_found,
-        "warnings": list(summary.warnings),
+        "warnings": [
+            {"text": str(warning), "loses_data": loses_data(warning)}
+            for warning in summary.warnings
+        ],
+        "cut_records": [asdict(cut) for cut in summary.cut_records],
         "columns": list(summary.columns),
         "mapping": dict(summary.mapping),
         "sample": [sample_dict(r) for r in summary.sample],
     }
 
 
-def _duplicate_upload_warnings(import_file: ImportFile) -> list[str]:
-    warnings = []
+def warning_list(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """A file's warnings as `{"text", "loses_data"}`, data-losing first.
+
+    Summaries stored before warnings were ranked hold plain strings: informational.
+    """
+    items = [
+        item if isinstance(item, dict) else {"text": str(item), "loses_data": False}
+        for item in (summary or {}).get("warnings", [])
+    ]
+    return sorted(items, key=lambda item: not item.get("loses_data"))
+
+
+def warning_texts(summary: dict[str, Any]) -> list[str]:
+    """A file's warnings as text, data-losing first."""
+    return [item["text"] for item in warning_list(summary)]
+
+
+def cut_records(job: ImportJob) -> list[tuple[ImportFile, dict[str, Any]]]:
+    """(file, {"record", "line", "at_end"}) for every record the job's files cut short."""
+    return [
+        (import_file, cut)
+        for import_file in job.files.all()
+        for cut in (import_file.summary or {}).get("cut_records", [])
+    ]
+
+
+@dataclass(frozen=True)
+class SameFile:
+    """A file of an upload whose exact bytes were imported before (or are being imported),
+    or that appears twice in the upload. `earlier` is the other copy's file row."""
+
+    import_file: ImportFile
+    earlier: ImportFile
+    in_this_upload: bool
+
+
+#: Imports that hold, or are about to hold, their files' records.
+_IMPORTED_OR_IMPORTING = (ImportStatus.DONE, ImportStatus.WAITING_TO_IMPORT, ImportStatus.IMPORTING)
+
+
+def same_files(job: ImportJob) -> list[SameFile]:
+    """Files of `job` already imported into the review (by content hash), or uploaded twice
+    in this job. Looked up afresh each time: another upload may have been imported since
+    this one was read."""
+    files = list(job.files.all())
+    if not files:
+        return []
     earlier = (
         ImportFile.objects.filter(
-            job__review_id=import_file.job.review_id,
-            job__status=ImportStatus.DONE,
-            sha256=import_file.sha256,
+            job__review_id=job.review_id,
+            job__status__in=_IMPORTED_OR_IMPORTING,
+            sha256__in={f.sha256 for f in files},
         )
-        .select_related("job__source")
+        .exclude(job_id=job.pk)
+        .select_related("job__source", "job__created_by")
         .order_by("pk")
     )
+    by_hash: dict[str, list[ImportFile]] = {}
     for other in earlier:
-        warnings.append(
-            f"This file was already imported on {other.job.finished_at:%d %b %Y} into "
-            f"“{other.job.source}” ({other.record_count} records). Importing it again "
-            "adds the same records a second time."
-        )
-    same_job = import_file.job.files.filter(sha256=import_file.sha256, pk__lt=import_file.pk)
-    for other in same_job:
-        warnings.append(f"This file is identical to “{other.original_name}” in this upload.")
-    return warnings
+        by_hash.setdefault(other.sha256, []).append(other)
+    found = []
+    for n, import_file in enumerate(files):
+        for other in by_hash.get(import_file.sha256, []):
+            found.append(SameFile(import_file, other, in_this_upload=False))
+        twin = next((f for f in files[:n] if f.sha256 == import_file.sha256), None)
+        if twin is not None:
+            found.append(SameFile(import_file, twin, in_this_upload=True))
+    return found
 
 
 def source_for_command(
@@ -217,59 +315,104 @@ def source_for_command(
 
 
 def import_job_read(*, job_id: int) -> None:
-    """Read every file of a job and store what was found. Run by the `read_import` task."""
+    """Read every file of a job and store what was found. Run by the `read_import` task.
+
+    The job ends "ready" when every file was read, "failed" (with the reason) when any
+    was not: it can then be changed (another format, a column mapping) or cancelled.
+    Whatever goes wrong, the job does not stay "reading".
+    """
     claim = _claim(job_id, waiting=ImportStatus.WAITING_TO_READ, working=ImportStatus.READING)
     if claim is None:
         return
-    job = ImportJob.objects.get(pk=job_id)
-    files = list(job.files.all())
-    for n, import_file in enumerate(files, start=1):
-        progress_set(job_id, done=n - 1, total=len(files), phase=f"Reading {import_file}")
-        import_file.error = ""
-        try:
-            summary = read_summary(
-                Path(import_file.file.path),
-                filename=import_file.original_name,
-                fmt=import_file.format_override,
-                mapping=import_file.mapping,
-            )
-        except Exception as error:
-            if not isinstance(error, ParseError):  # a parser bug: say so, keep the trace
-                logger.exception("Reading %s (import job %s) failed", import_file, job_id)
-                error = ParseError(
-                    f"unexpected error while reading ({type(error).__name__}: {error})",
-                    filename=import_file.original_name,
-                )
-            import_file.error = str(error)
-            # A table without a title column keeps its columns, so they can be mapped.
-            import_file.summary = (
-                {"columns": error.columns, "mapping": error.mapping}
-                if isinstance(error, ColumnMappingError)
-                else {}
-            )
-            import_file.detected_format = ""
-            detection = detect_format(Path(import_file.file.path), import_file.original_name)
-            if detection.format:
-                import_file.detected_format = detection.format.value
+    try:
+        files = list(ImportJob.objects.get(pk=job_id).files.all())
+        for n, import_file in enumerate(files, start=1):
+            progress_set(job_id, done=n - 1, total=len(files), phase=f"Reading {import_file}")
+            _read_one(import_file, job_id)
+        unread = [f for f in files if f.error]
+        if unread:
+            outcome: dict[str, Any] = {
+                "status": ImportStatus.FAILED,
+                "error": _unread_message(unread, len(files)),
+                "record_count": 0,
+            }
         else:
-            summary["warnings"] = _duplicate_upload_warnings(import_file) + summary["warnings"]
-            import_file.summary = summary
-            import_file.detected_format = summary["detected_format"]
-            import_file.mapping = summary["mapping"]
-            import_file.record_count = summary["record_count"]
+            outcome = {
+                "status": ImportStatus.READY,
+                "error": "",
+                "record_count": sum(f.record_count for f in files),
+            }
+        _finish(job_id, claim, **outcome)
+    except ClaimLost:
+        logger.warning("Reading import job %s was taken over; its result is the newer one", job_id)
+    except Exception as error:  # the job row must not hang in "reading"
+        logger.exception("Reading import job %s failed", job_id)
+        _fail(
+            job_id,
+            claim,
+            without_nul(
+                f"Reading the files failed ({type(error).__name__}: {error}). Nothing was "
+                "imported; cancel this upload, or try again."
+            ),
+            finished=False,
+        )
+    finally:
+        progress.progress_clear(PROGRESS, job_id)
+
+
+def _unread_message(unread: list[ImportFile], total: int) -> str:
+    if total == 1:
+        return "The file could not be read, so nothing can be imported."
+    return (
+        f"{len(unread)} of the {total} files could not be read, so nothing can be imported: "
+        + ", ".join(f"“{f.original_name}”" for f in unread)
+        + "."
+    )
+
+
+def _read_one(import_file: ImportFile, job_id: int) -> None:
+    """Read one file and store its summary, or the reason it cannot be read."""
+    import_file.error = ""
+    try:
+        summary = read_summary(
+            Path(import_file.file.path),
+            filename=import_file.original_name,
+            fmt=import_file.format_override,
+            mapping=import_file.mapping,
+        )
+    except Exception as error:
+        if not isinstance(error, ParseError):  # a parser bug: say so, keep the trace
+            logger.exception("Reading %s (import job %s) failed", import_file, job_id)
+            error = ParseError(
+                f"unexpected error while reading ({type(error).__name__}: {error})",
+                filename=import_file.original_name,
+            )
+        import_file.error = str(error)
+        # A table without a title column keeps its columns, so they can be mapped.
+        import_file.summary = (
+            {"columns": error.columns, "mapping": error.mapping}
+            if isinstance(error, ColumnMappingError)
+            else {}
+        )
+        import_file.record_count = 0
+        import_file.detected_format = ""
+        detection = detect_format(Path(import_file.file.path), import_file.original_name)
+        if detection.format:
+            import_file.detected_format = detection.format.value
+    else:
+        import_file.summary = summary
+        import_file.detected_format = summary["detected_format"]
+        import_file.mapping = summary["mapping"]
+        import_file.record_count = summary["record_count"]
+    # No text column takes a NUL character (PostgreSQL refuses them), and a file's
+    # content reaches the summary and the error message.
+    import_file.error = without_nul(import_file.error)
+    import_file.summary = without_nul(import_file.summary)
+    import_file.mapping = without_nul(import_file.mapping)
+    with transaction.atomic():
         import_file.save(
             update_fields=["error", "summary", "detected_format", "mapping", "record_count"]
         )
-    try:
-        _finish(
-            job_id,
-            claim,
-            status=ImportStatus.READY,
-            record_count=sum(f.record_count for f in files if not f.error),
-        )
-    except ClaimLost:
-        logger.warning("Reading import job %s was taken over; its result is the newer one", job_id)
-    progress.progress_clear(PROGRESS, job_id)
 
 
 @transaction.atomic
@@ -297,14 +440,38 @@ def import_file_reconfigure(
 
 
 @transaction.atomic
-def import_job_confirm(*, job: ImportJob, enqueue: bool = True) -> ImportJob:
+def import_job_confirm(
+    *,
+    job: ImportJob,
+    accept_cut: bool = False,
+    import_again: bool = False,
+    enqueue: bool = True,
+) -> ImportJob:
     """Queue the import of a job that was read without errors.
 
+    Refused (ValidationError) while the files hold records cut short and `accept_cut` is
+    not set, or while a file was imported before (or is in the upload twice) and
+    `import_again` is not set: those land only when the person chose so.
     With `enqueue=False` the caller runs `import_job_run` itself (the command line does).
     """
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if not job.can_confirm:
         raise ValidationError("Only an import whose files were all read without error can start.")
+    cut = cut_records(job)
+    if cut and not accept_cut:
+        raise ValidationError(
+            f"Nothing was imported: {len(cut)} record{pluralize(len(cut))} "
+            f"{pluralize(len(cut), 'is,are')} cut short ("
+            + "; ".join(
+                f"{f.original_name}: record {c['record']}, line {c['line']}" for f, c in cut
+            )
+            + "). Tick that you accept them as they are, or export the search again."
+        )
+    if same_files(job) and not import_again:
+        raise ValidationError(
+            "Nothing was imported: this upload holds a file that was imported before or is in "
+            "it twice. Choose “Import it again” if you mean to add the same records again."
+        )
     job.status = ImportStatus.WAITING_TO_IMPORT
     job.save(update_fields=["status"])
     if enqueue:
@@ -422,15 +589,18 @@ def import_job_run(*, job_id: int) -> None:
         progress.progress_clear(PROGRESS, job_id)
 
 
-def _fail(job_id: int, claim: datetime, message: str) -> None:
+def _fail(job_id: int, claim: datetime, message: str, *, finished: bool = True) -> None:
+    """End a job as failed with `message`; `finished` stamps it (an import that ran),
+    while a failed reading stays open to another format or a cancel."""
+    fields: dict[str, Any] = {"finished_at": timezone.now()} if finished else {}
     try:
         _finish(
             job_id,
             claim,
             status=ImportStatus.FAILED,
             error=message,
-            finished_at=timezone.now(),
             record_count=0,
+            **fields,
         )
     except ClaimLost:
         logger.warning("Import job %s failed after it was taken over: %s", job_id, message)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.text import slugify
 
 from reviewer.models import (
     DEFAULT_EXCLUSION_REASONS,
     ExclusionReason,
+    FormerMember,
     Membership,
     Review,
     Role,
@@ -45,8 +47,8 @@ def member_add(*, review: Review, username: str, role: Role, added_by: User) -> 
     user = User.objects.filter(username__iexact=username.strip(), is_active=True).first()
     if user is None:
         raise ValidationError(
-            f"There is no user called “{username}”. Ask the site administrator to create "
-            "the account first."
+            f"There is no user called “{username}”. Invite them by email address instead: "
+            "the invitation lets them make an account."
         )
     if review.memberships.filter(user=user).exists():
         raise ValidationError(f"{user.username} is already a member of this review.")
@@ -69,10 +71,77 @@ def member_set_role(*, membership: Membership, role: Role) -> Membership:
 
 
 @transaction.atomic
-def member_remove(*, membership: Membership) -> None:
+def member_remove(*, membership: Membership, removed_by: User | None = None) -> None:
+    """End a member's access. Their decisions, extraction and every other row they made
+    stay in the review under their name; the Members page lists them as a former member."""
+    review = Review.objects.select_for_update().get(pk=membership.review_id)
     if membership.role == Role.OWNER:
-        _ensure_an_owner_remains(membership.review, membership)
+        _ensure_an_owner_remains(review, membership)
+    FormerMember.objects.create(
+        review=review, user_id=membership.user_id, role=membership.role, removed_by=removed_by
+    )
     membership.delete()
+
+
+# --- archiving and deleting a review ---
+
+
+@transaction.atomic
+def review_archive(*, review: Review, user: User) -> Review:
+    """Read-only and out of everyone's list of reviews, until an owner restores it."""
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if review.is_archived:
+        raise ValidationError("This review is archived already.")
+    review.archived_at = timezone.now()
+    review.archived_by = user
+    review.save(update_fields=["archived_at", "archived_by"])
+    return review
+
+
+@transaction.atomic
+def review_restore(*, review: Review) -> Review:
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if not review.is_archived:
+        raise ValidationError("This review is not archived.")
+    review.archived_at = None
+    review.archived_by = None
+    review.save(update_fields=["archived_at", "archived_by"])
+    return review
+
+
+def review_delete(*, review: Review, typed_title: str, has_archive: bool) -> None:
+    """Delete the review and everything in it, its stored files too; all or nothing.
+
+    Asks for the title typed out and for an archive (the backup file) in hand."""
+    if " ".join(typed_title.split()) != " ".join(review.title.split()):
+        raise ValidationError(
+            "The title typed does not match this review’s title; nothing was deleted."
+        )
+    if not has_archive:
+        raise ValidationError(
+            "Download the review’s archive first and tick that you have it; nothing was deleted."
+        )
+    files = stored_files(review)
+    with transaction.atomic():
+        Review.objects.select_for_update().get(pk=review.pk).delete()
+        transaction.on_commit(lambda: delete_stored_files(files))
+
+
+def stored_files(review: Review) -> list[str]:
+    """The names, in the default storage, of every file uploaded into a review."""
+    from reviewer.models import FullText, ImportFile
+
+    uploads = ImportFile.objects.filter(job__review=review).values_list("file", flat=True)
+    pdfs = FullText.objects.filter(review=review).exclude(pdf="").values_list("pdf", flat=True)
+    return [name for name in [*uploads, *pdfs] if name]
+
+
+def delete_stored_files(names: list[str]) -> None:
+    """Remove files whose rows are gone (after the deleting transaction committed)."""
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        default_storage.delete(name)
 
 
 def _normalised_label(review: Review, label: str, *, exclude_pk: int | None = None) -> str:

@@ -36,8 +36,17 @@ from reviewer.models import (
     Study,
     User,
 )
-from reviewer.screening.queries import queue, ranked_first, state_of, waiting
-from reviewer.screening.rules import FT, TA, State, not_screened_here
+from reviewer.screening.queries import queue, ranked_first, rows_of, state_of, waiting
+from reviewer.screening.rules import (
+    FT,
+    TA,
+    RecordRows,
+    State,
+    closed_by_senior,
+    may_change_decision,
+    not_screened_here,
+    record_state,
+)
 from reviewer.services.ranking import ranking_after_decision
 
 PDF_MAGIC = b"%PDF-"
@@ -124,16 +133,21 @@ def decide(
     _membership(review, user)
     if choice not in STAGE_CHOICES[Stage(stage)]:
         raise ValidationError(f"“{choice}” is not a decision at {Stage(stage).label.lower()}.")
-    state = state_of(record).state
-    refusal = not_screened_here(state, stage)
-    if refusal:
-        raise ValidationError(refusal)
+    rows = rows_of(record)
+    state = record_state(rows).state
     reason = _reason(review, reason) if stage == FT and choice == Choice.EXCLUDE else None
     mine = Decision.objects.filter(record=record, reviewer=user, stage=stage).first()
     if mine is None:
-        if Decision.objects.filter(record=record, stage=stage).count() >= 2:
+        # the same refusal whether the two decisions agree or not: which it is stays hidden
+        others = Decision.objects.filter(record=record, stage=stage).count()
+        if others >= 2 and state not in (State.DUPLICATE, State.REMOVED):
             raise ValidationError("Two reviewers have already decided on this record.")
+        refusal = not_screened_here(state, stage)
+        if refusal:
+            raise ValidationError(refusal)
         mine = Decision(review=review, record=record, reviewer=user, stage=stage)
+    else:
+        _may_change(record, user, stage, rows, state)
     unchanged = (
         mine.pk is not None
         and mine.choice == choice
@@ -161,16 +175,42 @@ def decide(
     return mine
 
 
+def _may_change(record: Record, user: User, stage: str, rows: RecordRows, state: State) -> None:
+    """Refuse to change or withdraw `user`'s decision once `rules.may_change_decision` says
+    it is final (never because of what a colleague decided)."""
+    decided_later = (
+        stage == TA and Decision.objects.filter(record=record, reviewer=user, stage=FT).exists()
+    )
+    allowed = may_change_decision(
+        state=state,
+        stage=stage,
+        closed_by_senior=closed_by_senior(rows, stage),
+        decided_later_stage=decided_later,
+    )
+    if allowed:
+        return
+    if closed_by_senior(rows, stage):
+        raise ValidationError(
+            "A senior author has decided this record at this stage: decisions are final."
+        )
+    if decided_later:
+        raise ValidationError(
+            "You have decided this record at full text, so your title/abstract decision is final."
+        )
+    refusal = not_screened_here(state, stage)
+    raise ValidationError(refusal or "This record is resolved at this stage: decisions are final.")
+
+
 @transaction.atomic
 def withdraw(*, record: Record, user: User, stage: str) -> None:
-    """Undo: take back one's own decision, while the record is not resolved."""
+    """Undo: take back one's own decision, while it may still change
+    (`rules.may_change_decision`)."""
     record = _locked(record)
     mine = Decision.objects.filter(record=record, reviewer=user, stage=stage).first()
     if mine is None:
         raise ValidationError("You have no decision on this record to undo.")
-    state = state_of(record).state
-    if state.stage != stage or state.stage_resolved:
-        raise ValidationError("This record is resolved at this stage: decisions are final.")
+    rows = rows_of(record)
+    _may_change(record, user, stage, rows, record_state(rows).state)
     mine.delete()
     DecisionChange.objects.create(
         review=record.review, record=record, reviewer=user, stage=stage, choice=""
@@ -216,11 +256,18 @@ def adjudicate(
 
 
 def _sought(record: Record) -> None:
-    state = state_of(record).state
-    if state.stage != FT:
+    """Refuse unless the record is at full text and no senior has closed that stage.
+
+    Whether reviewers have decided it plays no part (the button would otherwise vanish
+    once a colleague decides, which tells that they did): decisions already made are
+    kept, do not count while the report is "not retrieved", and count again if it is
+    sought again."""
+    rows = rows_of(record)
+    state = record_state(rows).state
+    if state.stage != FT or state is State.DUPLICATE or state is State.REMOVED:
         raise ValidationError("Only a record that passed title/abstract has a full text.")
-    if state not in {State.FT_SOUGHT, State.FT_NOT_RETRIEVED}:
-        raise ValidationError("Reviewers have started assessing this full text; it stays.")
+    if closed_by_senior(rows, FT):
+        raise ValidationError("A senior has decided this full text; it stays as it is.")
 
 
 @transaction.atomic

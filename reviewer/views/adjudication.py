@@ -298,7 +298,7 @@ def _approve(request: HttpRequest, review: Review) -> None:
 def study_list(request: HttpRequest, slug: str) -> HttpResponse:
     """The included studies, each with its reports; seniors link reports and rename."""
     review, membership = review_for_request(request, slug)
-    reports = Approval.objects.select_related("record", "approved_by").order_by(
+    reports = Approval.objects.select_related("record__full_text", "approved_by").order_by(
         "record__year", "record_id"
     )
     studies = list(

@@ -35,6 +35,12 @@ COMPARED_FIELDS = (
     ("publication_type", "Type"),
     ("abstract", "Abstract"),
 )
+#: A record's fields as the record page names them, for every field a kept record can take.
+FIELD_LABELS = dict(COMPARED_FIELDS) | {
+    "keywords": "Keywords",
+    "language": "Language",
+    "url": "URL",
+}
 
 
 def _latest_job(review: Review) -> DedupJob | None:
@@ -247,12 +253,18 @@ def dedup_pair(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     return response
 
 
-def _after_decision(review: Review, pair: DuplicatePair) -> HttpResponse:
-    """On to the next pair in the queue, with the decision just made offered for undoing."""
-    following = selectors.pending_duplicate_pairs(review).exclude(pk=pair.pk).first()
+def _after_decision(review: Review, pair: DuplicatePair, before: list[int]) -> HttpResponse:
+    """On to the pair after this one in the queue as it stood (`before`), so pairs skipped
+    earlier wait until the end; back to the first waiting pair only after the last one.
+    The decision just made is offered for undoing."""
+    waiting = _queue_ids(review)
+    later = before[before.index(pair.pk) + 1 :] if pair.pk in before else []
+    still = set(waiting)
+    following = next((pk for pk in later if pk in still), waiting[0] if waiting else None)
     if following is None:
         return redirect(f"{reverse('dedup-queue', args=[review.slug])}?last={pair.pk}")
-    return redirect(f"{following.get_absolute_url()}?last={pair.pk}")
+    url = reverse("dedup-pair", args=[review.slug, following])
+    return redirect(f"{url}?last={pair.pk}")
 
 
 @require_POST
@@ -263,6 +275,7 @@ def dedup_pair_decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if decision not in {"duplicate", "distinct"}:
         messages.error(request, "Choose “duplicate” or “not duplicate”.")
         return redirect(pair)
+    before = _queue_ids(review)
     try:
         services.pair_decide(
             pair=pair,
@@ -272,7 +285,7 @@ def dedup_pair_decide(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect(pair)
-    return _after_decision(review, pair)
+    return _after_decision(review, pair, before)
 
 
 @require_POST
@@ -298,10 +311,18 @@ def dedup_group(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     record = get_object_or_404(review.records, pk=pk)
     kept = record.duplicate_of or record
     members = [kept, *kept.duplicates.select_related("source").order_by("pk")]
-    filled = {
-        name: next((m for m in members if m.pk == source_pk), None)
-        for name, source_pk in (kept.filled_fields or {}).items()
-    }
+    order = list(FIELD_LABELS)
+    took = sorted(
+        (kept.filled_fields or {}).items(),
+        key=lambda item: order.index(item[0]) if item[0] in order else len(order),
+    )
+    filled = [
+        (
+            FIELD_LABELS.get(name, name.replace("_", " ").capitalize()),
+            next((m for m in members if m.pk == source_pk), None),
+        )
+        for name, source_pk in took
+    ]
     events = (
         DedupEvent.objects.filter(review=review, record__in=members)
         .select_related("user", "record", "other")

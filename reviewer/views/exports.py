@@ -15,17 +15,21 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from reviewer import exports
 from reviewer.access import current_user, review_for_request
+from reviewer.downloads import attachment_headers
 from reviewer.models import Decision, Review, Role, User
+from reviewer.prisma.counts import prisma_report
+
+if TYPE_CHECKING:
+    from analysis.models import AnalysisRun
 
 
 class _Echo:
@@ -45,11 +49,10 @@ def _csv_response(
         for row in rows:
             yield writer.writerow(row)
 
-    filename = f"{review.slug}-{name}-{timezone.localdate().isoformat()}.csv"
     return StreamingHttpResponse(
         lines(),
         content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=attachment_headers(review, name, "csv"),
     )
 
 
@@ -65,12 +68,11 @@ def export_agreement(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     return _csv_response(review, "agreement", exports.agreement_rows(review))
 
 
-def _attachment(review: Review, name: str, content: str | bytes, content_type: str) -> HttpResponse:
-    filename = f"{review.slug}-{name}-{timezone.localdate().isoformat()}"
+def _attachment(
+    review: Review, what: str, ext: str, content: str | bytes, content_type: str
+) -> HttpResponse:
     return HttpResponse(
-        content,
-        content_type=content_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        content, content_type=content_type, headers=attachment_headers(review, what, ext)
     )
 
 
@@ -91,17 +93,28 @@ def export_included_ris(request: HttpRequest, slug: str) -> HttpResponse:
     review, _ = review_for_request(request, slug, role=Role.SENIOR)
     return _attachment(
         review,
-        "included-studies.ris",
+        "included-studies",
+        "ris",
         exports.included_ris(review),
         "application/x-research-info-systems; charset=utf-8",
     )
+
+
+def _newest_runs(review: Review) -> list[AnalysisRun]:
+    """The newest finished run of each analysis asked for (kind and spec), oldest first."""
+    from analysis.models import AnalysisRun, RunStatus
+
+    newest: dict[str, AnalysisRun] = {}
+    runs = AnalysisRun.objects.filter(review=review, status=RunStatus.SUCCEEDED)
+    for run in runs.select_related("review").order_by("pk"):
+        newest[json.dumps([run.kind, run.spec], sort_keys=True)] = run
+    return sorted(newest.values(), key=lambda run: run.pk)
 
 
 def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes], dict[str, int]]:
     """The final extraction data (what analysis reads), and the newest result of each
     analysis asked for, as the bundle's `extraction/` and `analysis/` files."""
     from analysis.exports import file_name, tables_bytes
-    from analysis.models import AnalysisRun, RunStatus
     from extraction.transfer import export_file
 
     files: dict[str, str | bytes] = {}
@@ -113,20 +126,33 @@ def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes
             )
             files[f"extraction/{kind}-final.csv"] = exported.content
             counts[f"extraction/{kind}-final.csv"] = exported.rows
-    newest: dict[str, AnalysisRun] = {}
-    runs = AnalysisRun.objects.filter(review=review, status=RunStatus.SUCCEEDED)
-    for run in runs.select_related("review").order_by("pk"):
-        newest[json.dumps([run.kind, run.spec], sort_keys=True)] = run
-    for run in newest.values():
+    for run in _newest_runs(review):
         files[f"analysis/{file_name(run, 'tables', 'csv')}"] = tables_bytes(run, "csv")
     return files, counts
 
 
+def _extraction_and_analysis(review: Review) -> dict[str, Any]:
+    """What the exports page lists besides the screening files: the final extraction data
+    (studies and patients with final data) and each analysis's newest result, with the
+    titles of its tables."""
+    from extraction.models import PatientRow
+    from extraction.selectors import final_copies
+
+    context: dict[str, Any] = {"extraction": review.extraction_fields.exists()}
+    if context["extraction"]:
+        finals = final_copies(review)
+        context["final_studies"] = len(finals)
+        context["final_patients"] = PatientRow.objects.filter(extraction__in=finals).count()
+    context["analyses"] = [
+        (run, [table.get("title", "") for table in (run.result or {}).get("tables", [])])
+        for run in _newest_runs(review)
+    ]
+    return context
+
+
 def _bundle_files(review: Review, user: User) -> tuple[dict[str, str | bytes], dict[str, int]]:
     """Every export of the review, as files for the bundle, with their row counts."""
-    from reviewer.prisma.counts import pending_summary, prisma_report
-    from reviewer.prisma.diagram import diagram_pdf, diagram_png, diagram_svg
-    from reviewer.prisma.template_csv import template_csv
+    from reviewer.prisma.files import FORMATS, checks_text, prisma_file
     from reviewer.prisma.validate import validate
 
     tables = {
@@ -139,18 +165,10 @@ def _bundle_files(review: Review, user: User) -> tuple[dict[str, str | bytes], d
     counts = {name: len(rows) - 1 for name, rows in tables.items()}
     files["included-studies.ris"] = exports.included_ris(review)
     report = prisma_report(review)
-    prisma = report.counts
-    problems = validate(prisma, pending=report.pending)
-    waiting = pending_summary(report.pending)
-    checks = [f"Broken: {problem.message}" for problem in problems] or [
-        "The diagram's numbers pass every check of the PRISMA 2020 template."
-    ]
-    checks.append(f"Not final: {waiting}." if waiting else "Final: no record waits.")
-    files["prisma/checks.txt"] = "\n".join(checks) + "\n"
-    files["prisma/prisma2020-data.csv"] = template_csv(prisma)
-    files["prisma/flow-diagram.svg"] = diagram_svg(prisma)
-    files["prisma/flow-diagram-300dpi.png"] = diagram_png(prisma, dpi=300)
-    files["prisma/flow-diagram.pdf"] = diagram_pdf(prisma)
+    problems = validate(report.counts, pending=report.pending)
+    files["prisma/checks.txt"] = checks_text(report, problems)
+    for fmt in ("csv", "svg", "png", "pdf"):
+        files[f"prisma/{FORMATS[fmt][0]}"] = prisma_file(report, fmt)
     extracted, extracted_counts = _extraction_files(review, user)
     files.update(extracted)
     counts.update(extracted_counts)
@@ -162,7 +180,7 @@ def export_bundle(request: HttpRequest, slug: str) -> HttpResponse:
     review, _ = review_for_request(request, slug, role=Role.SENIOR)
     files, counts = _bundle_files(review, current_user(request))
     return _attachment(
-        review, "exports.zip", exports.bundle(review, files, counts), "application/zip"
+        review, "exports", "zip", exports.bundle(review, files, counts), "application/zip"
     )
 
 
@@ -176,6 +194,9 @@ def export_list(request: HttpRequest, slug: str) -> HttpResponse:
         "decisions": Decision.objects.filter(review=review).count(),
         "included": review.approvals.count(),
         "studies": review.studies.count(),
+        # the ZIP's diagram is provisional while anything waits: the page says so first
+        "prisma_waiting": prisma_report(review).waiting,
+        **_extraction_and_analysis(review),
     }
     return render(request, "reviewer/exports/list.html", context)
 

@@ -10,6 +10,7 @@ from reviewer.access import current_user, review_for_request
 from reviewer.forms.reviews import ExclusionReasonForm, MemberAddForm, MemberRoleForm
 from reviewer.models import Role
 from reviewer.services import reviews as services
+from reviewer.views.team import team_context
 
 
 @require_GET
@@ -21,6 +22,7 @@ def member_list(request: HttpRequest, slug: str) -> HttpResponse:
         "members": review.memberships.select_related("user"),
         "add_form": MemberAddForm(),
         "roles": Role.choices,
+        **team_context(request, review, membership),
     }
     return render(request, "reviewer/member_list.html", context)
 
@@ -66,7 +68,7 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     review, _ = review_for_request(request, slug, role=Role.OWNER)
     target = get_object_or_404(review.memberships, pk=pk)
     try:
-        services.member_remove(membership=target)
+        services.member_remove(membership=target, removed_by=current_user(request))
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -90,9 +92,14 @@ def reason_list(request: HttpRequest, slug: str) -> HttpResponse:
 def reason_add(request: HttpRequest, slug: str) -> HttpResponse:
     review, _ = review_for_request(request, slug, role=Role.OWNER)
     try:
-        services.exclusion_reason_add(review=review, label=request.POST.get("label", ""))
+        reason = services.exclusion_reason_add(review=review, label=request.POST.get("label", ""))
     except ValidationError as error:
         messages.error(request, error.messages[0])
+    else:
+        messages.success(
+            request,
+            f"Reason “{reason.label}” added, last on the list: reviewers can choose it now.",
+        )
     return redirect("reason-list", slug=review.slug)
 
 
@@ -111,7 +118,8 @@ def reason_update(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
-            messages.success(request, "Reason saved.")
+            offered = "is offered to reviewers" if reason.is_active else "is retired: not offered"
+            messages.success(request, f"Reason saved. “{reason.label}” {offered}.")
     else:
         messages.error(request, "A reason needs some text.")
     return redirect("reason-list", slug=review.slug)
@@ -122,4 +130,8 @@ def reason_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     review, _ = review_for_request(request, slug, role=Role.OWNER)
     reason = get_object_or_404(review.exclusion_reasons, pk=pk)
     services.exclusion_reason_move(reason=reason, up=request.POST.get("direction") == "up")
+    order = [r.pk for r in review.exclusion_reasons.all()]
+    messages.success(
+        request, f"Reason moved: now number {order.index(reason.pk) + 1} of {len(order)}."
+    )
     return redirect("reason-list", slug=review.slug)

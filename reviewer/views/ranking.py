@@ -3,9 +3,9 @@ screened, their ranking's state (with a button to retrain it), and the statistic
 stopping test on a random sample of the records they have not screened.
 
 Everything here is the requesting reviewer's own (their ranking, their sample, their
-line of the chart) or the resolved records' (which every member may see). Colleagues'
-lines appear only when the review is unblinded: a line that rises after a colleague's
-n-th decision would tell, in import order, how they decided a record still open.
+line of the chart). The resolved records' line and colleagues' lines are review-wide
+figures (`rules.may_see_review_wide_figures`): a line that rises after a colleague's n-th
+decision would tell, in import order, how they decided a record still open.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from reviewer.forms.ranking import SampleForm
 from reviewer.models import RankingJob, RankingTrigger
 from reviewer.ranking import selectors
 from reviewer.ranking.stopping import DEFAULT_ALPHA, DEFAULT_TARGET
+from reviewer.screening.rules import may_see_review_wide_figures
 from reviewer.services import ranking as services
 
 
@@ -37,7 +38,13 @@ def ranking_progress(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "review": review,
         "membership": membership,
-        "chart": selectors.progress_chart(review, user),
+        "chart": selectors.progress_chart(
+            review,
+            user,
+            review_wide=may_see_review_wide_figures(
+                blinded=review.blinded, is_senior=membership.is_senior
+            ),
+        ),
         "ranking": selectors.ranking_state(review, user),
         "jobs": list(RankingJob.objects.filter(review=review, reviewer=user).order_by("-pk")[:3]),
         "screened": screened,

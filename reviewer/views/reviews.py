@@ -12,17 +12,21 @@ from django.views.decorators.http import require_GET, require_http_methods
 from reviewer import selectors
 from reviewer.access import current_user, review_for_request
 from reviewer.forms.reviews import ReviewForm, ReviewSettingsForm
-from reviewer.models import Decision, Review, Role, Stage, User
+from reviewer.models import Decision, Membership, Review, Role, Stage, User
 from reviewer.screening import queries
 from reviewer.screening.agreement import agreement_by_stage
-from reviewer.screening.rules import State
+from reviewer.screening.rules import FT, TA, State, may_see_review_wide_figures
 from reviewer.services.reviews import review_create
 
 
 @require_GET
 def review_list(request: HttpRequest) -> HttpResponse:
-    reviews = selectors.reviews_for_user(current_user(request))
-    return render(request, "reviewer/review_list.html", {"reviews": reviews})
+    user = current_user(request)
+    context = {
+        "reviews": selectors.reviews_for_user(user),
+        "archived": selectors.archived_reviews_for_user(user),
+    }
+    return render(request, "reviewer/review_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -51,11 +55,25 @@ DASHBOARD_STATES = {
 }
 
 
-def _screening_summary(review: Review, user: User) -> dict[str, Any]:
+def _screening_summary(review: Review, user: User, *, review_wide: bool) -> dict[str, Any]:
     """The dashboard's screening part, in a fixed number of queries whatever the records.
 
-    Counts and agreement are aggregates: they show no one's decision on any record, so
-    every member sees them, blinded or not."""
+    The counts per state, conflicts and agreement move with a colleague's decision on a
+    record still open, so they are computed only for those who may see review-wide
+    figures (`rules.may_see_review_wide_figures`); everyone gets their own queue."""
+    my_queue = {
+        stage: queries.waiting(review, user, stage, queries.queue(review, user, stage)).count()
+        for stage in (Stage.TITLE_ABSTRACT, Stage.FULL_TEXT)
+    }
+    if not review_wide:
+        mine = Counter(
+            Decision.objects.filter(review=review, reviewer=user).values_list("stage", flat=True)
+        )
+        return {
+            "review_wide": False,
+            "my_queue": my_queue,
+            "my_decisions": {stage: mine[stage] for stage in (TA, FT)},
+        }
     counts = queries.state_counts(review)
     groups = {
         group: [{"state": s, "label": s.label, "count": counts[s]} for s in group_states]
@@ -95,10 +113,8 @@ def _screening_summary(review: Review, user: User) -> dict[str, Any]:
         "groups": groups,
         "to_full_text": sum(counts[s] for s in DASHBOARD_STATES["full_text"]),
         "conflicts": sum(counts[s] for s in State if s.needs_senior),
-        "my_queue": {
-            stage: queries.waiting(review, user, stage, queries.queue(review, user, stage)).count()
-            for stage in (Stage.TITLE_ABSTRACT, Stage.FULL_TEXT)
-        },
+        "review_wide": True,
+        "my_queue": my_queue,
         "agreement": agreement_rows,
         "decided": len(rows),
     }
@@ -114,18 +130,28 @@ def review_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "dedup_waiting": selectors.pending_duplicate_pairs(review).count(),
         "sources": selectors.sources_with_counts(review),
         "recent_imports": review.import_jobs.select_related("source", "created_by")[:5],
-        "screening": _screening_summary(review, membership.user),
-        **_extraction_summary(review),
+        "screening": _screening_summary(
+            review,
+            membership.user,
+            review_wide=may_see_review_wide_figures(
+                blinded=review.blinded, is_senior=membership.is_senior
+            ),
+        ),
+        **_extraction_summary(review, membership),
     }
     return render(request, "reviewer/review_dashboard.html", context)
 
 
-def _extraction_summary(review: Review) -> dict[str, Any]:
-    """Studies per extraction progress, and the newest analysis runs, for the dashboard."""
+def _extraction_summary(review: Review, membership: Membership) -> dict[str, Any]:
+    """Studies per extraction progress (as this member may see it), and the newest
+    analysis runs, for the dashboard."""
     from analysis.models import AnalysisRun
-    from extraction.selectors import Progress, progress
+    from extraction.selectors import Progress, progress_seen_by
 
-    studies = progress(review)
+    review_wide = may_see_review_wide_figures(
+        blinded=review.blinded, is_senior=membership.is_senior
+    )
+    studies = progress_seen_by(review, membership.user_id, review_wide=review_wide)
     counts = Counter(item.status for item in studies)
     return {
         "extraction": [(status, counts[status]) for status in Progress if counts[status]],

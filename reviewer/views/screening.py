@@ -43,7 +43,17 @@ from reviewer.ranking.selectors import RankingState
 from reviewer.screening import queries
 from reviewer.screening.keys import ACTIONS, keys_for
 from reviewer.screening.queries import QUEUE_ORDERS, Order
-from reviewer.screening.rules import FT, TA, may_see_other_decisions, not_screened_here
+from reviewer.screening.rules import (
+    FT,
+    TA,
+    State,
+    closed_by_senior,
+    may_change_decision,
+    may_see_other_decisions,
+    may_see_review_wide_figures,
+    not_screened_here,
+    record_state,
+)
 from reviewer.services import screening as services
 from reviewer.views.sources import HtmxHttpRequest
 
@@ -67,7 +77,8 @@ class Filters:
     """The queue's filters and order, kept across navigation as query parameters.
 
     `ranking`, `sample_id` and `blinded` are not parameters: `_filters` fills them in
-    from the reviewer's own ranking and stopping sample (title/abstract only)."""
+    from the reviewer's own ranking and stopping sample (title/abstract only), and from
+    `rules.may_see_review_wide_figures` (`blinded`: this member may not see them)."""
 
     source: int | None = None
     mine: str = ""
@@ -109,8 +120,9 @@ class Filters:
 
     def order_allowed(self, order: str) -> bool:
         """Whether this reviewer may order the queue so. "Least screened by others" would
-        show, under blinding, which records a colleague has decided: unblinded reviews
-        only. "Most relevant first" needs a trained ranking of the reviewer's own."""
+        show, under blinding, which records a colleague has decided: for those who may see
+        review-wide figures only. "Most relevant first" needs a trained ranking of the
+        reviewer's own."""
         if self.ranking is None:  # full text: import order only
             return order == Order.IMPORT
         if order == Order.OTHERS:
@@ -149,18 +161,21 @@ class Filters:
         )
 
 
-def _filters(request: HttpRequest, review: Review, user: User, stage: str) -> Filters:
+def _filters(request: HttpRequest, review: Review, membership: Membership, stage: str) -> Filters:
     """The request's filters, with the reviewer's ranking and stopping sample at
     title/abstract (two small queries)."""
     filters = Filters.from_request(request)
     if stage != TA:
         return filters
+    user = membership.user
     sample = ranking_selectors.current_sample(review, user)
     return replace(
         filters,
         ranking=ranking_selectors.ranking_state(review, user),
         sample_id=sample.pk if sample is not None else None,
-        blinded=review.blinded,
+        blinded=not may_see_review_wide_figures(
+            blinded=review.blinded, is_senior=membership.is_senior
+        ),
     )
 
 
@@ -194,7 +209,8 @@ def _following(
 
 
 def _last_decision(review: Review, user: User, stage: str, value: str) -> dict[str, Any] | None:
-    """The decision just made (`?last=<record>`), offered for undoing while it still can be."""
+    """The decision just made (`?last=<record>`), offered for undoing while it may change
+    (`rules.may_change_decision`: never because of what a colleague decided)."""
     if not value.isdigit():
         return None
     decision = (
@@ -204,8 +220,18 @@ def _last_decision(review: Review, user: User, stage: str, value: str) -> dict[s
     )
     if decision is None:
         return None
-    state = queries.state_of(decision.record).state
-    return {"decision": decision, "undoable": state.stage == stage and not state.stage_resolved}
+    rows = queries.rows_of(decision.record)
+    decided_later = (
+        stage == TA
+        and Decision.objects.filter(record=decision.record, reviewer=user, stage=FT).exists()
+    )
+    undoable = may_change_decision(
+        state=record_state(rows).state,
+        stage=stage,
+        closed_by_senior=closed_by_senior(rows, stage),
+        decided_later_stage=decided_later,
+    )
+    return {"decision": decision, "undoable": undoable}
 
 
 def _common_context(
@@ -220,6 +246,9 @@ def _common_context(
     last_value = str(last) if last is not None else request.GET.get("last", "")
     keys = keys_for(user.screening_keys)
     choices = STAGE_CHOICES[Stage(stage)]
+    review_wide = may_see_review_wide_figures(
+        blinded=review.blinded, is_senior=membership.is_senior
+    )
     return {
         "review": review,
         "membership": membership,
@@ -239,7 +268,8 @@ def _common_context(
         "order_used": filters.order_used,
         "ranking": filters.ranking,
         "sources": list(review.sources.order_by("name", "pk").values_list("pk", "name")),
-        "progress": queries.progress(review, user, stage),
+        "progress": queries.progress(review, user, stage, review_wide=review_wide),
+        "review_wide": review_wide,
         "last": _last_decision(review, user, stage, last_value),
     }
 
@@ -258,11 +288,16 @@ def _record_response(
     """The screening page of `record`; for htmx only its panel, the address pushed along."""
     user = current_user(request)
     context = _common_context(request, review, membership, stage, filters, last)
-    state = queries.state_of(record).state
+    rows = queries.rows_of(record)
+    state = record_state(rows).state
 
     def visible(at: str) -> bool:
         return may_see_other_decisions(
-            blinded=review.blinded, is_senior=membership.is_senior, state=state, stage=at
+            blinded=review.blinded,
+            is_senior=membership.is_senior,
+            state=state,
+            stage=at,
+            closed_by_senior=closed_by_senior(rows, at),
         )
 
     decisions = list(record.decisions.select_related("reviewer", "reason"))
@@ -277,7 +312,22 @@ def _record_response(
         ),
         None,
     )
-    not_here = not_screened_here(state, stage)
+    see_others = visible(stage)
+    may_change = mine is not None and may_change_decision(
+        state=state,
+        stage=stage,
+        closed_by_senior=closed_by_senior(rows, stage),
+        decided_later_stage=stage == TA
+        and any(d.reviewer_id == user.pk and d.stage == FT for d in decisions),
+    )
+    # Hidden from a reviewer of a blinded review: whether two colleagues' decisions agree
+    # (the stage is over) or not (a conflict). She is told only that two have decided.
+    decided_by_two = mine is None and len(others) >= 2
+    public = state in (State.DUPLICATE, State.REMOVED)
+    if may_change or (decided_by_two and not see_others and not public):
+        not_here = ""
+    else:
+        not_here = not_screened_here(state, stage)
     # previous/next in the (filtered) queue, in import order; progress says how far along
     listed = filters.queue(review, user, stage)
     walked = None
@@ -287,7 +337,6 @@ def _record_response(
     full_text = None
     if stage == FT:
         full_text = FullText.objects.filter(record=record).select_related("updated_by").first()
-    see_others = visible(stage)
     ranking = filters.ranking
     context.update(
         {
@@ -305,8 +354,15 @@ def _record_response(
             "adjudication": adjudication if see_others else None,
             "mine": mine,
             "not_here": not_here,
-            "can_decide": not not_here and (mine is not None or len(others) < 2),
-            "can_withdraw": mine is not None and not not_here,
+            "can_decide": may_change or (mine is None and not not_here and not decided_by_two),
+            "can_withdraw": may_change,
+            "decided_by_two": decided_by_two,
+            # shown to everyone: no reviewer's decision makes a record a duplicate,
+            # removed or not retrieved
+            "state_public": state in (State.DUPLICATE, State.REMOVED, State.FT_NOT_RETRIEVED),
+            "may_mark_not_retrieved": state.stage == FT
+            and state is not State.FT_NOT_RETRIEVED
+            and not closed_by_senior(rows, FT),
             "previous_id": previous_id,
             "next_id": next_id,
             "full_text": full_text,
@@ -373,7 +429,7 @@ def screen_queue(request: HtmxHttpRequest, slug: str, stage: str) -> HttpRespons
     review, membership = review_for_request(request, slug)
     stage = _stage(stage)
     user = current_user(request)
-    filters = _filters(request, review, user, stage)
+    filters = _filters(request, review, membership, stage)
     first = services.next_record(
         review=review,
         user=user,
@@ -393,7 +449,7 @@ def screen_record(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> H
     review, membership = review_for_request(request, slug)
     stage = _stage(stage)
     record = get_object_or_404(review.records.select_related("source"), pk=pk)
-    filters = _filters(request, review, current_user(request), stage)
+    filters = _filters(request, review, membership, stage)
     return _record_response(request, review, membership, stage, record, filters)
 
 
@@ -404,7 +460,7 @@ def screen_decide(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> H
     review, membership = review_for_request(request, slug)
     stage = _stage(stage)
     record = get_object_or_404(review.records.select_related("source"), pk=pk)
-    filters = _filters(request, review, current_user(request), stage)
+    filters = _filters(request, review, membership, stage)
     form = DecisionForm(request.POST, review=review, stage=stage)
     draft = {"note": request.POST.get("note", ""), "reason": request.POST.get("reason", "")}
     if not form.is_valid():
@@ -433,7 +489,7 @@ def screen_undo(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> Htt
     review, membership = review_for_request(request, slug)
     stage = _stage(stage)
     record = get_object_or_404(review.records.select_related("source"), pk=pk)
-    filters = _filters(request, review, current_user(request), stage)
+    filters = _filters(request, review, membership, stage)
     try:
         services.withdraw(record=record, user=current_user(request), stage=stage)
     except ValidationError as error:
@@ -500,7 +556,11 @@ def fulltext_not_retrieved(request: HttpRequest, slug: str, pk: int) -> HttpResp
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, "Marked “not retrieved”: the record leaves full-text screening.")
+        messages.success(
+            request,
+            "Marked “not retrieved”: the record leaves full-text screening. Any decisions "
+            "already made on it are kept and count again if the full text is sought again.",
+        )
     return _full_text_done(request, review, record)
 
 

@@ -10,7 +10,7 @@ from django_htmx.middleware import HtmxDetails
 from reviewer import selectors
 from reviewer.access import current_user, review_for_request
 from reviewer.forms.sources import ReconfigureForm, SourceForm, UploadForm
-from reviewer.models import COMMON_SOURCE_NAMES, ImportJob, Review, Role
+from reviewer.models import COMMON_SOURCE_NAMES, ImportJob, ImportStatus, Review, Role
 from reviewer.services import imports as import_services
 
 
@@ -25,6 +25,9 @@ def source_list(request: HttpRequest, slug: str) -> HttpResponse:
         "review": review,
         "membership": membership,
         "sources": selectors.sources_with_counts(review),
+        "hidden_sources": selectors.sources_with_counts(review, hidden=True).select_related(
+            "hidden_by"
+        ),
     }
     return render(request, "reviewer/source_list.html", context)
 
@@ -76,13 +79,17 @@ def source_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     source = get_object_or_404(review.sources, pk=pk)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = import_services.import_job_create(
-            source=source,
-            files=[(f.name, f) for f in form.cleaned_data["files"]],
-            created_by=current_user(request),
-            format_override=form.cleaned_data["format"],
-        )
-        return redirect(job)
+        try:
+            job = import_services.import_job_create(
+                source=source,
+                files=[(f.name, f) for f in form.cleaned_data["files"]],
+                created_by=current_user(request),
+                format_override=form.cleaned_data["format"],
+            )
+        except ValidationError as error:  # a file that is no export: nothing was kept
+            form.add_error("files", error)
+        else:
+            return redirect(job)
     context = {
         "review": review,
         "membership": membership,
@@ -110,6 +117,9 @@ def _job_context(request: HttpRequest, slug: str, pk: int) -> dict[str, object]:
     job = _job_of(review, pk)
     files = list(job.files.all())
     for f in files:
+        warnings = import_services.warning_list(f.summary)
+        f.losing_warnings = [w for w in warnings if w["loses_data"]]  # type: ignore[attr-defined]
+        f.other_warnings = [w for w in warnings if not w["loses_data"]]  # type: ignore[attr-defined]
         # Each file carries its own form for choosing a format and mapping columns.
         f.reconfigure_form = ReconfigureForm(  # type: ignore[attr-defined]
             initial={
@@ -119,12 +129,17 @@ def _job_context(request: HttpRequest, slug: str, pk: int) -> dict[str, object]:
             columns=(f.summary or {}).get("columns", []),
             prefix=f"file{f.pk}",
         )
+    preview = job.status == ImportStatus.READY
+    cut = import_services.cut_records(job) if preview else []
     return {
         "review": review,
         "membership": membership,
         "job": job,
         "files": files,
         "progress": import_services.progress_get(job.pk) if job.is_running else None,
+        "same_files": preview and import_services.same_files(job),
+        "cut_records": cut,
+        "cut_at_end": any(c["at_end"] for _, c in cut),
         "dedup": job.dedup_jobs.first() if job.status == "done" else None,
     }
 
@@ -143,7 +158,11 @@ def import_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 def import_confirm(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     job = _job_for(request, slug, pk, Role.OWNER)
     try:
-        import_services.import_job_confirm(job=job)
+        import_services.import_job_confirm(
+            job=job,
+            accept_cut=request.POST.get("accept_cut") == "1",
+            import_again=request.POST.get("import_again") == "1",
+        )
     except ValidationError as error:
         messages.error(request, error.messages[0])
     return redirect(job)

@@ -91,6 +91,16 @@
       }
     }
 
+    // Where the browser cannot size a field to its value (CSS field-sizing), its `size`
+    // does it, so no value is cut off at the cell's edge.
+    var fitsItself = window.CSS && CSS.supports && CSS.supports("field-sizing", "content");
+    function fit(input) {
+      if (!fitsItself && input.type === "text") input.size = Math.max(8, input.value.length + 1);
+    }
+    function fitAll() {
+      Array.prototype.forEach.call(form.querySelectorAll("input[type=text]"), fit);
+    }
+
     function paste(input, text) {
       var lines = text.replace(/\r\n?/g, "\n").split("\n");
       while (lines.length && lines[lines.length - 1] === "") lines.pop();
@@ -109,11 +119,14 @@
       });
       markDirty();
       renumber();
+      fitAll();
     }
 
-    form.addEventListener("input", function () {
+    fitAll();
+    form.addEventListener("input", function (event) {
       markDirty();
       renumber();
+      fit(event.target);
     });
     form.addEventListener("submit", function () {
       dirty = false;

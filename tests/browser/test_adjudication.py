@@ -112,3 +112,44 @@ def team_owner_page(page: Page, root: str, base: str) -> None:
     page.get_by_label("Published before").fill("1990")
     page.get_by_role("button", name="Preview").click()
     snapshot(page, "removals-preview")
+
+
+def test_the_decisions_and_buttons_are_in_view_beside_a_long_abstract(
+    browser_page: Page, live_server
+) -> None:
+    """1366×900: a long abstract does not push the two decisions and the senior's buttons
+    out of sight, and the review's terms are marked as on the screening page."""
+    page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 900})
+    team = make_team()
+    review = team.review
+    review.highlight_include = ["inflammatory myofibroblastic", "child*"]
+    review.highlight_exclude = ["adults"]
+    review.save()
+    sentence = (
+        "Inflammatory myofibroblastic tumour is a rare neoplasm seen in children and in "
+        "young adults; we reviewed the treatment and outcome of every patient in detail. "
+    )
+    record = make_record(
+        review, title="Inflammatory myofibroblastic tumour in 40 children", abstract=sentence * 14
+    )
+    screen(record, team.reviewer, "include", note="Children only: in scope.")
+    screen(record, team.owner, "exclude", note="Mostly adults.")
+
+    log_in(page, live_server.url, "senior")
+    page.goto(f"{live_server.url}/reviews/{review.slug}/conflicts/{record.pk}/ta/")
+
+    expect(page.get_by_role("heading", name=re.compile("Conflict 1 of 1"))).to_be_visible()
+    for shown in (
+        page.locator(".decision-card").filter(has_text="Children only: in scope."),
+        page.locator(".decision-card").filter(has_text="Mostly adults."),
+        page.get_by_role("button", name="Include"),
+        page.get_by_role("button", name="Exclude"),
+    ):
+        expect(shown).to_be_in_viewport(ratio=1)
+    abstract = page.locator(".adjudicate-abstract .abstract")
+    expect(abstract.locator("mark.hl-include").first).to_have_text(
+        re.compile("Inflammatory myofibroblastic", re.I)
+    )
+    expect(abstract.locator("mark.hl-exclude").first).to_have_text("adults")
+    expect(page.locator("#record-title mark.hl-include").first).to_be_visible()

@@ -81,3 +81,57 @@ def test_reviewer_works_through_the_queue_by_keyboard(browser_page: Page, live_s
     ).to_be_visible()
     assert DuplicatePair.objects.filter(status=PairStatus.DISTINCT).count() == 2
     assert Record.objects.get(pk=shown.second_id).duplicate_of is None
+
+
+def test_after_a_decision_the_queue_goes_on_past_the_pairs_skipped(
+    browser_page: Page, live_server
+) -> None:
+    """Skip the first pair, decide the second: the third comes next, not the skipped one,
+    which waits until the end of the queue."""
+    from reviewer.models import Band
+
+    page = browser_page
+    review = make_review(owner=make_user("carol"), title="Pediatric IMT outcomes", slug="imt")
+    source = make_source(review, "PubMed")
+    pairs = []
+    for n, score in enumerate((0.9, 0.8, 0.7), start=1):
+        left = add(review, source, {**MAYBE_LEFT, "title": f"{MAYBE_LEFT['title']} ({n})"})
+        right = add(review, source, {**MAYBE_RIGHT, "title": f"{MAYBE_RIGHT['title']} ({n})"})
+        pairs.append(
+            DuplicatePair.objects.create(
+                review=review,
+                first=left,
+                second=right,
+                band=Band.POSSIBLE,
+                score=score,
+                status=PairStatus.PENDING,
+            )
+        )
+
+    log_in(page, live_server.url, "carol")
+    page.goto(f"{live_server.url}/reviews/imt/duplicates/queue/")
+    expect(
+        page.get_by_role("heading", name=re.compile("Possible duplicate 1 of 3"))
+    ).to_be_visible()
+    page.keyboard.press("j")  # skip the first
+    expect(
+        page.get_by_role("heading", name=re.compile("Possible duplicate 2 of 3"))
+    ).to_be_visible()
+    assert f"/pairs/{pairs[1].pk}/" in page.url
+
+    page.keyboard.press("n")  # decide the second: on to the third
+    expect(
+        page.get_by_role("heading", name=re.compile("Possible duplicate 2 of 2"))
+    ).to_be_visible()
+    assert f"/pairs/{pairs[2].pk}/" in page.url
+
+    page.keyboard.press("n")  # the last one decided: back to the one skipped
+    expect(
+        page.get_by_role("heading", name=re.compile("Possible duplicate 1 of 1"))
+    ).to_be_visible()
+    assert f"/pairs/{pairs[0].pk}/" in page.url
+    assert [p.status for p in DuplicatePair.objects.order_by("-score")] == [
+        PairStatus.PENDING,
+        PairStatus.DISTINCT,
+        PairStatus.DISTINCT,
+    ]

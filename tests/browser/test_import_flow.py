@@ -85,5 +85,10 @@ def test_bad_file_shows_what_is_wrong_and_offers_no_import(
     page.get_by_label("Export files").set_input_files(str(pdf))
     page.get_by_role("button", name=re.compile("upload", re.I)).click()
 
-    expect(page.locator("#import-status")).to_contain_text("PDF")
+    # Refused at the upload itself, with the reason, and nothing kept.
+    expect(page.locator("main")).to_contain_text("embase.ris is a PDF document")
+    expect(page.locator("main")).to_contain_text("Nothing was uploaded.")
     expect(page.get_by_role("button", name=re.compile(r"^Import \d+ records"))).to_have_count(0)
+    from reviewer.models import ImportJob
+
+    assert not ImportJob.objects.exists()

@@ -51,7 +51,9 @@ def test_reviewer_sees_likely_includes_first_with_their_scores(
     )
     expect(page.get_by_label("Order", exact=True)).to_have_value("relevance")
 
+    first = heading.inner_text()
     page.keyboard.press("j")  # the next record in relevance order: the other likely include
+    expect(heading).not_to_have_text(first)  # the swap is done before the order is changed
     expect(heading).to_have_text(re.compile("inflammatory myofibroblastic", re.I))
 
     # the order, by keyboard: focus the selector, pick "Import order", apply

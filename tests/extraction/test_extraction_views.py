@@ -13,7 +13,14 @@ from extraction.templates_catalog import CASE_SERIES
 from reviewer.models import Role
 from reviewer.services.screening import full_text_attach
 from tests.extraction.helpers import case_series_form, field_of, fill, make_study
-from tests.factories import Endpoint, make_record, page_text, pass_title_abstract
+from tests.factories import (
+    Endpoint,
+    add_member,
+    make_record,
+    make_user,
+    page_text,
+    pass_title_abstract,
+)
 from tests.permissions import PermissionCases
 
 pytestmark = pytest.mark.django_db
@@ -140,8 +147,29 @@ def test_the_studies_page_shows_each_studys_progress(client, team):
 
     text = page_text(client.get(reverse("extraction-overview", args=[team.review.slug])))
 
-    assert "Coffin 2007 In progress reviewer (you): done" in text
-    assert "Zhang 2019 Not started nobody yet" in text
+    assert "Coffin 2007 Your copy started reviewer (you): done" in text
+    assert "Zhang 2019 Not started by you not you yet" in text
+
+
+def test_a_colleagues_copy_and_its_rows_are_hidden_from_a_blinded_reviewer(client, team):
+    # issue 21, item 5: "Bob Reviewer: in progress 2", then 7
+    case_series_form(team.review)
+    bob = add_member(team.review, make_user("bob"), Role.REVIEWER).user
+    coffin, zhang = make_study(team.review, "Coffin 2007"), make_study(team.review, "Zhang 2019")
+    fill(coffin, bob, patients=[{"label": "1"}, {"label": "2"}])
+    fill(zhang, bob, patients=[{"label": "1"}], done=True)
+    fill(zhang, team.reviewer, patients=[{"label": "1"}, {"label": "2"}, {"label": "3"}])
+    client.force_login(team.reviewer)
+
+    text = page_text(client.get(reverse("extraction-overview", args=[team.review.slug])))
+
+    assert "bob" not in text
+    assert "Coffin 2007 Not started by you not you yet —" in text
+    assert "Zhang 2019 Your copy started reviewer (you): in progress 3" in text
+    assert "each study shows your own copy only" in text
+    client.force_login(team.senior)
+    by_senior = page_text(client.get(reverse("extraction-overview", args=[team.review.slug])))
+    assert "Coffin 2007 In progress bob: in progress 2" in by_senior
 
 
 def test_without_a_form_the_owner_is_pointed_to_the_form_page(client, team):

@@ -14,10 +14,13 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from extraction import transfer_sheets
 from extraction.models import Extraction
 from extraction.selectors import study_key
 from extraction.views.transfer import SESSION_KEY, SHOWN_PROBLEMS, UPLOAD_DIR
+from reviewer.imports.workbook_limits import WorkbookLimits
 from reviewer.models import Role
+from tests import xlsx_bombs
 from tests.extraction.helpers import case_series_form, fill, make_study
 from tests.factories import Endpoint, make_review, page_text
 from tests.permissions import PermissionCases
@@ -400,3 +403,60 @@ def test_a_study_values_workbook_previews_what_it_sets(client, team, study, form
     text = page_text(preview)
     assert "XLSX" in text
     assert "sets the values of 3 columns for 1 study, starting 1 new copy." in text
+
+
+# --- decompression bombs: refused cheaply, before any cell is read ---
+
+
+@pytest.mark.parametrize(
+    ("bomb", "says"),
+    [
+        (
+            lambda: xlsx_bombs.declared_bomb("A1:ZZ3000000"),
+            "The sheet declares the range A1:ZZ3000000: 3,000,000 rows and 702 columns, over "
+            "the limit of 100,000 rows and 1,000 columns.",
+        ),
+        (
+            lambda: xlsx_bombs.text_bomb(megabytes=30),
+            "more than 200 times its size: a compression bomb, not a spreadsheet.",
+        ),
+        (lambda: xlsx_bombs.wide_row_bomb("XFD"), "Row 2 of the sheet is 16,384 cells wide"),
+        (
+            lambda: xlsx_bombs.far_row_bomb(1_048_576),
+            "The sheet has more than 100,000 rows, the limit.",
+        ),
+    ],
+    ids=["declared-rows", "thousand-fold", "last-column", "far-row"],
+)
+def test_a_workbook_bomb_is_refused_in_the_preview_and_nothing_imported(
+    client, team, study, form, bomb, says
+):
+    client.force_login(team.reviewer)
+
+    response = client.get(upload(client, team.review, bomb(), name="patients.xlsx")["Location"])
+
+    text = page_text(response)
+    assert "“patients.xlsx” was not read." in text
+    assert says in text
+    assert reverse("extraction-import-commit", args=[team.review.slug]).encode() not in (
+        response.content
+    )
+    assert not Extraction.objects.exists()
+
+
+def test_rows_past_the_limit_are_refused_before_the_sheet_is_read(
+    client, team, study, form, monkeypatch
+):
+    monkeypatch.setattr(
+        transfer_sheets,
+        "LIMITS",
+        WorkbookLimits(rows=50, columns=100, uncompressed_bytes=1024 * 1024),
+    )
+    client.force_login(team.reviewer)
+
+    response = client.get(
+        upload(client, team.review, xlsx_bombs.rows_bomb(60), name="patients.xlsx")["Location"]
+    )
+
+    assert "The sheet has more than 50 rows, the limit." in page_text(response)
+    assert not Extraction.objects.exists()

@@ -125,7 +125,16 @@ def test_user_without_membership_but_staff_is_still_an_outsider():
 # --- every URL has its permission cases ---
 
 #: Not ours to test: Django's admin and auth views.
-FRAMEWORK_URL_NAMES = {"login", "logout", "password_change", "password_change_done"}
+FRAMEWORK_URL_NAMES = {
+    "login",
+    "logout",
+    "password_change",
+    "password_change_done",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
 
 
 def url_names(patterns):

@@ -58,7 +58,7 @@ def test_counts_per_stage_and_state_after_some_screening(client, team, bob):
         record=records[4], user=team.reviewer, note="Asked the authors; no answer"
     )
     Record.objects.filter(pk=records[5].pk).update(duplicate_of=records[6])
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)  # review-wide figures: seniors (issue 13)
 
     text = page_text(dashboard(client, team.review))
 
@@ -89,13 +89,13 @@ def test_my_queue_counts_what_waits_for_me_at_each_stage(client, team, bob):
     assert "1 full text to assess" in text
 
 
-def test_agreement_per_stage_and_pair_is_shown_to_every_member(client, team, bob):
+def test_agreement_per_stage_and_pair_is_shown_to_seniors(client, team, bob):
     for mine, theirs in [("include", "include"), ("include", "exclude"), ("exclude", "exclude"),
                          ("exclude", "exclude")]:  # fmt: skip
         record = make_record(team.review)
         screen(record, team.reviewer, mine)
         screen(record, bob, theirs)
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)  # review-wide figures: seniors (issue 13)
 
     text = page_text(dashboard(client, team.review))
 
@@ -113,7 +113,7 @@ def test_kappa_undefined_when_both_used_one_category_says_so(client, team, bob):
         record = make_record(team.review)
         screen(record, team.reviewer, "exclude")
         screen(record, bob, "exclude")
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)  # review-wide figures: seniors (issue 13)
 
     response = dashboard(client, team.review)
 
@@ -196,7 +196,7 @@ def test_with_three_reviewers_the_pooled_figure_comes_first(client, team, bob):
     screen(records[0], bob, "include")
     screen(records[1], team.reviewer, "exclude")
     screen(records[1], team.senior, "include")
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)  # review-wide figures: seniors (issue 13)
 
     text = page_text(dashboard(client, team.review))
 
@@ -204,3 +204,49 @@ def test_with_three_reviewers_the_pooled_figure_comes_first(client, team, bob):
     assert "Title and abstract All reviewers 0.00 50.0% 2" in text
     assert "Title and abstract reviewer and Bob Ng undefined 100.0% 1" in text
     assert "Title and abstract senior and reviewer 0.00 0.0% 1" in text
+
+
+# --- blinding (issue 13): a reviewer sees her own progress only ---
+
+
+def test_a_blinded_reviewers_dashboard_does_not_move_with_bobs_open_decision(client, team, bob):
+    # the issue's reproduction: alice includes a record bob excluded
+    records = [make_record(team.review, title=f"IMT {n}") for n in range(4)]
+    screen(records[0], team.reviewer, "include")
+    screen(records[0], bob, "exclude")
+    screen(records[1], bob, "exclude")
+    client.force_login(team.reviewer)
+    before = page_text(dashboard(client, team.review))
+    alice_alone = make_record(team.review, title="IMT alone")
+
+    screen(records[1], team.reviewer, "include")  # a conflict, had bob not hidden it
+    screen(alice_alone, team.reviewer, "include")  # nobody else decided this one
+    after = page_text(dashboard(client, team.review))
+
+    for text in (before, after):
+        assert "waiting for the senior author" not in text
+        assert "Kappa" not in text and "Conflict (title/abstract)" not in text
+        assert "Waiting for a second reviewer" not in text
+        assert "PRISMA 2020 flow diagram" not in text
+        assert "shown to senior authors, and to everyone once the owner unblinds" in text
+    assert "1 record decided by you at title and abstract" in before
+    assert "3 records decided by you at title and abstract" in after
+    assert "3 records to screen at title and abstract" in before
+    assert "2 records to screen at title and abstract" in after
+
+
+def test_an_unblinded_reviewer_and_an_owner_see_the_review_wide_figures(client, team, bob):
+    record = make_record(team.review)
+    screen(record, team.reviewer, "include")
+    screen(record, bob, "exclude")
+    client.force_login(team.owner)
+    by_owner = page_text(dashboard(client, team.review))
+    team.review.blinded = False
+    team.review.save(update_fields=["blinded"])
+    client.force_login(team.reviewer)
+    by_reviewer = page_text(dashboard(client, team.review))
+
+    for text in (by_owner, by_reviewer):
+        assert counted(text, "Conflict (title/abstract)") == 1
+        assert "1 record waiting for the senior author" in text
+        assert "Kappa" in text

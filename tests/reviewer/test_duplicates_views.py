@@ -314,6 +314,24 @@ def test_group_page_lists_the_records_and_what_the_kept_one_took(client, team, f
     assertContains(response, url("dedup-split", team.review, found.duplicate.pk))
 
 
+def test_group_page_names_the_fields_taken_as_the_record_page_does(client, team, found):
+    Record.objects.filter(pk=found.kept.pk).update(
+        filled_fields={
+            "publication_type": found.duplicate.pk,
+            "url": found.duplicate.pk,
+            "abstract": found.duplicate.pk,
+        }
+    )
+    client.force_login(team.reviewer)
+
+    text = page_text(client.get(url("dedup-group", team.review, found.kept.pk)))
+
+    taken = f"from record #{found.duplicate.pk} (Embase)"
+    assert f"Type: {taken}" in text and f"URL: {taken}" in text
+    assert f"Abstract: {taken}" in text
+    assert "Publication_type" not in text and "Url:" not in text
+
+
 def test_split_from_the_group_page(client, team, found):
     client.force_login(team.senior)
 

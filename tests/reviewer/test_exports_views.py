@@ -8,8 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from reviewer.models import Role
+from reviewer.models import FullText, Role, SourceKind
 from reviewer.services import screening as services
 from tests.factories import (
     Endpoint,
@@ -222,3 +223,38 @@ def test_agreement_file_gives_kappa_and_the_table_per_stage_and_pair(client, tea
     assert ft["records"] == "0" and ft["kappa"] == ""
     assert ft["kappa_note"].startswith("No records")
     assert ft["first_maybe_second_maybe"] == ""
+
+
+def test_a_full_text_not_retrieved_is_in_the_decisions_file_with_who_when_and_the_note(
+    client, team, bob
+):
+    pubmed = make_source(team.review, "PubMed")
+    sought = make_record(team.review, pubmed, title="IMT of the bladder in a girl")
+    later = make_record(team.review, pubmed, title="IMT of the orbit in a boy")
+    citations = make_source(team.review, "Reference lists", kind=SourceKind.OTHER)
+    cited = make_record(team.review, citations, title="IMT of the larynx: a case")
+    pass_title_abstract(sought, team.reviewer, bob)
+    screen(later, team.reviewer, "include")
+    services.full_text_not_retrieved(
+        record=sought, user=bob, note="Library and both authors asked; no reply by March."
+    )
+    services.full_text_not_retrieved(record=cited, user=team.reviewer, note="Not held anywhere.")
+    client.force_login(team.senior)
+
+    _, body = download(client, "export-decisions", team.review)
+
+    rows = rows_of(body)
+    assert [(r["record_id"], r["stage"], r["reviewer"], r["decision"]) for r in rows] == [
+        (str(sought.pk), "ta", "reviewer", "include"),
+        (str(sought.pk), "ta", "bob", "include"),
+        (str(sought.pk), "ft", "bob", "not retrieved"),
+        (str(later.pk), "ta", "reviewer", "include"),
+        (str(cited.pk), "ft", "reviewer", "not retrieved"),  # found by citation: no TA
+    ]
+    marked = rows[2]
+    assert marked["note"] == "Library and both authors asked; no reply by March."
+    stored = FullText.objects.get(record=sought)
+    assert marked["decided_at"] == timezone.localtime(stored.updated_at).isoformat("T", "seconds")
+    assert marked["final_state"] == "Full text not retrieved"
+    assert (marked["reason"], marked["adjudicated_result"]) == ("", "")
+    assert rows[4]["note"] == "Not held anywhere."

@@ -12,9 +12,11 @@ from types import SimpleNamespace
 import pytest
 import rispy
 from django.urls import reverse
+from django.utils import timezone
 
 from analysis.services.runs import analysis_run_now
-from reviewer.models import Role
+from reviewer.models import FullText, Role
+from reviewer.prisma.files import FINAL, PASSES
 from reviewer.services import screening as services
 from reviewer.version import VERSION
 from tests.extraction.helpers import case_series_form, fill
@@ -24,6 +26,7 @@ from tests.factories import (
     make_record,
     make_source,
     make_user,
+    page_text,
     pass_title_abstract,
     screen,
 )
@@ -157,6 +160,31 @@ def test_the_bundle_holds_every_export_and_a_manifest(client, team, approved):
     assert manifest["rows"]["decisions.csv"] == 6  # 2 + 2 at title/abstract, 2 at full text
     assert archive.read("prisma/flow-diagram-300dpi.png").startswith(b"\x89PNG")
     assert archive.read("prisma/flow-diagram.pdf").startswith(b"%PDF")
+    # every record decided, the inclusion approved: final, and the checks say so
+    assert archive.read("prisma/checks.txt").decode() == f"{FINAL}\n{PASSES}\n"
+    assert "rovisional" not in archive.read("prisma/flow-diagram.svg").decode()
+
+
+def test_the_bundle_of_an_unfinished_review_says_provisional_and_never_passes(
+    client, team, approved
+):
+    make_record(team.review, make_source(team.review, "Embase"), title="Orbital IMT in a boy")
+    client.force_login(team.senior)
+
+    archive = zipfile.ZipFile(io.BytesIO(get(client, "export-bundle", team.review)))
+
+    headline = (
+        "Provisional — 1 record awaits title/abstract decisions, 0 reports await full-text "
+        "decisions"
+    )
+    checks = archive.read("prisma/checks.txt").decode()
+    assert checks.splitlines()[:2] == [headline, "Title/abstract: 1 not screened yet."]
+    assert "pass every check" not in checks
+    assert "not a final diagram" in checks
+    svg = archive.read("prisma/flow-diagram.svg").decode()
+    assert headline in svg
+    data = archive.read("prisma/prisma2020-data.csv").decode()
+    assert list(csv.reader(io.StringIO(data)))[-1][0] == "provisional"
 
 
 def test_the_bundle_holds_the_final_extraction_data_and_the_analysis_results(
@@ -199,3 +227,84 @@ def test_the_exports_page_lists_them_with_counts(client, team, approved):
     text = response.content.decode()
     assert "1 report, 1 study" in text
     assert reverse("export-bundle", args=[team.review.slug]) in text
+
+
+def test_all_records_say_who_marked_a_full_text_not_retrieved_when_and_what_was_tried(
+    client, team, approved
+):
+    second = team.review.memberships.get(user__username="bob").user
+    sought = make_record(team.review, title="IMT of the bladder in a girl")
+    pass_title_abstract(sought, team.reviewer, second)
+    services.full_text_not_retrieved(
+        record=sought, user=second, note="Library and both authors asked; no reply by March."
+    )
+    client.force_login(team.senior)
+
+    rows = {int(r["record_id"]): r for r in rows_of(get(client, "export-records", team.review))}
+
+    marked = rows[sought.pk]
+    assert marked["final_state"] == "Full text not retrieved"
+    assert marked["not_retrieved_by"] == "bob"
+    assert marked["not_retrieved_note"] == "Library and both authors asked; no reply by March."
+    stored = FullText.objects.get(record=sought)
+    assert marked["not_retrieved_at"] == (
+        timezone.localtime(stored.updated_at).isoformat(timespec="seconds")
+    )
+    assert rows[approved.included.pk]["not_retrieved_by"] == ""
+    assert rows[approved.included.pk]["not_retrieved_note"] == ""
+
+
+def test_the_exports_page_lists_the_extraction_data_and_each_analysis_as_downloads(
+    client, team, approved
+):
+    case_series_form(team.review, dual=False)
+    patients = [
+        {"sex": "Male", "site": "Thorax", "management": "Operative"},
+        {"sex": "Female", "site": "Thorax", "management": "Non-operative"},
+    ]
+    fill(approved.study, team.reviewer, patients=patients, done=True)
+    run = analysis_run_now(
+        review=team.review, kind="crosstab", spec={"row": "sex", "col": "management"},
+        user=team.senior,
+    )  # fmt: skip
+    client.force_login(team.senior)
+
+    response = client.get(reverse("export-list", args=[team.review.slug]))
+
+    html = response.content.decode()
+    text = page_text(response)
+    extraction = reverse("extraction-export", args=[team.review.slug])
+    for kind in ("patients", "studies"):
+        for fmt in ("csv", "xlsx"):
+            assert f"{extraction}?kind={kind}&amp;scope=final&amp;format={fmt}" in html
+    assert "2 patients in 1 study" in text
+    assert reverse("analysis-export-csv", args=[team.review.slug, run.pk]) in html
+    assert reverse("analysis-export-xlsx", args=[team.review.slug, run.pk]) in html
+    assert "Sex × Management" in text
+    assert "join this page" not in text
+    # and each link gives the file
+    csv_link = client.get(f"{extraction}?kind=patients&scope=final&format=csv")
+    assert csv_link.status_code == 200 and "Female" in csv_link.content.decode("utf-8-sig")
+
+
+def test_the_exports_page_says_when_there_is_no_extraction_or_analysis_yet(client, team):
+    client.force_login(team.senior)
+
+    text = page_text(client.get(reverse("export-list", args=[team.review.slug])))
+
+    assert "No extraction form yet" in text
+    assert "No analysis has finished yet" in text
+    assert "join this page" not in text
+    assert "rovisional" not in text, "nothing waits in an empty review"
+
+
+def test_the_exports_page_says_the_diagram_in_the_zip_is_provisional(client, team):
+    make_record(team.review, make_source(team.review, "Embase"), title="Orbital IMT in a boy")
+    client.force_login(team.senior)
+
+    text = page_text(client.get(reverse("export-list", args=[team.review.slug])))
+
+    assert (
+        "Provisional — 1 record awaits title/abstract decisions, 0 reports await full-text "
+        "decisions: the diagram and its data say so on the files themselves"
+    ) in text

@@ -3,17 +3,25 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
 from types import SimpleNamespace
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
+from PIL import Image
 from pytest_django.asserts import assertContains
 
-from reviewer.models import Role
-from reviewer.prisma.counts import PrismaReport
+from reviewer.models import Review, Role
+from reviewer.prisma.counts import PrismaReport, prisma_report
+from reviewer.prisma.layout import layout
 from reviewer.prisma.types import PrismaCounts
 from tests.factories import Endpoint, make_record, make_source, page_text, screen
 from tests.permissions import PermissionCases
+from tests.reviewer.prisma import finished_from_imports
+from tests.reviewer.prisma.test_diagram import box_texts, pdf_text_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +33,9 @@ def children(review):
 ENDPOINTS = [
     Endpoint("prisma", "get", Role.REVIEWER, 200),
     Endpoint("prisma-figure", "get", Role.REVIEWER, 200),
-    Endpoint("prisma-download", "get", Role.REVIEWER, 200, kwargs=lambda c: {"fmt": "csv"}),
+    # the counts move with colleagues' open decisions: in a blinded review (the team's),
+    # reviewers see a note on the page and the figure, and may not download them
+    Endpoint("prisma-download", "get", Role.SENIOR, 200, kwargs=lambda c: {"fmt": "csv"}),
 ]
 
 WRONG_METHODS = [
@@ -38,8 +48,6 @@ class TestPermissions(PermissionCases):
     ENDPOINTS = ENDPOINTS
     WRONG_METHODS = WRONG_METHODS
     children = staticmethod(children)
-    # The diagram holds only totals, so every member may see it: no role is too low.
-    test_member_with_too_low_a_role_gets_403 = None
     # The format is not a child object of the review.
     test_child_of_another_review_gets_404_even_for_an_owner = None
 
@@ -60,7 +68,7 @@ def url(name, review, **kwargs):
 
 
 def test_the_page_draws_the_review_as_it_stands(client, team, screened):
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)
 
     response = client.get(url("prisma", screened))
 
@@ -70,11 +78,17 @@ def test_the_page_draws_the_review_as_it_stands(client, team, screened):
     assert "Records screened (n = 2)" in html
     assert "Records excluded** (n = 1)" in html
     text = page_text(response)
-    assert "The diagram is not final yet: 1 record still to screen at title/abstract" in text
+    assert (
+        "Provisional — 1 record awaits title/abstract decisions, 0 reports await full-text "
+        "decisions. Title/abstract: 1 not screened yet."
+    ) in text
+    assert "every download (SVG, PNG, PDF, the data CSV, the ZIP’s checks) says it is" in text
+    # the figure on the page is the download: its banner says it too
+    assert 'id="prisma-provisional"' in html
 
 
 def test_downloads_in_every_format(client, team, screened):
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)
 
     svg = client.get(url("prisma-download", screened, fmt="svg"))
     png = client.get(url("prisma-download", screened, fmt="png"))
@@ -90,7 +104,7 @@ def test_downloads_in_every_format(client, team, screened):
 
 
 def test_an_unknown_format_is_404(client, team, screened):
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)
 
     assert client.get(url("prisma-download", screened, fmt="gif")).status_code == 404
 
@@ -102,7 +116,7 @@ def test_a_diagram_breaking_the_template_is_not_downloaded_silently(
 
     broken = PrismaCounts(database_results=10, records_screened=9)
     monkeypatch.setattr(views, "prisma_report", lambda _: PrismaReport(broken, {}))
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)
 
     refused = client.get(url("prisma-download", screened, fmt="svg"))
     page = client.get(url("prisma", screened))
@@ -116,7 +130,7 @@ def test_a_diagram_breaking_the_template_is_not_downloaded_silently(
 
 
 def test_the_dashboard_loads_the_diagram(client, team, screened):
-    client.force_login(team.reviewer)
+    client.force_login(team.senior)
 
     dashboard = client.get(url("review-dashboard", screened))
     figure = client.get(url("prisma-figure", screened), HTTP_HX_REQUEST="true")
@@ -124,3 +138,110 @@ def test_the_dashboard_loads_the_diagram(client, team, screened):
     assertContains(dashboard, f'hx-get="{url("prisma-figure", screened)}"')
     assertContains(figure, "Records screened (n = 2)")
     assert "<html" not in figure.content.decode()
+
+
+PROVISIONAL = (
+    "Provisional — 1 record awaits title/abstract decisions, 0 reports await full-text decisions"
+)
+
+
+def test_every_download_of_an_unfinished_review_says_it_is_provisional(client, team, screened):
+    client.force_login(team.senior)
+
+    svg = client.get(url("prisma-download", screened, fmt="svg")).content.decode()
+    pdf = client.get(url("prisma-download", screened, fmt="pdf")).content
+    data = client.get(url("prisma-download", screened, fmt="csv")).content.decode()
+    png = client.get(url("prisma-download", screened, fmt="png")).content
+    figure = client.get(url("prisma-figure", screened), HTTP_HX_REQUEST="true")
+
+    assert box_texts(svg)["provisional"] == f"{PROVISIONAL} Title/abstract: 1 not screened yet."
+    assert PROVISIONAL in " ".join(pdf_text_lines(pdf))
+    note = list(csv.reader(io.StringIO(data)))[-1]
+    assert note[0] == "provisional" and note[3].startswith(PROVISIONAL)
+    final = layout(prisma_report(screened).counts)
+    with Image.open(io.BytesIO(png)) as image:
+        assert image.size[1] > final.height * 300 / 72, "taller by the banner"
+    assertContains(figure, "Provisional — 1 record awaits")
+
+
+def test_a_finished_review_says_final_and_its_downloads_carry_no_provisional_line(client, tmp_path):
+    finished = finished_from_imports(tmp_path)
+    client.force_login(finished.team.senior)
+    review = finished.review
+
+    page = client.get(url("prisma", review))
+    svg = client.get(url("prisma-download", review, fmt="svg")).content.decode()
+    pdf = client.get(url("prisma-download", review, fmt="pdf")).content
+    data = client.get(url("prisma-download", review, fmt="csv")).content.decode()
+
+    assert "Final: every record is decided" in page_text(page)
+    assert "rovisional" not in page.content.decode()
+    assert "rovisional" not in svg and "rovisional" not in data
+    assert not [line for line in pdf_text_lines(pdf) if "rovisional" in line]
+    assert box_texts(svg)["screened"] == "Records screened (n = 6)"
+    assert box_texts(svg)["included"] == (
+        "Studies included in review (n = 2) Reports of included studies (n = 2)"
+    )
+    n = {row["data"]: row["n"] for row in csv.DictReader(io.StringIO(data))}
+    assert (n["records_screened"], n["dbr_assessed"], n["new_reports"]) == ("6", "3", "2")
+
+
+@pytest.mark.django_db(transaction=True)  # the demo's imports are checked for duplicates on commit
+def test_the_demo_review_s_downloads_say_provisional(client):
+    call_command("demo", password="demo-pass-1", stdout=io.StringIO())
+    review = Review.objects.get(slug="demo")
+    client.force_login(review.created_by)  # carol, owner and senior author
+    waiting = prisma_report(review).waiting
+
+    pdf = client.get(url("prisma-download", review, fmt="pdf")).content
+    bundle = client.get(reverse("export-bundle", args=[review.slug]))
+    archive = zipfile.ZipFile(io.BytesIO(bundle.content))
+
+    assert not waiting.final
+    headline = waiting.headline()
+    assert headline.startswith("Provisional — ")
+    assert "6 possible duplicate pairs await a decision" in headline
+    assert headline in " ".join(pdf_text_lines(pdf))
+    svg = archive.read("prisma/flow-diagram.svg").decode()
+    assert box_texts(svg)["provisional"].startswith(headline)
+    note = list(csv.reader(io.StringIO(archive.read("prisma/prisma2020-data.csv").decode())))[-1]
+    assert note[0] == "provisional" and note[3].startswith(headline)
+    checks = archive.read("prisma/checks.txt").decode()
+    assert checks.startswith(headline + "\n")
+    assert "pass every check" not in checks
+    assert headline in " ".join(pdf_text_lines(archive.read("prisma/flow-diagram.pdf")))
+
+
+# --- blinding (issue 13): the counts move with a colleague's open decision ---
+
+
+def test_a_reviewer_of_a_blinded_review_sees_a_note_instead_of_the_counts(client, team):
+    make_record(team.review)
+    client.force_login(team.reviewer)
+
+    page = client.get(reverse("prisma", args=[team.review.slug]))
+    figure = client.get(reverse("prisma-figure", args=[team.review.slug]))
+    download = client.get(reverse("prisma-download", args=[team.review.slug, "csv"]))
+
+    for response in (page, figure):
+        assert response.status_code == 200
+        assert "<svg" not in response.content.decode()
+        assert "shown to senior authors only" in page_text(response)
+    assert download.status_code == 403
+    assert "only senior authors download it" in page_text(download)
+
+
+def test_once_unblinded_a_reviewer_sees_and_downloads_the_diagram(client, team):
+    make_record(team.review)
+    team.review.blinded = False
+    team.review.save(update_fields=["blinded"])
+    client.force_login(team.reviewer)
+
+    page = client.get(reverse("prisma", args=[team.review.slug]))
+    download = client.get(
+        reverse("prisma-download", args=[team.review.slug, "svg"]), {"anyway": "1"}
+    )
+
+    assert "<svg" in page.content.decode()
+    assert download.status_code == 200
+    assert b"<svg" in download.content

@@ -47,6 +47,8 @@ def settings_form(**changes):
 
 #: Pages that belong to no review: any signed-in user may use them.
 URLS_OUTSIDE_A_REVIEW = {"review-list", "review-new", "review-restore"}
+#: Pages for people who are not logged in (their cases are in test_team_views.py).
+URLS_OUTSIDE_A_REVIEW |= {"invitation-accept", "first-account"}
 
 ENDPOINTS = [
     Endpoint("review-dashboard", "get", Role.REVIEWER, 200),

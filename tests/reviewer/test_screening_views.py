@@ -221,8 +221,22 @@ def test_nothing_waiting_says_so_with_my_progress(client, team, records):
     text = page_text(response)
     assert "Nothing waiting for you" in text
     assert "Mine 3 of 3" in text
-    assert "Overall done 0 of 3" in text
+    # blinding (issue 13): "overall done" would rise with a colleague's decisions
+    assert "Overall done" not in text
+    assert "Review-wide progress is shown to senior authors" in text
     assertContains(response, url("screen-queue", team.review, stage="ft"))
+
+
+def test_a_senior_sees_the_overall_progress_too(client, team, records):
+    for record in records:
+        screen(record, team.senior, "exclude")
+    screen(records[0], team.reviewer, "exclude")
+    client.force_login(team.senior)
+
+    text = page_text(client.get(url("screen-queue", team.review, stage="ta")))
+
+    assert "Mine 3 of 3" in text
+    assert "Overall done 1 of 3" in text
 
 
 # --- the page ---
@@ -416,9 +430,24 @@ def test_undo_with_htmx_swaps_in_the_record(client, team, records):
     assert not Decision.objects.exists()
 
 
-def test_undo_of_a_resolved_record_says_why_and_keeps_it(client, team, second, records):
+def test_undo_after_agreement_works_as_if_the_colleague_had_not_decided(
+    client, team, second, records
+):
+    # issue 21, item 6: "Undo" offered only when the colleague disagreed told their decision
     screen(records[0], team.reviewer, "include")
     screen(records[0], second, "include")
+    client.force_login(team.reviewer)
+
+    response = client.post(undo_url(team.review, records[0]), follow=True)
+
+    assert f"Your decision on record {records[0].pk} is withdrawn." in page_text(response)
+    assert list(Decision.objects.values_list("reviewer__username", flat=True)) == ["bea"]
+
+
+def test_undo_of_an_adjudicated_record_says_why_and_keeps_it(client, team, second, records):
+    screen(records[0], team.reviewer, "include")
+    screen(records[0], second, "exclude")
+    services.adjudicate(record=records[0], user=team.senior, stage="ta", choice="include")
     client.force_login(team.reviewer)
 
     response = client.post(undo_url(team.review, records[0]), follow=True)
@@ -530,15 +559,61 @@ def test_blinded_reviewer_does_not_see_the_other_side_of_a_conflict(client, team
     assert "Decided by you" in page_text(response)
 
 
-def test_after_agreement_the_decisions_are_shown(client, team, second, records):
+def test_after_agreement_a_blinded_reviewer_still_sees_her_own_decision_only(
+    client, team, second, records
+):
+    # agreement looks like an open record to her (issue 13): her pages move the same way
     screen(records[0], second, "exclude", note="Adults only, I think")
     screen(records[0], team.reviewer, "exclude")
     client.force_login(team.reviewer)
 
     response = client.get(record_url(team.review, records[0]))
 
-    assert other_decision_visible(response, second, "Adults only, I think")
-    assert "Excluded at title/abstract" in page_text(response)
+    assert not other_decision_visible(response, second, "Adults only, I think")
+    text = page_text(response)
+    assert "Excluded at title/abstract" not in text
+    assert "Decided by you" in text
+    assert "Withdraw my decision" in text
+
+
+def test_after_agreement_a_senior_and_an_unblinded_reviewer_see_the_decisions(
+    client, team, second, records
+):
+    screen(records[0], second, "exclude", note="Adults only, I think")
+    screen(records[0], team.reviewer, "exclude")
+    client.force_login(team.senior)
+
+    by_senior = client.get(record_url(team.review, records[0]))
+
+    assert other_decision_visible(by_senior, second, "Adults only, I think")
+    assert "Excluded at title/abstract" in page_text(by_senior)
+    team.review.blinded = False
+    team.review.save(update_fields=["blinded"])
+    client.force_login(team.reviewer)
+    assert other_decision_visible(
+        client.get(record_url(team.review, records[0])), second, "Adults only, I think"
+    )
+
+
+def test_a_third_reviewer_sees_the_same_whether_two_agreed_or_not(client, team, second):
+    # issue 21, item 8: "two have decided" only on a conflict told the disagreement
+    third = add_member(team.review, make_user("carol3"), Role.REVIEWER).user
+    agreed = make_record(team.review, title="Agreed")
+    disputed = make_record(team.review, title="Disputed")
+    screen(agreed, team.reviewer, "include")
+    screen(agreed, second, "include")
+    screen(disputed, team.reviewer, "include")
+    screen(disputed, second, "exclude")
+    client.force_login(third)
+
+    texts = [page_text(client.get(record_url(team.review, r))) for r in (agreed, disputed)]
+
+    for text in texts:
+        assert "Two reviewers have already decided on this record" in text
+        assert "Decided by two reviewers" in text
+        assert "Include" not in text.split("Decisions of others")[1]
+        assert "Hidden: this review is blinded" in text
+        assert "resolved" not in text and "over." not in text
 
 
 def test_after_adjudication_the_decisions_are_shown(client, team, records):
@@ -672,6 +747,44 @@ def test_not_retrieved_and_taken_back(client, team, sought):
     client.post(url("fulltext-not-retrieved-undo", team.review, pk=sought.pk))
 
     assert state_of(sought).state is State.FT_SOUGHT
+
+
+def test_not_retrieved_stays_offered_after_a_colleague_decided(client, team, second, sought):
+    # issue 21, item 7: the button vanished once anyone had decided the full text
+    client.force_login(team.reviewer)
+    before = client.get(record_url(team.review, sought, stage="ft"))
+    screen(sought, second, "include", stage="ft")
+
+    after = client.get(record_url(team.review, sought, stage="ft"))
+    marked = client.post(
+        url("fulltext-not-retrieved", team.review, pk=sought.pk),
+        {"note": "Interlibrary loan failed."},
+        follow=True,
+    )
+
+    for response in (before, after):
+        assertContains(response, "Mark “not retrieved”")
+    assert state_of(sought).state is State.FT_NOT_RETRIEVED
+    assert "Any decisions already made on it are kept" in page_text(marked)
+    assert sought.decisions.filter(stage="ft").count() == 1  # kept, not counted
+    client.post(url("fulltext-not-retrieved-undo", team.review, pk=sought.pk))
+    assert state_of(sought).state is State.FT_ONE  # it counts again
+
+
+def test_not_retrieved_is_refused_once_a_senior_closed_the_full_text(client, team, second, sought):
+    screen(sought, second, "include", stage="ft")
+    screen(sought, team.reviewer, "include", stage="ft")
+    services.approve(review=team.review, records=[sought], user=team.senior)
+    client.force_login(team.reviewer)
+
+    page = client.get(record_url(team.review, sought, stage="ft"))
+    response = client.post(
+        url("fulltext-not-retrieved", team.review, pk=sought.pk), {"note": "x"}, follow=True
+    )
+
+    assertNotContains(page, "Mark “not retrieved”")
+    assert "A senior has decided this full text" in page_text(response)
+    assert state_of(sought).state is State.APPROVED
 
 
 # --- keys ---

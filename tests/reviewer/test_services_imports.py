@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import timedelta
 
 import pytest
+from django.db import DatabaseError
 from django.urls import reverse
 from django.utils import timezone
 
-from reviewer.models import ImportJob, ImportStatus, Record
+from reviewer.models import ImportFile, ImportJob, ImportStatus, Record
 from reviewer.services import imports
 from tests.factories import make_import_file, make_import_job, make_review, make_source, make_team
 
@@ -133,3 +136,89 @@ def test_a_reviewer_sees_the_notice_but_no_restart_button(client) -> None:
 
     assert "This import stopped without finishing" in page
     assert "Start it again" not in page
+
+
+# --- reading never hangs, and nothing stored holds a NUL character ---
+
+
+def _ris_with_nul_after_8_kb() -> bytes:
+    """Ten records; the fifth, which the preview shows, has NULs in its title and abstract
+    past the first 8 KB, where the binary check looks, so the file is read as text."""
+
+    def record(n: int, title: str, abstract: str) -> str:
+        return f"TY  - JOUR\nTI  - {title}\nAB  - {abstract}\nER  -\n\n"
+
+    long_abstract = "A child with an abdominal mass. " * 70  # about 2.2 KB
+    text = "".join(
+        record(n, f"Inflammatory myofibroblastic tumour, case {n}", long_abstract)
+        for n in range(1, 5)
+    )
+    text += record(5, "Broken\x00export", "Text with a NUL \x00 here")
+    text += "".join(record(n, f"Case {n}", "Short.") for n in range(6, 11))
+    data = text.encode()
+    assert data.index(b"\x00") > 8192
+    return data
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_nul_byte_after_the_first_8_kb_is_removed_from_everything_stored(
+    django_capture_on_commit_callbacks,
+) -> None:
+    """On PostgreSQL (as CI runs it) a NUL in a text or JSON column is refused outright."""
+    team = make_team()
+    source = make_source(team.review, name="Embase")
+    job = imports.import_job_create(
+        source=source,
+        files=[("embase.ris", io.BytesIO(_ris_with_nul_after_8_kb()))],
+        created_by=team.owner,
+        enqueue=False,
+    )
+
+    imports.import_job_read(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.READY, job.error
+    assert job.record_count == 10
+    summary = job.files.get().summary
+    assert "\x00" not in json.dumps(summary, ensure_ascii=False)
+    assert summary["sample"][4]["title"] == "Brokenexport"
+    assert any("1 record holds NUL characters (record 5)" in w["text"] for w in summary["warnings"])
+
+    imports.import_job_confirm(job=job, enqueue=False)
+    imports.import_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE, job.error
+    record = Record.objects.get(position=5)
+    assert record.title == "Brokenexport"
+    assert record.abstract == "Text with a NUL  here"
+    assert record.raw["TI"] == "Brokenexport"
+
+
+def test_a_failure_while_reading_ends_the_job_failed_with_its_reason(monkeypatch) -> None:
+    team = make_team()
+    source = make_source(team.review, name="Embase")
+    job = imports.import_job_create(
+        source=source, files=[("embase.ris", io.BytesIO(RIS))], created_by=team.owner, enqueue=False
+    )
+
+    def fail(*args, **kwargs):
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr(ImportFile, "save", fail)  # the summary cannot be stored
+    imports.import_job_read(job_id=job.pk)
+    monkeypatch.undo()
+
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED
+    assert job.error.startswith("Reading the files failed (DatabaseError: the database went away).")
+    assert job.status_label == "Refused: could not be read"
+
+    # Reading again (changing the format) or cancelling both work on the failed job.
+    imports.import_file_reconfigure(
+        import_file=job.files.get(), format_override="ris", mapping=None
+    )
+    imports.import_job_read(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.READY
+    assert job.record_count == 2

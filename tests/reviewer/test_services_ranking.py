@@ -376,3 +376,18 @@ def test_a_sample_larger_than_what_is_left_is_refused(review):
     with pytest.raises(ValidationError, match="1 to 10 records"):
         services.stopping_sample_draw(review=review, user=ann, size=11)
     assert not ann.stopping_samples.exists()
+
+
+def test_in_a_blinded_review_a_third_reviewer_does_not_learn_what_two_colleagues_agreed(review):
+    # blinding (issue 21, item 8): agreed and disputed records look alike to her
+    ann, ben = two_reviewers(review)
+    cleo = add_member(review, make_user("cleo"), Role.REVIEWER).user
+    records = corpus(review)
+    screen(records[0], ann, "include")
+    screen(records[0], ben, "include")  # agreed by two colleagues
+    screen(records[1], cleo, "exclude")
+
+    assert selectors.labels(review, cleo) == {records[1].pk: False}
+    review.blinded = False
+    review.save(update_fields=["blinded"])
+    assert selectors.labels(review, cleo) == {records[0].pk: True, records[1].pk: False}

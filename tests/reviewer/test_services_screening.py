@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from reviewer.models import (
     Approval,
+    Decision,
     DecisionChange,
     FullText,
     Record,
@@ -75,17 +76,55 @@ def test_exclude_against_include_is_a_conflict_the_senior_resolves(team, record,
     assert state(record) is State.TA_EXCLUDED
 
 
-def test_a_reviewer_may_change_their_decision_until_resolved_and_all_is_kept(team, record, second):
+def test_a_reviewer_may_change_their_decision_until_a_senior_closes_it_and_all_is_kept(
+    team, record, second
+):
     screen(record, team.reviewer, "exclude")
     screen(record, team.reviewer, "maybe")
-    screen(record, second, "include")  # resolved: passes to full text
+    screen(record, second, "include")  # agreed: passes to full text
+    # still hers to change, as if the colleague had not decided (issue 21, item 6): the
+    # record is derived again, here a conflict for the senior
+    screen(record, team.reviewer, "exclude")
+    assert state_of(record).state is State.TA_CONFLICT
+    services.adjudicate(record=record, user=team.senior, stage="ta", choice="include")
 
-    with pytest.raises(ValidationError, match="Title/abstract screening of this record is over"):
-        screen(record, team.reviewer, "exclude")
+    with pytest.raises(ValidationError, match="decisions are final"):
+        screen(record, team.reviewer, "include")
     history = list(
         DecisionChange.objects.filter(record=record).values_list("reviewer__username", "choice")
     )
-    assert history == [("reviewer", "exclude"), ("reviewer", "maybe"), ("bob", "include")]
+    assert history == [
+        ("reviewer", "exclude"),
+        ("reviewer", "maybe"),
+        ("bob", "include"),
+        ("reviewer", "exclude"),
+    ]
+
+
+def test_a_title_abstract_decision_is_final_once_she_decided_the_full_text(team, record, second):
+    pass_title_abstract(record, team.reviewer, second)
+    screen(record, team.reviewer, "include", stage="ft")
+
+    with pytest.raises(ValidationError, match="decided this record at full text"):
+        screen(record, team.reviewer, "exclude")
+    with pytest.raises(ValidationError, match="decided this record at full text"):
+        services.withdraw(record=record, user=team.reviewer, stage="ta")
+    assert record.decisions.filter(stage="ta", choice="include").count() == 2
+
+
+def test_a_third_reviewer_is_refused_alike_whether_the_two_agree_or_not(team, second):
+    third = add_member(team.review, make_user("carol3"), Role.REVIEWER).user
+    agreed, disputed = make_record(team.review), make_record(team.review)
+    screen(agreed, team.reviewer, "include")
+    screen(agreed, second, "include")
+    screen(disputed, team.reviewer, "include")
+    screen(disputed, second, "exclude")
+
+    for record in (agreed, disputed):
+        with pytest.raises(ValidationError) as refused:
+            screen(record, third, "include")
+        assert refused.value.messages == ["Two reviewers have already decided on this record."]
+    assert not Decision.objects.filter(reviewer=third).exists()
 
 
 def test_a_double_click_keeps_one_decision_and_one_history_row(team, record):
@@ -113,12 +152,24 @@ def test_undo_withdraws_my_decision_and_keeps_the_history(team, record):
     assert list(DecisionChange.objects.values_list("choice", flat=True)) == ["exclude", ""]
 
 
-def test_undo_after_the_record_is_resolved_is_refused(team, record, second):
+def test_undo_after_agreement_works_as_before_the_colleague_decided(team, record, second):
     screen(record, team.reviewer, "exclude")
     screen(record, second, "exclude")
 
+    services.withdraw(record=record, user=team.reviewer, stage="ta")
+
+    assert state_of(record).state is State.TA_ONE
+    assert list(record.decisions.values_list("reviewer__username", flat=True)) == ["bob"]
+
+
+def test_undo_after_adjudication_is_refused(team, record, second):
+    screen(record, team.reviewer, "exclude")
+    screen(record, second, "include")
+    services.adjudicate(record=record, user=team.senior, stage="ta", choice="exclude")
+
     with pytest.raises(ValidationError, match="decisions are final"):
         services.withdraw(record=record, user=team.reviewer, stage="ta")
+    assert record.decisions.count() == 2
 
 
 def test_a_duplicate_or_removed_record_is_not_screened(team, record):
@@ -397,8 +448,9 @@ def test_three_reviewers_deciding_one_record_at_the_same_moment_leave_two_decisi
     for thread in threads:
         thread.join()
 
+    # the same refusal whether the two agreed or not (issue 21, item 8)
     assert sorted(outcomes) == [
-        "Title/abstract screening of this record is over.",
+        "Two reviewers have already decided on this record.",
         "stored",
         "stored",
     ]
@@ -419,3 +471,17 @@ def test_a_record_from_citation_searching_is_sought_at_once(team, second):
     screen(record, team.reviewer, "include", stage="ft")
     screen(record, second, "include", stage="ft")
     assert state(record) is State.FT_INCLUDED
+
+
+def test_no_title_abstract_change_once_a_senior_approved_the_report(team, record, second):
+    # the full text was assessed by others; her title/abstract decision cannot undo a study
+    pass_title_abstract(record, team.reviewer, second)
+    screen(record, second, "include", stage="ft")
+    screen(record, team.senior, "include", stage="ft")
+    services.approve(review=team.review, records=[record], user=team.senior)
+
+    with pytest.raises(ValidationError, match="decisions are final"):
+        services.withdraw(record=record, user=team.reviewer, stage="ta")
+    with pytest.raises(ValidationError, match="decisions are final"):
+        screen(record, team.reviewer, "exclude")
+    assert state_of(record).state is State.APPROVED

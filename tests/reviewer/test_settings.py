@@ -37,6 +37,9 @@ SETTINGS_VARIABLES = (
     "SECURE_HSTS_INCLUDE_SUBDOMAINS",
     "SECURE_HSTS_PRELOAD",
     "LOG_LEVEL",
+    "EMAIL_URL",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
     # Set by tests/conftest.py for Playwright; a deployment never has it.
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
@@ -159,3 +162,64 @@ def test_deploy_check_is_clean_when_configured_for_production():
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- email ---
+
+SHOW_EMAIL = """
+import json
+from reviewer import settings as s
+print(json.dumps({k: getattr(s, k, None) for k in (
+    "EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS", "EMAIL_USE_SSL")}))
+"""
+
+
+def email_with(**env: str) -> dict:
+    result = run_python("-c", SHOW_EMAIL, **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_without_email_settings_mails_are_printed_to_the_console():
+    assert email_with()["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_email_url_configures_smtp_with_starttls():
+    email = email_with(EMAIL_URL="smtp://mailer:s%40cret@mail.example.org:2525")
+
+    assert email == {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "mail.example.org",
+        "EMAIL_PORT": 2525,
+        "EMAIL_HOST_USER": "mailer",
+        "EMAIL_HOST_PASSWORD": "s@cret",
+        "EMAIL_USE_TLS": True,
+        "EMAIL_USE_SSL": False,
+    }
+
+
+def test_email_url_smtps_uses_tls_on_465():
+    email = email_with(EMAIL_URL="smtps://u:p@mail.example.org")
+
+    assert (email["EMAIL_PORT"], email["EMAIL_USE_SSL"], email["EMAIL_USE_TLS"]) == (
+        465,
+        True,
+        False,
+    )
+
+
+def test_djangos_own_email_host_setting_configures_smtp():
+    email = email_with(EMAIL_HOST="relay.local", EMAIL_PORT="25")
+
+    assert email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert (email["EMAIL_HOST"], email["EMAIL_PORT"]) == ("relay.local", 25)
+
+
+@pytest.mark.parametrize("url", ["http://mail.example.org", "smtp://", "smtp://h:port"])
+def test_a_malformed_email_url_fails_loudly(url):
+    result = run_python("-c", "import reviewer.settings", EMAIL_URL=url)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "EMAIL_URL" in result.stderr

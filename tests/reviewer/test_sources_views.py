@@ -8,6 +8,8 @@ and `django_capture_on_commit_callbacks(execute=True)` fires them inside the tes
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,6 +19,7 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from reviewer.models import ImportFile, ImportJob, ImportStatus, Record, Role, Source
+from tests import xlsx_bombs
 from tests.factories import (
     SMALL_RIS,
     Endpoint,
@@ -441,45 +444,93 @@ def test_upload_over_the_size_limit_is_refused(owner, run_tasks, source, setting
     assert not ImportFile.objects.exists()
 
 
-def test_a_pdf_named_ris_shows_the_error_and_no_confirm_button(owner, run_tasks, source):
-    upload(owner, run_tasks, source, ("embase.ris", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"))
+def test_a_pdf_named_ris_is_refused_at_upload_and_nothing_is_kept(
+    owner, run_tasks, source, settings
+):
+    response = upload(
+        owner, run_tasks, source, ("embase.ris", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
+    )
+
+    assert response.status_code == 200
+    assertContains(response, "embase.ris is a PDF document, not a search export.")
+    assertContains(response, "Nothing was uploaded.")
+    assert not ImportJob.objects.exists()
+    assert not ImportFile.objects.exists()
+    assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("notes.docx", None, "notes.docx is a Word document, not a search export"),
+        ("scan.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "binary"),
+    ],
+)
+def test_a_word_document_or_an_image_is_refused_with_the_good_file_beside_it(
+    owner, run_tasks, source, settings, name, content, says
+):
+    if content is None:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as docx:
+            docx.writestr("word/document.xml", "<w:document/>")
+        content = buffer.getvalue()
+
+    response = upload(owner, run_tasks, source, ("embase.ris", RIS), (name, content))
+
+    assert response.status_code == 200
+    assertContains(response, says)
+    assert not ImportJob.objects.exists()
+    assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+    assert "Uploaded" not in page_text(owner.get(upload_url(source)))
+
+
+#: Text that sniffs as no known format: kept, so a format can be chosen for it.
+UNRECOGNISED = b"Dear colleague,\nplease find the references below.\nBest wishes\n"
+
+
+def test_an_unreadable_upload_reads_as_refused_and_cannot_be_confirmed(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.txt", UNRECOGNISED))
     job = ImportJob.objects.get()
 
-    response = job_page(owner, job)
-
-    assertContains(response, "This file could not be read.")
-    assertContains(response, "embase.ris: ")
-    assertNotContains(response, confirm_url(job))
-
-
-def test_confirming_an_unreadable_upload_imports_nothing(owner, run_tasks, source):
-    upload(owner, run_tasks, source, ("embase.ris", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"))
-    job = ImportJob.objects.get()
-
+    page = page_text(job_page(owner, job))
     confirm(owner, run_tasks, job)
 
+    assert "Refused: the file could not be read, so nothing can be imported." in page
+    assert "This file could not be read." in page
+    assert "Ready to import" not in page
+    assert "Import 0 records" not in page
     assertContains(
         job_page(owner, job), "Only an import whose files were all read without error can start."
     )
     assert not Record.objects.exists()
     job.refresh_from_db()
-    assert job.status == ImportStatus.READY
+    assert job.status == ImportStatus.FAILED
+    assert job.record_count == 0
+    search_page = page_text(owner.get(upload_url(source)))
+    assert "Refused: could not be read" in search_page
+    assert "Ready to import" not in search_page
+
+
+def test_cancelling_a_refused_upload_removes_its_stored_file(owner, run_tasks, source, settings):
+    upload(owner, run_tasks, source, ("embase.txt", UNRECOGNISED))
+    job = ImportJob.objects.get()
+
+    with run_tasks():
+        owner.post(reverse("import-cancel", args=[job.review.slug, job.pk]))
+
+    assert not ImportFile.objects.exists()
+    assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
 
 
 def test_one_unreadable_file_holds_back_the_whole_upload(owner, run_tasks, source):
-    upload(
-        owner,
-        run_tasks,
-        source,
-        ("embase.ris", RIS),
-        ("scan.ris", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"),
-    )
+    upload(owner, run_tasks, source, ("embase.ris", RIS), ("letter.txt", UNRECOGNISED))
     job = ImportJob.objects.get()
 
     page = job_page(owner, job)
     confirm(owner, run_tasks, job)
 
-    assertContains(page, "Some files could not be read, so nothing can be imported yet.")
+    assertContains(page, "Refused: not every file could be read, so nothing can be imported.")
+    assertContains(page, "1 of the 2 files could not be read")
     assertNotContains(page, confirm_url(job))
     assert not Record.objects.exists()
 
@@ -501,7 +552,7 @@ def test_the_same_file_twice_in_one_upload_is_pointed_out(owner, run_tasks, sour
 
     response = job_page(owner, ImportJob.objects.get())
 
-    assertContains(response, "This file is identical to “part1.ris” in this upload.")
+    assertContains(response, "“part1-copy.ris” is identical to “part1.ris” in this upload.")
 
 
 def test_a_file_that_was_only_previewed_does_not_count_as_imported(owner, run_tasks, source):
@@ -511,6 +562,128 @@ def test_a_file_that_was_only_previewed_does_not_count_as_imported(owner, run_ta
     response = job_page(owner, ImportJob.objects.latest("pk"))
 
     assertNotContains(response, "already imported")
+
+
+# --- importing: what must not pass quietly ---
+
+#: RIS whose download stopped inside its second record (no ER line, text cut mid-word).
+RIS_CUT = (
+    RIS.split(b"\n\nTY")[0] + b"\n\nTY  - JOUR\nAU  - Gleason, Brian C.\nTI  - Inflammatory myo"
+)
+
+
+def test_a_cut_last_record_is_listed_and_called_a_failed_download(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS_CUT))
+
+    text = page_text(job_page(owner, ImportJob.objects.get()))
+
+    assert "1 record is cut short, and will not be imported unless you accept it." in text
+    assert "embase.ris: record 2, line 11 — the file’s last record" in text
+    assert "A file whose last record is cut is usually a download that did not finish." in text
+    assert "I accept the 1 cut-short record listed above as it is." in text
+    # The data-losing warning comes first and is set apart from the notes.
+    assert text.index("Check before importing: 1 problem that loses or changes data") < text.index(
+        "note"
+    )
+
+
+def test_a_cut_record_is_not_imported_unless_accepted(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS_CUT))
+    job = ImportJob.objects.get()
+
+    confirm(owner, run_tasks, job)
+
+    assert not Record.objects.exists()
+    job.refresh_from_db()
+    assert job.status == ImportStatus.READY
+    assert "Nothing was imported: 1 record is cut short (embase.ris: record 2, line 11)" in (
+        page_text(job_page(owner, job))
+    )
+
+
+def test_accepting_the_cut_record_imports_it_as_it_is(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS_CUT))
+    job = ImportJob.objects.get()
+
+    with run_tasks():
+        owner.post(confirm_url(job), {"accept_cut": "1"})
+
+    titles = list(Record.objects.order_by("position").values_list("title", flat=True))
+    assert titles == [
+        "ALK and p80 expression in inflammatory myofibroblastic tumour",
+        "Inflammatory myo",
+    ]
+
+
+def test_the_same_file_again_offers_no_plain_import_button(owner, run_tasks, source, team):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    confirm(owner, run_tasks, ImportJob.objects.get())
+    upload(owner, run_tasks, source, ("embase-again.ris", RIS))
+    second = ImportJob.objects.latest("pk")
+    first = ImportJob.objects.earliest("pk")
+
+    response = job_page(owner, second)
+    text = page_text(response)
+
+    assert "Import 2 records into Embase" not in text
+    assert "Import it again (2 records)" in text
+    assert (
+        f"by {team.owner.display_name()} into “Embase” (2 records), uploaded as “embase.ris”"
+        in text
+    )
+    assertContains(response, first.get_absolute_url())
+
+
+def test_the_same_file_again_is_not_imported_without_choosing_to(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    confirm(owner, run_tasks, ImportJob.objects.get())
+    upload(owner, run_tasks, source, ("embase-again.ris", RIS))
+    second = ImportJob.objects.latest("pk")
+
+    confirm(owner, run_tasks, second)
+
+    assert Record.objects.count() == 2
+    second.refresh_from_db()
+    assert second.status == ImportStatus.READY
+    assert "Choose “Import it again” if you mean to add the same records again." in page_text(
+        job_page(owner, second)
+    )
+
+
+def test_choosing_to_import_the_same_file_again_imports_it(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("part1.ris", RIS), ("part1-copy.ris", RIS))
+    job = ImportJob.objects.get()
+
+    with run_tasks():
+        owner.post(confirm_url(job), {"import_again": "1"})
+
+    assert Record.objects.count() == 4
+    job.refresh_from_db()
+    assert job.status == ImportStatus.DONE
+
+
+def test_a_file_named_only_a_space_is_uploaded_under_a_stand_in_name(owner, run_tasks, source):
+    response = upload(owner, run_tasks, source, (" ", RIS))
+
+    job = ImportJob.objects.get()
+    assertRedirects(response, job.get_absolute_url())
+    assert job.files.get().original_name == "unnamed file"
+    assert "Import 2 records into Embase" in page_text(job_page(owner, job))
+
+
+def test_an_excel_bomb_is_refused_with_the_limit_it_broke(owner, run_tasks, source):
+    upload(owner, run_tasks, source, ("scopus.xlsx", xlsx_bombs.declared_bomb("A1:ZZ3000000")))
+    job = ImportJob.objects.get()
+
+    text = page_text(job_page(owner, job))
+
+    assert "Refused: the file could not be read, so nothing can be imported." in text
+    assert "The sheet declares the range A1:ZZ3000000: 3,000,000 rows" in text
+    assert "over the limit of 200,000 rows" in text
+    job.refresh_from_db()
+    assert job.status == ImportStatus.FAILED
+    assert job.record_count == 0
+    assert not Record.objects.exists()
 
 
 # --- importing: confirm ---

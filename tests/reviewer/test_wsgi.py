@@ -38,6 +38,16 @@ def test_the_server_starts_and_serves_a_page_once_static_files_are_collected(tmp
     env = production(tmp_path / "static")
     collected = run(["manage.py", "collectstatic", "--noinput", "-v0"], env)
     assert collected.returncode == 0, collected.stderr
+    # A database with an account: on a fresh install (no accounts) the login page sends
+    # the first visitor to "Create the first account" instead.
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    migrated = run(["manage.py", "migrate", "-v0"], env)
+    assert migrated.returncode == 0, migrated.stderr
+    made = run(
+        ["manage.py", "shell", "-c", "from reviewer.models import User; User.objects.create()"],
+        env,
+    )
+    assert made.returncode == 0, made.stderr
 
     page = run(
         [

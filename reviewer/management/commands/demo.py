@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 
 from analysis.demo import analysis_demo
 from extraction.demo import DemoExtractors, extraction_demo
@@ -26,6 +27,8 @@ from reviewer.models import (
     User,
 )
 from reviewer.screening.rules import State
+from reviewer.services.imports import import_job_create, import_job_read
+from reviewer.services.invitations import invitation_create, invitation_token
 from reviewer.services.reviews import member_add, review_create
 
 SLUG = "demo"
@@ -81,6 +84,23 @@ class Command(BaseCommand):
             "--password",
             default="",
             help="Use this password for every demo user instead of random ones.",
+        )
+
+    def _upload_again(self, review: Review, path: Path, owner: User) -> str:
+        """The Embase export uploaded a second time, read and waiting: its page shows the
+        earlier import and offers "Import it again" instead of a plain import."""
+        with path.open("rb") as handle:
+            again = import_job_create(
+                source=review.sources.get(name="Embase"),
+                files=[(f"{path.stem} (1){path.suffix}", handle)],
+                created_by=owner,
+                enqueue=False,
+            )
+        import_job_read(job_id=again.pk)
+        return (
+            "Searches: the Embase export was uploaded a second time and waits on the Embase "
+            "search; its preview names the earlier import and asks before adding the same "
+            "records twice."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -150,6 +170,7 @@ class Command(BaseCommand):
                     stderr=StringIO(),
                 )
                 self.stdout.write(out.getvalue().strip().replace(f"{folder}/", ""))
+            self.stdout.write(self._upload_again(review, Path(folder) / searches[1][0], owner))
 
         counts = screen_demo(
             review, DemoTeam(senior=users["carol"], first=users["alice"], second=users["bob"])
@@ -161,6 +182,12 @@ class Command(BaseCommand):
             f"{conflicts} conflicts waiting for carol, "
             f"{counts[State.APPROVED]} inclusions approved."
         )
+        if review.blinded:
+            self.stdout.write(
+                "Blinding: the review is blinded, so alice and bob each see their own progress "
+                "only; carol sees the review-wide figures (conflicts, agreement, PRISMA). "
+                "Unblind it in the settings to show them to everyone."
+            )
 
         rankings = rank_demo(review)
         trained = ", ".join(
@@ -185,6 +212,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Analysis: {len(runs)} runs on the final data (patient characteristics, "
             "margin against recurrence, reoperation and outcome, site against management)."
+        )
+
+        invitation = invitation_create(
+            review=review, email="dana@example.org", role=Role.REVIEWER, created_by=owner
+        )
+        link = reverse("invitation-accept", kwargs={"token": invitation_token(invitation)})
+        self.stdout.write(
+            "Team: one invitation waits on the Members page (dana@example.org, reviewer). "
+            f"Its link, which makes dana's account and joins the review: {link}"
         )
 
         self.stdout.write(

@@ -26,11 +26,29 @@ def _format_line(name: str, summary: dict[str, Any]) -> str:
     )
 
 
+def _same_file_line(same: services.SameFile) -> str:
+    name = same.import_file.original_name
+    if same.in_this_upload:
+        return (
+            f"{name} is identical to {same.earlier.original_name}; give --import-again to "
+            "import both."
+        )
+    job = same.earlier.job
+    when = job.finished_at or job.created_at
+    return (
+        f"{name} was already imported into “{job.source}” on {when:%Y-%m-%d %H:%M} by "
+        f"{job.created_by.get_username()} (import #{job.pk}, {same.earlier.record_count} records, "
+        f"as {same.earlier.original_name}); give --import-again to add the same records again."
+    )
+
+
 class Command(BaseCommand):
     help = (
         "Import one search's export files into a review. Prints one line per file; "
         "with --dry-run reads and checks the files without storing anything. "
-        "Either every file lands or none does."
+        "Either every file lands or none does. A file with records cut short, or one "
+        "already imported into the review, is refused unless --accept-truncated or "
+        "--import-again says otherwise."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -50,6 +68,18 @@ class Command(BaseCommand):
         parser.add_argument("--query", default="", help="The search query, kept with the source.")
         parser.add_argument(
             "--user", default="", help="Username recorded as importer (default: an owner)."
+        )
+        parser.add_argument(
+            "--accept-truncated",
+            action="store_true",
+            help="Import records the file cut short (a last record without its end line), "
+            "as they are. Without it such a file is refused.",
+        )
+        parser.add_argument(
+            "--import-again",
+            action="store_true",
+            help="Import a file whose exact content was already imported into the review "
+            "(or given twice). Without it such a file is refused.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -89,6 +119,10 @@ class Command(BaseCommand):
                 format_override=fmt,
                 enqueue=False,
             )
+        except ValidationError as error:  # a file that is no export at all
+            if created:
+                source.delete()
+            raise CommandError("Nothing was imported.\n" + " ".join(error.messages)) from None
         finally:
             for handle in handles:
                 handle.close()
@@ -100,12 +134,30 @@ class Command(BaseCommand):
                 failures.append(import_file.error)
             else:
                 self._report(str(path), import_file.summary, options["verbosity"])
+        if not failures and not options["accept_truncated"]:
+            failures += [
+                f"{f.original_name}: record {cut['record']} (line {cut['line']}) is cut short"
+                + (
+                    ": the file's last record, as in a download that did not finish"
+                    if cut["at_end"]
+                    else ""
+                )
+                + ". Export the search again, or give --accept-truncated to import it as it is."
+                for f, cut in services.cut_records(job)
+            ]
+        if not failures and not options["import_again"]:
+            failures += [_same_file_line(same) for same in services.same_files(job)]
         if failures:
             services.import_job_cancel(job=job)
             if created:
                 source.delete()
             raise CommandError("Nothing was imported.\n" + "\n".join(failures))
-        services.import_job_confirm(job=job, enqueue=False)
+        services.import_job_confirm(
+            job=job,
+            accept_cut=options["accept_truncated"],
+            import_again=options["import_again"],
+            enqueue=False,
+        )
         services.import_job_run(job_id=job.pk)
         job.refresh_from_db()
         if job.status != ImportStatus.DONE:
@@ -141,9 +193,12 @@ class Command(BaseCommand):
 
     def _report(self, name: str, summary: dict[str, Any], verbosity: int) -> None:
         self.stdout.write(_format_line(name, summary))
-        if verbosity >= 2:
-            for warning in summary["warnings"]:
-                self.stdout.write(f"  warning: {warning}")
+        for item in services.warning_list(summary):
+            # Data-losing warnings always; the informational ones with -v 2.
+            if item["loses_data"]:
+                self.stdout.write(f"  check: {item['text']}")
+            elif verbosity >= 2:
+                self.stdout.write(f"  warning: {item['text']}")
 
     def execute(self, *args: Any, **options: Any) -> Any:
         self._verbosity = options.get("verbosity", 1)

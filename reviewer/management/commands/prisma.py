@@ -1,4 +1,13 @@
-"""Write a review's PRISMA 2020 flow diagram (SVG, PNG, PDF) or its PRISMA2020 data CSV."""
+"""Write a review's PRISMA 2020 flow diagram (SVG, PNG, PDF) or its PRISMA2020 data CSV.
+
+A review that is not finished gives a provisional diagram: the file says so itself (a
+banner on the drawing, a note row in the CSV, see `reviewer.prisma.provisional`), and the
+command prints the same statement on stderr, then writes the file and exits 0 — a draft
+figure is a normal thing to want while screening goes on, and it cannot pass for final.
+`--final` is for scripts that must only ever produce the finished figure: it writes nothing
+and exits 1 while anything waits. Counts that break the template's arithmetic write nothing
+(exit 1) unless `--force` is given.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +18,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from reviewer.management.people import review_by_slug
-from reviewer.prisma.counts import pending_summary, prisma_report
+from reviewer.prisma.counts import prisma_report
+from reviewer.prisma.files import prisma_file
 from reviewer.prisma.types import PrismaCounts
 from reviewer.prisma.validate import validate
 
@@ -17,30 +27,11 @@ FORMATS = ("svg", "png", "pdf", "csv")
 TEXT_FORMATS = ("svg", "csv")
 
 
-def render(counts: PrismaCounts, fmt: str, dpi: int) -> str | bytes:
-    """The diagram or the CSV in `fmt`. The drawing is imported here, when asked for, so the
-    CSV works whatever the state of the drawing code."""
-    if fmt == "csv":
-        from reviewer.prisma.template_csv import template_csv
-
-        return template_csv(counts)
-    from reviewer.prisma import diagram
-
-    if fmt == "svg":
-        svg: str = diagram.diagram_svg(counts)
-        return svg
-    if fmt == "png":
-        png: bytes = diagram.diagram_png(counts, dpi=dpi)
-        return png
-    pdf: bytes = diagram.diagram_pdf(counts)
-    return pdf
-
-
 def summary(counts: PrismaCounts) -> str:
     c = counts
     parts = [
         f"{c.database_results + c.register_results:,} identified",
-        f"{c.duplicates:,} duplicates",
+        f"{c.duplicates:,} duplicate{'s' * (c.duplicates != 1)}",
     ]
     removed = c.excluded_automatic + c.excluded_other
     if removed:
@@ -68,9 +59,10 @@ def summary(counts: PrismaCounts) -> str:
 class Command(BaseCommand):
     help = (
         "Write a review's PRISMA 2020 flow diagram (svg, png, pdf) or the PRISMA2020 template "
-        "CSV. The counts are checked first: if they break the arithmetic of the template (or "
-        "records are still being screened, so the diagram is not final) nothing is written "
-        "unless --force is given."
+        "CSV. A review that is not finished gives a provisional diagram: the file says so "
+        "itself, the reasons are printed on stderr, and the command exits 0 (--final refuses "
+        "instead). Counts that break the arithmetic of the template are not written unless "
+        "--force is given."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -83,6 +75,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Write the file even if the checks fail."
         )
+        parser.add_argument(
+            "--final",
+            action="store_true",
+            help="Write nothing and exit 1 unless the review is finished (nothing waits).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         fmt: str = options["fmt"]
@@ -94,8 +91,8 @@ class Command(BaseCommand):
         counts = report.counts
         # Records still waiting make the diagram provisional, not wrong: the rules count them.
         problems = validate(counts, pending=report.pending)
-        if report.pending:
-            self.stderr.write(f"The diagram is not final: {pending_summary(report.pending)}.")
+        for line in report.waiting.lines():
+            self.stderr.write(line)
         if problems:
             for problem in problems:
                 self.stderr.write(f"{problem.rule}: {problem.message}")
@@ -104,7 +101,9 @@ class Command(BaseCommand):
                     f"{len(problems)} check{'s' * (len(problems) != 1)} failed; nothing was "
                     "written (--force writes it anyway)."
                 )
-        content = render(counts, fmt, options["dpi"])
+        if options["final"] and not report.waiting.final:
+            raise CommandError("The review is not finished; nothing was written (--final).")
+        content = prisma_file(report, "png600" if fmt == "png" and options["dpi"] == 600 else fmt)
         to_stdout = output == "-"
         if to_stdout:
             text = content if isinstance(content, str) else content.decode()

@@ -183,6 +183,22 @@ class TestErrors:
         assert table.row_levels == ("leg", "head")
         assert "site “arm”: no patients, left out of the table and the tests." in table.warnings
 
+    def test_a_level_whose_patients_lack_the_other_value_says_so(self) -> None:
+        table = crosstab(
+            ["Primary", "Metastasis", "Primary", "Metastasis", "Reference"],
+            ["yes", "no", "no", "yes", None],
+            row_levels=["Primary", "Metastasis", "Reference"],
+            row_label="Site type",
+            col_label="Improved",
+            drop_empty_levels=True,
+        )
+        assert table.row_levels == ("Primary", "Metastasis")
+        assert (
+            "1 patient with Site type “Reference” has Improved not reported, so “Reference” "
+            "is left out of the table and the tests." in table.warnings
+        )
+        assert not [w for w in table.warnings if "no patients" in w]
+
     def test_dropping_empty_levels_can_leave_a_single_one(self) -> None:
         with pytest.raises(StatsInputError, match="single level"):
             crosstab(["a", "a"], ["y", "n"], row_levels=["a", "b"], drop_empty_levels=True)

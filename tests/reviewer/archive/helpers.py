@@ -28,6 +28,7 @@ from reviewer.models import (
     PairStatus,
     Record,
     Review,
+    Role,
     Stage,
     User,
 )
@@ -35,12 +36,14 @@ from reviewer.prisma.counts import prisma_counts
 from reviewer.screening.queries import state_counts
 from reviewer.services.duplicates import pair_decide, record_split
 from reviewer.services.ranking import stopping_sample_draw
+from reviewer.services.reviews import member_add, member_remove
 from reviewer.services.screening import withdraw
 
 
 def demo_review(output: StringIO | None = None) -> Review:
     """The demo review (every table but the stopping samples has rows), plus what the demo
-    does not do: a stopping sample, a withdrawn decision, a decided pair and a split."""
+    does not do: a stopping sample, a withdrawn decision, a decided pair, a split and a
+    former member."""
     call_command("demo", password="demo-pass-1", stdout=output or StringIO())
     review = Review.objects.get(slug="demo")
     alice = User.objects.get(username="alice")
@@ -62,6 +65,9 @@ def demo_review(output: StringIO | None = None) -> Review:
     duplicate = Record.objects.filter(review=review, duplicate_of__isnull=False).last()
     assert duplicate is not None
     record_split(record=duplicate, user=carol, note="Different cohorts")
+    User.objects.create_user("erin", email="erin@example.org", password="demo-pass-1")
+    erin = member_add(review=review, username="erin", role=Role.REVIEWER, added_by=carol)
+    member_remove(membership=erin, removed_by=carol)
     return review
 
 

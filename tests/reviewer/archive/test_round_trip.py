@@ -64,7 +64,7 @@ def test_archive_restored_into_an_empty_database_archives_again_the_same(tmp_pat
     restored = archive_restore(source=io.BytesIO(first))
 
     assert restored.review.slug == "demo"
-    assert sorted(u.username for u in restored.people_created) == ["alice", "bob", "carol"]
+    assert sorted(u.username for u in restored.people_created) == ["alice", "bob", "carol", "erin"]
     assert not any(u.is_active or u.has_usable_password() for u in restored.people_created)
     assert observed(restored.review) == before
     second = archive_bytes(restored.review)
@@ -73,7 +73,7 @@ def test_archive_restored_into_an_empty_database_archives_again_the_same(tmp_pat
     manifest = manifest_of(first)
     empty = [t["model"] for t in manifest["tables"] if t["rows"] == 0]
     assert empty == []
-    assert manifest["people"]["rows"] == 3 and len(manifest["files"]) == 4
+    assert manifest["people"]["rows"] == 4 and len(manifest["files"]) == 5
 
 
 def test_archive_holds_no_password_hash_or_database_id():
@@ -101,7 +101,7 @@ def test_demo_restores_beside_itself_as_a_second_review_that_looks_the_same(clie
     restored = archive_restore(source=io.BytesIO(archive_bytes(review)), slug="demo-copy")
 
     copy = restored.review
-    assert [u.username for u in restored.people_matched] == ["alice", "bob", "carol"]
+    assert [u.username for u in restored.people_matched] == ["alice", "bob", "carol", "erin"]
     assert restored.people_created == []
     assert Membership.objects.get(review=copy, user=carol).role == Role.OWNER
     assert observed(copy) == observed(review)

@@ -21,6 +21,7 @@ from reviewer.models import (
     Decision,
     DedupStatus,
     FullText,
+    ImportStatus,
     PairStatus,
     Record,
     Review,
@@ -32,6 +33,7 @@ from reviewer.screening.agreement import agreement_by_stage
 from reviewer.screening.queries import state_counts
 from reviewer.screening.rules import State
 from reviewer.selectors import pending_duplicate_pairs
+from reviewer.services import imports
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +44,9 @@ def run_demo() -> str:
     return out.getvalue()
 
 
-def test_demo_builds_a_review_with_three_users_two_databases_and_citation_searching() -> None:
+def test_demo_builds_a_review_with_three_users_two_databases_and_citation_searching(
+    client,
+) -> None:
     output = run_demo()
 
     review = Review.objects.get(slug="demo")
@@ -63,6 +67,20 @@ def test_demo_builds_a_review_with_three_users_two_databases_and_citation_search
     assert review.exclusion_reasons.count() >= 5
     assert "alice" in output and "demo-pass-1" in output
     assert User.objects.get(username="bob").check_password("demo-pass-1")
+    # The Embase export uploaded again waits, and asks before importing it twice.
+    waiting = review.import_jobs.get(status=ImportStatus.READY)
+    assert waiting.source.name == "Embase"
+    [same] = imports.same_files(waiting)
+    assert same.earlier.job.status == ImportStatus.DONE
+    assert same.earlier.job.source.name == "Embase"
+    # blinded: alice sees her own progress, carol the review-wide figures (issue 13)
+    assert "alice and bob each see their own progress only" in output
+    client.force_login(User.objects.get(username="alice"))
+    by_alice = client.get("/reviews/demo/").content.decode()
+    assert "decided by you at title and abstract" in by_alice
+    assert "waiting for the senior author" not in by_alice
+    client.force_login(User.objects.get(username="carol"))
+    assert "waiting for the senior author" in client.get("/reviews/demo/").content.decode()
 
 
 def test_demo_records_look_like_real_exports() -> None:
@@ -233,3 +251,49 @@ def test_demo_analysis_reproduces_the_papers_site_comparison_and_table_1() -> No
     assert recurrence["row_levels"] == ["Negative", "Positive"]
     assert recurrence["counts"] == [[14, 192], [54, 52]]  # Table 1: 14 (6.8%) vs 54 (51.0%)
     assert recurrence["reported_p_formatted"] == "<0.0001"
+
+
+def test_demo_prints_its_summary_and_nothing_of_the_tasks_it_ran(
+    caplog: pytest.LogCaptureFixture, django_capture_on_commit_callbacks
+) -> None:
+    """The background jobs run in process (no broker); what a newcomer reads is the
+    summary, not Celery's "Task … succeeded in …" lines."""
+    errors = StringIO()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        out = StringIO()
+        call_command("demo", password="demo-pass-1", stdout=out, stderr=errors)
+
+    assert callbacks, "the demo enqueued its background jobs, run eagerly"
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("pubmed-2024-02-29.nbib: ")
+    assert "Demo review ready: /reviews/demo/" in lines
+    assert not [line for line in lines if "succeeded in" in line]
+    assert errors.getvalue() == ""
+    logged = [record.getMessage() for record in caplog.records if record.levelno < 40]
+    assert not [m for m in logged if "succeeded in" in m or "hostname" in m], logged
+
+
+def test_demo_has_an_invitation_waiting_whose_printed_link_works(client) -> None:
+    import re
+
+    from django.urls import reverse
+
+    output = run_demo()
+
+    review = Review.objects.get(slug="demo")
+    [invitation] = review.invitations.all()
+    assert (invitation.email, invitation.role, invitation.is_pending) == (
+        "dana@example.org",
+        Role.REVIEWER,
+        True,
+    )
+    link = re.search(r"Its link, which makes dana's account and joins the review: (\S+)", output)
+    assert link
+    client.force_login(User.objects.get(username="carol"))
+    response = client.get(reverse("member-list", args=["demo"]))
+    assert response.status_code == 200
+    members = response.content.decode()
+    assert "dana@example.org" in members and link.group(1) in members
+    client.logout()
+    page = client.get(link.group(1))
+    assert "invites <strong>dana@example.org</strong>" in page.content.decode()

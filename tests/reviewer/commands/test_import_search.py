@@ -125,7 +125,7 @@ def test_second_search_of_same_database_needs_a_date(review, tmp_path: Path) -> 
     ris = tmp_path / "embase.ris"
     ris.write_text(RIS)
     run(str(ris), review="imt", database="Embase", search_date="2024-02-29")
-    run(str(ris), review="imt", database="Embase", search_date="2025-01-10")
+    run(str(ris), review="imt", database="Embase", search_date="2025-01-10", import_again=True)
 
     with pytest.raises(CommandError, match="several searches of “Embase”"):
         run(str(ris), review="imt", database="Embase")
@@ -181,3 +181,83 @@ def test_as_a_real_process_exit_status_and_messages(tmp_path: Path) -> None:
     bad = manage("import_search", str(pdf), "--review", "imt", "--database", "Embase")
     assert bad.returncode != 0
     assert "scan.ris" in bad.stderr and "PDF" in bad.stderr
+
+
+CUT_RIS = RIS + "TY  - JOUR\nTI  - Inflammatory myofibroblastic tumour of the liv"
+
+
+def test_a_file_whose_last_record_is_cut_is_refused_by_record_and_line(
+    review, tmp_path: Path
+) -> None:
+    cut = tmp_path / "embase.ris"
+    cut.write_text(CUT_RIS)
+
+    with pytest.raises(CommandError) as error:
+        run(str(cut), review="imt", database="Embase")
+
+    assert (
+        "embase.ris: record 3 (line 16) is cut short: the file's last record, as in a download "
+        "that did not finish. Export the search again, or give --accept-truncated"
+    ) in str(error.value)
+    assert not Record.objects.exists()
+    assert not Source.objects.exists()
+
+
+def test_accept_truncated_imports_the_cut_record_as_it_is(review, tmp_path: Path) -> None:
+    cut = tmp_path / "embase.ris"
+    cut.write_text(CUT_RIS)
+
+    output = run(str(cut), review="imt", database="Embase", accept_truncated=True)
+
+    assert "  check: Record 3 (line 16) is cut short" in output
+    assert Record.objects.filter(review=review).count() == 3
+    assert Record.objects.filter(title="Inflammatory myofibroblastic tumour of the liv").exists()
+
+
+def test_the_same_file_again_is_refused_unless_import_again(review, tmp_path: Path) -> None:
+    ris = tmp_path / "embase.ris"
+    ris.write_text(RIS)
+    run(str(ris), review="imt", database="Embase")
+    first = ImportJob.objects.get()
+
+    with pytest.raises(CommandError) as error:
+        run(str(ris), review="imt", database="Embase")
+
+    assert "embase.ris was already imported into “Embase” on " in str(error.value)
+    assert f"by owner (import #{first.pk}, 2 records, as embase.ris)" in str(error.value)
+    assert Record.objects.count() == 2
+
+    run(str(ris), review="imt", database="Embase", import_again=True)
+
+    assert Record.objects.count() == 4
+
+
+def test_two_identical_files_in_one_run_are_refused_unless_import_again(
+    review, tmp_path: Path
+) -> None:
+    one, two = tmp_path / "part1.ris", tmp_path / "part1-copy.ris"
+    one.write_text(RIS)
+    two.write_text(RIS)
+
+    with pytest.raises(CommandError, match=r"part1-copy\.ris is identical to part1\.ris"):
+        run(str(one), str(two), review="imt", database="Embase")
+
+    assert not Record.objects.exists()
+
+
+def test_says_nothing_of_the_tasks_it_ran_in_process(
+    review, tmp_path: Path, caplog, django_capture_on_commit_callbacks
+) -> None:
+    """With no broker the de-duplication after an import runs as an eager task: the
+    command's output is its one line per file, without Celery's "Task … succeeded" lines."""
+    ris = tmp_path / "embase.ris"
+    ris.write_text(RIS)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        output = run(str(ris), review="imt", database="Embase")
+
+    assert output.splitlines() == [f"{ris}: 2 records (format ris, 1 warning)"]
+    assert Record.objects.count() == 2
+    assert callbacks, "the de-duplication task was enqueued and ran"
+    logged = [record.getMessage() for record in caplog.records]
+    assert not [line for line in logged if "succeeded in" in line or "hostname" in line], logged

@@ -12,7 +12,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from reviewer.prisma.types import PrismaCounts
-from tests.reviewer.prisma import full_review, two_databases_only
+from tests.reviewer.prisma import (
+    finished_from_imports,
+    full_review,
+    in_progress,
+    two_databases_only,
+)
+from tests.reviewer.prisma.test_diagram import box_texts, pdf_text_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -141,8 +147,62 @@ def test_a_review_still_being_screened_is_written_as_provisional(tmp_path: Path)
     out, err = prisma("--review", scenario.review.slug, "--format", "csv", "--output", str(target))
 
     assert target.exists()
-    assert "The diagram is not final: 1 record still to screen at title/abstract." in err
+    assert err.splitlines()[:2] == [
+        "Provisional — 1 record awaits title/abstract decisions, 0 reports await full-text "
+        "decisions",
+        "Title/abstract: 1 waiting for a second reviewer.",
+    ]
     assert f"Wrote {target}" in out
+    note = list(csv.reader(io.StringIO(target.read_text())))[-1]
+    assert note[0] == "provisional" and note[3].startswith("Provisional — 1 record awaits")
+
+
+@pytest.mark.parametrize("fmt", ["svg", "pdf"])
+def test_a_provisional_drawing_says_so_on_the_figure(tmp_path: Path, fmt: str) -> None:
+    review = in_progress().review
+    target = tmp_path / f"flow.{fmt}"
+
+    out, err = prisma("--review", review.slug, "--format", fmt, "--output", str(target))
+
+    headline = err.splitlines()[0]
+    assert headline.startswith("Provisional — 4 records await title/abstract decisions")
+    if fmt == "svg":
+        assert box_texts(target.read_text())["provisional"].startswith(headline)
+    else:
+        assert headline in " ".join(pdf_text_lines(target.read_bytes()))
+    assert f"Wrote {target}" in out
+
+
+def test_final_refuses_an_unfinished_review_and_writes_nothing(tmp_path: Path) -> None:
+    review = in_progress().review
+    target = tmp_path / "flow.svg"
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match="not finished; nothing was written"):
+        call_command("prisma", "--review", review.slug, "--format", "svg", "--output",
+                     str(target), "--final", stdout=io.StringIO(), stderr=err)  # fmt: skip
+
+    assert not target.exists()
+    assert err.getvalue().startswith("Provisional — 4 records await")
+
+
+def test_a_finished_review_is_written_exact_and_unmarked(tmp_path: Path) -> None:
+    review = finished_from_imports(tmp_path).review
+    svg, pdf, data = tmp_path / "flow.svg", tmp_path / "flow.pdf", tmp_path / "flow.csv"
+
+    outs = [
+        prisma("--review", review.slug, "--format", fmt, "--output", str(path), "--final")
+        for fmt, path in (("svg", svg), ("pdf", pdf), ("csv", data))
+    ]
+
+    assert [err for _, err in outs] == ["", "", ""]
+    assert outs[0][0].splitlines()[0] == (
+        "7 identified; 1 duplicate; 6 screened; 2 excluded; 4 sought; 1 not retrieved; "
+        "3 assessed; 1 excluded with reasons; 2 new studies (2 reports)"
+    )
+    assert "rovisional" not in svg.read_text() and "rovisional" not in data.read_text()
+    assert not [line for line in pdf_text_lines(pdf.read_bytes()) if "rovisional" in line]
+    assert box_texts(svg.read_text())["assessed"] == "Reports assessed for eligibility (n = 3)"
 
 
 def test_unknown_review() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.imports import FileFormat, detect_format
+from reviewer.imports import FileFormat, detect_format, read_file
 from tests.reviewer.imports.conftest import WriteFile
 
 
@@ -123,3 +123,24 @@ def test_utf16_csv_is_detected(write: WriteFile) -> None:
 
     assert detection.format is FileFormat.CSV
     assert "tab-separated" in detection.reason
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["@SUM(A1:A3),Smith J,2020", "@SUM(A1,B2),Smith J,2020", "@author (twitter),Smith J,2020"],
+)
+def test_a_csv_line_starting_with_an_at_sign_is_still_a_csv(write: WriteFile, line: str) -> None:
+    content = f"Title,Authors,Year\nA tumour in a child,Doe A,2019\n{line}\nAnother,Roe B,2021\n"
+    path = write("export.csv", content)
+
+    detection = detect_format(path, "export.csv")
+    records = list(read_file(path, filename="export.csv").records())
+
+    assert detection.format is FileFormat.CSV
+    assert [r.title for r in records] == ["A tumour in a child", line.split(",")[0], "Another"]
+
+
+def test_bibtex_with_the_entry_key_on_its_own_line_is_still_bibtex(write: WriteFile) -> None:
+    path = write("refs.txt", "@Article{\n  smith2020,\n  title = {A tumour},\n  year = 2020\n}\n")
+
+    assert detect_format(path, "refs.txt").format is FileFormat.BIBTEX

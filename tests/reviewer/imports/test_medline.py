@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reviewer.imports import read_file, summarise
+from reviewer.imports.notes import CutRecord
 from tests.reviewer.imports.conftest import FIXTURES, WriteFile, records_of
 
 
@@ -106,3 +107,60 @@ def test_big_pubmed_set_has_all_pmids_and_dois(exports: Path) -> None:
     assert summary.fields_found["pmid"] == 75
     assert summary.fields_found["authors"] == 75
     assert summary.warnings == ["5 records have no abstract."]
+
+
+PUBMED_RECORD = (
+    "PMID- {pmid}\nTI  - Inflammatory myofibroblastic tumour {pmid}.\n"
+    "AB  - A child with a mass.\nFAU - Smith, Anna\nDP  - 2020 Jan\n"
+    "SO  - J Pediatr Surg. 2020;55(1):1-5.\n"
+)
+
+
+def test_a_pubmed_file_whose_last_record_lost_its_end_is_cut_short(write: WriteFile) -> None:
+    cut = "PMID- 3\nTI  - Inflammatory myofibroblastic tumour 3.\nAB  - A child with a ma"
+    path = write(
+        "pubmed.nbib",
+        PUBMED_RECORD.format(pmid=1) + "\n" + PUBMED_RECORD.format(pmid=2) + "\n" + cut,
+    )
+    parsed = read_file(path, filename="pubmed.nbib")
+
+    records = list(parsed.records())
+
+    assert [r.pmid for r in records] == ["1", "2", "3"]
+    assert parsed.cut_records == [CutRecord(record=3, line=15, at_end=True)]
+    assert parsed.warnings[0].startswith(
+        "Record 3 (line 15) is cut short: it has no SO line (the source), which PubMed writes "
+        "last in every record. A file whose last record is cut is usually a download"
+    )
+
+
+def test_a_pubmed_record_cut_mid_file_is_listed_too(write: WriteFile) -> None:
+    cut = "PMID- 2\nTI  - Inflammatory myofibroblastic tumour 2.\n"
+    path = write(
+        "pubmed.nbib",
+        PUBMED_RECORD.format(pmid=1) + "\n" + cut + "\n" + PUBMED_RECORD.format(pmid=3),
+    )
+    parsed = read_file(path, filename="pubmed.nbib")
+
+    list(parsed.records())
+
+    assert parsed.cut_records == [CutRecord(record=2, line=8, at_end=False)]
+
+
+def test_real_pubmed_exports_have_no_cut_record(exports: Path) -> None:
+    for name in ("nbib_py/pubmed-balloongui-set.nbib", "iebh_reflib/blue-light.nbib"):
+        parsed = read_file(exports / name, filename=name)
+        list(parsed.records())
+        assert parsed.cut_records == [], name
+
+
+def test_records_without_so_that_end_differently_are_not_called_cut(write: WriteFile) -> None:
+    text = (
+        "PMID- 1\nTI  - One.\nDP  - 2021\nLID - 10.1/x [doi]\n\n"
+        "PMID- 2\nTI  - Two.\nFAU - Rossi, Giulia\nJT  - Journal\n"
+    )
+    parsed = read_file(write("handmade.nbib", text), filename="handmade.nbib")
+
+    list(parsed.records())
+
+    assert parsed.cut_records == []

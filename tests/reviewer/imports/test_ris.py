@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from reviewer.imports import read_file, summarise
+from reviewer.imports.notes import CutRecord, loses_data
 from tests.reviewer.imports.conftest import FIXTURES, WriteFile, records_of
 
 
-def test_truncated_last_record_is_kept_with_a_warning() -> None:
+def test_truncated_last_record_is_read_listed_and_called_a_failed_download() -> None:
     parsed = read_file(FIXTURES / "truncated.ris", filename="truncated.ris")
 
     records = list(parsed.records())
@@ -20,9 +21,12 @@ def test_truncated_last_record_is_kept_with_a_warning() -> None:
     assert records[1].abstract == "The export stopped here and the"
     assert records[1].location == "record 2, line 10"
     assert (
-        "Record 2 (line 10) has no end line (ER  -): the file may be truncated. The record "
-        "was kept; check that it is complete." in parsed.warnings
+        "Record 2 (line 10) is cut short: the file ends before its end line (ER  -). A file "
+        "whose last record is cut is usually a download that did not finish: export the "
+        "search again if you can." in parsed.warnings
     )
+    assert parsed.cut_records == [CutRecord(record=2, line=10, at_end=True)]
+    assert loses_data(parsed.warnings[0])
 
 
 def test_export_header_before_the_first_record_is_skipped_with_a_warning() -> None:
@@ -49,6 +53,7 @@ def test_record_without_er_before_the_next_ty_is_kept(exports: Path) -> None:
     assert records[0].pmid == "12345678"  # "PMID - 12345678", a four-letter tag
     assert records[0].keywords == ["keyword2", "keyword3"]  # "KW - " then untagged lines
     assert any("Record 1 (line 2) has no end line" in w for w in parsed.warnings)
+    assert parsed.cut_records == []  # a missing ER mid-file is a warning, not a cut record
 
 
 def test_untagged_lines_continue_the_previous_tag(exports: Path) -> None:

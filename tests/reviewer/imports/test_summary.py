@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from reviewer.imports import MAPPABLE_FIELDS, FileFormat, ParseError, read_file, summarise
+from reviewer.imports.notes import loses_data
 from tests.reviewer.imports.conftest import WriteFile
 
 
@@ -81,3 +82,18 @@ def test_tabular_summary_reports_columns_and_mapping(exports: Path) -> None:
     assert summary.mapping["title"] == "Title"
     assert summary.fields_found["doi"] == 10
     assert summary.fields_found["pmid"] == 7  # three have an empty "PubMed ID" cell
+
+
+def test_data_losing_warnings_come_before_informational_ones(write: WriteFile) -> None:
+    # No abstracts (informational), a year that cannot be read (the year is lost),
+    # and a last record cut short.
+    text = _ris("One") + "TY  - JOUR\nTI  - Two\nPY  - n.d.\nER  -\nTY  - JOUR\nTI  - Thr"
+    summary = summarise(read_file(write("mixed.ris", text), filename="mixed.ris"))
+
+    ranks = [loses_data(w) for w in summary.warnings]
+
+    assert ranks[:2] == [True, True] and not any(ranks[2:])
+    assert summary.warnings[0].startswith("Record 3 (line 10) is cut short")
+    assert "unreadable year" in summary.warnings[1]
+    assert "3 records have no abstract." in summary.warnings[2:]
+    assert [c.record for c in summary.cut_records] == [3]

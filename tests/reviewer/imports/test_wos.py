@@ -59,6 +59,7 @@ def test_truncated_wos_file_keeps_the_last_record(write: WriteFile) -> None:
 
     assert [r.title for r in records] == ["First", "Cut short"]
     assert parsed.warnings == [
-        "Record 2 (line 7) has no end line (ER): the file may be truncated. The record was "
-        "kept; check that it is complete."
+        "Record 2 (line 7) is cut short: the file ends before its end line (ER). A file whose "
+        "last record is cut is usually a download that did not finish: export the search "
+        "again if you can."
     ]

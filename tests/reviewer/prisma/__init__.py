@@ -11,12 +11,22 @@ it must give, worked out by hand in the comments.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from reviewer.models import ExclusionReason, Record, Review, Role, SourceKind, Study
+from reviewer.models import (
+    DedupJob,
+    DedupStatus,
+    ExclusionReason,
+    Record,
+    Review,
+    Role,
+    SourceKind,
+    Study,
+)
 from reviewer.prisma.types import PrismaCounts
-from reviewer.services.duplicates import dedup_run_now
+from reviewer.services.duplicates import dedup_job_run, dedup_run_now
 from reviewer.services.screening import (
     adjudicate,
     approve,
@@ -341,3 +351,96 @@ IN_PROGRESS_PENDING = {
     "ft-reason": 1,
     "ft-included": 1,
 }
+
+
+def _ris(records: list[tuple[str, str, str]]) -> str:
+    """A RIS export of (title, first author, DOI) records."""
+    lines = []
+    for title, author, doi in records:
+        lines += ["TY  - JOUR", f"TI  - {title}", f"AU  - {author}", "PY  - 2019"]
+        lines += [f"DO  - {doi}", "JO  - Pediatric Surgery International", "ER  - ", ""]
+    return "\n".join(lines)
+
+
+#: Two searches as a team exports them: PubMed (4 records) and Embase (3), one paper in both.
+PUBMED_RIS = _ris(
+    [
+        ("Myofibroblastic tumour of the lung in 12 children", "Coffin, C", "10.5555/f.1"),
+        ("Bladder pseudotumour after cystectomy in adolescents", "Hornick, J", "10.5555/f.2"),
+        ("IgG4-related disease of the orbit in adults", "Tanaka, K", "10.5555/f.3"),
+        ("Crizotinib for unresectable mesenteric tumours", "Rossi, M", "10.5555/f.4"),
+    ]
+)  # fmt: skip
+EMBASE_RIS = _ris(
+    [
+        ("Myofibroblastic tumour of the lung in 12 children", "Coffin, C", "10.5555/f.1"),
+        ("Myocarditis after checkpoint inhibitors in adults", "Silva, A", "10.5555/f.5"),
+        ("Hepatic plasma cell granuloma treated by transplantation", "Kowalski, P", "10.5555/f.6"),
+    ]
+)  # fmt: skip
+
+
+def finished_from_imports(tmp_path: Any) -> Scenario:
+    """A review taken all the way, the way a team takes it: two searches imported through
+    `import_search`, each checked for duplicates as it lands (the check the import queues
+    is run here, as a worker would once the import commits), every record decided by two
+    reviewers, the conflicts adjudicated, one full text not retrieved, the inclusions
+    approved. Nothing waits: the diagram is final.
+
+    PubMed 4 + Embase 3 = 7 identified, 1 duplicate (the lung paper, found by both), 6
+    screened; title/abstract: orbit and myocarditis excluded (the myocarditis one by the
+    senior after a conflict), 4 sought; full text: mesenteric not retrieved, 3 assessed,
+    bladder excluded (the senior picks the reason after a conflict), lung and hepatic
+    included and approved: 2 studies in 2 reports.
+    """
+    from django.core.management import call_command
+
+    team = new_team()
+    review = team.review
+    reason = review.exclusion_reasons.order_by("position")[0]
+    for name, text in (("PubMed", PUBMED_RIS), ("Embase", EMBASE_RIS)):
+        path = tmp_path / f"{name.lower()}.ris"
+        path.write_text(text, encoding="utf-8")
+        quiet = {"stdout": io.StringIO(), "stderr": io.StringIO()}
+        call_command(
+            "import_search", str(path), review=review.slug, database=name,
+            user=team.owner.username, **quiet,
+        )  # fmt: skip
+        for job in DedupJob.objects.filter(review=review, status=DedupStatus.QUEUED):
+            dedup_job_run(job_id=job.pk)
+    by_doi = {
+        (record.doi, record.source.name): record
+        for record in review.records.select_related("source")
+    }
+    lung, bladder, orbit, mesenteric = (by_doi[f"10.5555/f.{i}", "PubMed"] for i in (1, 2, 3, 4))
+    myocarditis, hepatic = by_doi["10.5555/f.5", "Embase"], by_doi["10.5555/f.6", "Embase"]
+    assert by_doi["10.5555/f.1", "Embase"].duplicate_of == lung, "linked when imported"
+
+    for record in (lung, bladder, mesenteric, hepatic):
+        ta(record, team, "include", "include")
+    ta(orbit, team, "exclude", "exclude")
+    ta(myocarditis, team, "include", "exclude")
+    adjudicate(record=myocarditis, user=team.senior, stage="ta", choice="exclude")
+    not_retrieved(mesenteric, team)
+    ft(lung, team, "include", "include")
+    ft(hepatic, team, "include", "include")
+    ft(bladder, team, "include", "exclude", (None, reason))
+    adjudicate(record=bladder, user=team.senior, stage="ft", choice="exclude", reason=reason)
+    approve(review=review, records=[lung, hepatic], user=team.senior)
+
+    expected = PrismaCounts(
+        database_results=7,
+        database_specific_results=(("PubMed", 4), ("Embase", 3)),
+        duplicates=1,
+        records_screened=6,
+        records_excluded=2,
+        dbr_sought_reports=4,
+        dbr_notretrieved_reports=1,
+        dbr_assessed=3,
+        dbr_excluded=((reason.label, 1),),
+        new_studies=2,
+        new_reports=2,
+        extra={"title": review.title},
+    )
+    records = {"lung": lung, "bladder": bladder, "mesenteric": mesenteric, "hepatic": hepatic}
+    return Scenario(team, expected, records)

@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from reviewer.models import Approval, Decision, SourceKind
-from reviewer.prisma.counts import pending, pending_summary, prisma_counts, prisma_report
+from reviewer.prisma.counts import pending, prisma_counts, prisma_report
+from reviewer.prisma.provisional import Waiting
 from reviewer.prisma.types import PrismaCounts
 from reviewer.prisma.validate import validate
 from reviewer.screening.queries import state_counts
@@ -107,10 +108,25 @@ def test_records_still_waiting_are_pending_and_the_counts_stay_consistent() -> N
     assert validate(report.counts, pending=report.pending) == []
     assert validate(report.counts, complete=False) == []
     assert {p.rule for p in validate(report.counts)} == {"sought", "reports"}
-    assert pending_summary(report.pending) == (
-        "4 records still to screen at title/abstract, 5 full texts still to assess, "
-        "1 inclusion still to approve"
+    assert report.waiting == Waiting(
+        not_screened=2,
+        second_screening=1,
+        screening_conflicts=1,
+        not_assessed=2,
+        second_assessment=1,
+        full_text_conflicts=1,
+        reasons_to_choose=1,
+        approvals=1,
     )
+    assert report.waiting.lines() == [
+        "Provisional — 4 records await title/abstract decisions, 5 reports await full-text "
+        "decisions, 1 inclusion awaits the senior author's approval",
+        "Title/abstract: 2 not screened yet, 1 waiting for a second reviewer, 1 conflict for "
+        "the senior author.",
+        "Full text: 2 not yet assessed or marked not retrieved, 1 waiting for a second "
+        "reviewer, 1 conflict for the senior author, 1 exclusion whose reason the senior "
+        "author is to choose.",
+    ]
 
 
 def test_an_empty_review() -> None:
@@ -120,7 +136,8 @@ def test_an_empty_review() -> None:
 
     assert counts == PrismaCounts(extra={"title": review.title})
     assert pending(review) == {}
-    assert pending_summary({}) == ""
+    assert prisma_report(review).waiting.final
+    assert prisma_report(review).waiting.lines() == []
     assert validate(counts) == []
 
 
@@ -135,7 +152,11 @@ def test_imported_records_are_identified_and_waiting_to_be_screened() -> None:
     assert (counts.database_results, counts.records_screened, counts.records_excluded) == (3, 3, 0)
     assert counts.database_specific_results == (("Scopus", 3),)
     assert pending(team.review) == {"ta-unscreened": 3}
-    assert pending_summary(pending(team.review)) == "3 records still to screen at title/abstract"
+    assert prisma_report(team.review).waiting.lines() == [
+        "Provisional — 3 records await title/abstract decisions, 0 reports await full-text "
+        "decisions",
+        "Title/abstract: 3 not screened yet.",
+    ]
 
 
 def test_each_kind_of_other_method_has_its_line() -> None:
@@ -190,5 +211,7 @@ def test_reading_the_counts_costs_a_fixed_number_of_queries() -> None:
     with CaptureQueriesContext(connection) as more:
         prisma_report(large.review)
 
-    assert len(few) == len(more) <= 12
+    # 9 for the counts; 5 for what waits outside screening (duplicate checks, imports, the
+    # duplicate pairs' queue)
+    assert len(few) == len(more) <= 14
     assert Decision.objects.filter(review=large.review).count() > 20

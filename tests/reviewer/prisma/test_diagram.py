@@ -291,9 +291,37 @@ def _boxes_overlap(
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-@pytest.mark.parametrize("counts", [REFERENCE, UPDATE_WITH_OTHER_METHODS, LONG])
-def test_every_line_fits_its_box_and_no_boxes_overlap(counts: PrismaCounts) -> None:
-    plan = layout(counts)
+#: A provisional statement as long as a real one gets, with a word wider than the banner.
+STATEMENT = (
+    "Provisional — 12,373 records await title/abstract decisions, 1,067 reports await "
+    "full-text decisions, 14 inclusions await the senior author's approval, 6 possible "
+    "duplicate pairs await a decision, the check for duplicates is not finished",
+    "Title/abstract: 12,339 not screened yet, 25 waiting for a second reviewer, 9 conflicts "
+    "for the senior author.",
+    "Full text: 1,064 not yet assessed or marked not retrieved, 1 waiting for a second "
+    "reviewer, 1 conflict for the senior author, 1 exclusion whose reason the senior author "
+    "is to choose.",
+    "Duplicates: 6 possible duplicate pairs in the queue, undecided; 1,234 records not yet "
+    "checked for duplicates. "
+    + "https://www.example.org/a-very-long-search-interface-address-without-spaces"
+    * 3,
+)
+
+
+@pytest.mark.parametrize(
+    ("counts", "provisional"),
+    [
+        (REFERENCE, ()),
+        (UPDATE_WITH_OTHER_METHODS, ()),
+        (LONG, ()),
+        (REFERENCE, STATEMENT),
+        (LONG, STATEMENT),
+    ],
+)
+def test_every_line_fits_its_box_and_no_boxes_overlap(
+    counts: PrismaCounts, provisional: tuple[str, ...]
+) -> None:
+    plan = layout(counts, provisional=provisional)
     for box in plan.boxes:
         assert box.lines
         if box.kind == "bar":  # rotated: the label runs along the bar's height
@@ -320,7 +348,7 @@ def test_long_reason_lists_grow_the_box() -> None:
 @pytest.mark.parametrize("dpi", [72, 300])
 def test_rendered_text_stays_inside_its_box(dpi: int) -> None:
     """The same check on what matplotlib actually draws, hinting and all."""
-    plan: Layout = layout(LONG)
+    plan: Layout = layout(LONG, provisional=STATEMENT)
     fig = render_figure(plan)
     fig.set_dpi(dpi)
     with quiet_missing_glyphs():

@@ -13,8 +13,11 @@ from reviewer.screening.rules import (
     Outcome,
     RecordRows,
     State,
+    closed_by_senior,
     full_text,
+    may_change_decision,
     may_see_other_decisions,
+    may_see_review_wide_figures,
     record_state,
     title_abstract,
 )
@@ -77,26 +80,84 @@ def test_full_text_only_after_title_abstract():
 
 
 @pytest.mark.parametrize(
-    ("blinded", "is_senior", "state", "stage", "visible"),
+    ("blinded", "is_senior", "state", "stage", "closed", "visible"),
     [
-        (True, False, State.TA_ONE, TA, False),
-        (True, False, State.TA_CONFLICT, TA, False),
-        (True, True, State.TA_CONFLICT, TA, True),  # the senior adjudicates
-        (True, True, State.TA_ONE, TA, False),  # not before there is a conflict
-        (True, False, State.TA_EXCLUDED, TA, True),  # over: agreed
-        (True, False, State.FT_SOUGHT, TA, True),  # over: passed
-        (True, False, State.FT_ONE, FT, False),
-        (True, False, State.FT_CONFLICT, FT, False),
-        (True, True, State.FT_REASON, FT, True),
-        (True, False, State.FT_INCLUDED, FT, True),
-        (False, False, State.TA_ONE, TA, True),  # the owner unblinded the review
+        (True, False, State.TA_ONE, TA, False, False),
+        (True, False, State.TA_CONFLICT, TA, False, False),
+        (True, True, State.TA_CONFLICT, TA, False, True),  # the senior adjudicates
+        (True, True, State.TA_ONE, TA, False, False),  # not before there is a conflict
+        # agreement does not open it to a reviewer: it would tell the colleague's decision
+        # apart from an open one (issue 13), and her own decision may still change
+        (True, False, State.TA_EXCLUDED, TA, False, False),
+        (True, False, State.FT_SOUGHT, TA, False, False),
+        (True, True, State.TA_EXCLUDED, TA, False, True),  # seniors: over, agreed
+        (True, True, State.FT_SOUGHT, TA, False, True),
+        (True, False, State.TA_EXCLUDED, TA, True, True),  # a senior adjudicated it
+        (True, False, State.FT_SOUGHT, TA, True, True),
+        (True, False, State.FT_ONE, FT, False, False),
+        (True, False, State.FT_CONFLICT, FT, False, False),
+        (True, True, State.FT_REASON, FT, False, True),
+        (True, False, State.FT_INCLUDED, FT, False, False),
+        (True, True, State.FT_INCLUDED, FT, False, True),
+        (True, False, State.APPROVED, FT, True, True),  # approved by a senior
+        (False, False, State.TA_ONE, TA, False, True),  # the owner unblinded the review
     ],
 )
-def test_blinding_is_one_rule(blinded, is_senior, state, stage, visible):
+def test_blinding_is_one_rule(blinded, is_senior, state, stage, closed, visible):
     allowed = may_see_other_decisions(
-        blinded=blinded, is_senior=is_senior, state=state, stage=stage
+        blinded=blinded, is_senior=is_senior, state=state, stage=stage, closed_by_senior=closed
     )
     assert allowed is visible
+
+
+@pytest.mark.parametrize(
+    ("blinded", "is_senior", "visible"),
+    [(True, False, False), (True, True, True), (False, False, True), (False, True, True)],
+)
+def test_review_wide_figures_are_for_seniors_while_blinded(blinded, is_senior, visible):
+    assert may_see_review_wide_figures(blinded=blinded, is_senior=is_senior) is visible
+
+
+@pytest.mark.parametrize(
+    ("state", "stage", "closed", "decided_later", "may"),
+    [
+        (State.TA_ONE, TA, False, False, True),
+        (State.TA_CONFLICT, TA, False, False, True),
+        # agreed: still hers to change, exactly as when the colleague has not decided
+        (State.TA_EXCLUDED, TA, False, False, True),
+        (State.FT_SOUGHT, TA, False, False, True),
+        (State.FT_SOUGHT, TA, True, False, False),  # adjudicated
+        (State.FT_ONE, TA, False, True, False),  # she has gone on to decide the full text
+        (State.FT_ONE, FT, False, False, True),
+        (State.FT_INCLUDED, FT, False, False, True),
+        (State.FT_EXCLUDED, FT, False, False, True),
+        (State.APPROVED, FT, True, False, False),
+        (State.FT_NOT_RETRIEVED, FT, False, False, False),
+        (State.TA_EXCLUDED, FT, False, False, False),  # not at full text
+        (State.DUPLICATE, TA, False, False, False),
+    ],
+)
+def test_a_decision_may_change_until_a_senior_closes_the_stage(
+    state, stage, closed, decided_later, may
+):
+    allowed = may_change_decision(
+        state=state, stage=stage, closed_by_senior=closed, decided_later_stage=decided_later
+    )
+    assert allowed is may
+
+
+def test_closed_by_senior_reads_the_adjudication_and_approval_rows():
+    agreed = RecordRows(ta_choices=(INCLUDE, INCLUDE), ft_decisions=((INCLUDE, None),) * 2)
+    assert not closed_by_senior(agreed, TA)
+    assert not closed_by_senior(agreed, FT)
+    adjudicated = RecordRows(ta_choices=(INCLUDE, EXCLUDE), ta_adjudicated=INCLUDE)
+    assert closed_by_senior(adjudicated, TA)
+    assert not closed_by_senior(adjudicated, FT)
+    approved = RecordRows(
+        ta_choices=(INCLUDE, INCLUDE), ft_decisions=((INCLUDE, None),) * 2, approved=True
+    )
+    assert closed_by_senior(approved, FT)
+    assert closed_by_senior(approved, TA)  # an approved report's screening is over
 
 
 def test_records_found_by_other_methods_go_straight_to_full_text():
