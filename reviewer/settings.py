@@ -132,7 +132,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
+        "frame-ancestors": ["'self'"],  # the full-text PDF shows in a frame of our own page
     }
 }
 #: Browser features the pages never use, switched off (reviewer/middleware.py).

@@ -51,7 +51,7 @@ def test_reviewer_screens_three_records_by_keyboard(browser_page: Page, live_ser
     def settled() -> None:
         nonlocal swaps
         swaps += 1
-        page.wait_for_function(f"window.__settled >= {swaps}")
+        page.wait_for_function("n => window.__settled >= n", arg=swaps)
 
     for key, choice, record, following in (
         ("i", "include", records[0], records[1]),

@@ -34,7 +34,7 @@ def settle_after(page: Page, key: str) -> None:
         " {once: true})"
     )
     page.keyboard.press(key)
-    page.wait_for_function("window.__settled === true")
+    page.wait_for_function("() => window.__settled === true")
 
 
 def screen_all(page: Page, base: str, keys: list[str]) -> None:

@@ -55,6 +55,21 @@ pytestmark = pytest.mark.django_db
 #: URLs that take no GET, with why a generic fetch has nothing to compare. The responses
 #: that writes render are covered by the second test (a decision, its undo).
 NOT_FETCHED = {
+    "review-archive-download": "owner-only: the whole review, every decision in it",
+    "review-restore": "outside a review: a form to restore an archive as a new review",
+    "first-account": "outside a review, and only while the install has no user at all",
+    "invitation-accept": "outside a review: an invitation link, for the person invited",
+    "invitation-create": "owner-only write",
+    "invitation-revoke": "owner-only write",
+    "member-reset-link": "owner-only write",
+    "review-delete": "owner-only",
+    "review-shelve": "owner-only write",
+    "review-unshelve": "owner-only write",
+    "source-delete": "owner-only write",
+    "source-hide": "owner-only write",
+    "source-unhide": "owner-only write",
+    "dedup-cancel": "a write (cancelling a job) that redirects to the job's page, fetched here",
+    "analysis-cancel": "a write (cancelling a run) that redirects to the run's page, fetched here",
     "review-new": "outside a review: a blank form",
     "member-add": "owner-only write",
     "member-role": "owner-only write",
