@@ -7,16 +7,16 @@ import tempfile
 from typing import IO, cast
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reviewer.access import current_user, review_for_request
 from reviewer.archive import ArchiveError, ArchiveWriteError, archive_restore, archive_write
 from reviewer.archive.write import archive_download_mark, archive_summary
+from reviewer.downloads import attachment_headers
 from reviewer.forms.archive import RestoreForm
 from reviewer.models import Role
 
@@ -36,7 +36,7 @@ def review_archive_download(request: HttpRequest, slug: str) -> HttpResponseBase
     review, _ = review_for_request(request, slug, role=Role.OWNER)
     # written to a temporary file first: a review with its PDFs can be large, and a
     # failure must be a message, not a cut-off download
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - closed once read, below
     try:
         archive_write(review=review, out=out)
     except ArchiveWriteError as error:
@@ -45,8 +45,13 @@ def review_archive_download(request: HttpRequest, slug: str) -> HttpResponseBase
         return redirect("review-archive", slug=review.slug)
     archive_download_mark(review=review)
     out.seek(0)
-    name = f"{review.slug}-archive-{timezone.localdate().isoformat()}.zip"
-    return FileResponse(out, as_attachment=True, filename=name, content_type="application/zip")
+    with out:
+        data = out.read()
+    return HttpResponse(
+        data,
+        content_type="application/zip",
+        headers=attachment_headers(review, "archive", "zip"),
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -71,7 +71,7 @@ def test_owner_downloads_the_whole_review_and_the_time_is_kept(client, review):
 
     assert response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"].startswith('attachment; filename="adult-imt-archive-')
-    files = members(b"".join(response.streaming_content))
+    files = members(response.content)
     assert "tables/reviewer.decision.jsonl" in files
     assert files["tables/reviewer.decision.jsonl"].count(b"\n") == 3
     review.refresh_from_db()
@@ -179,5 +179,5 @@ def test_archive_written_in_the_browser_is_a_zip_with_a_manifest(client, review)
         reverse("review-archive-download", args=[review.slug])
     )
 
-    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
         assert "manifest.json" in archive.namelist()
