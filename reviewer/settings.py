@@ -283,14 +283,16 @@ IMPORT_JOB_STALE_MINUTES = env_int("IMPORT_JOB_STALE_MINUTES", 30)
 #: Files with at least this many records import as a background job when a
 #: broker is configured; smaller ones too, but they finish before the page loads.
 IMPORT_PREVIEW_SAMPLE = 5
-#: A reviewer's relevance ranking is retrained in the background after every this many
-#: title/abstract decisions of theirs (and whenever they ask on the ranking page).
+#: A reviewer's relevance ranking is retrained in the background once this many
+#: title/abstract decisions of theirs came after the ones it learnt from (and whenever they
+#: ask on the ranking page)...
 RANKING_RETRAIN_EVERY = env_int("RANKING_RETRAIN_EVERY", 5)
 if RANKING_RETRAIN_EVERY < 1:
     raise ImproperlyConfigured(f"RANKING_RETRAIN_EVERY={RANKING_RETRAIN_EVERY} must be 1 or more.")
-#: ...but not more often than this for one reviewer: with many reviewers deciding at once,
-#: retrains would otherwise take the CPU the screening pages need.
-RANKING_RETRAIN_MIN_SECONDS = env_int("RANKING_RETRAIN_MIN_SECONDS", 30)
+#: ...and after any decision once the labels their ranking learnt from are this old, so a
+#: slow screener's ranking is never more than about this far behind either. Retrains never
+#: pile up: one waiting job per reviewer, which later requests join.
+RANKING_RETRAIN_AFTER_SECONDS = env_int("RANKING_RETRAIN_AFTER_SECONDS", 20)
 
 # Celery: no broker configured means tasks run eagerly, in-process.
 REDIS_URL = env_str("REDIS_URL")

@@ -11,6 +11,7 @@ from reviewer.models.duplicates import (
 )
 from reviewer.models.ranking import (
     RankingJob,
+    RankingMethod,
     RankingStatus,
     RankingTrigger,
     RelevanceScore,
@@ -75,6 +76,7 @@ __all__ = [
     "Membership",
     "PairStatus",
     "RankingJob",
+    "RankingMethod",
     "RankingStatus",
     "RankingTrigger",
     "Record",

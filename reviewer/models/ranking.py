@@ -37,6 +37,14 @@ class RankingTrigger(models.TextChoices):
     DEMO = "demo", "Built with the demo review"
 
 
+class RankingMethod(models.TextChoices):
+    """How a finished job ordered the records."""
+
+    NONE = "", "Not ranked"
+    QUESTION = "question", "Similarity to the review's question"
+    LEARNT = "learnt", "Learnt from your decisions"
+
+
 class RankingJob(models.Model):
     """One retrain of one reviewer's model, and what it learnt from."""
 
@@ -49,7 +57,15 @@ class RankingJob(models.Model):
     )
     trigger = models.CharField(max_length=20, choices=RankingTrigger.choices)
     trained = models.BooleanField(
-        default=False, help_text="False: too few labels (or no text) to learn from; see reason."
+        default=False, help_text="False: nothing to rank by (no labels, no question); see reason."
+    )
+    method = models.CharField(
+        max_length=20,
+        choices=RankingMethod.choices,
+        default=RankingMethod.NONE,
+        blank=True,
+        help_text="Learnt from decisions, or (before the first relevant and irrelevant one) "
+        "similarity to the review's question, criteria and highlight terms.",
     )
     reason = models.TextField(blank=True, help_text="Why no model could be trained.")
     error = models.TextField(blank=True)

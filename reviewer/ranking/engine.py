@@ -1,7 +1,10 @@
 """Relevance ranking: learn from the screening decisions so far, score every record.
 
 Pure code (no Django): records with their text go in once, labels go in on every
-retrain, scores come out. The text is vectorised once per `Ranker` (TF-IDF of title
+retrain, scores come out. Before there is one relevant and one irrelevant label to learn
+from, records are ranked by their similarity to the review's own words (its question,
+criteria and highlight terms: a `Query`), so the first records screened are already the
+likely ones. The text is vectorised once per `Ranker` (TF-IDF of title
 weighted up, abstract and keywords); every retrain reuses that matrix and fits only a
 small linear model on the labelled rows, so a retrain on 20,000 records takes well under
 a second.
@@ -14,12 +17,13 @@ The model was chosen and tuned only on the simulation in `bench/ranking_simulati
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 RecordId: TypeAlias = int | str
@@ -41,6 +45,17 @@ SVM_C = 0.2
 # so expect less gain elsewhere; bench/ranking_results.md lists every variant tried.
 RELEVANT_WEIGHT_RATIO = 9.8
 
+# Before the first relevant and irrelevant label: similarity to the query. A query word
+# also matches the record words that begin with it less a plural "s" (estrogen, estrogens,
+# estrogenic) and, from six letters on, the words that end with it (triptan: sumatriptan;
+# drug names share such stems by design, the WHO's INN stems). Words the team marked as
+# signs of irrelevance (and the exclusion criteria) count against a record at this weight.
+QUERY_AVOID_WEIGHT = 0.5
+QUERY_SUFFIX_MIN = 6
+# How a finished ranking ordered the records (`Ranking.method`).
+LEARNT = "learnt"
+QUESTION = "question"
+
 
 @dataclass(frozen=True, slots=True)
 class RankInput:
@@ -55,17 +70,31 @@ class RankInput:
         return " ".join([*[self.title] * TITLE_REPEATS, self.abstract, *self.keywords])
 
 
+@dataclass(frozen=True, slots=True)
+class Query:
+    """The review's own words: what it looks for, and what marks a record as out."""
+
+    seek: str = ""
+    avoid: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.seek.strip())
+
+
 @dataclass(frozen=True)
 class Ranking:
     """The outcome of one retrain.
 
     `scores` holds a relevance score in 0..1 for every record (labelled ones too) when
     `trained`; otherwise it is empty and `reason` says why in words a reviewer reads.
+    `method` says how it ranked: `LEARNT` from the labels, or by similarity to the
+    `QUESTION` (then `reason` says why it did not learn yet).
     """
 
     trained: bool
     reason: str = ""
     scores: dict[RecordId, float] = field(default_factory=dict)
+    method: str = ""
 
     def order(self, ids: Iterable[RecordId]) -> list[RecordId]:
         """`ids` with the most relevant first; ties (and an untrained ranking) keep input order."""
@@ -86,43 +115,53 @@ class Ranker:
             raise ValueError("Record ids passed to the ranker must be unique.")
         texts = [record.text() for record in records]
         self.matrix: sparse.csr_matrix
+        self._vectorizer = TfidfVectorizer(
+            ngram_range=NGRAM_RANGE,
+            sublinear_tf=True,
+            max_df=MAX_DF if len(texts) > 20 else 1.0,
+            dtype=np.float64,
+        )
+        self.matrix = sparse.csr_matrix((len(texts), 0))
         if any(text.strip() for text in texts):
-            vectorizer = TfidfVectorizer(
-                ngram_range=NGRAM_RANGE,
-                sublinear_tf=True,
-                max_df=MAX_DF if len(texts) > 20 else 1.0,
-                dtype=np.float64,
-            )
-            try:
-                self.matrix = sparse.csr_matrix(vectorizer.fit_transform(texts))
-            except ValueError:  # only stop words / no token of two characters or more
-                self.matrix = sparse.csr_matrix((len(texts), 0))
-        else:
-            self.matrix = sparse.csr_matrix((len(texts), 0))
+            # only stop words / no token of two characters or more: no columns
+            with suppress(ValueError):
+                self.matrix = sparse.csr_matrix(self._vectorizer.fit_transform(texts))
+        self._csc: sparse.csc_matrix | None = None
+        self._unigrams: list[str] | None = None
 
-    def train(self, labels: Mapping[RecordId, bool], *, seed: int = 0) -> Ranking:
+    def train(
+        self, labels: Mapping[RecordId, bool], *, seed: int = 0, query: Query | None = None
+    ) -> Ranking:
         """Fit on `labels` (record id -> relevant?) and score every record.
 
-        Needs at least one relevant and one irrelevant label; ids the ranker does not
-        know raise `KeyError` (a caller bug, never silently dropped).
+        Learning needs at least one relevant and one irrelevant label; until then the
+        records are ranked by similarity to `query` when it has words the records share.
+        Ids the ranker does not know raise `KeyError` (a caller bug, never silently dropped).
         """
         rows = [self._row[record_id] for record_id in labels]
         y = np.fromiter((bool(value) for value in labels.values()), dtype=np.int8, count=len(rows))
         n_relevant = int(y.sum())
         n_irrelevant = len(rows) - n_relevant
-        if n_relevant == 0 or n_irrelevant == 0:
-            return Ranking(
-                trained=False,
-                reason=(
-                    "Ranking needs at least one relevant and one irrelevant decision "
-                    f"({n_relevant} relevant, {n_irrelevant} irrelevant so far)."
-                ),
-            )
         if self.matrix.shape[1] == 0:
             return Ranking(
                 trained=False,
                 reason="Ranking needs records with a title or abstract to learn from.",
             )
+        if n_relevant == 0 or n_irrelevant == 0:
+            reason = (
+                "Ranking needs at least one relevant and one irrelevant decision "
+                f"({n_relevant} relevant, {n_irrelevant} irrelevant so far)."
+            )
+            if query:
+                similar = self.similarity(query)
+                if similar is not None:
+                    return Ranking(
+                        trained=True,
+                        reason=reason,
+                        scores=dict(zip(self.ids, similar.tolist(), strict=True)),
+                        method=QUESTION,
+                    )
+            return Ranking(trained=False, reason=reason)
         x = self.matrix[rows]
         weights = np.where(y == 1, 1.0, n_relevant / (RELEVANT_WEIGHT_RATIO * n_irrelevant))
         weights *= len(y) / weights.sum()
@@ -134,4 +173,64 @@ class Ranker:
         return Ranking(
             trained=True,
             scores=dict(zip(self.ids, scores.tolist(), strict=True)),
+            method=LEARNT,
         )
+
+    def similarity(self, query: Query) -> np.ndarray | None:
+        """Each record's similarity to `query`, in 0..1 (None: no query word in any record).
+
+        Every word and two-word phrase of the query (English stop words left out) is one
+        concept; a record's score for a concept is its largest TF-IDF weight among the
+        record words that match it (`QUERY_SUFFIX_MIN`), and its similarity is the sum over
+        the concepts it seeks less `QUERY_AVOID_WEIGHT` times the sum over those it avoids.
+        TF-IDF rows have unit length, so long abstracts do not win by length alone.
+        """
+        seek = self._concepts(query.seek)
+        if not seek:
+            return None
+        raw = self._concept_sum(seek)
+        avoid = self._concepts(query.avoid)
+        if avoid:
+            raw = raw - QUERY_AVOID_WEIGHT * self._concept_sum(avoid)
+        low, high = float(raw.min()), float(raw.max())
+        if high <= 0:
+            return None
+        return np.asarray((raw - low) / (high - low), dtype=np.float64)
+
+    def _concepts(self, text: str) -> list[list[int]]:
+        """Column numbers matching each concept of `text`, concepts without a match left out."""
+        if not text.strip() or self.matrix.shape[1] == 0:
+            return []
+        vocabulary: dict[str, int] = self._vectorizer.vocabulary_
+        analyse = self._vectorizer.build_analyzer()
+        if self._unigrams is None:
+            self._unigrams = [term for term in vocabulary if " " not in term]
+        unigrams = self._unigrams
+        concepts: list[list[int]] = []
+        seen: set[str] = set()
+        for term in analyse(text):
+            words = term.split(" ")
+            if term in seen or all(word in ENGLISH_STOP_WORDS for word in words):
+                continue
+            seen.add(term)
+            if len(words) > 1:
+                columns = [vocabulary[term]] if term in vocabulary else []
+            else:
+                stem = term[:-1] if len(term) > 4 and term.endswith("s") else term
+                columns = [
+                    vocabulary[word]
+                    for word in unigrams
+                    if word.startswith(stem)
+                    or (len(stem) >= QUERY_SUFFIX_MIN and word.endswith((stem, stem + "s")))
+                ]
+            if columns:
+                concepts.append(columns)
+        return concepts
+
+    def _concept_sum(self, concepts: list[list[int]]) -> np.ndarray:
+        if self._csc is None:
+            self._csc = sparse.csc_matrix(self.matrix)
+        total = np.zeros(self.matrix.shape[0], dtype=np.float64)
+        for columns in concepts:
+            total += np.asarray(self._csc[:, columns].max(axis=1).toarray()).ravel()
+        return total

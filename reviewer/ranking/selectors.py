@@ -29,6 +29,7 @@ from reviewer.models import (
     User,
 )
 from reviewer.ranking.curve import Chart, chart
+from reviewer.ranking.engine import QUESTION, Query
 from reviewer.ranking.stopping import StoppingEstimate, recall_test, sample_size_to_stop
 from reviewer.screening.queries import eligible
 from reviewer.screening.rules import TA, State, may_see_other_decisions, title_abstract
@@ -91,6 +92,34 @@ def labels(review: Review, user: User) -> dict[int, bool]:
     return found
 
 
+def inclusion_criteria(criteria: str) -> str:
+    """The inclusion part of free-text eligibility criteria: every line except those under
+    a heading that starts with "Exclu" (until a heading that starts with "Inclu")."""
+    kept: list[str] = []
+    excluding = False
+    for line in criteria.splitlines():
+        start = line.strip(" \t-*•:").lower()
+        if start.startswith("exclu"):
+            excluding = True
+        elif start.startswith("inclu"):
+            excluding = False
+        if not excluding:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def review_query(review: Review) -> Query:
+    """What the ranking looks for before it can learn: the review's question, its inclusion
+    criteria and the terms highlighted as signs of relevance, against the terms highlighted
+    as signs of irrelevance. Exclusion criteria are left out: they name the topic as often
+    as what is out ("adults not analysable separately from children")."""
+    seek = [review.question, inclusion_criteria(review.criteria), *review.highlight_include]
+    return Query(
+        seek="\n".join(part for part in seek if part),
+        avoid="\n".join(str(term) for term in review.highlight_exclude or ()),
+    )
+
+
 def fingerprint(labelled: Mapping[int, bool]) -> str:
     """SHA-256 of the (record, label) pairs: equal exactly when the labels are."""
     text = "\n".join(f"{pk}:{int(value)}" for pk, value in sorted(labelled.items()))
@@ -122,6 +151,22 @@ class RankingState:
         return self.current is not None and self.current.trained
 
     @property
+    def by_question(self) -> bool:
+        """Ordered by similarity to the review's question: nothing learnt yet."""
+        return self.trained and self.current is not None and self.current.method == QUESTION
+
+    @property
+    def learnt_at(self) -> datetime | None:
+        """When the labels of the ranking in use were read (its job started)."""
+        job = self.current
+        return (job.claimed_at or job.finished_at) if job is not None else None
+
+    @property
+    def decisions(self) -> int:
+        """How many labelled records the ranking in use learnt from."""
+        return self.current.relevant + self.current.irrelevant if self.current else 0
+
+    @property
     def ranking_id(self) -> int | None:
         return self.current.pk if self.current is not None and self.current.trained else None
 
@@ -149,7 +194,20 @@ def ranking_state(review: Review, user: User) -> RankingState:
     jobs = list(
         RankingJob.objects.filter(review=review, reviewer=user)
         .order_by("-pk")
-        .only("pk", "status", "trained", "reason", "records", "relevant", "irrelevant")[:10]
+        .only(
+            "pk",
+            "status",
+            "trained",
+            "method",
+            "reason",
+            "records",
+            "relevant",
+            "irrelevant",
+            "error",
+            "created_at",
+            "claimed_at",
+            "finished_at",
+        )[:10]
     )
     current = next((j for j in jobs if j.status == RankingStatus.SUCCEEDED), None)
     newest = jobs[0] if jobs else None

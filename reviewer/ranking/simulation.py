@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reviewer.ranking.engine import Ranker, RankInput
+from reviewer.ranking.engine import Query, Ranker, RankInput
 
 
 def asreview_priors(labels: Sequence[int], seed: int) -> tuple[int, int]:
@@ -47,31 +47,48 @@ def simulate(
     *,
     seed: int,
     retrain_every: int = 1,
+    zero_start: bool = False,
+    query: Query | None = None,
 ) -> SimulationResult:
     """Screen `records` always taking the most relevant unscreened one next.
 
-    Starts from the two ASReview priors, retrains after every `retrain_every` decisions
-    (screening the top of the previous ranking in between, as the app will), and stops
-    retraining once every relevant record is found: the rest are all irrelevant, so
-    their order changes no metric and the 0/1 sequence is already known.
+    Starts from the two ASReview priors (or, `zero_start`, from no label at all: then the
+    records are taken by similarity to `query` until one relevant and one irrelevant are
+    known, or without a query in the random order `RandomState(seed).permutation`),
+    retrains after every `retrain_every` decisions (screening the top of the previous
+    ranking in between, as the app does), and stops retraining once every relevant record
+    is found: the rest are all irrelevant, so their order changes no metric and the 0/1
+    sequence is already known.
     """
     if retrain_every < 1:
         raise ValueError("retrain_every must be at least 1.")
     started = time.perf_counter()
     ranker = Ranker(records)
     n_records = len(records)
-    prior_relevant, prior_irrelevant = asreview_priors(labels, seed)
-    order = [prior_relevant, prior_irrelevant]
+    if zero_start:
+        order: list[int] = []
+        found = 0
+    else:
+        prior_relevant, prior_irrelevant = asreview_priors(labels, seed)
+        order = [prior_relevant, prior_irrelevant]
+        found = 1
+    fallback = np.random.RandomState(seed).permutation(n_records)
+    fallback_rank = np.empty(n_records, dtype=np.float64)
+    fallback_rank[fallback] = -np.arange(n_records, dtype=np.float64)
     screened = np.zeros(n_records, dtype=bool)
     screened[order] = True
     total_relevant = int(sum(labels))
-    found = 1
     retrain_seconds: list[float] = []
     while found < total_relevant:
         tick = time.perf_counter()
-        ranking = ranker.train({records[row].id: bool(labels[row]) for row in order}, seed=seed)
+        ranking = ranker.train(
+            {records[row].id: bool(labels[row]) for row in order}, seed=seed, query=query
+        )
         retrain_seconds.append(time.perf_counter() - tick)
-        scores = np.array([ranking.scores[record.id] for record in records])
+        if ranking.trained:
+            scores = np.array([ranking.scores[record.id] for record in records])
+        else:
+            scores = fallback_rank.copy()
         scores[screened] = -np.inf
         # Stable sort: ties keep input order, as Ranking.order does.
         candidates = np.argsort(-scores, kind="stable")[

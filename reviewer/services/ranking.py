@@ -39,11 +39,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from reviewer.models import (
     Decision,
     RankingJob,
+    RankingMethod,
     RankingStatus,
     RankingTrigger,
     RelevanceScore,
@@ -53,7 +55,7 @@ from reviewer.models import (
     User,
 )
 from reviewer.ranking.engine import Ranker, RankInput, RecordId
-from reviewer.ranking.selectors import fingerprint, labels
+from reviewer.ranking.selectors import RELEVANT_CHOICES, fingerprint, labels, review_query
 from reviewer.ranking.stopping import DEFAULT_ALPHA, DEFAULT_TARGET
 from reviewer.screening.queries import eligible
 from reviewer.screening.rules import TA
@@ -80,8 +82,8 @@ def ranking_job_request(
         review=review, reviewer=user, status=RankingStatus.QUEUED
     ).first()
     if waiting is not None:
-        if enqueue and job_is_undelivered(waiting):  # its message was lost: send it again
-            transaction.on_commit(lambda: _dispatch(waiting))
+        if enqueue and (job_is_undelivered(waiting) or _lost_in_this_process(waiting)):
+            transaction.on_commit(lambda: _dispatch(waiting))  # its message was lost: send again
         return waiting
     try:
         with transaction.atomic():
@@ -91,6 +93,16 @@ def ranking_job_request(
     if enqueue:
         transaction.on_commit(lambda: _dispatch(job))
     return job
+
+
+def _lost_in_this_process(job: RankingJob) -> bool:
+    """Without a broker a waiting job runs right after the response that queued it, so one
+    still waiting after `RANKING_RETRAIN_AFTER_SECONDS` was lost (the server stopped before
+    it ran); a second run does no harm, the claim lets only one through."""
+    from reviewer.celery import app
+
+    cutoff = timezone.now() - timedelta(seconds=settings.RANKING_RETRAIN_AFTER_SECONDS)
+    return bool(app.conf.task_always_eager) and job.created_at < cutoff
 
 
 def _dispatch(job: RankingJob) -> None:
@@ -105,16 +117,55 @@ def _dispatch(job: RankingJob) -> None:
 
 
 def ranking_after_decision(*, review: Review, user: User) -> RankingJob | None:
-    """After a new title/abstract decision: every `RANKING_RETRAIN_EVERY`th, retrain —
-    unless this reviewer's last retrain was asked for less than
-    `RANKING_RETRAIN_MIN_SECONDS` ago (the next few decisions will ask again)."""
-    count = Decision.objects.filter(review=review, stage=TA, reviewer=user).count()
-    if count % settings.RANKING_RETRAIN_EVERY:
-        return None
-    recent = timezone.now() - timedelta(seconds=settings.RANKING_RETRAIN_MIN_SECONDS)
-    if RankingJob.objects.filter(review=review, reviewer=user, created_at__gt=recent).exists():
-        return None
+    """After a new title/abstract decision of `user`: ask for a retrain when their ranking
+    has fallen behind, so it never lags far while they screen.
+
+    Behind means: `RANKING_RETRAIN_EVERY` or more of their decisions came after the labels
+    of their newest job were read (a running job read them when it was claimed; a waiting
+    one reads them when it starts, so it covers every decision and is joined); or at least
+    one did and that read is `RANKING_RETRAIN_AFTER_SECONDS` old; or the newest job could
+    not learn yet (no relevant or no irrelevant decision) and now it could. Requests never
+    pile up: one waiting job per reviewer, which the next requests join, and a running one.
+    """
+    newest = (
+        RankingJob.objects.filter(review=review, reviewer=user)
+        .order_by("-pk")
+        .only("pk", "status", "method", "error", "created_at", "claimed_at")
+        .first()
+    )
+    if newest is not None and newest.status == RankingStatus.QUEUED:
+        # it reads the labels when it starts: nothing to add, unless its message was lost
+        return ranking_job_request(review=review, user=user, trigger=RankingTrigger.DECISIONS)
+    mine = Decision.objects.filter(review=review, stage=TA, reviewer=user)
+    if newest is None:  # the first: by the review's question, or once it can learn
+        waited = mine.count() >= settings.RANKING_RETRAIN_EVERY
+        if not (waited or review_query(review) or _both_classes(mine)):
+            return None
+    else:
+        read_at = newest.claimed_at or newest.created_at
+        behind = mine.filter(created_at__gt=read_at).count()
+        old = timezone.now() - timedelta(seconds=settings.RANKING_RETRAIN_AFTER_SECONDS)
+        fresh_enough = behind < settings.RANKING_RETRAIN_EVERY and not (behind and read_at < old)
+        # a finished job that could not learn: learn as soon as there is something to
+        # learn from (a running one's outcome is not known yet; a failed one is retried by
+        # the next regular retrain, not on every decision)
+        can_learn_now = (
+            behind > 0
+            and newest.status == RankingStatus.SUCCEEDED
+            and newest.method != RankingMethod.LEARNT
+            and _both_classes(mine)
+        )
+        if fresh_enough and not can_learn_now:
+            return None
     return ranking_job_request(review=review, user=user, trigger=RankingTrigger.DECISIONS)
+
+
+def _both_classes(decisions: QuerySet[Decision]) -> bool:
+    """A relevant (include, maybe) and an irrelevant (exclude) decision among these."""
+    return (
+        decisions.filter(choice__in=RELEVANT_CHOICES).exists()
+        and decisions.exclude(choice__in=RELEVANT_CHOICES).exists()
+    )
 
 
 def ranking_run_now(*, review: Review, user: User, trigger: str) -> RankingJob:
@@ -210,7 +261,7 @@ def _run(job_id: int) -> None:
 
         tick = time.perf_counter()
         # a fixed seed: the same labels always give the same scores
-        ranking = ranker.train(engine_labels, seed=0)
+        ranking = ranker.train(engine_labels, seed=0, query=review_query(job.review))
         train_seconds = time.perf_counter() - tick
 
         tick = time.perf_counter()
@@ -225,6 +276,7 @@ def _run(job_id: int) -> None:
             done = RankingJob.objects.filter(pk=job_id, claimed_at=claim).update(
                 status=RankingStatus.SUCCEEDED,
                 trained=ranking.trained,
+                method=ranking.method,
                 reason=ranking.reason,
                 records=len(ranker.ids),
                 relevant=relevant,

@@ -150,7 +150,7 @@ def test_with_redis_down_writes_answer_normally_and_the_jobs_run_once_it_is_back
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (the worker is another process)")
     settings.RANKING_RETRAIN_EVERY = 1
-    settings.RANKING_RETRAIN_MIN_SECONDS = 0
+    settings.RANKING_RETRAIN_AFTER_SECONDS = 0
     settings.CACHES = {
         "default": {
             "BACKEND": "reviewer.cache.TolerantRedisCache",

@@ -42,12 +42,16 @@ def test_decisions_queue_a_retrain_the_worker_runs(celery_worker, client, settin
     records = [make_record(review, title=title) for title, _ in titles]
     for record, (_, choice) in zip(records, titles, strict=True):
         if choice:
-            screen(record, reviewer, choice)  # the fourth queues a retrain on commit
+            # the second (one relevant, one irrelevant) queues a retrain on commit; the
+            # next ones join it while it waits, or come too soon after it started
+            screen(record, reviewer, choice)
 
-    job = wait_for(RankingJob.objects.get(review=review, reviewer=reviewer))
+    jobs = RankingJob.objects.filter(review=review, reviewer=reviewer).order_by("pk")
+    job = wait_for(jobs.first())
+    assert jobs.count() == 1
 
     assert job.trigger == RankingTrigger.DECISIONS
-    assert (job.relevant, job.irrelevant, job.records) == (2, 2, 6)
+    assert job.relevant >= 1 and job.irrelevant >= 1 and job.records == 6
     assert ranking_state(review, reviewer).trained
     client.force_login(reviewer)
     page = client.get(

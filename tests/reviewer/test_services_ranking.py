@@ -167,7 +167,7 @@ def test_a_failed_retrain_says_why_and_the_previous_ranking_stays(review, monkey
     screen(records[1], ann, "exclude")
     before = services.ranking_run_now(review=review, user=ann, trigger=RankingTrigger.REQUESTED)
 
-    def broken(self, labels, *, seed=0):
+    def broken(self, labels, *, seed=0, query=None):
         raise MemoryError("out of memory while fitting")
 
     monkeypatch.setattr(services.Ranker, "train", broken)  # a fault no real input causes
@@ -271,46 +271,60 @@ def test_in_a_conflict_each_reviewer_learns_their_own_call(review):
 # --- when it runs ---
 
 
-def test_every_fifth_decision_of_a_reviewer_queues_a_retrain(
+def decide_each(records, user, choices, capture):
+    """One decision per record, each committed (and its retrain run) before the next."""
+    for record, choice in zip(records, choices, strict=True):
+        with capture(execute=True):
+            screen(record, user, choice)
+
+
+def test_the_first_retrain_comes_once_it_can_learn_then_every_fifth_new_decision(
     review, settings, django_capture_on_commit_callbacks
 ):
     settings.RANKING_RETRAIN_EVERY = 5
     ann, ben = two_reviewers(review)
     records = corpus(review)
-    with django_capture_on_commit_callbacks(execute=True):
-        for record in records[:4]:
-            screen(record, ann, "include" if record.title in LIKELY_IN else "exclude")
-        screen(records[0], ben, "include")
-    assert not RankingJob.objects.exists()
+    ins = [r for r in records if r.title in LIKELY_IN]
+    outs = [r for r in records if r.title in LIKELY_OUT]
+    decide_each(ins[:4], ann, ["include"] * 4, django_capture_on_commit_callbacks)
+    decide_each(outs[:1], ben, ["exclude"], django_capture_on_commit_callbacks)
+    assert not RankingJob.objects.filter(reviewer=ann).exists()  # nothing to learn from yet
 
-    with django_capture_on_commit_callbacks(execute=True):
-        screen(records[4], ann, "include")
+    decide_each(outs[:1], ann, ["exclude"], django_capture_on_commit_callbacks)
 
-    job = RankingJob.objects.get()
-    assert (job.reviewer, job.trigger) == (ann, RankingTrigger.DECISIONS)
+    job = RankingJob.objects.get(reviewer=ann)
+    assert job.trigger == RankingTrigger.DECISIONS
     assert job.status == RankingStatus.SUCCEEDED  # eager: run once the decision committed
-    assert (job.relevant, job.irrelevant) == (3, 2)
+    assert (job.relevant, job.irrelevant) == (4, 1)
+
+    decide_each(outs[1:5], ann, ["exclude"] * 4, django_capture_on_commit_callbacks)
+    assert RankingJob.objects.filter(reviewer=ann).count() == 1  # four new: not yet
+    decide_each(ins[4:5], ann, ["include"], django_capture_on_commit_callbacks)
+    latest = RankingJob.objects.filter(reviewer=ann).order_by("pk").last()
+    assert (latest.relevant, latest.irrelevant) == (5, 5)
 
 
-def test_retrains_of_one_reviewer_are_spaced_out(
+def test_retrains_never_pile_up_and_the_waiting_one_learns_from_every_decision(
     review, settings, django_capture_on_commit_callbacks
 ):
+    """The bug of issue 16: after a retrain, the next ones were refused for 30 s, so a fast
+    screener's ranking stayed on its first five decisions. Now requests join the waiting
+    job, which reads the labels when it starts."""
     settings.RANKING_RETRAIN_EVERY = 2
-    settings.RANKING_RETRAIN_MIN_SECONDS = 30
     ann, _ = two_reviewers(review)
     records = corpus(review)
     with django_capture_on_commit_callbacks(execute=True):
-        for record in records[:6]:  # the 2nd decision asks; the 4th and 6th come too soon
+        for record in records[:8]:  # nothing runs until the block ends: all join one job
             screen(record, ann, "include" if record.title in LIKELY_IN else "exclude")
-    assert RankingJob.objects.count() == 1
+    job = RankingJob.objects.get()
+    assert (job.status, job.relevant + job.irrelevant) == (RankingStatus.SUCCEEDED, 8)
 
-    settings.RANKING_RETRAIN_MIN_SECONDS = 0
-    with django_capture_on_commit_callbacks(execute=True):
-        for record in records[6:8]:
-            screen(record, ann, "include" if record.title in LIKELY_IN else "exclude")
-    assert RankingJob.objects.count() == 2
+    decide_each(
+        records[8:10], ann, ["include", "exclude"], django_capture_on_commit_callbacks
+    )  # two more, seconds later: a new retrain, not refused
     latest = RankingJob.objects.order_by("pk").last()
-    assert latest.relevant + latest.irrelevant == 8
+    assert RankingJob.objects.count() == 2
+    assert latest.relevant + latest.irrelevant == 10
 
 
 def test_changing_a_decision_does_not_count_as_a_new_one(
