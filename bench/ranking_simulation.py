@@ -22,12 +22,32 @@ mean retrain time. `--order-out` writes the 0/1 label of each screened record in
 `asreview simulate ... -o` (ASReview LAB is a peer to compare with, not a dependency: it
 runs from its own venv) and prints both tools side by side with the same metrics.
 `--speed-records N` times one retrain on N synthetic-length records (the 2 s target).
+
+`--asreview-model` runs the same loop with ASReview LAB 3.0.8's default model instead of
+ours (ELAS u4: the title counted once, SVM C 0.11; everything else is shared). It
+reproduces `asreview simulate`'s screening order: on every run compared (11 sets, see
+bench/ranking_results.md) the WSS@95 is the same to the decimal; where ASReview itself
+could not be run in the time, its figures come from here and are marked so.
+
+`--zero-labels` starts from no label at all, as a new review does: records are taken by
+similarity to the review's question until one relevant and one irrelevant are found, then
+the learnt model takes over. The Cohen sets have no question, so it is derived from the
+set's topic name only (`topic_question`: "CalciumChannelBlockers" -> "Calcium channel
+blockers"; the set named "Opiods" is about opioids, so its question is spelt "Opioids");
+nothing else about a set is used. Printed per file and seed: RRF@10 (share of the relevant
+records found after screening 10% of the set) from the question start, from a random start
+(`RandomState(seed).permutation` order until both classes are found, then the same model),
+and with `--asreview-dir`, ASReview LAB's from `<Topic>_zero_s<seed>.asreview`: `asreview
+simulate` on the set's rows shuffled with the same permutation, no priors (its CLI screens
+in file order until it can fit a model, so that is its random start), `--n-stop` 10% of N.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import math
+import re
 import sqlite3
 import statistics
 import sys
@@ -38,7 +58,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reviewer.ranking.engine import Ranker, RankInput
+from reviewer.ranking import engine
+from reviewer.ranking.engine import Query, Ranker, RankInput
 from reviewer.ranking.simulation import (
     rrf,
     share_to_find_all,
@@ -82,6 +103,65 @@ def asreview_labels(project: Path, n_records: int) -> list[int]:
     return labels + [0] * (n_records - len(labels))
 
 
+#: Spelling of topic names whose file name misspells the topic.
+TOPIC_SPELLING = {"Opiods": "Opioids"}
+
+
+def topic_question(topic: str) -> str:
+    """The review question of a Cohen set, from its topic name alone."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z][a-z]+", TOPIC_SPELLING.get(topic, topic))
+    return " ".join(words[:1] + [w if w.isupper() else w.lower() for w in words[1:]])
+
+
+def zero_labels(files: list[Path], seeds: list[int], label_column: str, peer: Path | None) -> None:
+    """RRF@10 from no label: ours from the question and from a random start, ASReview's
+    model from the same random start, and ASReview itself where its project file exists."""
+    print(
+        f"{'set':<24} {'seed':>4} {'question':<26} {'ours: question':>14} {'random':>7} "
+        f"{'ASReview model: random':>22} {'ASReview LAB':>12}"
+    )
+    summary: dict[str, list[list[float]]] = {}
+    for path in files:
+        records, labels = load(path, label_column)
+        topic = path.stem.removeprefix("Cohen_2006_")
+        query = Query(seek=topic_question(topic))
+        tenth = math.ceil(0.1 * len(records) - 1e-9)
+        columns = summary.setdefault(topic, [[], [], [], []])
+        for seed in seeds:
+            start = {"seed": seed, "zero_start": True, "screen_at_most": tenth}
+            columns[0].append(rrf(simulate(records, labels, query=query, **start).labels_in_order))
+            columns[1].append(rrf(simulate(records, labels, **start).labels_in_order))
+            ours = engine.TITLE_REPEATS, engine.SVM_C
+            engine.TITLE_REPEATS, engine.SVM_C = 1, 0.11  # ASReview LAB's ELAS u4
+            try:
+                columns[2].append(rrf(simulate(records, labels, **start).labels_in_order))
+            finally:
+                engine.TITLE_REPEATS, engine.SVM_C = ours
+            line = (
+                f"{topic:<24} {seed:>4} {query.seek:<26} {columns[0][-1]:>14.1%} "
+                f"{columns[1][-1]:>7.1%} {columns[2][-1]:>22.1%}"
+            )
+            project = peer / f"{topic}_zero_s{seed}.asreview" if peer else None
+            if project is not None and project.exists():
+                columns[3].append(rrf(asreview_labels(project, len(records))))
+                line += f" {columns[3][-1]:>12.1%}"
+            print(line, flush=True)
+    print("\nmean RRF@10 (ours: question / random start; ASReview model: random; ASReview LAB):")
+    for topic, (asked, blind, theirs, lab) in summary.items():
+        lab_mean = f"{statistics.mean(lab):.1%}" if lab else "-"
+        print(
+            f"  {topic:<24} {statistics.mean(asked):.1%} / {statistics.mean(blind):.1%} / "
+            f"{statistics.mean(theirs):.1%} / {lab_mean}"
+        )
+    means = [[statistics.mean(column) for column in columns[:3]] for columns in summary.values()]
+    if means:
+        print(
+            "  "
+            + "mean".ljust(24)
+            + " / ".join(f"{statistics.mean(c):.1%}" for c in zip(*means, strict=True))
+        )
+
+
 def order_out_path(base: Path, topic: str, seed: int, many: bool) -> Path:
     return base.with_name(f"{base.stem}.{topic}.s{seed}{base.suffix}") if many else base
 
@@ -122,8 +202,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--order-out", type=Path)
     parser.add_argument("--asreview-dir", type=Path)
     parser.add_argument("--speed-records", type=int)
+    parser.add_argument("--zero-labels", action="store_true")
+    parser.add_argument("--asreview-model", action="store_true")
     args = parser.parse_args(argv)
+    if args.asreview_model:  # ASReview LAB 3.0.8's ELAS u4 settings
+        engine.TITLE_REPEATS, engine.SVM_C = 1, 0.11
     seeds = args.seeds or [1]
+    if args.zero_labels:
+        zero_labels(args.files, seeds, args.label_column, args.asreview_dir)
+        return 0
     many = len(args.files) * len(seeds) > 1
 
     header = (

@@ -38,5 +38,20 @@ class Migration(migrations.Migration):
                 help_text="False: nothing to rank by (no labels, no question); see reason.",
             ),
         ),
+        migrations.AlterField(
+            model_name="rankingjob",
+            name="trigger",
+            field=models.CharField(
+                choices=[
+                    ("decisions", "After your latest decisions"),
+                    ("requested", "Asked for on the ranking page"),
+                    ("records", "After records were imported"),
+                    ("question", "After the review's question or criteria changed"),
+                    ("joined", "When you joined the review"),
+                    ("demo", "Built with the demo review"),
+                ],
+                max_length=20,
+            ),
+        ),
         migrations.RunPython(learnt_before, migrations.RunPython.noop),
     ]

@@ -34,6 +34,9 @@ class RankingStatus(models.TextChoices):
 class RankingTrigger(models.TextChoices):
     DECISIONS = "decisions", "After your latest decisions"
     REQUESTED = "requested", "Asked for on the ranking page"
+    RECORDS = "records", "After records were imported"
+    QUESTION = "question", "After the review's question or criteria changed"
+    JOINED = "joined", "When you joined the review"
     DEMO = "demo", "Built with the demo review"
 
 

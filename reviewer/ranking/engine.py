@@ -152,29 +152,33 @@ class Ranker:
                 "Ranking needs at least one relevant and one irrelevant decision "
                 f"({n_relevant} relevant, {n_irrelevant} irrelevant so far)."
             )
-            if query:
-                similar = self.similarity(query)
-                if similar is not None:
-                    return Ranking(
-                        trained=True,
-                        reason=reason,
-                        scores=dict(zip(self.ids, similar.tolist(), strict=True)),
-                        method=QUESTION,
-                    )
+            similar = self.similarity(query) if query else None
+            if similar is not None:
+                return Ranking(
+                    trained=True,
+                    reason=reason,
+                    scores=dict(zip(self.ids, similar.tolist(), strict=True)),
+                    method=QUESTION,
+                )
             return Ranking(trained=False, reason=reason)
-        x = self.matrix[rows]
+        scores = self._fit_scores(self.matrix[rows], y, seed)
+        return Ranking(
+            trained=True,
+            scores=dict(zip(self.ids, scores.tolist(), strict=True)),
+            method=LEARNT,
+        )
+
+    def _fit_scores(self, x: sparse.csr_matrix, y: np.ndarray, seed: int) -> np.ndarray:
+        """Fit the class-weighted linear SVM on rows `x` labelled `y`; every record's score."""
+        n_relevant = int(y.sum())
+        n_irrelevant = len(y) - n_relevant
         weights = np.where(y == 1, 1.0, n_relevant / (RELEVANT_WEIGHT_RATIO * n_irrelevant))
         weights *= len(y) / weights.sum()
         model = LinearSVC(C=SVM_C, random_state=seed)
         model.fit(x, y, sample_weight=weights)
         decision = np.asarray(model.decision_function(self.matrix), dtype=np.float64)
         # A logistic squash keeps the order and gives a 0..1 score to show.
-        scores = 1.0 / (1.0 + np.exp(-decision))
-        return Ranking(
-            trained=True,
-            scores=dict(zip(self.ids, scores.tolist(), strict=True)),
-            method=LEARNT,
-        )
+        return np.asarray(1.0 / (1.0 + np.exp(-decision)), dtype=np.float64)
 
     def similarity(self, query: Query) -> np.ndarray | None:
         """Each record's similarity to `query`, in 0..1 (None: no query word in any record).

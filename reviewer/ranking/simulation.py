@@ -49,6 +49,7 @@ def simulate(
     retrain_every: int = 1,
     zero_start: bool = False,
     query: Query | None = None,
+    screen_at_most: int | None = None,
 ) -> SimulationResult:
     """Screen `records` always taking the most relevant unscreened one next.
 
@@ -58,7 +59,8 @@ def simulate(
     retrains after every `retrain_every` decisions (screening the top of the previous
     ranking in between, as the app does), and stops retraining once every relevant record
     is found: the rest are all irrelevant, so their order changes no metric and the 0/1
-    sequence is already known.
+    sequence is already known. `screen_at_most` stops after that many records (the rest
+    follow in input order): for a metric of the first records only, such as RRF@10.
     """
     if retrain_every < 1:
         raise ValueError("retrain_every must be at least 1.")
@@ -79,7 +81,8 @@ def simulate(
     screened[order] = True
     total_relevant = int(sum(labels))
     retrain_seconds: list[float] = []
-    while found < total_relevant:
+    limit = n_records if screen_at_most is None else screen_at_most
+    while found < total_relevant and len(order) < limit:
         tick = time.perf_counter()
         ranking = ranker.train(
             {records[row].id: bool(labels[row]) for row in order}, seed=seed, query=query
@@ -98,7 +101,7 @@ def simulate(
             order.append(row)
             screened[row] = True
             found += int(labels[row])
-            if found == total_relevant:
+            if found == total_relevant or len(order) >= limit:
                 break
     order.extend(np.where(~screened)[0].tolist())
     return SimulationResult(

@@ -31,6 +31,7 @@ from reviewer.models import (
     ImportFile,
     ImportJob,
     ImportStatus,
+    RankingTrigger,
     Record,
     Review,
     Source,
@@ -40,6 +41,7 @@ from reviewer.models import (
 from reviewer.services import progress
 from reviewer.services.duplicates import dedup_after_import
 from reviewer.services.jobs import ClaimLost, claim_job, job_restart, job_send
+from reviewer.services.ranking import ranking_for_members
 
 logger = logging.getLogger(__name__)
 
@@ -577,6 +579,8 @@ def import_job_run(*, job_id: int) -> None:
             job.record_count = count
             # Check the new records against the review's others once they are committed.
             dedup_after_import(import_job=job)
+            # the new records get scores; before any decision, the question ranks them
+            ranking_for_members(review=job.review, trigger=RankingTrigger.RECORDS)
     except ClaimLost:  # rolled back: the worker that took over imports instead
         logger.warning("Import job %s was taken over by another worker", job_id)
     except ParseError as error:

@@ -32,7 +32,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 
@@ -158,6 +158,46 @@ def ranking_after_decision(*, review: Review, user: User) -> RankingJob | None:
         if fresh_enough and not can_learn_now:
             return None
     return ranking_job_request(review=review, user=user, trigger=RankingTrigger.DECISIONS)
+
+
+def ranking_for_members(
+    *, review: Review, trigger: str, users: list[User] | None = None, unlearnt_only: bool = False
+) -> list[RankingJob]:
+    """Queue a retrain for every member of `review` (or `users`): after an import (new
+    records need scores, and before the first decision the question ranks them), when the
+    review's question changes (`unlearnt_only`: rankings that learnt ignore it), or for a
+    new member. Nothing when the review has no records to screen yet."""
+    if not eligible(review, TA).exists():
+        return []
+    members = (
+        users if users is not None else [m.user for m in review.memberships.select_related("user")]
+    )
+    by_question = bool(review_query(review))
+    jobs = []
+    for user in members:
+        latest = (
+            RankingJob.objects.filter(review=review, reviewer=user, status=RankingStatus.SUCCEEDED)
+            .order_by("-pk")
+            .only("trained", "method")
+            .first()
+        )
+        learnt = latest is not None and latest.method == RankingMethod.LEARNT
+        if (unlearnt_only and learnt) or not (by_question or (latest and latest.trained)):
+            continue  # the question is not what it ranks by, or there is nothing to rank by
+        jobs.append(ranking_job_request(review=review, user=user, trigger=trigger))
+    return jobs
+
+
+#: The review's fields the ranking reads before it can learn (`selectors.review_query`).
+QUESTION_FIELDS = frozenset({"question", "criteria", "highlight_include", "highlight_exclude"})
+
+
+def ranking_after_settings(*, review: Review, changed: Iterable[str]) -> list[RankingJob]:
+    """After the review's settings were saved: when its question, criteria or highlight
+    terms changed, re-rank for the members whose ranking has not learnt yet."""
+    if not QUESTION_FIELDS.intersection(changed):
+        return []
+    return ranking_for_members(review=review, trigger=RankingTrigger.QUESTION, unlearnt_only=True)
 
 
 def _both_classes(decisions: QuerySet[Decision]) -> bool:

@@ -13,10 +13,12 @@ from reviewer.models import (
     ExclusionReason,
     FormerMember,
     Membership,
+    RankingTrigger,
     Review,
     Role,
     User,
 )
+from reviewer.services.ranking import ranking_for_members
 
 
 def unique_review_slug(title: str) -> str:
@@ -52,7 +54,10 @@ def member_add(*, review: Review, username: str, role: Role, added_by: User) -> 
         )
     if review.memberships.filter(user=user).exists():
         raise ValidationError(f"{user.username} is already a member of this review.")
-    return Membership.objects.create(review=review, user=user, role=role, added_by=added_by)
+    membership = Membership.objects.create(review=review, user=user, role=role, added_by=added_by)
+    # their own ranking, by the review's question until they have decided
+    ranking_for_members(review=review, trigger=RankingTrigger.JOINED, users=[user])
+    return membership
 
 
 def _ensure_an_owner_remains(review: Review, leaving: Membership) -> None:

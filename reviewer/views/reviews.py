@@ -16,6 +16,7 @@ from reviewer.models import Decision, Membership, Review, Role, Stage, User
 from reviewer.screening import queries
 from reviewer.screening.agreement import agreement_by_stage
 from reviewer.screening.rules import FT, TA, State, may_see_review_wide_figures
+from reviewer.services.ranking import ranking_after_settings
 from reviewer.services.reviews import review_create
 
 
@@ -168,6 +169,7 @@ def review_settings(request: HttpRequest, slug: str) -> HttpResponse:
     form = ReviewSettingsForm(request.POST or None, instance=review)
     if request.method == "POST" and form.is_valid():
         form.save()
+        ranking_after_settings(review=review, changed=form.changed_data)
         messages.success(request, "Review settings saved.")
         return redirect("review-settings", slug=review.slug)
     return render(

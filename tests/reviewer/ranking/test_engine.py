@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewer.ranking.engine import Ranker, Ranking, RankInput
-from reviewer.ranking.simulation import asreview_priors, simulate, wss
+from reviewer.ranking.engine import LEARNT, QUESTION, Query, Ranker, Ranking, RankInput
+from reviewer.ranking.simulation import asreview_priors, rrf, simulate, wss
 
 SMALL_SET = "screening/Cohen_2006_UrinaryIncontinence.csv"
 
@@ -128,3 +128,69 @@ def test_a_match_in_the_title_counts_more_than_the_same_match_in_the_abstract() 
     ranking = Ranker(records).train({1: True, 2: False})
 
     assert ranking.scores[6] > ranking.scores[7]
+
+
+# --- before the first relevant and irrelevant label: similarity to the review's question ---
+
+
+def test_before_any_label_records_are_ranked_by_similarity_to_the_question() -> None:
+    ranking = Ranker(RECORDS).train(
+        {}, query=Query(seek="Urinary incontinence, overactive bladder")
+    )
+
+    assert ranking.trained and ranking.method == QUESTION
+    assert ranking.reason.startswith("Ranking needs at least one relevant and one irrelevant")
+    assert set(ranking.order([5, 4, 3, 2, 1])[:2]) == {1, 3}
+    assert all(0.0 <= score <= 1.0 for score in ranking.scores.values())
+    assert ranking.scores[4] > ranking.scores[5]  # its keyword "bladder"
+
+
+def test_the_question_ranks_until_there_is_one_relevant_and_one_irrelevant_label() -> None:
+    ranker = Ranker(RECORDS)
+    query = Query(seek="statins and stroke")
+
+    only_relevant = ranker.train({1: True}, query=query)
+    learnt = ranker.train({1: True, 2: False}, query=query)
+
+    assert only_relevant.method == QUESTION
+    assert only_relevant.order([1, 2, 3, 4, 5])[0] == 4
+    assert learnt.method == LEARNT and learnt.reason == ""
+    assert learnt.order([5, 4, 3])[0] == 3  # now the labels decide, not the question
+
+
+def test_a_question_word_matches_its_plural_and_the_drug_names_built_on_it() -> None:
+    records = [
+        RankInput(id=1, title="Sumatriptan nasal spray for migraine"),
+        RankInput(id=2, title="Estrogen therapy after menopause"),
+        RankInput(id=3, title="Physiotherapy for back pain"),
+    ]
+    ranker = Ranker(records)
+
+    assert ranker.train({}, query=Query(seek="Triptans")).order([3, 2, 1])[0] == 1
+    assert ranker.train({}, query=Query(seek="Estrogens")).order([3, 1, 2])[0] == 2
+
+
+def test_terms_marked_as_signs_of_irrelevance_push_records_down() -> None:
+    query = Query(seek="overactive bladder", avoid="statins")
+    ranking = Ranker(RECORDS).train({}, query=query)
+
+    assert ranking.scores[4] < ranking.scores[5]  # "bladder" once, but a statin study
+
+
+def test_a_question_that_shares_no_word_with_the_records_ranks_nothing() -> None:
+    ranking = Ranker(RECORDS).train({}, query=Query(seek="xylophones"))
+
+    assert not ranking.trained
+    assert not Ranker(RECORDS).train({}, query=Query(seek="  ")).trained
+
+
+def test_simulation_from_no_label_starts_with_the_question(shared_data: Path) -> None:
+    records, labels = _small_set(shared_data)
+    asked = simulate(
+        records, labels, seed=1, zero_start=True, query=Query(seek="Urinary incontinence")
+    )
+    blind = simulate(records, labels, seed=1, zero_start=True)
+
+    assert sorted(asked.labels_in_order) == sorted(labels)
+    assert len(set(asked.order)) == len(records)
+    assert rrf(asked.labels_in_order) > rrf(blind.labels_in_order)
