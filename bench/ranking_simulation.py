@@ -143,7 +143,9 @@ def zero_labels(files: list[Path], seeds: list[int], label_column: str, peer: Pa
             )
             project = peer / f"{topic}_zero_s{seed}.asreview" if peer else None
             if project is not None and project.exists():
-                columns[3].append(rrf(asreview_labels(project, len(records))))
+                # its file holds the first 10% only: divide by the set's relevant records
+                found = sum(asreview_labels(project, len(records))[:tenth])
+                columns[3].append(found / sum(labels))
                 line += f" {columns[3][-1]:>12.1%}"
             print(line, flush=True)
     print("\nmean RRF@10 (ours: question / random start; ASReview model: random; ASReview LAB):")

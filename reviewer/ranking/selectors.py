@@ -59,6 +59,18 @@ def resolved_outcome(choices: list[str], adjudicated: str | None) -> bool | None
     return None
 
 
+def resolved_outcomes(review: Review) -> dict[int, bool]:
+    """record id -> relevant?, for the records resolved at title/abstract."""
+    decisions, adjudicated = _ta_rows(review)
+    found = {}
+    for record_id in set(decisions) | set(adjudicated):
+        choices = [choice for _, choice in decisions.get(record_id, [])]
+        outcome = resolved_outcome(choices, adjudicated.get(record_id))
+        if outcome is not None:
+            found[record_id] = outcome
+    return found
+
+
 def labels(review: Review, user: User) -> dict[int, bool]:
     """record id -> relevant?, for the records screened at title/abstract that `user`
     may learn from: resolved records (their outcome) and the user's own decisions.

@@ -225,7 +225,8 @@ def _claim(job_id: int) -> datetime | None:
     )
 
 
-def _records(review: Review) -> list[RankInput]:
+def rank_inputs(review: Review) -> list[RankInput]:
+    """The records in title/abstract screening as the ranker reads them."""
     rows = eligible(review, TA).order_by("pk").values_list("pk", "title", "abstract", "keywords")
     return [
         RankInput(
@@ -288,7 +289,7 @@ def _run(job_id: int) -> None:
     job = RankingJob.objects.select_related("review", "reviewer").get(pk=job_id)
     try:
         tick = time.perf_counter()
-        records = _records(job.review)
+        records = rank_inputs(job.review)
         known = labels(job.review, job.reviewer)
         load_seconds = time.perf_counter() - tick
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from analysis.demo import analysis_demo
 from extraction.demo import DemoExtractors, extraction_demo
-from reviewer.demo.ranking import rank_demo
+from reviewer.demo.ranking import question_head, rank_demo
 from reviewer.demo.records import citation_export, demo_exports
 from reviewer.demo.screening import DemoTeam, screen_demo
 from reviewer.models import (
@@ -198,6 +198,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Ranking: title/abstract queues ordered by relevance for {trained}; "
             "each learns from its own decisions and the resolved records."
+        )
+        hits, passed, total = question_head(review)
+        self.stdout.write(
+            f"Before a reviewer's first decision the queue follows the review's question: "
+            f"{hits} of its first 20 records passed title/abstract screening "
+            f"({passed} of all {total} did)."
         )
         extracted = extraction_demo(
             review,

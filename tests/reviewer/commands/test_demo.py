@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from io import StringIO
 
@@ -239,6 +240,14 @@ def test_demo_analysis_reproduces_the_papers_site_comparison_and_table_1() -> No
     assert {run.status for run in runs.values()} == {RunStatus.SUCCEEDED}
     assert "Analysis: 3 runs on the final data" in output
     assert "Ranking: title/abstract queues ordered by relevance for alice (" in output
+    head = re.search(
+        r"the queue follows the review's question: (\d+) of its first 20 records passed "
+        r"title/abstract screening \((\d+) of all (\d+) did\)",
+        output,
+    )
+    assert head is not None
+    hits, passed, total = (int(group) for group in head.groups())
+    assert hits / 20 > passed / total  # better than taking records at random
     sites = runs[AnalysisKind.CROSSTAB].result["tables"][0]
     assert sites["counts"] == [[224, 9], [121, 4], [29, 5], [11, 2]]
     # the paper: "p=0.04" by the likelihood-ratio test
