@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reviewer.ranking.engine import LEARNT, QUESTION, Query, Ranker, Ranking, RankInput
-from reviewer.ranking.simulation import asreview_priors, rrf, simulate, wss
+from reviewer.ranking.simulation import asreview_priors, simulate, wss
 
 SMALL_SET = "screening/Cohen_2006_UrinaryIncontinence.csv"
 
@@ -186,11 +186,15 @@ def test_a_question_that_shares_no_word_with_the_records_ranks_nothing() -> None
 
 def test_simulation_from_no_label_starts_with_the_question(shared_data: Path) -> None:
     records, labels = _small_set(shared_data)
-    asked = simulate(
-        records, labels, seed=1, zero_start=True, query=Query(seek="Urinary incontinence")
-    )
+    query = Query(seek="Urinary incontinence")
+    asked = simulate(records, labels, seed=1, zero_start=True, query=query)
     blind = simulate(records, labels, seed=1, zero_start=True)
+    by_question = Ranker(records).train({}, query=query).order([r.id for r in records])
+    rows = {record.id: row for row, record in enumerate(records)}
 
     assert sorted(asked.labels_in_order) == sorted(labels)
     assert len(set(asked.order)) == len(records)
-    assert rrf(asked.labels_in_order) > rrf(blind.labels_in_order)
+    first_relevant = asked.labels_in_order.index(1)
+    # until the first relevant record, the order is the question's
+    assert asked.order[: first_relevant + 1] == [rows[i] for i in by_question[: first_relevant + 1]]
+    assert asked.order != blind.order  # a random start is another order
