@@ -37,7 +37,8 @@ Bands, in order (first match wins), before the trap caps of ``rules.py``:
    the same first two), journal and year (a retitled paper).
 5. Otherwise DISTINCT (not reported).
 6. A pair not CERTAIN by now may still be linked on its coordinates (rules 9-11 of
-   ``rules.py``: a translated title, a retitled title, a dissertation).
+   ``rules.py``: a translated title, a retitled title, a dissertation), or as one team's
+   reports of one study (rule 13: a meeting abstract or notice under the study's title).
 
 A trap (``rules.pair_traps``) lowers the band to its cap; a pair a trap pushed down to
 DISTINCT is still reported so the reason can be shown.
@@ -56,7 +57,15 @@ from reviewer.dedup.normalise import (
     journals_match,
 )
 from reviewer.dedup.prepare import Prepared
-from reviewer.dedup.rules import Trap, coordinate_link, pair_traps, swapped_words
+from reviewer.dedup.rules import (
+    SHIFTED_REASON,
+    Trap,
+    coordinate_link,
+    pair_traps,
+    same_study_report,
+    shifted_coordinates,
+    swapped_words,
+)
 from reviewer.dedup.types import Band, FieldEvidence
 
 SAME = "same"
@@ -403,6 +412,22 @@ def evaluate(
             band = link.band
             reasons.append(link.reason)
 
+    report = ""
+    if titles_present and not identifiers_differ:
+        # Rule 13 of rules.py: one team's meeting abstract or notice under its study's title.
+        report = same_study_report(
+            left.trap,
+            right.trap,
+            title_score=title_score,
+            team=same_team(left, right) and authors.outcome in (SAME, SIMILAR),
+            journals_agree=journal.outcome in (SAME, SIMILAR),
+        )
+        if report:
+            band = Band.CERTAIN
+            reasons.append(report)
+    if shifted_coordinates(left.trap, right.trap):
+        reasons.append(SHIFTED_REASON)
+
     if titles_present:
         if title.outcome == SAME:
             reasons.append("titles identical after normalisation")
@@ -436,6 +461,7 @@ def evaluate(
         journals_differ=journal.outcome == DIFFERENT and journal.score < 0.6,
         authors_differ=authors.outcome == DIFFERENT and authors.score < 0.5,
         swaps=_swaps(left, right) if titles_present and title_score >= 0.7 else [],
+        same_study=bool(report),
     )
     for trap in traps:
         if trap.cap is Band.DISTINCT:
