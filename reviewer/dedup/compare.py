@@ -147,8 +147,7 @@ def same_team(left: Prepared, right: Prepared) -> bool:
         and left.year is not None
         and left.year == right.year
         and all(
-            _surnames_match(a.surname, b.surname)
-            for a, b in zip(left.authors[:2], right.authors[:2], strict=True)
+            _same_person(a, b)[0] for a, b in zip(left.authors[:2], right.authors[:2], strict=True)
         )
     )
 
@@ -180,6 +179,18 @@ def _surnames_match(left: str, right: str) -> bool:
     return False
 
 
+def _same_person(left: Author, right: Author) -> tuple[bool, bool]:
+    """Whether two authors are the same person by surname, and whether their initials are
+    compatible; a compound surname split after its particle is tried joined."""
+    if _surnames_match(left.surname, right.surname):
+        return True, _initials_compatible(left.initials, right.initials)
+    if left.joined and _surnames_match(left.joined, right.surname):
+        return True, _initials_compatible(left.initials[1:], right.initials)
+    if right.joined and _surnames_match(left.surname, right.joined):
+        return True, _initials_compatible(left.initials, right.initials[1:])
+    return False, False
+
+
 def author_similarity(left: tuple[Author, ...], right: tuple[Author, ...]) -> tuple[str, float]:
     """Outcome and 0..1 score for two author lists."""
     if not left or not right:
@@ -194,12 +205,12 @@ def author_similarity(left: tuple[Author, ...], right: tuple[Author, ...]) -> tu
     matched = 0.0
     for author in shorter:
         for other in longer:
-            if _surnames_match(author.surname, other.surname):
-                compatible = _initials_compatible(author.initials, other.initials)
+            same, compatible = _same_person(author, other)
+            if same:
                 matched += 1.0 if compatible else 0.5
                 break
     score = matched / len(shorter)
-    first_ok = _surnames_match(left[0].surname, right[0].surname)
+    first_ok = _same_person(left[0], right[0])[0]
     if not first_ok:
         score *= 0.8
     return (SIMILAR if score >= 0.75 else DIFFERENT), score
@@ -213,9 +224,7 @@ def authors_agree(
     if evidence.outcome == SAME:
         return True
     return (
-        evidence.outcome == SIMILAR
-        and evidence.score >= 0.9
-        and _surnames_match(left[0].surname, right[0].surname)
+        evidence.outcome == SIMILAR and evidence.score >= 0.9 and _same_person(left[0], right[0])[0]
     )
 
 

@@ -311,3 +311,17 @@ def test_unlike_records_with_different_identifiers_are_not_reported() -> None:
     )
 
     assert find_pair(deduplicate([BASE, other]), 1, 2) is None
+
+
+def test_a_compound_surname_split_by_one_export_is_still_the_same_author() -> None:
+    first = replace(
+        BASE,
+        id=1,
+        authors=("Van Hoorn, K. J.", "Wang, S. S.", "Schiffman, M."),
+        doi="",
+        pmid="",
+    )
+    second = replace(first, id=2, authors=("Van, Hoorn K. J.", "Wang, S. S.", "Schiffman, M."))
+    pair = find_pair(deduplicate([first, second]), 1, 2)
+    assert pair is not None and pair.band is Band.CERTAIN
+    assert "similar authors" in pair.reasons  # not "different authors"
