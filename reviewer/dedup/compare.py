@@ -59,8 +59,10 @@ from reviewer.dedup.normalise import (
 from reviewer.dedup.prepare import Prepared
 from reviewer.dedup.rules import (
     SHIFTED_REASON,
+    Link,
     Trap,
     coordinate_link,
+    locator_contradictions,
     pair_traps,
     same_study_report,
     shifted_coordinates,
@@ -421,7 +423,7 @@ def evaluate(
             band = link.band
             reasons.append(link.reason)
 
-    report = ""
+    report: Link | None = None
     if titles_present and not identifiers_differ:
         # Rule 13 of rules.py: one team's meeting abstract or notice under its study's title.
         report = same_study_report(
@@ -431,9 +433,16 @@ def evaluate(
             team=same_team(left, right) and authors.outcome in (SAME, SIMILAR),
             journals_agree=journal.outcome in (SAME, SIMILAR),
         )
-        if report:
-            band = Band.CERTAIN
-            reasons.append(report)
+        if (
+            report is not None
+            and report.band is Band.POSSIBLE
+            and not locator_contradictions(left.trap, right.trap)
+        ):
+            report = None  # no contradiction to lift: the other rules decide
+        if report is not None:
+            # rule 7 is lifted for this pair (below), so the link also sets the ceiling
+            band = report.band
+            reasons.append(report.reason)
     if shifted_coordinates(left.trap, right.trap):
         reasons.append(SHIFTED_REASON)
 
@@ -470,7 +479,7 @@ def evaluate(
         journals_differ=journal.outcome == DIFFERENT and journal.score < 0.6,
         authors_differ=authors.outcome == DIFFERENT and authors.score < 0.5,
         swaps=_swaps(left, right) if titles_present and title_score >= 0.7 else [],
-        same_study=bool(report),
+        same_study=report is not None,
     )
     for trap in traps:
         if trap.cap is Band.DISTINCT:

@@ -768,8 +768,9 @@ def swapped_words(left_title: str, right_title: str) -> list[tuple[str, str]]:
 #     the short item is the study's meeting abstract or a notice printed under its title in
 #     another issue (a correction, the authors' note). Differing issue and pages (rule 7)
 #     then locate the short item, they do not make another study -> CERTAIN: linking them
-#     hides no study. (The same abstract printed in two journals' supplements is not
-#     linked: one labelled set joins such a pair, another keeps it apart.) Recurring
+#     hides no study. (The same abstract printed in two journals' supplements, both
+#     meeting abstracts, is a question: one labelled set joins such a pair, another keeps
+#     it apart.) Recurring
 #     columns and editorials are written by one or two people under short or generic
 #     titles (rule 8), which this rule never links; errata, replies and retraction
 #     notices marked in the title still go to a person (rules 1-3), a conference paper
@@ -786,6 +787,10 @@ SAME_STUDY_REASON = (
     "one study by the same team: a meeting abstract or notice under its title in the same "
     "journal and volume"
 )
+TWO_SUPPLEMENTS_REASON = (
+    "a person decides: the same meeting abstract by the same team in two journals' supplements"
+)
+_MEETING = frozenset({CONFERENCE, SUPPLEMENT})
 SHIFTED_REASON = "volume, issue and page moved by one field in one record; they agree"
 
 
@@ -796,9 +801,10 @@ def same_study_report(
     title_score: float,
     team: bool,
     journals_agree: bool,
-) -> str:
-    """Rule 13: the reason when the two records are reports of one study by one team, else
-    "" (``team``: three or more authors each, the first two the same, the lists agreeing)."""
+) -> Link | None:
+    """Rule 13: the link when the two records are reports of one study by one team, else
+    None (``team``: three or more authors each, the first two the same, the lists
+    agreeing). The same abstract in two journals' supplements is a question."""
     if (
         not team
         or title_score < _REPORT_TITLE
@@ -808,13 +814,15 @@ def same_study_report(
         or left.year is None
         or left.year != right.year
     ):
-        return ""
+        return None
     short = (left.kinds.all | right.kinds.all) & _NOT_ALONE_ON_A_PAGE
     if not short:
-        return ""
+        return None
     if journals_agree and left.volume_number and left.volume_number == right.volume_number:
-        return SAME_STUDY_REASON
-    return ""
+        return Link(SAME_STUDY_REASON, Band.CERTAIN)
+    if left.kinds.all & _MEETING and right.kinds.all & _MEETING:
+        return Link(TWO_SUPPLEMENTS_REASON, Band.POSSIBLE)
+    return None
 
 
 def shifted_coordinates(left: TrapView, right: TrapView) -> bool:

@@ -503,3 +503,20 @@ def test_an_issue_and_page_that_only_look_shifted_still_contradict() -> None:
     # no volume on one side, but its issue is not the other's volume: a real difference
     other = replace(talk, id="b", volume="", issue="7", pages="4")
     assert band_of(talk, other) is not Band.CERTAIN
+
+
+def test_the_same_abstract_in_two_journals_supplements_goes_to_a_person() -> None:
+    # a congress abstract printed by two societies' journals: some teams count the reprint
+    # as the same report, others as two, so a person decides
+    first = replace(TEAM_ARTICLE, id="first", issue="Suppl 2", pages="241")
+    second = replace(
+        TEAM_ARTICLE,
+        id="second",
+        journal="Vox Sanguinis",
+        volume="107",
+        issue="Suppl 1",
+        pages="88",
+    )
+    pair = find_pair(deduplicate([first, second]), "first", "second")
+    assert pair is not None and pair.band is Band.POSSIBLE
+    assert any("two journals' supplements" in reason for reason in pair.reasons)
