@@ -3,11 +3,11 @@
 Each record gets a set of *kinds* (what sort of item it is) and a tuple of *series numbers*
 from its title; ``pair_traps`` compares two records and returns every rule that fires, with
 the highest band the pair may still reach (``cap``). Each rule is stated with the reason a
-person sees in the app; none is a threshold fitted to a labelled set (rules 7-12, from the
-classes of issue 14, change nothing on the shared labelled sets except where their gold joins
-items the rules keep apart: see bench/dedup_results.md).
+person sees in the app; none is a threshold fitted to a labelled set (rules 7-14, from the
+classes of issue 14, are checked leave-one-set-out; what each changes on every labelled set
+is in bench/dedup_results.md).
 
-Rules 1-6 (below) keep look-alikes apart; rules 7-12 (further down, each with its reason)
+Rules 1-6 (below) keep look-alikes apart; rules 7-14 (further down, each with its reason)
 read the evidence that tells items apart and link on it:
 
 7. differing issue numbers or non-overlapping page ranges are contradictions;
