@@ -16,6 +16,7 @@ skipped test fails the run there.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -27,11 +28,13 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
@@ -184,30 +187,36 @@ def postgres_url() -> str:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[str]:
-    """A new, empty PostgreSQL database on DATABASE_URL's server, dropped afterwards."""
-    import psycopg
+def databases() -> Iterator[Callable[[], str]]:
+    """Makes new, empty PostgreSQL databases on DATABASE_URL's server; drops them after."""
 
     server = postgres_url()
-    name = f"reviewer_smoke_{os.getpid()}_{secrets.token_hex(4)}"
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+    made: list[str] = []
+
+    def new() -> str:
+        name = f"reviewer_smoke_{os.getpid()}_{secrets.token_hex(4)}"
+        with psycopg.connect(server, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return urlsplit(server)._replace(path=f"/{name}").geturl()
+
     try:
-        yield urlsplit(server)._replace(path=f"/{name}").geturl()
+        yield new
     finally:
         with psycopg.connect(server, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for name in made:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
-def production(tmp_path: Path, database: str) -> Iterator[Production]:
+def production(tmp_path: Path, databases: Callable[[], str]) -> Iterator[Production]:
     if shutil.which("redis-server") is None:
         pytest.skip("needs redis-server: apt-get install redis-server")
     if not Path(CHROMIUM).exists():
         pytest.skip("needs Chromium: apt-get install chromium")
     redis = OwnRedis(free_port(), tmp_path)
     redis.start()
-    site = Production(folder=tmp_path, database_url=database, redis=redis)
+    site = Production(folder=tmp_path, database_url=databases(), redis=redis)
     try:
         # The README's recipe, in its order.
         site.manage("migrate", "--noinput")
@@ -311,7 +320,7 @@ def screen_everything(page: Page, base: str, include: tuple[str, ...]) -> list[s
 
 
 def test_a_team_runs_a_review_on_the_production_setup(
-    production: Production, browser: Browser
+    production: Production, browser: Browser, databases: Callable[[], str]
 ) -> None:
     site = production
     owner = person(browser, downloads=True)
@@ -430,6 +439,17 @@ def test_a_team_runs_a_review_on_the_production_setup(
         assert png.startswith(b"\x89PNG\r\n\x1a\n")
         width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
         assert width > 1000 and height > 1000, (width, height)
+
+        # Backing up, as the README says: the owner downloads the review's archive ...
+        page.goto(f"{base}/archive/")
+        with page.expect_download() as archive_download:
+            page.get_by_role("button", name="Download the archive (ZIP)").click()
+        with zipfile.ZipFile(archive_download.value.path()) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+        rows = {table["model"]: table["rows"] for table in manifest["tables"]}
+        assert (rows["reviewer.Decision"], rows["reviewer.Adjudication"]) == (20, 1)
+        assert manifest["people"]["rows"] == 3
+        assert len(manifest["files"]) == 2  # the two exports, as uploaded
     finally:
         for someone in people:
             someone.context.close()
@@ -440,6 +460,22 @@ def test_a_team_runs_a_review_on_the_production_setup(
     worker_log = site.log("worker").read_text(errors="replace")
     for task in ("reviewer.read_import", "reviewer.run_import", "reviewer.run_dedup"):
         assert re.search(rf"Task {re.escape(task)}\[[\w-]+\] succeeded", worker_log), task
+
+    # ... and pg_dump takes the whole database while the site runs; it restores.
+    dump = site.folder / "reviewer.dump"
+    subprocess.run(
+        ["pg_dump", "--format=custom", f"--file={dump}", site.database_url],
+        check=True,
+        timeout=600,
+    )
+    copy = databases()
+    subprocess.run(
+        ["pg_restore", "--no-owner", f"--dbname={copy}", str(dump)], check=True, timeout=600
+    )
+    with psycopg.connect(copy) as connection:
+        decisions = connection.execute("SELECT count(*) FROM reviewer_decision").fetchone()
+        titles = connection.execute("SELECT title FROM reviewer_review").fetchall()
+    assert decisions == (20,) and titles == [("Dinosaur skin and feathers",)]
 
     codes = site.stop()
     assert codes == {"worker": 0, "beat": 0, "web": 0}, f"{codes}\n{site.logs()}"
