@@ -33,7 +33,9 @@ def review_archive(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def review_archive_download(request: HttpRequest, slug: str) -> HttpResponseBase:
-    review, _ = review_for_request(request, slug, role=Role.OWNER)
+    # a POST that changes nothing in the review (it notes the download), so an archived
+    # review's owner can take its archive too: deleting a review needs one
+    review, _ = review_for_request(request, slug, role=Role.OWNER, while_archived=True)
     # written to a temporary file first: a review with its PDFs can be large, and a
     # failure must be a message, not a cut-off download
     out = tempfile.TemporaryFile()  # noqa: SIM115 - closed once read, below
