@@ -1,7 +1,7 @@
 """Reading an uploaded spreadsheet (CSV or XLSX) into a header and numbered rows.
 
 Only the reading: which format the bytes are, how they decode, which cells they hold.
-Whether the cells fit the review's form is `extraction.transfer`'s business. Everything
+Whether the cells fit the review's form is `extraction.services.transfer`'s business. Everything
 that stops a file from being read as one plain table is reported as a `Problem`: not a
 CSV or XLSX file, text in no recognisable encoding, a workbook with more than one sheet,
 merged cells, a workbook that would unpack past `LIMITS` (checked before reading).

@@ -31,10 +31,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
-from extraction import transfer
+from extraction.services import transfer
 from extraction.models import Extraction
 from extraction.selectors import final_copies
-from extraction.transfer import FileFormat, Kind, Scope, Target
+from extraction.services.transfer import FileFormat, Kind, Scope, Target
 from extraction.values import form_spec
 from reviewer.access import review_for_request
 from reviewer.downloads import attachment, attachment_headers

@@ -1,4 +1,4 @@
-"""Spreadsheet export and import of extraction data (extraction.transfer)."""
+"""Spreadsheet export and import of extraction data (extraction.services.transfer)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 
-from extraction import transfer
+from extraction.services import transfer
 from extraction.models import Extraction, ExtractionStatus, PatientRow
 from extraction.selectors import dataset, study_key
 from extraction.services.forms import choice_retire, field_create, field_retire
