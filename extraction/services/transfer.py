@@ -51,7 +51,15 @@ from import_export import resources, widgets  # type: ignore[import-untyped]
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from extraction.models import Extraction, ExtractionStatus, FieldType, Level, PatientRow
+from extraction.models import (
+    Extraction,
+    ExtractionStatus,
+    FieldType,
+    ImportTarget,
+    Level,
+    PatientRow,
+    SheetKind,
+)
 from extraction.models import Field as FormField
 from extraction.selectors import final_copies, study_from_key, study_key
 from extraction.services.entry import extraction_start
@@ -71,20 +79,15 @@ from reviewer.exports import BOM, FORMULA_START
 from reviewer.exports import text as defuse
 from reviewer.models import Membership, Review, Role, Study, User
 
-
-class Kind(models.TextChoices):
-    PATIENTS = "patients", "Patient rows"
-    STUDIES = "studies", "Study values"
+#: What a sheet holds, and whose copies an import writes into (the pending upload's row
+#: stores both, so they live with the models).
+Kind = SheetKind
+Target = ImportTarget
 
 
 class Scope(models.TextChoices):
     FINAL = "final", "Final data (what analysis reads)"
     MINE = "mine", "My copies"
-
-
-class Target(models.TextChoices):
-    MINE = "mine", "My copies"
-    CONSENSUS = "consensus", "The consensus copies"
 
 
 class FileFormat(models.TextChoices):
@@ -384,6 +387,72 @@ class Preview:
         self.problems_by_column[column or "(the file)"] += 1
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(Problem(row, column, value, message))
+
+    def as_json(self) -> dict[str, Any]:
+        """The preview as JSON, to keep on the pending upload's row. A NUL character (which
+        a file may hold, and PostgreSQL's JSON cannot) is kept as U+FFFD."""
+        return _no_nul(
+            {
+                "name": self.name,
+                "kind": self.kind.value,
+                "target": self.target.value,
+                "file_format": self.file_format,
+                "encoding": self.encoding,
+                "rows": self.rows,
+                "columns": self.columns,
+                "changes": [_change_json(change) for change in self.changes],
+                "problems": [[p.row, p.column, p.value, p.message] for p in self.problems],
+                "problem_total": self.problem_total,
+                "problems_by_column": dict(self.problems_by_column),
+                "notices": self.notices,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Preview:
+        """The preview `as_json` kept (its studies as they were named then)."""
+        changes = [
+            StudyChange(Study(pk=pk, label=label), key, first, rows, columns, exists, before)
+            for pk, label, key, first, rows, columns, exists, before in data["changes"]
+        ]
+        return cls(
+            name=data["name"],
+            kind=Kind(data["kind"]),
+            target=Target(data["target"]),
+            file_format=data["file_format"],
+            encoding=data["encoding"],
+            rows=data["rows"],
+            columns=list(data["columns"]),
+            changes=changes,
+            problems=[Problem(*problem) for problem in data["problems"]],
+            problem_total=data["problem_total"],
+            problems_by_column=Counter(data["problems_by_column"]),
+            notices=list(data["notices"]),
+        )
+
+
+def _change_json(change: StudyChange) -> list[Any]:
+    c = change
+    return [
+        c.study.pk,
+        c.study.label,
+        c.key,
+        c.first_row,
+        c.rows,
+        c.columns,
+        c.exists,
+        c.rows_before,
+    ]
+
+
+def _no_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_no_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_no_nul(key): _no_nul(item) for key, item in value.items()}
+    return value
 
 
 @dataclass
