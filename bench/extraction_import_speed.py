@@ -44,8 +44,8 @@ def build(rows: int, file_format: str) -> dict[str, object]:
     _django()
     from django.core.management import call_command
 
-    from extraction.services import transfer
     from extraction.selectors import study_key
+    from extraction.services import transfer
     from extraction.services.forms import setup_update
     from extraction.templates_catalog import template_load
     from extraction.values import form_spec

@@ -12,9 +12,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 
-from extraction.services import transfer
 from extraction.models import Extraction, ExtractionStatus, PatientRow
 from extraction.selectors import dataset, study_key
+from extraction.services import transfer
 from extraction.services.forms import choice_retire, field_create, field_retire
 from extraction.values import REQUIRED_MESSAGE, form_spec
 from tests.extraction.helpers import case_series_form, field_of, fill, make_study
