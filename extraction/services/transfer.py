@@ -391,7 +391,7 @@ class Preview:
     def as_json(self) -> dict[str, Any]:
         """The preview as JSON, to keep on the pending upload's row. A NUL character (which
         a file may hold, and PostgreSQL's JSON cannot) is kept as U+FFFD."""
-        return _no_nul(
+        data: dict[str, Any] = _no_nul(
             {
                 "name": self.name,
                 "kind": self.kind.value,
@@ -407,6 +407,7 @@ class Preview:
                 "notices": self.notices,
             }
         )
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Preview:
