@@ -23,7 +23,7 @@ from typing import Any
 from xml.parsers import expat
 
 from reviewer.imports import tables
-from reviewer.imports.decoding import SNIFF_BYTES
+from reviewer.imports.decoding import SNIFF_BYTES, bomless_utf16
 from reviewer.imports.workbook_limits import WorkbookLimits, WorkbookTooLarge
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -107,7 +107,9 @@ def read_sheet(name: str, data: bytes) -> Sheet:
         )
     elif lower.endswith((".xlsx", ".xlsm")):
         sheet.refuse(f"“{name}” is named like an Excel workbook but is not one (not a .xlsx file).")
-    elif data.startswith(b"%PDF") or (b"\x00" in data[:4096] and not _utf16_bom(data)):
+    elif data.startswith(b"%PDF") or (
+        b"\x00" in data[:4096] and not _utf16_bom(data) and bomless_utf16(data) is None
+    ):
         sheet.refuse(f"“{name}” is not a CSV or XLSX file. Upload the sheet as CSV or XLSX.")
     else:
         return _read_csv(name, data)
