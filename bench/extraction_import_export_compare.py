@@ -16,6 +16,9 @@ bench/extraction_import_speed.py). Each measurement runs in a fresh process:
   ie-unchanged    skip_unchanged=True (skip_diff=False, instances looked up by
                   extraction+position) re-importing the same rows: the case skip_unchanged
                   is for
+  today-export-xlsx  transfer.export_file as XLSX (Resource.export, then openpyxl's
+                  write-only mode)
+  ie-export-xlsx  Resource.export, then tablib's own `Dataset.export("xlsx")`
 
 Both paths clean each cell with the same widget (`transfer.CellWidget`, which calls
 `values.parse`) and the same per-(column, cell) memo, so the difference is the library's
@@ -121,8 +124,23 @@ def measure(review_pk: int, path: str, mode: str) -> dict[str, object]:
         Extraction.objects.filter(review=review, extractor=user).values_list("study_id", "pk")
     )
     totals: dict[str, int] = {}
+    if mode.endswith("export-xlsx"):
+        transfer.import_commit(**options, name="s.csv", data=data)  # rows to export
     started = time.perf_counter()
-    if mode == "today-preview":
+    if mode == "today-export-xlsx":
+        exported = transfer.export_file(
+            review=review, user=user, kind="patients", scope="mine", file_format="xlsx"
+        )
+        assert exported.rows
+    elif mode == "ie-export-xlsx":
+        spec = form_spec(review)
+        rows = transfer.export_rows(
+            review=review, user=user, kind="patients", scope="mine", spec=spec
+        )
+        dataset = transfer.SheetResource(spec, "patients").export(rows, native=True)
+        dataset.title = "Patient rows"
+        assert dataset.export("xlsx")
+    elif mode == "today-preview":
         assert transfer.import_preview(**options, name="s.csv", data=data).ok
     elif mode == "today-commit":
         assert transfer.import_commit(**options, name="s.csv", data=data).committed
@@ -175,7 +193,7 @@ def measure(review_pk: int, path: str, mode: str) -> dict[str, object]:
         "database": connection.vendor,
         "seconds": round(elapsed, 2),
         "rows_after": written,
-        "totals": totals if mode.startswith("ie") else {},
+        "totals": totals if mode.startswith("ie") and "export" not in mode else {},
         "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
