@@ -33,7 +33,7 @@ skip_diff=True, force_init_instance=True; the same widgets and per-cell memo) ag
 this path, SQLite, 2 shared cores under load (figures in the README):
 
 - preview (check every cell): 10,000 rows 1.1-1.2 s here against 4.3-6.2 s as an
-  `import_data` dry run; 50,000 rows 9.8 s against 47.6 s. A large gain: kept.
+  `import_data` dry run; 50,000 rows 5.0-9.8 s against 20.7-47.6 s. A large gain: kept.
 - commit: the library's bulk write alone is about as fast as this path's check-and-write
   (10,000 rows 10.8 s against 8.1 s; 50,000 rows 20.9 s against 23.6 s), but a commit
   must check every cell first, and `import_data` would then clean every cell a second
@@ -326,8 +326,11 @@ def export_file(
 
 
 def _xlsx(dataset: Any) -> bytes:
-    """One sheet, header bold and frozen. openpyxl's write-only mode: tablib's own XLSX
-    writer addresses every cell by coordinate and took twice as long on 50,000 rows."""
+    """One sheet, header bold and frozen, in openpyxl's write-only mode rather than tablib's
+    `Dataset.export("xlsx")`, which holds the whole sheet: 50,000 rows peaked at 677 MB
+    through tablib against 347 MB here, in about the same time under load
+    (bench/extraction_import_export_compare.py; an earlier unloaded run: tablib twice as
+    slow)."""
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(title=dataset.title)
     sheet.freeze_panes = "A2"
