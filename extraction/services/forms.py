@@ -69,7 +69,7 @@ def choice_uses(choice: FieldChoice) -> int:
     return uses
 
 
-#: Column names the spreadsheet exports give the study and patient (extraction.transfer).
+#: Column names the spreadsheet exports give the study and patient (extraction.services.transfer).
 EXPORT_COLUMNS = frozenset({"study_key", "study", "patient"})
 
 

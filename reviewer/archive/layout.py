@@ -81,6 +81,10 @@ ARCHIVED: tuple[str, ...] = (
 EXCLUDED: dict[str, str] = {
     "reviewer.Invitation": "an invitation's link is a key to this server's copy of the review: "
     "a restored review invites its team anew",
+    "extraction.PendingImport": "an uploaded sheet not yet imported is one person's work in "
+    "progress, not the review's data: nothing in it counts until it is committed (then its "
+    "rows are the copies' patient rows, which are archived), it is deleted after a day, and "
+    "its token and worker state mean nothing on another server; the person uploads it again",
 }
 
 #: Columns of archived models that are about this server's copy, not the review.

@@ -115,7 +115,7 @@ def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes
     """The final extraction data (what analysis reads), and the newest result of each
     analysis asked for, as the bundle's `extraction/` and `analysis/` files."""
     from analysis.exports import file_name, tables_bytes
-    from extraction.transfer import export_file
+    from extraction.services.transfer import export_file
 
     files: dict[str, str | bytes] = {}
     counts: dict[str, int] = {}

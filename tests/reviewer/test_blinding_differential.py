@@ -114,6 +114,8 @@ NOT_FETCHED = {
     "extraction-import": "a write into alice's own copies that redirects to its preview",
     "extraction-import-commit": "a write into alice's own copies",
     "extraction-import-cancel": "a write that redirects to the import page, fetched here",
+    "extraction-import-restart": "a write of alice's own pending upload that redirects to its "
+    "preview, which shows only her file's rows checked against the form",
     "analysis-start": "a write that redirects to the run's page, fetched here",
     "analysis-rerun": "a write that redirects to the run's page, fetched here",
 }

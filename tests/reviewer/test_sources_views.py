@@ -9,6 +9,7 @@ and `django_capture_on_commit_callbacks(execute=True)` fires them inside the tes
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -385,6 +386,28 @@ def test_preview_shows_count_format_sample_and_warnings(owner, run_tasks, source
     assert "1 record has no abstract" in text
     assert "Import 2 records into Embase" in text
     assertContains(response, confirm_url(ImportJob.objects.get()))
+
+
+def test_the_format_line_gives_the_files_real_counts_or_none(owner, run_tasks, source):
+    """Issue 17 item 9: the format is judged from the first 64 KB, and the counts of that
+    sample ("27 'TY  -' record starts") stood beside the file's real "Records 286"."""
+    record = (
+        "TY  - JOUR\r\nTI  - Inflammatory myofibroblastic tumour, case {n}\r\n"
+        "AB  - " + "A child with a mass. " * 10 + "\r\nER  - \r\n"
+    )
+    big = "".join(record.format(n=n) for n in range(600)).encode()
+    assert len(big) > 64 * 1024
+    upload(owner, run_tasks, source, ("embase.ris", big), ("small.ris", RIS))
+
+    text = page_text(job_page(owner, ImportJob.objects.get()))
+
+    assert "Records 600" in text and "Records 2" in text
+    assert "2 'TY -' record starts, 2 'ER -'" in text  # the small file, read whole
+    lines = re.findall(r"Detected as RIS: [^)]*\)", text)
+    assert len(lines) == 2
+    for line in lines:
+        numbers = [int(n) for n in re.findall(r"(\d+) '", line)]
+        assert numbers in ([], [2, 2], [600, 600]), line
 
 
 def test_htmx_polling_gets_only_the_status_part_of_the_page(owner, run_tasks, source):

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from analysis.demo import analysis_demo
-from extraction.demo import DemoExtractors, extraction_demo
+from extraction.demo import DemoExtractors, extraction_demo, pending_import_demo
 from reviewer.demo.ranking import rank_demo
 from reviewer.demo.records import citation_export, demo_exports
 from reviewer.demo.screening import DemoTeam, screen_demo
@@ -207,6 +207,11 @@ class Command(BaseCommand):
             f"Extraction: case-series form; {extracted['studies']} studies, "
             f"{extracted['final']} with final data for {extracted['patients']} patients, "
             "2 waiting for carol's consensus."
+        )
+        preview = pending_import_demo(review, users["alice"])
+        self.stdout.write(
+            "Extraction import: alice's spreadsheet of the study she is extracting waits on "
+            f"its preview, one mistyped age pointed at: {preview}"
         )
         runs = analysis_demo(review, users["carol"])
         self.stdout.write(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from io import StringIO
 
@@ -34,6 +35,7 @@ from reviewer.screening.queries import state_counts
 from reviewer.screening.rules import State
 from reviewer.selectors import pending_duplicate_pairs
 from reviewer.services import imports
+from tests.factories import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -230,6 +232,17 @@ def test_demo_extraction_reproduces_the_reference_reviews_patients() -> None:
         Progress.NOT_STARTED: 1,
     }
     assert "2 waiting for carol's consensus" in output
+
+
+def test_demo_leaves_a_spreadsheet_waiting_on_its_preview(client) -> None:
+    output = run_demo()
+
+    found = re.search(r"waits on its preview, one mistyped age pointed at: (\S+)", output)
+    assert found is not None
+    client.force_login(User.objects.get(username="alice"))
+    text = page_text(client.get(found.group(1)))
+    assert "1 problem: nothing can be imported until every row is valid." in text
+    assert "age_months seven “seven” is not a whole number." in text
 
 
 def test_demo_analysis_reproduces_the_papers_site_comparison_and_table_1() -> None:
