@@ -81,6 +81,8 @@ def _rows(review: Review, record_ids: Iterable[int] | None) -> dict[int, RecordR
             is_duplicate=duplicate_of is not None,
             removed=pk in removed,
             other_method=kind in OTHER_METHOD_KINDS,
+            blinded=review.blinded,
+            released=released_at is not None,
             ta_choices=tuple(ta.get(pk, ())),
             ta_adjudicated=ta_adjudicated.get(pk),
             ft_decisions=tuple(ft.get(pk, ())),
@@ -88,7 +90,9 @@ def _rows(review: Review, record_ids: Iterable[int] | None) -> dict[int, RecordR
             not_retrieved=pk in not_retrieved,
             approved=pk in approved,
         )
-        for pk, duplicate_of, kind in records.values_list("pk", "duplicate_of_id", "source__kind")
+        for pk, duplicate_of, kind, released_at in records.values_list(
+            "pk", "duplicate_of_id", "source__kind", "released_at"
+        )
     }
 
 
@@ -116,6 +120,12 @@ def waiting_for_senior(review: Review, stage: str = "") -> list[tuple[int, State
         if outcome.state.needs_senior and (not stage or outcome.state.stage == stage)
     ]
     return sorted(found, key=lambda item: (item[1].stage != TA, item[0]))
+
+
+def waiting_for_release(review: Review) -> list[int]:
+    """The records two reviewers agreed to include at title/abstract that wait for a
+    senior to release them to full text (`rules.reaches_full_text`), in import order."""
+    return sorted(pk for pk, o in states(review).items() if o.state is State.TA_PASSED)
 
 
 def state_counts(review: Review) -> Counter[State]:
@@ -147,7 +157,8 @@ def _records_of(rows: QuerySet[Any]) -> QuerySet[Any]:
 def eligible(review: Review, stage: str) -> QuerySet[Record]:
     """The records that are screened at `stage`: no duplicates, none removed, and at full
     text only those that passed title/abstract (the rule of `rules.title_abstract`: an
-    adjudicated include, or two decisions and no exclude) and were not unobtainable."""
+    adjudicated include, or two decisions and no exclude, released while the review is
+    blinded: `rules.reaches_full_text`) and were not unobtainable."""
     records = review.records.filter(duplicate_of=None).exclude(
         pk__in=_records_of(Removal.objects.filter(review=review))
     )
@@ -158,14 +169,17 @@ def eligible(review: Review, stage: str) -> QuerySet[Record]:
         excluded = Decision.objects.filter(
             review=review, stage=Stage.TITLE_ABSTRACT, choice=Choice.EXCLUDE
         )
+        agreed = (
+            Q(pk__in=_decided_twice(review, TA))
+            & ~Q(pk__in=_records_of(excluded))
+            & ~Q(pk__in=_records_of(adjudicated))
+        )
+        if review.blinded:
+            agreed &= Q(released_at__isnull=False)
         passed = (
             Q(source__kind__in=OTHER_METHOD_KINDS)
             | Q(pk__in=_records_of(adjudicated.filter(choice=Choice.INCLUDE)))
-            | (
-                Q(pk__in=_decided_twice(review, TA))
-                & ~Q(pk__in=_records_of(excluded))
-                & ~Q(pk__in=_records_of(adjudicated))
-            )
+            | agreed
         )
         records = records.filter(passed).exclude(
             pk__in=_records_of(FullText.objects.filter(review=review, not_retrieved=True))

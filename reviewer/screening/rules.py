@@ -4,6 +4,11 @@ Title/abstract (two independent decisions):
     include+include, include+maybe, maybe+maybe -> passes to full text
     exclude+exclude                             -> excluded
     exclude against include or maybe           -> conflict, until a senior adjudicates
+Released to full text (`reaches_full_text`), while the review is blinded:
+    passed by a senior's adjudication           -> at full text at once
+    passed by two reviewers agreeing            -> waits until a senior releases it
+                                                   (then its title/abstract stage is closed)
+    unblinded review                            -> at full text at once
 Full text (after the record passed title/abstract and its full text was sought):
     marked "not retrieved"                      -> not retrieved (never assessed)
     include+include                             -> included, until a senior approves it
@@ -37,6 +42,7 @@ class State(StrEnum):
     TA_ONE = "ta-one"
     TA_CONFLICT = "ta-conflict"
     TA_EXCLUDED = "ta-excluded"
+    TA_PASSED = "ta-passed"
     FT_SOUGHT = "ft-sought"
     FT_NOT_RETRIEVED = "ft-not-retrieved"
     FT_ONE = "ft-one"
@@ -84,6 +90,7 @@ LABELS = {
     State.TA_ONE: "Waiting for a second reviewer",
     State.TA_CONFLICT: "Conflict (title/abstract)",
     State.TA_EXCLUDED: "Excluded at title/abstract",
+    State.TA_PASSED: "Passed title/abstract: waiting for release to full text",
     State.FT_SOUGHT: "Full text sought",
     State.FT_NOT_RETRIEVED: "Full text not retrieved",
     State.FT_ONE: "Full text: waiting for a second reviewer",
@@ -147,6 +154,24 @@ def full_text(
     return Outcome(State.FT_CONFLICT)
 
 
+def reaches_full_text(
+    *, blinded: bool, released: bool, adjudicated: bool, other_method: bool = False
+) -> bool:
+    """Whether a record that passed title/abstract is at full text yet.
+
+    While a review is blinded, a record two reviewers agreed on waits until a senior
+    releases it. Were it to pass at once, it would join every reviewer's full-text queue
+    the moment the second reviewer decides it: a reviewer would see her own include reach
+    full text only when her colleague had already included the record, which tells her
+    the colleague's decision on a record still open to change. The release is a senior's
+    act, like an adjudication: it closes the record's title/abstract stage
+    (`closed_by_senior`), so what appears at full text never moves with a decision a
+    reviewer can still change. A senior's adjudication already closed the stage, a record
+    found by other methods has no title/abstract decisions, and an unblinded review hides
+    nothing: those reach full text at once."""
+    return released or adjudicated or other_method or not blinded
+
+
 @dataclass(frozen=True, slots=True)
 class RecordRows:
     """What the state of one record is derived from."""
@@ -154,6 +179,8 @@ class RecordRows:
     is_duplicate: bool = False
     removed: bool = False
     other_method: bool = False  # found by another method: no title/abstract screening
+    blinded: bool = False  # the review is blinded: agreed records wait for their release
+    released: bool = False  # a senior released it to full text
     ta_choices: tuple[str, ...] = ()
     ta_adjudicated: str | None = None
     ft_decisions: tuple[tuple[str, int | None], ...] = ()
@@ -175,6 +202,13 @@ def record_state(rows: RecordRows) -> Outcome:
     )
     if ta is not State.FT_SOUGHT:
         return Outcome(ta)
+    if not reaches_full_text(
+        blinded=rows.blinded,
+        released=rows.released,
+        adjudicated=rows.ta_adjudicated is not None,
+        other_method=rows.other_method,
+    ):
+        return Outcome(State.TA_PASSED)
     outcome = full_text(rows.ft_decisions, rows.ft_adjudicated, not_retrieved=rows.not_retrieved)
     if outcome.state is State.FT_INCLUDED and rows.approved:
         return Outcome(State.APPROVED)
@@ -188,7 +222,7 @@ def not_screened_here(state: State, stage: str) -> str:
         return "This record is a duplicate: it is not screened."
     if state is State.REMOVED:
         return "This record was removed before screening."
-    if stage == TA and state.stage != TA:
+    if stage == TA and (state.stage != TA or state is State.TA_PASSED):
         return "Title/abstract screening of this record is over."
     if stage == FT and state is State.FT_NOT_RETRIEVED:
         return "This full text was not retrieved, so it is not assessed."
@@ -238,12 +272,13 @@ def may_see_review_wide_figures(*, blinded: bool, is_senior: bool) -> bool:
 
 
 def closed_by_senior(rows: RecordRows, stage: str) -> bool:
-    """A senior has closed `stage` for the record: adjudicated it there, or (full text)
-    approved its inclusion; title/abstract is closed too once a senior has closed the full
-    text. After that no one's decision at the stage changes."""
+    """A senior has closed `stage` for the record: adjudicated it there, released it to
+    full text (title/abstract), or (full text) approved its inclusion; title/abstract is
+    closed too once a senior has closed the full text. After that no one's decision at the
+    stage changes."""
     full_text_closed = rows.ft_adjudicated is not None or rows.approved
     if stage == TA:
-        return rows.ta_adjudicated is not None or full_text_closed
+        return rows.ta_adjudicated is not None or rows.released or full_text_closed
     return full_text_closed
 
 
