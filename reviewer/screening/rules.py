@@ -215,6 +215,17 @@ def record_state(rows: RecordRows) -> Outcome:
     return outcome
 
 
+def label_at(state: State, stage: str) -> str:
+    """What the screening page of `stage` calls a record in `state`: a record past
+    title/abstract is "Passed title/abstract" there, whatever happened at full text since.
+    The title/abstract decisions of a record a senior has closed may be seen
+    (`may_see_other_decisions`); its full-text progress moves with the colleagues' open
+    full-text decisions and is not that page's to show."""
+    if stage == TA and state.stage == FT:
+        return "Passed title/abstract"
+    return state.label
+
+
 def not_screened_here(state: State, stage: str) -> str:
     """Why a record in `state` takes no decision at `stage`, as the pages say it (empty: it
     does)."""

@@ -48,6 +48,7 @@ from reviewer.screening.rules import (
     TA,
     State,
     closed_by_senior,
+    label_at,
     may_change_decision,
     may_see_other_decisions,
     may_see_review_wide_figures,
@@ -347,6 +348,7 @@ def _record_response(
             "page_title": f"{Stage(stage).label} screening: record {record.pk}",
             "record": record,
             "state": state,
+            "state_label": label_at(state, stage),
             "see_others": see_others,
             # another reviewer's decision never reaches the template unless it may be seen
             "others": others if see_others else [],

@@ -84,6 +84,8 @@ ENDPOINTS = [
         kwargs=conflict_kwargs,
         data=lambda c: {"choice": "include"},
     ),
+    Endpoint("release-list", "get", Role.SENIOR, 200),
+    Endpoint("release-list", "post", Role.SENIOR, 302),
     Endpoint("approval-list", "get", Role.SENIOR, 200),
     Endpoint("approval-list", "post", Role.SENIOR, 302),
     Endpoint("study-list", "get", Role.REVIEWER, 200),
@@ -109,6 +111,7 @@ ENDPOINTS = [
 WRONG_METHODS = [
     Endpoint("conflict-list", "post", Role.SENIOR, 405),
     Endpoint("conflict-adjudicate", "put", Role.SENIOR, 405, kwargs=conflict_kwargs),
+    Endpoint("release-list", "put", Role.SENIOR, 405),
     Endpoint("approval-list", "put", Role.SENIOR, 405),
     Endpoint("study-list", "post", Role.REVIEWER, 405),
     Endpoint("study-rename", "get", Role.SENIOR, 405, kwargs=lambda c: {"pk": c.report.study_id}),
