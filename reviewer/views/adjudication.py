@@ -608,7 +608,9 @@ def decision_history(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Every decision ever made on a record (withdrawn ones too) and its adjudications."""
     review, membership = review_for_request(request, slug, role=Role.SENIOR)
     record = get_object_or_404(
-        review.records.select_related("source", "removal__removed_by", "approval__study"),
+        review.records.select_related(
+            "source", "removal__removed_by", "approval__study", "released_by"
+        ),
         pk=pk,
     )
     changes = list(

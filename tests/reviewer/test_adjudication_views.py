@@ -711,3 +711,15 @@ def test_blinding_a_review_again_keeps_its_full_texts_at_full_text(client, team)
     team.review.refresh_from_db()
     assert team.review.blinded
     assert state(lung) is State.FT_ONE
+
+
+def test_a_records_history_says_who_released_it(client, team):
+    bob = add_member(team.review).user
+    lung = agreed(team.review, team.reviewer, bob)
+    client.force_login(team.senior)
+    history = url("decision-history", team.review, lung.pk)
+    assert "waits for a senior to release it" in page_text(client.get(history))
+
+    services.release_to_full_text(review=team.review, user=team.senior, records=[lung])
+
+    assert "Released to full text by senior" in page_text(client.get(history))
