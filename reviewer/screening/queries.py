@@ -40,7 +40,15 @@ from reviewer.models import (
     User,
 )
 from reviewer.models.sources import OTHER_METHOD_KINDS
-from reviewer.screening.rules import FT, TA, Outcome, RecordRows, State, record_state
+from reviewer.screening.rules import (
+    FT,
+    REVIEWERS_PER_RECORD,
+    TA,
+    Outcome,
+    RecordRows,
+    State,
+    record_state,
+)
 
 
 def _rows(review: Review, record_ids: Iterable[int] | None) -> dict[int, RecordRows]:
@@ -137,6 +145,11 @@ def state_counts(review: Review) -> Counter[State]:
 # Each part of a queue is an `IN (subquery)` over the decision, adjudication, removal and
 # full-text tables (filtered by review and stage, so PostgreSQL hashes them once), never a
 # per-record subquery: the screening page stays fast at 20,000 records and more.
+#
+# These are the SQL forms of rules written in Python in `rules` (each says which):
+# `eligible` is `rules.at_stage` (with `rules.reaches_full_text`), `_waiting_for` is
+# `rules.waits_for`, `_decided_twice` is `rules.REVIEWERS_PER_RECORD`.
+# tests/reviewer/screening/test_sql_equivalence.py checks that each pair agrees.
 
 
 def _decided_twice(review: Review, stage: str) -> QuerySet[Decision, dict[str, Any]]:
@@ -145,7 +158,7 @@ def _decided_twice(review: Review, stage: str) -> QuerySet[Decision, dict[str, A
         .order_by()
         .values("record")
         .annotate(n=Count("pk"))
-        .filter(n__gte=2)
+        .filter(n__gte=REVIEWERS_PER_RECORD)
         .values("record")
     )
 
@@ -155,7 +168,8 @@ def _records_of(rows: QuerySet[Any]) -> QuerySet[Any]:
 
 
 def eligible(review: Review, stage: str) -> QuerySet[Record]:
-    """The records that are screened at `stage`: no duplicates, none removed, and at full
+    """The records that are screened at `stage` (SQL form of `rules.at_stage`): no
+    duplicates, none removed, and at full
     text only those that passed title/abstract (the rule of `rules.title_abstract`: an
     adjudicated include, or two decisions and no exclude, released while the review is
     blinded: `rules.reaches_full_text`) and were not unobtainable."""
@@ -188,8 +202,8 @@ def eligible(review: Review, stage: str) -> QuerySet[Record]:
 
 
 def _waiting_for(review: Review, user: User, stage: str) -> Q:
-    """Records still waiting for `user` at `stage`: no decision of theirs, fewer than two
-    decisions, not adjudicated."""
+    """Records still waiting for `user` at `stage` (SQL form of `rules.waits_for`): no
+    decision of theirs, fewer than `REVIEWERS_PER_RECORD` decisions, not adjudicated."""
     return (
         ~Q(pk__in=_records_of(Decision.objects.filter(review=review, stage=stage, reviewer=user)))
         & ~Q(pk__in=_decided_twice(review, stage))

@@ -20,7 +20,14 @@ Duplicates and records removed before screening never enter screening. Records f
 other methods (websites, organisations, citation searching) skip title/abstract: as in the
 PRISMA 2020 diagram, they are reports sought for retrieval from the start.
 
-Nothing here touches the database: callers pass the rows' values in.
+Nothing here touches the database: callers pass the rows' values in. The same rules in
+SQL, for queues and counts over thousands of records, are in `reviewer.screening.queries`
+(each SQL form names the rule here it computes); `tests/reviewer/screening/
+test_sql_equivalence.py` builds a record in every state and checks that the two agree.
+
+The vocabulary is one: the stages and choices are the `Stage` and `Choice` of the models
+(defined here, stored in the decision rows); `TA`, `FT`, `INCLUDE`, `EXCLUDE` and `MAYBE`
+are their members under short names.
 """
 
 from __future__ import annotations
@@ -29,8 +36,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-INCLUDE, EXCLUDE, MAYBE = "include", "exclude", "maybe"
-TA, FT = "ta", "ft"
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    TITLE_ABSTRACT = "ta", "Title and abstract"
+    FULL_TEXT = "ft", "Full text"
+
+
+class Choice(models.TextChoices):
+    INCLUDE = "include", "Include"
+    EXCLUDE = "exclude", "Exclude"
+    MAYBE = "maybe", "Maybe"
+
+
+INCLUDE, EXCLUDE, MAYBE = Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE
+TA, FT = Stage.TITLE_ABSTRACT, Stage.FULL_TEXT
+
+#: The choices each stage offers ("maybe" only at title/abstract).
+STAGE_CHOICES = {
+    Stage.TITLE_ABSTRACT: (Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE),
+    Stage.FULL_TEXT: (Choice.INCLUDE, Choice.EXCLUDE),
+}
+
+#: Independent decisions a record takes at each stage. SQL form: `queries._decided_twice`.
+REVIEWERS_PER_RECORD = 2
 
 
 class State(StrEnum):
@@ -116,7 +146,7 @@ def title_abstract(choices: Sequence[str], adjudicated: str | None) -> State:
         return State.FT_SOUGHT if adjudicated == INCLUDE else State.TA_EXCLUDED
     if not choices:
         return State.TA_UNSCREENED
-    if len(choices) == 1:
+    if len(choices) < REVIEWERS_PER_RECORD:
         return State.TA_ONE
     if all(choice == EXCLUDE for choice in choices):
         return State.TA_EXCLUDED
@@ -141,7 +171,7 @@ def full_text(
         return Outcome(State.FT_EXCLUDED, reason)
     if not decisions:
         return Outcome(State.FT_SOUGHT)
-    if len(decisions) == 1:
+    if len(decisions) < REVIEWERS_PER_RECORD:
         return Outcome(State.FT_ONE)
     choices = {choice for choice, _ in decisions}
     if choices == {INCLUDE}:
@@ -213,6 +243,27 @@ def record_state(rows: RecordRows) -> Outcome:
     if outcome.state is State.FT_INCLUDED and rows.approved:
         return Outcome(State.APPROVED)
     return outcome
+
+
+def at_stage(state: State, stage: str, *, other_method: bool = False) -> bool:
+    """Whether a record in `state` is screened at `stage`, i.e. is in every reviewer's
+    queue there: at title/abstract every record but duplicates, removals and records found
+    by other methods (they skip it); at full text the records that reached it
+    (`reaches_full_text`) and whose full text was not marked not retrieved.
+    SQL form: `queries.eligible`."""
+    if state in (State.DUPLICATE, State.REMOVED):
+        return False
+    if stage == TA:
+        return not other_method
+    return state.stage == FT and state is not State.FT_NOT_RETRIEVED
+
+
+def waits_for(*, decided_by_them: bool, decisions: int, adjudicated: bool) -> bool:
+    """Whether a record of a reviewer's queue at a stage still waits for her: she has not
+    decided it, fewer than `REVIEWERS_PER_RECORD` have, and no senior has adjudicated it.
+    SQL form: `queries._waiting_for`; a record is "done" (`queries.progress`) once
+    `REVIEWERS_PER_RECORD` have decided it."""
+    return not decided_by_them and decisions < REVIEWERS_PER_RECORD and not adjudicated
 
 
 def label_at(state: State, stage: str) -> str:

@@ -49,6 +49,7 @@ from reviewer.screening.queries import (
 )
 from reviewer.screening.rules import (
     FT,
+    REVIEWERS_PER_RECORD,
     TA,
     RecordRows,
     State,
@@ -150,7 +151,7 @@ def decide(
     if mine is None:
         # the same refusal whether the two decisions agree or not: which it is stays hidden
         others = Decision.objects.filter(record=record, stage=stage).count()
-        if others >= 2 and state not in (State.DUPLICATE, State.REMOVED):
+        if others >= REVIEWERS_PER_RECORD and state not in (State.DUPLICATE, State.REMOVED):
             raise ValidationError("Two reviewers have already decided on this record.")
         refusal = not_screened_here(state, stage)
         if refusal:

@@ -46,7 +46,7 @@ from reviewer.screening.rules import FT, TA, State
 from reviewer.services import screening as services
 from reviewer.views.sources import HtmxHttpRequest
 
-STAGES = {TA: Stage.TITLE_ABSTRACT, FT: Stage.FULL_TEXT}
+STAGES: dict[str, Stage] = {stage.value: stage for stage in Stage}
 
 #: What the senior has to do for each state that waits for them.
 NEEDED = {

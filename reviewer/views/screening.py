@@ -45,6 +45,7 @@ from reviewer.screening.keys import ACTIONS, keys_for
 from reviewer.screening.queries import QUEUE_ORDERS, Order
 from reviewer.screening.rules import (
     FT,
+    REVIEWERS_PER_RECORD,
     TA,
     State,
     closed_by_senior,
@@ -323,7 +324,7 @@ def _record_response(
     )
     # Hidden from a reviewer of a blinded review: whether two colleagues' decisions agree
     # (the stage is over) or not (a conflict). She is told only that two have decided.
-    decided_by_two = mine is None and len(others) >= 2
+    decided_by_two = mine is None and len(others) >= REVIEWERS_PER_RECORD
     public = state in (State.DUPLICATE, State.REMOVED)
     if may_change or (decided_by_two and not see_others and not public):
         not_here = ""
