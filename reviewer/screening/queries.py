@@ -321,6 +321,16 @@ def queue(
     return records
 
 
+def removable(review: Review) -> QuerySet[Record]:
+    """The records a removal before screening may remove (SQL form of
+    `rules.removal_skip`): no duplicate, not removed already, no decision on it."""
+    return (
+        review.records.filter(duplicate_of=None)
+        .exclude(pk__in=_records_of(Removal.objects.filter(review=review)))
+        .exclude(pk__in=_records_of(Decision.objects.filter(review=review)))
+    )
+
+
 def waiting(review: Review, user: User, stage: str, records: QuerySet[Record]) -> QuerySet[Record]:
     """Of `records` (a queue), those still waiting for `user`, in the queue's order."""
     return records.filter(_waiting_for(review, user, stage))

@@ -266,6 +266,19 @@ def waits_for(*, decided_by_them: bool, decisions: int, adjudicated: bool) -> bo
     return not decided_by_them and decisions < REVIEWERS_PER_RECORD and not adjudicated
 
 
+def removal_skip(*, is_duplicate: bool, removed: bool, screened: bool) -> str:
+    """Why a removal before screening leaves a record as it is ("" when it removes it):
+    "duplicate" (a duplicate is counted as one already), "removed" (already), "screened"
+    (someone has decided it: it is in screening). SQL form: `queries.removable`."""
+    if is_duplicate:
+        return "duplicate"
+    if removed:
+        return "removed"
+    if screened:
+        return "screened"
+    return ""
+
+
 def label_at(state: State, stage: str) -> str:
     """What the screening page of `stage` calls a record in `state`: a record past
     title/abstract is "Passed title/abstract" there, whatever happened at full text since.

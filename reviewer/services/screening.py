@@ -41,6 +41,7 @@ from reviewer.models import (
 from reviewer.screening.queries import (
     queue,
     ranked_first,
+    removable,
     rows_of,
     state_of,
     states,
@@ -477,11 +478,7 @@ def remove_before_screening(
     if not reason:
         raise ValidationError("Give the reason, e.g. “published before 1990”.")
     candidates = [r.pk for r in records if r.review_id == review.pk]
-    removable = list(
-        review.records.filter(pk__in=candidates, duplicate_of=None, removal=None, decisions=None)
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+    ids = list(removable(review).filter(pk__in=candidates).values_list("pk", flat=True))
     Removal.objects.bulk_create(
         Removal(
             review=review,
@@ -490,9 +487,9 @@ def remove_before_screening(
             removed_by=user,
             by_automation=by_automation,
         )
-        for pk in removable
+        for pk in ids
     )
-    return len(removable)
+    return len(ids)
 
 
 @transaction.atomic

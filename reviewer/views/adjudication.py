@@ -42,7 +42,7 @@ from reviewer.models import (
     User,
 )
 from reviewer.screening.queries import states, waiting_for_release, waiting_for_senior
-from reviewer.screening.rules import FT, TA, State
+from reviewer.screening.rules import FT, TA, State, removal_skip
 from reviewer.services import screening as services
 from reviewer.views.sources import HtmxHttpRequest
 
@@ -501,8 +501,8 @@ class RemovalPlan:
 def _removal_plan(review: Review, data: dict[str, Any]) -> RemovalPlan:
     """The records matching every rule set, sorted into removable and skipped with why.
 
-    The skip rules are those of `services.remove_before_screening`, so the preview count
-    is what the service then removes. (A selector for it belongs in screening/queries.)
+    The skip rules are `rules.removal_skip`, whose SQL form `queries.removable` the
+    service removes by, so the preview count is what the service then removes.
     """
     records = review.records.all()
     if data.get("before_year"):
@@ -518,11 +518,14 @@ def _removal_plan(review: Review, data: dict[str, Any]) -> RemovalPlan:
         if data.get("not_english") and (not language.strip() or is_english(language)):
             continue
         plan.matching += 1
-        if duplicate_of is not None:
+        skip = removal_skip(
+            is_duplicate=duplicate_of is not None, removed=removed, screened=screened
+        )
+        if skip == "duplicate":
             plan.duplicates += 1
-        elif removed:
+        elif skip == "removed":
             plan.removed += 1
-        elif screened:
+        elif skip == "screened":
             plan.screened += 1
         else:
             plan.removable.append(pk)

@@ -42,6 +42,7 @@ from reviewer.screening.rules import (
     TA,
     State,
     at_stage,
+    removal_skip,
     waits_for,
 )
 from tests.factories import add_member, make_reason, make_record, make_source, make_team, make_user
@@ -326,3 +327,28 @@ def test_in_an_unblinded_review_nothing_waits_for_release():
     dan = s.people["dan"]
     queue = set(queries.queue(s.review, dan, FT).values_list("pk", flat=True))
     assert s.records["ta include+maybe released=False"].pk in queue
+
+
+def test_the_records_a_removal_may_remove_are_those_the_rule_allows():
+    s = build()
+    review = s.review
+    removed = set(Removal.objects.filter(review=review).values_list("record_id", flat=True))
+    screened = set(Decision.objects.filter(review=review).values_list("record_id", flat=True))
+    expected = {
+        pk
+        for pk, duplicate_of in review.records.values_list("pk", "duplicate_of_id")
+        if not removal_skip(
+            is_duplicate=duplicate_of is not None, removed=pk in removed, screened=pk in screened
+        )
+    }
+
+    assert set(queries.removable(review).values_list("pk", flat=True)) == expected
+    assert s.records["unscreened"].pk in expected
+    assert s.records["other method"].pk in expected
+    for name in (
+        "removed",
+        "duplicate",
+        "one alice include",
+        "other method, one full-text decision",
+    ):
+        assert s.records[name].pk not in expected, name
