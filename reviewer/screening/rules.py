@@ -332,6 +332,26 @@ def may_see_other_decisions(
     return closed_by_senior
 
 
+#: States no reviewer's decision brings about: every member may be told them.
+PUBLIC_STATES = frozenset({State.DUPLICATE, State.REMOVED, State.FT_NOT_RETRIEVED})
+
+
+def refusal_shown(
+    *, state: State, stage: str, may_change: bool, decided_by_others: int, see_others: bool
+) -> str:
+    """Why the screening page of `stage` offers a member no decision on a record (empty:
+    it offers one), as blinding lets her be told: `not_screened_here`, except that a
+    member who may not see the others' decisions and has not decided the record herself
+    is told only that `REVIEWERS_PER_RECORD` have decided it, whether they agreed (the
+    stage is over) or not (a conflict). A duplicate or removed record says so to all."""
+    if may_change:
+        return ""
+    hidden = decided_by_others >= REVIEWERS_PER_RECORD and not see_others
+    if hidden and state not in (State.DUPLICATE, State.REMOVED):
+        return ""
+    return not_screened_here(state, stage)
+
+
 def may_see_review_wide_figures(*, blinded: bool, is_senior: bool) -> bool:
     """Whether a member sees figures over everyone's decisions: records resolved, waiting
     for a second reviewer or in conflict, "overall done", agreement and kappa, colleagues'

@@ -22,6 +22,7 @@ from reviewer.screening.rules import (
     not_screened_here,
     reaches_full_text,
     record_state,
+    refusal_shown,
     title_abstract,
 )
 
@@ -257,3 +258,29 @@ def test_the_title_abstract_page_says_passed_whatever_happened_at_full_text():
         assert label_at(state, TA) == "Passed title/abstract"
         assert label_at(state, FT) == state.label
     assert label_at(State.TA_PASSED, TA) == State.TA_PASSED.label
+
+
+def test_the_refusal_shown_tells_a_blinded_reviewer_only_that_two_have_decided():
+    over = State.TA_EXCLUDED  # two colleagues agreed
+    conflict = State.TA_CONFLICT
+    for state in (over, conflict):
+        assert (
+            refusal_shown(
+                state=state, stage=TA, may_change=False, decided_by_others=2, see_others=False
+            )
+            == ""
+        )
+    # a senior who may see both is told why
+    assert refusal_shown(
+        state=over, stage=TA, may_change=False, decided_by_others=2, see_others=True
+    ) == not_screened_here(over, TA)
+    # her own decision she may change: nothing refused
+    assert (
+        refusal_shown(state=over, stage=TA, may_change=True, decided_by_others=1, see_others=False)
+        == ""
+    )
+    # duplicates and removals are said to everyone
+    for state in (State.DUPLICATE, State.REMOVED):
+        assert refusal_shown(
+            state=state, stage=TA, may_change=False, decided_by_others=2, see_others=False
+        ) == not_screened_here(state, TA)
