@@ -7,7 +7,10 @@ reviews. Everything goes through the services, so every rule holds. The result h
 record in every state: most records decided by both, conflicts waiting for carol (the
 senior author), some decided by one reviewer, many unscreened for a newcomer to try, and
 at full text one report not retrieved, one PDF, every kind of outcome, and two inclusions
-approved as studies.
+approved as studies. The review is blinded, so records both reviewers included reach full
+text when carol releases them: she has released all but the last few, which wait for her
+("Release 4 records to full text" on her dashboard), and reviewers still find full texts
+to assess.
 
 Only records of the first search imported (PubMed) are screened: de-duplication always
 keeps the earliest import, so none of them can turn out to be a duplicate later, even if
@@ -33,6 +36,7 @@ from reviewer.services.screening import (
     decide,
     full_text_attach,
     full_text_not_retrieved,
+    release_to_full_text,
     remove_before_screening,
 )
 
@@ -45,6 +49,7 @@ BOB_FOLLOWS = 0.7
 BOTH_SHARE = 0.6  # of the PubMed records, decided by both
 ONE_SHARE = 0.08  # decided by one reviewer only; the rest stay unscreened
 ADJUDICATED_CONFLICTS = 2  # of the title/abstract conflicts carol has already settled
+WAITING_FOR_RELEASE = 4  # agreed at title/abstract, not yet released to full text by carol
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,12 @@ def screen_demo(review: Review, team: DemoTeam, *, seed: int = 2024) -> Counter[
             choice="include" if n == 0 else "exclude",
             note="Settled at the team meeting.",
         )
+
+    # release to full text: carol released the agreed records but the last few
+    outcome = states(review, [r.pk for r in records[:both]])
+    agreed = [r for r in records[:both] if outcome[r.pk].state is State.TA_PASSED]
+    if len(agreed) > WAITING_FOR_RELEASE:
+        release_to_full_text(review=review, user=team.senior, records=agreed[:-WAITING_FOR_RELEASE])
 
     # full text: the first records sought, each given one outcome
     outcome = states(review, [r.pk for r in records[:both]])

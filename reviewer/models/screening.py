@@ -13,23 +13,10 @@ from django.db import models
 from reviewer.models.reviews import ExclusionReason, Review
 from reviewer.models.sources import Record
 
-
-class Stage(models.TextChoices):
-    TITLE_ABSTRACT = "ta", "Title and abstract"
-    FULL_TEXT = "ft", "Full text"
-
-
-class Choice(models.TextChoices):
-    INCLUDE = "include", "Include"
-    EXCLUDE = "exclude", "Exclude"
-    MAYBE = "maybe", "Maybe"
-
-
-#: The choices each stage offers ("maybe" only at title/abstract).
-STAGE_CHOICES = {
-    Stage.TITLE_ABSTRACT: (Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE),
-    Stage.FULL_TEXT: (Choice.INCLUDE, Choice.EXCLUDE),
-}
+# The vocabulary of the rows is the state table's own: one enum for pages, rows and rules.
+from reviewer.screening.rules import STAGE_CHOICES as STAGE_CHOICES
+from reviewer.screening.rules import Choice as Choice
+from reviewer.screening.rules import Stage as Stage
 
 
 class Decision(models.Model):

@@ -40,7 +40,15 @@ from reviewer.models import (
     User,
 )
 from reviewer.models.sources import OTHER_METHOD_KINDS
-from reviewer.screening.rules import FT, TA, Outcome, RecordRows, State, record_state
+from reviewer.screening.rules import (
+    FT,
+    REVIEWERS_PER_RECORD,
+    TA,
+    Outcome,
+    RecordRows,
+    State,
+    record_state,
+)
 
 
 def _rows(review: Review, record_ids: Iterable[int] | None) -> dict[int, RecordRows]:
@@ -81,6 +89,8 @@ def _rows(review: Review, record_ids: Iterable[int] | None) -> dict[int, RecordR
             is_duplicate=duplicate_of is not None,
             removed=pk in removed,
             other_method=kind in OTHER_METHOD_KINDS,
+            blinded=review.blinded,
+            released=released_at is not None,
             ta_choices=tuple(ta.get(pk, ())),
             ta_adjudicated=ta_adjudicated.get(pk),
             ft_decisions=tuple(ft.get(pk, ())),
@@ -88,7 +98,9 @@ def _rows(review: Review, record_ids: Iterable[int] | None) -> dict[int, RecordR
             not_retrieved=pk in not_retrieved,
             approved=pk in approved,
         )
-        for pk, duplicate_of, kind in records.values_list("pk", "duplicate_of_id", "source__kind")
+        for pk, duplicate_of, kind, released_at in records.values_list(
+            "pk", "duplicate_of_id", "source__kind", "released_at"
+        )
     }
 
 
@@ -118,6 +130,12 @@ def waiting_for_senior(review: Review, stage: str = "") -> list[tuple[int, State
     return sorted(found, key=lambda item: (item[1].stage != TA, item[0]))
 
 
+def waiting_for_release(review: Review) -> list[int]:
+    """The records two reviewers agreed to include at title/abstract that wait for a
+    senior to release them to full text (`rules.reaches_full_text`), in import order."""
+    return sorted(pk for pk, o in states(review).items() if o.state is State.TA_PASSED)
+
+
 def state_counts(review: Review) -> Counter[State]:
     return Counter(outcome.state for outcome in states(review).values())
 
@@ -127,6 +145,11 @@ def state_counts(review: Review) -> Counter[State]:
 # Each part of a queue is an `IN (subquery)` over the decision, adjudication, removal and
 # full-text tables (filtered by review and stage, so PostgreSQL hashes them once), never a
 # per-record subquery: the screening page stays fast at 20,000 records and more.
+#
+# These are the SQL forms of rules written in Python in `rules` (each says which):
+# `eligible` is `rules.at_stage` (with `rules.reaches_full_text`), `_waiting_for` is
+# `rules.waits_for`, `_decided_twice` is `rules.REVIEWERS_PER_RECORD`.
+# tests/reviewer/screening/test_sql_equivalence.py checks that each pair agrees.
 
 
 def _decided_twice(review: Review, stage: str) -> QuerySet[Decision, dict[str, Any]]:
@@ -135,7 +158,7 @@ def _decided_twice(review: Review, stage: str) -> QuerySet[Decision, dict[str, A
         .order_by()
         .values("record")
         .annotate(n=Count("pk"))
-        .filter(n__gte=2)
+        .filter(n__gte=REVIEWERS_PER_RECORD)
         .values("record")
     )
 
@@ -145,9 +168,11 @@ def _records_of(rows: QuerySet[Any]) -> QuerySet[Any]:
 
 
 def eligible(review: Review, stage: str) -> QuerySet[Record]:
-    """The records that are screened at `stage`: no duplicates, none removed, and at full
+    """The records that are screened at `stage` (SQL form of `rules.at_stage`): no
+    duplicates, none removed, and at full
     text only those that passed title/abstract (the rule of `rules.title_abstract`: an
-    adjudicated include, or two decisions and no exclude) and were not unobtainable."""
+    adjudicated include, or two decisions and no exclude, released while the review is
+    blinded: `rules.reaches_full_text`) and were not unobtainable."""
     records = review.records.filter(duplicate_of=None).exclude(
         pk__in=_records_of(Removal.objects.filter(review=review))
     )
@@ -158,14 +183,17 @@ def eligible(review: Review, stage: str) -> QuerySet[Record]:
         excluded = Decision.objects.filter(
             review=review, stage=Stage.TITLE_ABSTRACT, choice=Choice.EXCLUDE
         )
+        agreed = (
+            Q(pk__in=_decided_twice(review, TA))
+            & ~Q(pk__in=_records_of(excluded))
+            & ~Q(pk__in=_records_of(adjudicated))
+        )
+        if review.blinded:
+            agreed &= Q(released_at__isnull=False)
         passed = (
             Q(source__kind__in=OTHER_METHOD_KINDS)
             | Q(pk__in=_records_of(adjudicated.filter(choice=Choice.INCLUDE)))
-            | (
-                Q(pk__in=_decided_twice(review, TA))
-                & ~Q(pk__in=_records_of(excluded))
-                & ~Q(pk__in=_records_of(adjudicated))
-            )
+            | agreed
         )
         records = records.filter(passed).exclude(
             pk__in=_records_of(FullText.objects.filter(review=review, not_retrieved=True))
@@ -174,8 +202,8 @@ def eligible(review: Review, stage: str) -> QuerySet[Record]:
 
 
 def _waiting_for(review: Review, user: User, stage: str) -> Q:
-    """Records still waiting for `user` at `stage`: no decision of theirs, fewer than two
-    decisions, not adjudicated."""
+    """Records still waiting for `user` at `stage` (SQL form of `rules.waits_for`): no
+    decision of theirs, fewer than `REVIEWERS_PER_RECORD` decisions, not adjudicated."""
     return (
         ~Q(pk__in=_records_of(Decision.objects.filter(review=review, stage=stage, reviewer=user)))
         & ~Q(pk__in=_decided_twice(review, stage))
@@ -291,6 +319,16 @@ def queue(
     for term in query.split():
         records = records.filter(Q(title__icontains=term) | Q(abstract__icontains=term))
     return records
+
+
+def removable(review: Review) -> QuerySet[Record]:
+    """The records a removal before screening may remove (SQL form of
+    `rules.removal_skip`): no duplicate, not removed already, no decision on it."""
+    return (
+        review.records.filter(duplicate_of=None)
+        .exclude(pk__in=_records_of(Removal.objects.filter(review=review)))
+        .exclude(pk__in=_records_of(Decision.objects.filter(review=review)))
+    )
 
 
 def waiting(review: Review, user: User, stage: str, records: QuerySet[Record]) -> QuerySet[Record]:

@@ -1,4 +1,5 @@
-"""Screening writes: decisions, undo, adjudication, full texts, approval, studies, removals.
+"""Screening writes: decisions, undo, adjudication, release to full text, full texts,
+approval, studies, removals.
 
 Every write locks the record's row first, so two reviewers deciding the same record at the
 same moment are serialised: the second sees the first's decision and the rules apply to
@@ -17,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from reviewer.models import (
     STAGE_CHOICES,
@@ -36,9 +38,19 @@ from reviewer.models import (
     Study,
     User,
 )
-from reviewer.screening.queries import queue, ranked_first, rows_of, state_of, waiting
+from reviewer.screening.queries import (
+    queue,
+    ranked_first,
+    removable,
+    rows_of,
+    state_of,
+    states,
+    waiting,
+    waiting_for_release,
+)
 from reviewer.screening.rules import (
     FT,
+    REVIEWERS_PER_RECORD,
     TA,
     RecordRows,
     State,
@@ -140,7 +152,7 @@ def decide(
     if mine is None:
         # the same refusal whether the two decisions agree or not: which it is stays hidden
         others = Decision.objects.filter(record=record, stage=stage).count()
-        if others >= 2 and state not in (State.DUPLICATE, State.REMOVED):
+        if others >= REVIEWERS_PER_RECORD and state not in (State.DUPLICATE, State.REMOVED):
             raise ValidationError("Two reviewers have already decided on this record.")
         refusal = not_screened_here(state, stage)
         if refusal:
@@ -249,6 +261,61 @@ def adjudicate(
         reason=reason,
         note=note,
         decided_by=user,
+    )
+
+
+# --- release to full text ---
+
+
+@transaction.atomic
+def release_to_full_text(*, review: Review, user: User, records: Iterable[Record]) -> int:
+    """Release records two reviewers agreed to include at title/abstract to full-text
+    screening (a blinded review: `rules.reaches_full_text`). All or none: one record that
+    no longer waits for release (a reviewer changed her decision meanwhile) refuses the
+    lot. The release closes the records' title/abstract stage. Returns how many."""
+    _membership(review, user, Role.SENIOR)
+    ids = sorted({record.pk for record in records})
+    if not ids:
+        raise ValidationError("No record waits for release to full text.")
+    # lock the rows (as every decision does) before reading their state
+    locked = set(
+        Record.objects.select_for_update()
+        .filter(review=review, pk__in=ids)
+        .values_list("pk", flat=True)
+    )
+    missing = [pk for pk in ids if pk not in locked]
+    if missing:
+        raise ValidationError(f"Record {missing[0]} is not in this review; nothing was released.")
+    outcomes = states(review, ids)
+    for pk in ids:
+        if outcomes[pk].state is not State.TA_PASSED:
+            raise ValidationError(
+                f"Record {pk} no longer waits for release to full text; nothing was released."
+            )
+    return Record.objects.filter(pk__in=ids).update(released_at=timezone.now(), released_by=user)
+
+
+def title_abstract_open(review: Review) -> bool:
+    """Whether any record still waits at title/abstract (for a reviewer or a senior)."""
+    open_states = {State.TA_UNSCREENED, State.TA_ONE, State.TA_CONFLICT}
+    return any(outcome.state in open_states for outcome in states(review).values())
+
+
+@transaction.atomic
+def release_when_title_abstract_is_over(*, review: Review, user: User) -> int:
+    """After a senior's act (an adjudication): when no record is open at title/abstract any
+    more, release every record waiting for it (how many; 0 when none or still open).
+
+    Only ever called after a senior's act, never after a reviewer's decision: the last
+    decision of the stage would otherwise release the records when it agrees with the
+    colleague's and not when it makes a conflict, which tells the reviewer which it was."""
+    if not review.blinded or title_abstract_open(review):
+        return 0
+    waiting_ids = waiting_for_release(review)
+    if not waiting_ids:
+        return 0
+    return release_to_full_text(
+        review=review, user=user, records=review.records.filter(pk__in=waiting_ids)
     )
 
 
@@ -411,11 +478,7 @@ def remove_before_screening(
     if not reason:
         raise ValidationError("Give the reason, e.g. “published before 1990”.")
     candidates = [r.pk for r in records if r.review_id == review.pk]
-    removable = list(
-        review.records.filter(pk__in=candidates, duplicate_of=None, removal=None, decisions=None)
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+    ids = list(removable(review).filter(pk__in=candidates).values_list("pk", flat=True))
     Removal.objects.bulk_create(
         Removal(
             review=review,
@@ -424,9 +487,9 @@ def remove_before_screening(
             removed_by=user,
             by_automation=by_automation,
         )
-        for pk in removable
+        for pk in ids
     )
-    return len(removable)
+    return len(ids)
 
 
 @transaction.atomic

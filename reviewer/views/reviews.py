@@ -5,6 +5,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -17,6 +18,8 @@ from reviewer.screening import queries
 from reviewer.screening.agreement import agreement_by_stage
 from reviewer.screening.rules import FT, TA, State, may_see_review_wide_figures
 from reviewer.services.reviews import review_create
+from reviewer.services.screening import release_to_full_text
+from reviewer.views.adjudication import release_offer
 
 
 @require_GET
@@ -43,6 +46,7 @@ def review_new(request: HttpRequest) -> HttpResponse:
 DASHBOARD_STATES = {
     "title_abstract": (State.TA_UNSCREENED, State.TA_ONE, State.TA_CONFLICT, State.TA_EXCLUDED),
     "full_text": (
+        State.TA_PASSED,
         State.FT_SOUGHT,
         State.FT_NOT_RETRIEVED,
         State.FT_ONE,
@@ -76,7 +80,11 @@ def _screening_summary(review: Review, user: User, *, review_wide: bool) -> dict
         }
     counts = queries.state_counts(review)
     groups = {
-        group: [{"state": s, "label": s.label, "count": counts[s]} for s in group_states]
+        group: [
+            {"state": s, "label": s.label, "count": counts[s]}
+            for s in group_states
+            if review.blinded or s is not State.TA_PASSED  # unblinded: no release to wait for
+        ]
         for group, group_states in DASHBOARD_STATES.items()
     }
     rows = list(
@@ -138,6 +146,8 @@ def review_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             ),
         ),
         **_extraction_summary(review, membership),
+        # what waits for a senior's release to full text (blinded reviews)
+        "release": release_offer(review) if membership.is_senior else None,
     }
     return render(request, "reviewer/review_dashboard.html", context)
 
@@ -167,7 +177,18 @@ def review_settings(request: HttpRequest, slug: str) -> HttpResponse:
     review, membership = review_for_request(request, slug, role=Role.OWNER)
     form = ReviewSettingsForm(request.POST or None, instance=review)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        blinding = "blinded" in form.changed_data and form.cleaned_data["blinded"]
+        with transaction.atomic():
+            form.save()
+            # Records that passed title/abstract while the review was unblinded are at
+            # full text already: blinding it again keeps them there (released now).
+            passed = queries.waiting_for_release(review) if blinding else []
+            if passed:
+                release_to_full_text(
+                    review=review,
+                    user=current_user(request),
+                    records=review.records.filter(pk__in=passed),
+                )
         messages.success(request, "Review settings saved.")
         return redirect("review-settings", slug=review.slug)
     return render(

@@ -45,14 +45,17 @@ from reviewer.screening.keys import ACTIONS, keys_for
 from reviewer.screening.queries import QUEUE_ORDERS, Order
 from reviewer.screening.rules import (
     FT,
+    PUBLIC_STATES,
+    REVIEWERS_PER_RECORD,
     TA,
     State,
     closed_by_senior,
+    label_at,
     may_change_decision,
     may_see_other_decisions,
     may_see_review_wide_figures,
-    not_screened_here,
     record_state,
+    refusal_shown,
 )
 from reviewer.services import screening as services
 from reviewer.views.sources import HtmxHttpRequest
@@ -322,12 +325,14 @@ def _record_response(
     )
     # Hidden from a reviewer of a blinded review: whether two colleagues' decisions agree
     # (the stage is over) or not (a conflict). She is told only that two have decided.
-    decided_by_two = mine is None and len(others) >= 2
-    public = state in (State.DUPLICATE, State.REMOVED)
-    if may_change or (decided_by_two and not see_others and not public):
-        not_here = ""
-    else:
-        not_here = not_screened_here(state, stage)
+    decided_by_two = mine is None and len(others) >= REVIEWERS_PER_RECORD
+    not_here = refusal_shown(
+        state=state,
+        stage=stage,
+        may_change=may_change,
+        decided_by_others=len(others) if mine is None else 0,
+        see_others=see_others,
+    )
     # previous/next in the (filtered) queue, in import order; progress says how far along
     listed = filters.queue(review, user, stage)
     walked = None
@@ -347,6 +352,7 @@ def _record_response(
             "page_title": f"{Stage(stage).label} screening: record {record.pk}",
             "record": record,
             "state": state,
+            "state_label": label_at(state, stage),
             "see_others": see_others,
             # another reviewer's decision never reaches the template unless it may be seen
             "others": others if see_others else [],
@@ -359,7 +365,7 @@ def _record_response(
             "decided_by_two": decided_by_two,
             # shown to everyone: no reviewer's decision makes a record a duplicate,
             # removed or not retrieved
-            "state_public": state in (State.DUPLICATE, State.REMOVED, State.FT_NOT_RETRIEVED),
+            "state_public": state in PUBLIC_STATES,
             "may_mark_not_retrieved": state.stage == FT
             and state is not State.FT_NOT_RETRIEVED
             and not closed_by_senior(rows, FT),

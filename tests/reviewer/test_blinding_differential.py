@@ -15,9 +15,10 @@ Two differential tests over the whole URL table (every GET of every view test mo
 `test_every_url_is_fetched_or_explained` fails when a URL is added without a GET in a
 permission table here or a reason in `NOT_FETCHED`.
 
-One channel remains by design and is left out only where it applies: when two reviewers
-agree on an include at title/abstract the record passes to full text at once, so it joins
-alice's full-text queue (`without_the_full_text_queue`). Nothing else may move.
+Nothing is left out of the comparison, the full-text pages included: a record two
+reviewers agree to include at title/abstract waits for a senior's release before it joins
+anyone's full-text queue (`rules.reaches_full_text`), so bob agreeing with alice moves her
+full-text queue no more than bob disagreeing does.
 """
 
 from __future__ import annotations
@@ -267,22 +268,6 @@ def with_htmx_where_it_differs(client: Client, all_urls: list[str]) -> list[tupl
     return found
 
 
-#: The one thing a title/abstract agreement shows, by design: the record passes to full
-#: text, so it joins every reviewer's full-text queue (the pages under screen/ft/ and the
-#: dashboard's "full texts to assess"). Only where a step makes such an agreement are these
-#: left out of the comparison; everything else is compared as always.
-_FULL_TEXT_QUEUE = re.compile(rb"\d+ full texts? to assess")
-
-
-def without_the_full_text_queue(pages: dict) -> dict:
-    kept = {}
-    for (url, htmx), (status, location, body) in pages.items():
-        if "/screen/ft/" in url:
-            continue
-        kept[(url, htmx)] = (status, location, _FULL_TEXT_QUEUE.sub(b"full texts to assess", body))
-    return kept
-
-
 def differences(before: dict, after: dict) -> list[str]:
     moved = []
     for key, (status, location, body) in before.items():
@@ -341,10 +326,6 @@ def bob_steps(s: SimpleNamespace) -> dict[str, Callable[[], Any]]:
     }
 
 
-#: bob's steps that end a record's title/abstract stage in agreement with alice.
-PASS_TO_FULL_TEXT = {"bob agrees with alice's include"}
-
-
 # --- the tests ---
 
 
@@ -377,12 +358,7 @@ def test_nothing_alice_opens_moves_with_a_colleagues_open_decision(client):
         with rolled_back():
             act()
             after = snapshot(client, all_urls)
-        if step in PASS_TO_FULL_TEXT:
-            moved[step] = differences(
-                without_the_full_text_queue(before), without_the_full_text_queue(after)
-            )
-        else:
-            moved[step] = differences(before, after)
+        moved[step] = differences(before, after)
 
     leaks = {step: found for step, found in moved.items() if found}
     assert not leaks, "\n".join(
@@ -442,11 +418,7 @@ def test_alices_pages_move_the_same_way_whatever_bob_decided(client, stage):
                     f"{branch}: {part}: "
                     f"{_first_change(_as_bytes(baseline[part]), _as_bytes(outcome[part]))}"
                 )
-        pages, baseline_pages = outcome["pages"], baseline["pages"]
-        if stage == "ta" and branch == "bob decided the same":  # passes to full text
-            pages = without_the_full_text_queue(pages)
-            baseline_pages = without_the_full_text_queue(baseline_pages)
-        problems += [f"{branch}: {d}" for d in differences(baseline_pages, pages)]
+        problems += [f"{branch}: {d}" for d in differences(baseline["pages"], outcome["pages"])]
     assert not problems, "\n".join(problems)
 
 
@@ -458,13 +430,13 @@ def _as_bytes(value: tuple[int, Any]) -> bytes:
 def test_the_same_comparison_sees_a_seniors_figures_move(client):
     """The differential is not blind itself: the senior keeps the review-wide figures, so
     the very step that leaves alice's pages alone moves the senior's dashboard, PRISMA
-    page, extraction overview and ranking chart."""
+    page, extraction overview and the records waiting for release to full text."""
     s = build()
     client.force_login(s.team.senior)
     slug = s.review.slug
     watched = [
         (reverse(name, args=[slug]), False)
-        for name in ("review-dashboard", "prisma", "extraction-overview")
+        for name in ("review-dashboard", "prisma", "extraction-overview", "release-list")
     ]
     before = snapshot(client, watched)
 

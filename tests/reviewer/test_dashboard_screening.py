@@ -19,6 +19,7 @@ from tests.factories import (
     make_user,
     page_text,
     pass_title_abstract,
+    release,
     screen,
 )
 
@@ -150,6 +151,7 @@ def _fill(review, count, users, reason):
             continue
         screen(record, second, "exclude" if kind in (2, 3) else "maybe")
         if kind == 4:
+            release(record)
             screen(record, first, "exclude", stage="ft", reason=reason)
 
 

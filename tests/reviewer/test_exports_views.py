@@ -116,7 +116,8 @@ def test_decisions_file_has_one_row_per_decision_with_every_column(client, team,
     assert rows[0]["stage"] == "ta"
     assert rows[0]["note"] == "Children, 12 patients"
     assert rows[0]["decided_at"].startswith("20")
-    assert rows[0]["final_state"] == "Full text sought"
+    # a blinded review: agreed, the record waits for the senior's release to full text
+    assert rows[0]["final_state"] == "Passed title/abstract: waiting for release to full text"
     assert rows[2]["final_state"] == "Waiting for a second reviewer"
     assert rows[2]["adjudicated_result"] == ""
 

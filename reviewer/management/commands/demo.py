@@ -180,7 +180,8 @@ class Command(BaseCommand):
             f"Screening: alice and bob screened part of the records; "
             f"{counts[State.TA_UNSCREENED]} still unscreened at title/abstract, "
             f"{conflicts} conflicts waiting for carol, "
-            f"{counts[State.APPROVED]} inclusions approved."
+            f"{counts[State.TA_PASSED]} agreed records waiting for carol to release them to "
+            f"full text, {counts[State.APPROVED]} inclusions approved."
         )
         if review.blinded:
             self.stdout.write(

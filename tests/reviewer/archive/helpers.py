@@ -124,8 +124,8 @@ def _plain(value: Any) -> Any:
 
 def observed(review: Review) -> dict[str, Any]:
     """What people see of a review, with nothing that depends on database ids: the PRISMA
-    counts, every record's state, kappa, the final extraction data, the analysis runs (and
-    whether their data is unchanged since), the full texts."""
+    counts, every record's state, the releases to full text, kappa, the final extraction
+    data, the analysis runs (and whether their data is unchanged since), the full texts."""
     data = dataset(review)
     runs = []
     for run in AnalysisRun.objects.filter(review=review).order_by("pk"):
@@ -144,5 +144,12 @@ def observed(review: Review) -> dict[str, Any]:
             "studies": data.studies,
             "analysis": runs,
             "full_texts": [[*f[:4], hashlib.sha256(f[4]).hexdigest()] for f in full_texts],
+            # records released to full text: by whom, and when
+            "released": sorted(
+                (record.title, record.released_by.username, record.released_at.isoformat())
+                for record in review.records.filter(released_at__isnull=False).select_related(
+                    "released_by"
+                )
+            ),
         }
     )

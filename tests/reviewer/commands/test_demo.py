@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from analysis.models import AnalysisKind, AnalysisRun, RunStatus
 from extraction.selectors import Progress, dataset, progress
@@ -30,6 +31,7 @@ from reviewer.models import (
     Study,
     User,
 )
+from reviewer.screening import queries
 from reviewer.screening.agreement import agreement_by_stage
 from reviewer.screening.queries import state_counts
 from reviewer.screening.rules import State
@@ -157,6 +159,30 @@ def test_demo_has_records_in_every_screening_state_conflicts_and_approved_studie
     assert review.removals.count() > 0, "old records removed before screening"
     assert review.adjudications.filter(decided_by__username="carol").exists()
     assert "conflicts waiting for carol" in output
+
+
+def test_demo_has_records_released_to_full_text_and_a_few_waiting_for_carol(client) -> None:
+    output = run_demo()
+
+    review = Review.objects.get(slug="demo")
+    counts = state_counts(review)
+    assert counts[State.TA_PASSED] == 4
+    assert "4 agreed records waiting for carol to release them to full text" in output
+    released = review.records.filter(released_at__isnull=False)
+    assert released.count() > 10
+    assert set(released.values_list("released_by__username", flat=True)) == {"carol"}
+    # alice still finds full texts to assess: released ones, never the ones waiting
+    alice = User.objects.get(username="alice")
+    client.force_login(alice)
+    dashboard = client.get(reverse("review-dashboard", args=[review.slug])).content.decode()
+    at_full_text = queries.queue(review, alice, "ft")
+    waiting = queries.waiting(review, alice, "ft", at_full_text)
+    assert waiting.exists()
+    assert not at_full_text.filter(pk__in=queries.waiting_for_release(review)).exists()
+    assert f"{waiting.count()} full texts to assess" in dashboard
+    client.force_login(User.objects.get(username="carol"))
+    carol = client.get(reverse("review-dashboard", args=[review.slug])).content.decode()
+    assert "Release 4 records to full text" in carol
 
 
 def test_demo_decisions_are_alice_and_bobs_and_agree_plausibly() -> None:
