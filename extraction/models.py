@@ -185,3 +185,31 @@ class PatientRow(models.Model):
 
     def __str__(self) -> str:
         return self.label or f"Patient {self.position}"
+
+
+# The appraisal models live beside the code that reads them; Django finds them here.
+from extraction.appraisal.models import (  # noqa: E402
+    Appraisal,
+    AppraisalSetup,
+    AppraisalStatus,
+    CustomTool,
+    Design,
+    StudyDesign,
+)
+
+__all__ = [
+    "Appraisal",
+    "AppraisalSetup",
+    "AppraisalStatus",
+    "CustomTool",
+    "Design",
+    "Extraction",
+    "ExtractionSetup",
+    "ExtractionStatus",
+    "Field",
+    "FieldChoice",
+    "FieldType",
+    "Level",
+    "PatientRow",
+    "StudyDesign",
+]
