@@ -21,11 +21,12 @@ from typing import Any, Literal
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle, Patch
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.typing import RcKeyType
 
-from extraction.appraisal.tools import ALL_LEVELS, COLOURS, NA, SYMBOLS
+from extraction.appraisal.tools import ALL_LEVELS, COLOURS, NA
 from reviewer.prisma.layout import FONT_FAMILY, quiet_missing_glyphs
 
 Format = Literal["svg", "png", "pdf"]
@@ -34,6 +35,8 @@ FORMATS: dict[str, str] = {
     "png": "image/png",
     "pdf": "application/pdf",
 }
+#: The symbol on each judgement's circle, as robvis draws them (+ − × ! ?), as markers.
+MARKERS = {"low": "+", "some": "_", "high": "x", "critical": "$!$", "ni": "$?$"}
 TEXT = "#1d2125"
 MUTED = "#555c65"
 GRID = "#e3e6e9"
@@ -102,21 +105,27 @@ def _traffic_figure(data: Plotted) -> Figure:
     label_width = max([len(label) for label, _, _ in data.studies] + [8]) * 0.075 + 0.3
     cell = 0.34
     key_lines = len(columns) + 1
-    width = max(5.5, label_width + cell * len(columns) + 0.6)
+    gap = 0.6  # cells between the domains and the overall, so their headings never touch
+    span = len(columns) + gap
+    width = max(5.5, label_width + cell * span + 0.6)
     body = cell * max(rows, 1)
-    height = body + 0.9 + 0.17 * key_lines + 0.35
+    height = body + 0.9 + 0.17 * key_lines + 0.5
     figure = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(figure)
-    top = 0.55 / height
+    top = 0.7 / height
     axes = figure.add_axes(
-        (label_width / width, 1 - top - body / height, cell * len(columns) / width, body / height)
+        (label_width / width, 1 - top - body / height, cell * span / width, body / height)
     )
-    axes.set_xlim(0, len(columns))
+    axes.set_xlim(0, span)
+
+    def x(j: int) -> float:
+        return j + 0.5 + (gap if j == len(columns) - 1 else 0)
+
     axes.set_ylim(max(rows, 1), 0)
     axes.set_axis_off()
     for j, (key, _) in enumerate(columns):
         axes.text(
-            j + 0.5,
+            x(j),
             -0.25,
             key if key != "overall" else "Overall",
             ha="center",
@@ -125,40 +134,46 @@ def _traffic_figure(data: Plotted) -> Figure:
             color=TEXT,
             fontweight="bold",
         )
+    # One collection per level for the circles and one for their symbols: drawing 1,650
+    # patches and texts one by one took 17 s at 150 studies, collections take well under 1.
+    stripes = [Rectangle((0, i), span, 1) for i in range(0, rows, 2)]
+    axes.add_collection(
+        PatchCollection(stripes, facecolor="#f6f7f8", edgecolor="none", zorder=0), autolim=False
+    )
+    cells: dict[str, tuple[list[float], list[float]]] = {}
     for i, (label, _, levels) in enumerate(data.studies):
         axes.text(-0.15, i + 0.5, label, ha="right", va="center", fontsize=8, color=TEXT)
-        if i % 2 == 0:
-            axes.axhspan(i, i + 1, color="#f6f7f8", zorder=0, linewidth=0)
         for j, (key, _) in enumerate(columns):
             level = levels.get(key)
-            if not level:
-                continue
-            axes.add_patch(
-                Circle(
-                    (j + 0.5, i + 0.5),
-                    0.36,
-                    facecolor=COLOURS.get(level, "#cccccc"),
-                    edgecolor="white" if level != NA else "#999999",
-                    linewidth=0.6,
-                    zorder=2,
-                )
+            if level:
+                xs, ys = cells.setdefault(level, ([], []))
+                xs.append(x(j))
+                ys.append(i + 0.5)
+    diameter = 0.72 * cell * 72  # points
+    for level, (xs, ys) in cells.items():
+        axes.scatter(
+            xs,
+            ys,
+            s=diameter**2,
+            c=COLOURS.get(level, "#cccccc"),
+            edgecolors="white" if level != NA else "#999999",
+            linewidths=0.6,
+            zorder=2,
+        )
+        marker = MARKERS.get(level)
+        if marker:
+            axes.scatter(
+                xs,
+                ys,
+                s=(diameter * 0.42) ** 2,
+                marker=marker,
+                c="white" if level not in ("some", "ni") else TEXT,
+                linewidths=1.6,
+                zorder=3,
             )
-            symbol = SYMBOLS.get(level, "")
-            if symbol:
-                axes.text(
-                    j + 0.5,
-                    i + 0.52,
-                    symbol,
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if level not in ("some", "ni") else TEXT,
-                    fontweight="bold",
-                    zorder=3,
-                )
     if not data.studies:
         axes.text(
-            len(columns) / 2,
+            span / 2,
             0.5,
             "No final appraisal yet",
             ha="center",
@@ -166,7 +181,7 @@ def _traffic_figure(data: Plotted) -> Figure:
             fontsize=9,
             color=MUTED,
         )
-    axes.axvline(len(columns) - 1, color=GRID, linewidth=1)
+    axes.axvline(len(columns) - 1 + gap / 2, color=GRID, linewidth=1)
     figure.text(0.02, 1 - 0.2 / height, data.title, fontsize=10, color=TEXT, va="top")
     # the key: domain names, then the judgements
     y = (0.9 + 0.17 * key_lines) / height - 0.25 / height

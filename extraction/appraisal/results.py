@@ -196,20 +196,28 @@ def methods_sentence(review: Review, tool_results: list[ToolResult] | None = Non
     if not tool_results:
         return ""
     studies = sum(len(r.rows) for r in tool_results)
-    named = [
-        f"the {r.tool.name} for {len(r.rows)} stud{'y' if len(r.rows) == 1 else 'ies'}"
-        for r in tool_results
-    ]
-    tools_text = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    if len(tool_results) == 1:
+        tools_text = f"the {tool_results[0].tool.name}"
+    else:
+        named = [f"the {r.tool.name} for {_studies(len(r.rows))}" for r in tool_results]
+        tools_text = ", ".join(named[:-1]) + " and " + named[-1]
     settled = needed_consensus(review)
-    return (
-        f"Risk of bias (methodological quality) of the {studies} included "
-        f"stud{'y' if studies == 1 else 'ies'} was assessed with {tools_text}. "
-        "Two reviewers appraised each study independently, blinded to each other's "
-        "answers, recording a justification for each answer; disagreements "
-        f"({settled} stud{'y' if settled == 1 else 'ies'}) were resolved by a senior author "
-        "in a consensus appraisal."
+    resolved = (
+        f"disagreements ({_studies(settled)}) were resolved by a senior author in a consensus "
+        "appraisal."
+        if settled
+        else "they agreed on every study, and a senior author confirmed each consensus appraisal."
     )
+    return (
+        f"Risk of bias (methodological quality) of the {_studies(studies, 'included ')} was "
+        f"assessed with {tools_text}. Two reviewers appraised each study independently, "
+        "blinded to each other's answers, recording a justification for each answer; "
+        f"{resolved}"
+    )
+
+
+def _studies(n: int, adjective: str = "") -> str:
+    return f"{n} {adjective}stud{'y' if n == 1 else 'ies'}"
 
 
 def bundle_files(review: Review) -> dict[str, str | bytes]:

@@ -97,3 +97,43 @@ def test_two_assessors_disagree_on_two_questions_and_the_senior_settles_them(
     expect(row).to_contain_text("Include")
     expect(page.locator("#rob-methods")).to_contain_text("(1 study) were resolved by a senior")
     shot(page, "appraisal-results")
+
+
+@pytest.mark.parametrize("studies", [42, 150])
+def test_the_results_page_stays_legible_at_42_and_150_studies(
+    browser_page: Page, live_server, studies: int
+) -> None:
+    page = browser_page
+    carol = make_user("carol")
+    review = make_review(owner=carol, title="Pediatric IMT outcomes", slug="imt")
+    levels = ["yes"] * 6 + ["unclear", "unclear", "no", "na"]
+    rows = []
+    for n in range(studies):
+        study = make_study(review, f"Author{n:03d} {1990 + n % 30}")
+        answers = {str(q): {"a": levels[(n * 7 + q * 3) % 10], "note": ""} for q in range(1, 11)}
+        rows.append(
+            Appraisal(
+                review=review,
+                study=study,
+                assessor=None,
+                tool="jbi-case-series",
+                answers=answers,
+                judgements={"overall": {"level": ("low", "some", "high")[n % 3], "reason": ""}},
+                updated_by=carol,
+                status="done",
+            )
+        )
+    Appraisal.objects.bulk_create(rows)
+
+    log_in(page, live_server.url, "carol")
+    page.goto(f"{live_server.url}/reviews/imt/extraction/appraisal/results/")
+
+    figure = page.get_by_role("img", name="Traffic-light plot of JBI case series judgements")
+    expect(figure).to_be_visible()
+    width, height = figure.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    assert height > width > 300 and height > studies * 20
+    shown = figure.bounding_box()
+    assert shown is not None and shown["width"] <= 1366  # no sideways scrolling
+    expect(page.locator(".rob-table tbody tr")).to_have_count(studies)
+    expect(page.locator("#rob-methods")).to_contain_text(f"of the {studies} included studies")
+    shot(page, f"appraisal-results-{studies}")
