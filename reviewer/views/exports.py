@@ -138,6 +138,7 @@ def _extraction_and_analysis(review: Review) -> dict[str, Any]:
     """What the exports page lists besides the screening files: the final extraction data
     (studies and patients with final data), the final risk-of-bias appraisals, and each
     analysis's newest result, with the titles of its tables."""
+    from extraction.appraisal.selectors import finals as appraisal_finals
     from extraction.models import PatientRow
     from extraction.selectors import final_copies
 
@@ -146,9 +147,7 @@ def _extraction_and_analysis(review: Review) -> dict[str, Any]:
         finals = final_copies(review)
         context["final_studies"] = len(finals)
         context["final_patients"] = PatientRow.objects.filter(extraction__in=finals).count()
-    from extraction.appraisal.selectors import finals
-
-    context["risk_of_bias_studies"] = len(finals(review))
+    context["risk_of_bias_studies"] = len(appraisal_finals(review))
     context["analyses"] = [
         (run, [table.get("title", "") for table in (run.result or {}).get("tables", [])])
         for run in _newest_runs(review)
