@@ -137,3 +137,46 @@ def test_the_results_page_stays_legible_at_42_and_150_studies(
     expect(page.locator(".rob-table tbody tr")).to_have_count(studies)
     expect(page.locator("#rob-methods")).to_contain_text(f"of the {studies} included studies")
     shot(page, f"appraisal-results-{studies}")
+
+
+def test_the_checklist_sits_beside_the_pdf_on_a_laptop(browser_page: Page, live_server) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from reviewer.demo.screening import demo_pdf
+    from reviewer.services.screening import full_text_attach
+    from tests.factories import make_record, pass_title_abstract
+
+    page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 900})
+    owner = make_user("carol")
+    review = make_review(owner=owner, title="Pediatric IMT outcomes", slug="imt")
+    dan = add_member(review, make_user("dan")).user
+    study = make_study(review, "Smith 2000")
+    record = make_record(review, title="Inflammatory myofibroblastic tumour in 60 children")
+    pass_title_abstract(record, dan, owner)
+    full_text_attach(
+        record=record,
+        user=owner,
+        upload=SimpleUploadedFile("s.pdf", demo_pdf(record.title), "application/pdf"),
+    )
+    study.reports.create(review=review, record=record, approved_by=owner)
+
+    log_in(page, live_server.url, "dan")
+    page.goto(f"{live_server.url}/reviews/imt/extraction/appraisal/studies/{study.pk}/")
+    page.get_by_role("button", name="Start appraising").click()
+
+    expect(page.locator(".xcopy__pdf iframe")).to_be_visible()
+    pdf, form = (
+        page.locator(".xcopy__pdf").bounding_box(),
+        page.locator(".xcopy__data").bounding_box(),
+    )
+    assert pdf is not None and form is not None
+    assert pdf["x"] + pdf["width"] <= form["x"], "the checklist is beside the PDF"
+    width, viewport = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert width <= viewport, "the page scrolls sideways"
+    expect(page.get_by_role("radiogroup", name="1", exact=True)).to_be_in_viewport()
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+        page.screenshot(path=os.path.join(SHOTS, "appraisal-beside-pdf.png"))
