@@ -292,3 +292,24 @@ def test_an_owner_builds_a_tool_and_bad_json_says_where(client, team):
     response = client.post(url, {"action": "custom", "definition": definition}, follow=True)
     assert "Your tool is saved" in page_text(response)
     assert "Mine this review's own : 1 domain, 1 question." in page_text(response)
+
+
+def test_the_overview_takes_as_many_queries_for_ten_studies_as_for_two(client, team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            client.get(_url("appraisal-overview", team.review))
+        return len(captured)
+
+    children(team.review)
+    client.force_login(team.senior)
+    queries()  # the first visit creates the review's appraisal settings
+    few = queries()
+    for n in range(8):
+        study_ = make_study(team.review, f"More {n}")
+        appraise(study_, team.reviewer, JBI_ALL_YES, done=True)
+        appraise(study_, team.owner, JBI_ALL_YES, done=True)
+
+    assert queries() == few
