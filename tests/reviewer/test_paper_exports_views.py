@@ -240,9 +240,13 @@ def test_the_bundle_holds_the_risk_of_bias_plots_tables_and_methods(client, team
     assert robvis[0] == "Study,Q1,Q2,Q3,Q4,Q5,Q6,Q7,Q8,Q9,Q10,Overall,Weight"
     assert robvis[1].startswith(f"{approved.study.label},Low,Low,Low,Some concerns,Low")
     assert "<text" in archive.read("risk-of-bias/jbi-case-series-traffic-light.svg").decode()
-    assert archive.read("risk-of-bias/methods.txt").decode().startswith(
-        "Risk of bias (methodological quality) of the 1 included study was assessed with the "
-        "JBI critical appraisal checklist for case series. Two reviewers"
+    assert (
+        archive.read("risk-of-bias/methods.txt")
+        .decode()
+        .startswith(
+            "Risk of bias (methodological quality) of the 1 included study was assessed with the "
+            "JBI critical appraisal checklist for case series. Two reviewers"
+        )
     )
 
 
