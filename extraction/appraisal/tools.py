@@ -36,7 +36,7 @@ LOW, SOME, HIGH, CRITICAL, NI, NA = "low", "some", "high", "critical", "ni", "na
 RANKED = (LOW, SOME, HIGH, CRITICAL)
 RANK = {level: number for number, level in enumerate(RANKED, start=1)}
 ALL_LEVELS = (*RANKED, NI, NA)
-#: robvis's colours (its "cochrane" scheme), and the symbol drawn on each.
+#: robvis's colours (its "cochrane" scheme).
 COLOURS = {
     LOW: "#02C100",
     SOME: "#E2DF07",
@@ -45,7 +45,6 @@ COLOURS = {
     NI: "#4EA1F7",
     NA: "#CCCCCC",
 }
-SYMBOLS = {LOW: "+", SOME: "−", HIGH: "×", CRITICAL: "!", NI: "?", NA: ""}
 JUDGES = ("answer", "manual", "stars", *rob2.ALGORITHMS)
 
 

@@ -48,7 +48,7 @@ from extraction.appraisal.services import (
     tools_choose,
 )
 from extraction.appraisal.tools import ALL_LEVELS, COLOURS, Tool
-from extraction.views.entry import _pdfs
+from extraction.views.entry import study_pdfs
 from reviewer.access import current_user, review_for_request
 from reviewer.downloads import attachment_headers
 from reviewer.models import Membership, Review, Role, Study
@@ -120,7 +120,7 @@ def study_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "consensus": next((c for c in copies if c.is_consensus), None),
             "can_start": len(others) < 2,
             "assessors": [c.assessor for c in others],
-            "pdfs": _pdfs(review, study),
+            "pdfs": study_pdfs(review, study),
         },
     )
 
@@ -200,7 +200,7 @@ def _copy_context(
                 "suggested_label": tool.label(result.suggested),
             }
         )
-    pdfs = _pdfs(review, appraisal.study)
+    pdfs = study_pdfs(review, appraisal.study)
     chosen = request.GET.get("report", "")
     pdf = next((p for p in pdfs if str(p[0].record_id) == chosen), pdfs[0] if pdfs else None)
     return {

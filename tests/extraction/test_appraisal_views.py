@@ -313,3 +313,36 @@ def test_the_overview_takes_as_many_queries_for_ten_studies_as_for_two(client, t
         appraise(study_, team.owner, JBI_ALL_YES, done=True)
 
     assert queries() == few
+
+
+def test_robins_i_asks_for_each_domains_judgement_and_the_overall_is_the_worst(client, team):
+    study_ = make_study(team.review, "Registry 2015")
+    mine = appraise(study_, team.reviewer, {"1.1": "y"}, overall="", tool="robins-i")
+    client.force_login(team.reviewer)
+    url = _url("appraisal-copy", team.review, pk=mine.pk)
+
+    judgements = {f"j-D{n}": "low" for n in range(1, 8)} | {"j-D1": "high", "r-D1": "No adjustment"}
+    client.post(url, judgements)
+
+    text = page_text(client.get(url))
+    assert "D7 · Selection of the reported result" in text
+    assert "Overall Suggested: Serious" in text
+
+
+def test_newcastle_ottawa_shows_the_stars_each_domain_earned(client, team):
+    study_ = make_study(team.review, "Cohort 2010")
+    stars = {k: "star" for k in ("s1", "s2", "s3", "c1", "o1", "o2")}
+    mine = appraise(
+        study_,
+        team.reviewer,
+        stars | {"s4": "no", "c2": "no", "o3": "nd"},
+        overall="",
+        tool="nos-cohort",
+    )
+    client.force_login(team.reviewer)
+
+    text = page_text(client.get(_url("appraisal-copy", team.review, pk=mine.pk)))
+
+    assert "Judgement: Good (3 stars)" in text  # selection
+    assert "Judgement: Good (1 star)" in text  # comparability
+    assert "Overall Suggested: Good" in text
