@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from django import forms
+from typing import Any
 
-from reviewer.models import ExclusionReason, Review, Role
+from django import forms
+from django.db.models import QuerySet
+
+from reviewer.models import ExclusionReason, Review, Role, User
 
 
 class TermListField(forms.CharField):
@@ -62,9 +65,22 @@ class ReviewSettingsForm(ReviewForm):
         return cleaned
 
 
+class ColleagueChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        name = obj.get_full_name()
+        return f"{name} ({obj.username})" if name else str(obj.username)
+
+
 class MemberAddForm(forms.Form):
-    username = forms.CharField(max_length=150)
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.REVIEWER)
+    """Add a colleague: someone who shares another review with the owner (see
+    `selectors.colleagues`); anyone else is invited by email."""
+
+    user = ColleagueChoice(queryset=User.objects.none(), label="Colleague", empty_label=None)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.REVIEWER, label="Their role")
+
+    def __init__(self, *args: Any, colleagues: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = colleagues  # type: ignore[attr-defined]
 
 
 class MemberRoleForm(forms.Form):

@@ -57,6 +57,7 @@ pytestmark = pytest.mark.django_db
 NOT_FETCHED = {
     "review-archive-download": "owner-only: the whole review, every decision in it",
     "review-restore": "outside a review: a form to restore an archive as a new review",
+    "review-restore-confirm": "outside a review: the restorer's own checked archive, by session",
     "first-account": "outside a review, and only while the install has no user at all",
     "invitation-accept": "outside a review: an invitation link, for the person invited",
     "invitation-create": "owner-only write",

@@ -895,3 +895,52 @@ def test_an_imported_job_cannot_be_cancelled(owner, run_tasks, source):
     assertContains(response, "Only an import that has not finished can be cancelled")
     assert Record.objects.count() == 2
     assert Path(job.files.get().file.path).exists()
+
+
+# --- a hidden search takes no records ---
+
+
+def hide(source, team):
+    from reviewer.services.sources import source_hide
+
+    source_hide(source=source, user=team.owner, reason="Run with the wrong date limits")
+
+
+def test_a_hidden_search_refuses_an_upload_and_says_why(owner, run_tasks, source, team):
+    hide(source, team)
+
+    response = upload(owner, run_tasks, source, ("embase.ris", RIS))
+
+    text = page_text(response)
+    assert "The search “Embase” is hidden (Run with the wrong date limits)" in text
+    assert "Nothing was uploaded." in text
+    assert "This search is hidden, so it takes no uploads." in text
+    assert "Upload and preview" not in text  # no upload form to try again
+    assert not ImportJob.objects.exists() and not ImportFile.objects.exists()
+
+
+def test_an_upload_read_before_its_search_was_hidden_is_not_imported(
+    owner, run_tasks, source, team
+):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    job = ImportJob.objects.get()
+    hide(source, team)
+
+    response = confirm(owner, run_tasks, job)
+
+    messages = page_text(owner.get(response["Location"]))
+    assert "The search “Embase” is hidden" in messages and "Nothing was imported." in messages
+    job.refresh_from_db()
+    assert job.status == ImportStatus.READY
+    assert not Record.objects.filter(source=source).exists()
+
+
+def test_a_search_listed_again_takes_uploads_again(owner, run_tasks, source, team):
+    from reviewer.services.sources import source_unhide
+
+    hide(source, team)
+    source_unhide(source=source)
+
+    response = upload(owner, run_tasks, source, ("embase.ris", RIS))
+
+    assertRedirects(response, ImportJob.objects.get().get_absolute_url())
