@@ -77,7 +77,17 @@ def spec_text(run: AnalysisRun, labels: dict[str, str]) -> str:
     return text
 
 
-def _run_rows(runs: list[AnalysisRun], data: AnalysisData) -> list[RunRow]:
+def _risk_of_bias_text(run: AnalysisRun) -> str:
+    level = run.spec.get(services.RISK_OF_BIAS)
+    return f"; studies at most {RISK_OF_BIAS_SHORT.get(level, level)} risk of bias" if level else ""
+
+
+RISK_OF_BIAS_SHORT = {"low": "low", "some": "some-concerns", "high": "high", "critical": "critical"}
+
+
+def _run_rows(
+    runs: list[AnalysisRun], data: AnalysisData, review: Review | None = None
+) -> list[RunRow]:
     """Each run with its one-line summary and, once finished, whether its data changed."""
     now: dict[str, str] = {}
     labels = {key: v.label for key, v in data.variables.items()}
@@ -87,9 +97,9 @@ def _run_rows(runs: list[AnalysisRun], data: AnalysisData) -> list[RunRow]:
         if run.status == RunStatus.SUCCEEDED:
             key = f"{run.kind}:{sorted(run.spec.items())!r}"
             if key not in now:
-                now[key] = services.current_fingerprint(run.kind, run.spec, data)
+                now[key] = services.current_fingerprint(run.kind, run.spec, data, review)
             changed = now[key] != run.fingerprint
-        rows.append(RunRow(run, changed, spec_text(run, labels)))
+        rows.append(RunRow(run, changed, spec_text(run, labels) + _risk_of_bias_text(run)))
     return rows
 
 
@@ -119,7 +129,7 @@ def _overview(
         "review": review,
         "membership": membership,
         "page": page,
-        "rows": _run_rows(shown, data),
+        "rows": _run_rows(shown, data, review),
         "forms": forms,
         "patients": data.patients,
         "studies": data.studies,
@@ -156,7 +166,10 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
         return _overview(request, review, membership, bound=form, status=400)
     try:
         submitted = services.analysis_submit(
-            review=review, kind=form.kind, spec=form.spec(), user=current_user(request)
+            review=review,
+            kind=form.kind,
+            spec={**form.spec(), **form.risk_of_bias_spec()},
+            user=current_user(request),
         )
     except ValidationError as problem:
         for message in problem.messages:
@@ -170,7 +183,7 @@ def _run_context(review: Review, membership: Membership, run: AnalysisRun) -> di
     changed = False
     if run.status == RunStatus.SUCCEEDED:  # while it runs, a poll need not read the data
         data = analysis_data(review, services.spec_keys(run.kind, run.spec))
-        changed = services.current_fingerprint(run.kind, run.spec, data) != run.fingerprint
+        changed = services.current_fingerprint(run.kind, run.spec, data, review) != run.fingerprint
     labels = {f.key: f.label for f in form_spec(review).patient_fields}
     return {
         "review": review,
@@ -178,7 +191,7 @@ def _run_context(review: Review, membership: Membership, run: AnalysisRun) -> di
         "run": run,
         "data_changed": changed,
         "tables": (run.result or {}).get("tables", []) if run.status == RunStatus.SUCCEEDED else [],
-        "spec_text": spec_text(run, labels),
+        "spec_text": spec_text(run, labels) + _risk_of_bias_text(run),
     }
 
 

@@ -85,10 +85,24 @@ class AnalysisData:
     variables: dict[str, Variable]
     rows: list[dict[str, Any]]
     studies: int
+    study_ids: list[int] = field(default_factory=list)  # each row's study
+    final_studies: frozenset[int] = frozenset()  # the studies with final data
 
     @property
     def patients(self) -> int:
         return len(self.rows)
+
+    def restricted(self, studies: Collection[int]) -> AnalysisData:
+        """The same data, for the patients of `studies` only (a sensitivity analysis)."""
+        kept = [i for i, pk in enumerate(self.study_ids) if pk in studies]
+        finals = self.final_studies & frozenset(studies)
+        return AnalysisData(
+            self.variables,
+            [self.rows[i] for i in kept],
+            len(finals),
+            [self.study_ids[i] for i in kept],
+            finals,
+        )
 
     def used(self, keys: Iterable[str]) -> list[Variable]:
         return [self.variables[key] for key in keys]
@@ -114,21 +128,26 @@ def analysis_data(review: Review, keys: Collection[str] | None = None) -> Analys
     finals = final_copies(review)
     fields = [f for f in spec.patient_fields if keys is None or f.key in keys]
     patients = PatientRow.objects.filter(extraction__in=finals)
+    stored = list(
+        patients.order_by("extraction_id", "position").values_list(
+            "extraction__study_id", "values" if fields else "pk"
+        )
+    )
+    study_ids = [pk for pk, _ in stored]
     if fields:
         rows = [
-            {f.key: typed(spec, f, values.get(str(f.pk))) for f in fields}
-            for values in patients.order_by("extraction_id", "position").values_list(
-                "values", flat=True
-            )
+            {f.key: typed(spec, f, values.get(str(f.pk))) for f in fields} for _, values in stored
         ]
     else:  # only the count is wanted
-        rows = [{} for _ in range(patients.count())]
+        rows = [{} for _ in stored]
     read = {f.key for f in fields}
     variables = {
         f.key: _variable(spec.choices.get(f.pk, []), f, rows if f.key in read else None)
         for f in spec.patient_fields
     }
-    return AnalysisData(variables, rows, len(finals))
+    return AnalysisData(
+        variables, rows, len(finals), study_ids, frozenset(e.study_id for e in finals)
+    )
 
 
 def form_variables(review: Review) -> dict[str, Variable]:

@@ -131,9 +131,57 @@ def spec_keys(kind: str, spec: dict[str, Any]) -> list[str]:
     return [spec["row"], spec["col"]]
 
 
-def current_fingerprint(kind: str, spec: dict[str, Any], data: AnalysisData) -> str:
+# --- the sensitivity filter: studies at most at a chosen risk of bias ---
+
+#: The spec's optional key: an analysis of the studies whose final overall risk-of-bias
+#: judgement is at most this level (`extraction.appraisal.selectors.studies_at_most`).
+RISK_OF_BIAS = "risk_of_bias_at_most"
+
+
+def with_risk_of_bias(clean: dict[str, Any], asked: dict[str, Any]) -> dict[str, Any]:
+    """`clean` (a spec from `spec_clean`) with the sensitivity filter `asked` carries."""
+    from extraction.appraisal.tools import RANK
+
+    level = str(asked.get(RISK_OF_BIAS) or "")
+    if not level:
+        return clean
+    if level not in RANK:
+        raise ValidationError(f"“{level}” is not a risk-of-bias level.")
+    return {**clean, RISK_OF_BIAS: level}
+
+
+def restricted(review: Review, spec: dict[str, Any], data: AnalysisData) -> AnalysisData:
+    """`data` for the studies the spec's risk-of-bias filter keeps (all without one)."""
+    from extraction.appraisal.selectors import studies_at_most
+
+    level = spec.get(RISK_OF_BIAS)
+    return data.restricted(studies_at_most(review, str(level))) if level else data
+
+
+def risk_of_bias_statement(spec: dict[str, Any], kept: AnalysisData, of: int) -> str:
+    from extraction.appraisal.tools import RANKED
+
+    level = spec.get(RISK_OF_BIAS)
+    if not level:
+        return ""
+    names = {"low": "low", "some": "some concerns (moderate, unclear)", "high": "high (serious)"}
+    shown = names.get(str(level), str(level))
+    worse = ", ".join(RANKED[RANKED.index(str(level)) + 1 :]) or "none"
+    return (
+        f"Sensitivity analysis: restricted to the {kept.studies} of {of} studies with final "
+        f"data whose overall risk-of-bias judgement is at most {shown} ({kept.patients} "
+        f"patients); studies judged worse ({worse}), or without a final appraisal, are left out."
+    )
+
+
+def current_fingerprint(
+    kind: str, spec: dict[str, Any], data: AnalysisData, review: Review | None = None
+) -> str:
     """The fingerprint a run of `spec` would get on `data`; "" when the spec no longer fits
-    the form (a field deleted or retired since)."""
+    the form (a field deleted or retired since). With a risk-of-bias filter in the spec,
+    `review` says whose appraisals choose the studies."""
+    if review is not None:
+        data = restricted(review, spec, data)
     try:
         used = data.used(spec_keys(kind, spec))
     except KeyError:
@@ -148,9 +196,9 @@ def analysis_submit(
     *, review: Review, kind: str, spec: dict[str, Any], user: User, enqueue: bool = True
 ) -> Submitted:
     """The run answering `kind` + `spec` on the data as they are now (see the module doc)."""
-    spec = spec_clean(kind, spec, form_variables(review))
+    spec = with_risk_of_bias(spec_clean(kind, spec, form_variables(review)), spec)
     keys = spec_keys(kind, spec)
-    fingerprint = current_fingerprint(kind, spec, analysis_data(review, keys))
+    fingerprint = current_fingerprint(kind, spec, analysis_data(review, keys), review)
     same = [
         run
         for run in AnalysisRun.objects.filter(review=review)
@@ -244,10 +292,12 @@ def analysis_run_execute(*, run_id: int) -> None:
         report(5, "Reading the final extraction data")
         try:
             spec = spec_clean(run.kind, run.spec, form_variables(run.review))
+            spec = with_risk_of_bias(spec, run.spec)
         except ValidationError as problem:
             raise StatsInputError(" ".join(problem.messages)) from None
         keys = spec_keys(run.kind, spec)
-        data = analysis_data(run.review, keys)
+        every = analysis_data(run.review, keys)
+        data = restricted(run.review, spec, every)
         used = data.used(keys)
         fingerprint = fingerprint_of(data, used)
         frame = frame_of(data, used)
@@ -261,6 +311,8 @@ def analysis_run_execute(*, run_id: int) -> None:
             studies=data.studies,
             report=report,
         )
+        if RISK_OF_BIAS in spec:
+            result["risk_of_bias"] = risk_of_bias_statement(spec, data, every.studies)
         report(98, "Saving the result")
         _write(
             run_id,

@@ -74,6 +74,10 @@ ARCHIVED: tuple[str, ...] = (
     "extraction.FieldChoice",
     "extraction.Extraction",
     "extraction.PatientRow",
+    "extraction.AppraisalSetup",
+    "extraction.CustomTool",
+    "extraction.StudyDesign",
+    "extraction.Appraisal",
     "analysis.AnalysisRun",
 )
 
@@ -211,6 +215,11 @@ JSON_WITHOUT_IDS: frozenset[tuple[str, str]] = frozenset(
         ("reviewer.DuplicatePair", "evidence"),
         ("reviewer.DuplicatePair", "reasons"),
         ("analysis.AnalysisRun", "spec"),  # by field key, never by id
+        # appraisals: keyed by the tool's question and domain keys and tool slugs, never ids
+        ("extraction.AppraisalSetup", "tools"),
+        ("extraction.CustomTool", "definition"),
+        ("extraction.Appraisal", "answers"),
+        ("extraction.Appraisal", "judgements"),
         ("analysis.AnalysisRun", "result"),
     }
 )

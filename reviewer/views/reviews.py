@@ -153,9 +153,11 @@ def review_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _extraction_summary(review: Review, membership: Membership) -> dict[str, Any]:
-    """Studies per extraction progress (as this member may see it), and the newest
+    """Studies per extraction progress (as this member may see it), the agreement of the
+    risk-of-bias assessors (for those who may see review-wide figures), and the newest
     analysis runs, for the dashboard."""
     from analysis.models import AnalysisRun
+    from extraction.appraisal.selectors import agreement_by_domain
     from extraction.selectors import Progress, progress_seen_by
 
     review_wide = may_see_review_wide_figures(
@@ -166,6 +168,8 @@ def _extraction_summary(review: Review, membership: Membership) -> dict[str, Any
     return {
         "extraction": [(status, counts[status]) for status in Progress if counts[status]],
         "extraction_studies": len(studies),
+        # kappa per risk-of-bias domain moves with the assessors' done appraisals
+        "appraisal_agreement": agreement_by_domain(review) if review_wide else [],
         "analysis_runs": list(
             AnalysisRun.objects.filter(review=review).select_related("started_by")[:3]
         ),

@@ -40,7 +40,7 @@ from django.urls import get_resolver, reverse
 from extraction.models import ExtractionStatus, PatientRow
 from reviewer.models import Role
 from reviewer.services import screening as services
-from tests.extraction.helpers import fill, make_study
+from tests.extraction.helpers import JBI_ALL_YES, appraise, fill, make_study
 from tests.factories import (
     add_member,
     make_record,
@@ -118,6 +118,11 @@ NOT_FETCHED = {
     "extraction-import-restart": "a write of alice's own pending upload that redirects to its "
     "preview, which shows only her file's rows checked against the form",
     "analysis-start": "a write that redirects to the run's page, fetched here",
+    "appraisal-start": "a write of alice's own appraisal that redirects to it, fetched here",
+    "appraisal-design": "senior-only write",
+    "appraisal-consensus-start": "senior-only write",
+    "appraisal-reopen": "a write (alice's own appraisal, or a senior's) that redirects to it",
+    "appraisal-take": "senior-only write",
     "analysis-rerun": "a write that redirects to the run's page, fetched here",
 }
 
@@ -151,6 +156,9 @@ def build() -> SimpleNamespace:
     # bob started first: his copy is the one a careless count would show (issue 21, item 5)
     bob_copy = fill(study, bob, study_values={"country": "Peru"}, patients=[{"label": "1"}])
     alice_copy = fill(study, alice, study_values={"country": "Chile"})
+    # dual appraisal of the same study: bob's open appraisal, alice's
+    bob_appraisal = appraise(study, bob, {"1": "yes", "2": "no"}, overall="")
+    alice_appraisal = appraise(study, alice, {"1": "yes"}, overall="")
     return SimpleNamespace(
         review=review,
         team=team,
@@ -167,6 +175,8 @@ def build() -> SimpleNamespace:
         study=study,
         alice_copy=alice_copy,
         bob_copy=bob_copy,
+        alice_appraisal=alice_appraisal,
+        bob_appraisal=bob_appraisal,
     )
 
 
@@ -199,6 +209,10 @@ def urls(s: SimpleNamespace) -> list[str]:
     found.append(reverse("extraction-copy", args=[slug, s.alice_copy.pk]))
     found.append(reverse("extraction-copy", args=[slug, s.bob_copy.pk]))
     found.append(reverse("extraction-compare", args=[slug, s.study.pk]))
+    found.append(reverse("appraisal-study", args=[slug, s.study.pk]))
+    found.append(reverse("appraisal-copy", args=[slug, s.alice_appraisal.pk]))
+    found.append(reverse("appraisal-copy", args=[slug, s.bob_appraisal.pk]))
+    found.append(reverse("appraisal-compare", args=[slug, s.study.pk]))
     return list(dict.fromkeys(found))
 
 
@@ -304,7 +318,19 @@ def bob_steps(s: SimpleNamespace) -> dict[str, Callable[[], Any]]:
         s.bob_copy.status = ExtractionStatus.DONE
         s.bob_copy.save(update_fields=["status"])
 
+    def appraisal_answers() -> None:
+        s.bob_appraisal.answers = {k: {"a": "no", "note": "Not stated"} for k in JBI_ALL_YES}
+        s.bob_appraisal.save(update_fields=["answers"])
+
+    def appraisal_done() -> None:
+        s.bob_appraisal.answers = {k: {"a": "yes", "note": ""} for k in JBI_ALL_YES}
+        s.bob_appraisal.judgements = {"overall": {"level": "low", "reason": ""}}
+        s.bob_appraisal.status = "done"
+        s.bob_appraisal.save()
+
     return {
+        "bob answers every question of his appraisal": appraisal_answers,
+        "bob marks his appraisal done": appraisal_done,
         "bob decides a record nobody decided": lambda: screen(s.open_ta, s.bob, "include"),
         "bob agrees with alice's include": lambda: screen(s.alice_in, s.bob, "include"),
         "bob disagrees with alice's include": lambda: screen(s.alice_in, s.bob, "exclude"),
@@ -430,13 +456,20 @@ def _as_bytes(value: tuple[int, Any]) -> bytes:
 def test_the_same_comparison_sees_a_seniors_figures_move(client):
     """The differential is not blind itself: the senior keeps the review-wide figures, so
     the very step that leaves alice's pages alone moves the senior's dashboard, PRISMA
-    page, extraction overview and the records waiting for release to full text."""
+    page, extraction and risk-of-bias overviews, ranking chart and the records waiting for
+    release to full text."""
     s = build()
     client.force_login(s.team.senior)
     slug = s.review.slug
     watched = [
         (reverse(name, args=[slug]), False)
-        for name in ("review-dashboard", "prisma", "extraction-overview", "release-list")
+        for name in (
+            "review-dashboard",
+            "prisma",
+            "extraction-overview",
+            "appraisal-overview",
+            "release-list",
+        )
     ]
     before = snapshot(client, watched)
 
@@ -444,6 +477,8 @@ def test_the_same_comparison_sees_a_seniors_figures_move(client):
         screen(s.alice_in, s.bob, "include")  # agreed: one more report sought
         s.bob_copy.status = ExtractionStatus.DONE
         s.bob_copy.save(update_fields=["status"])
+        s.bob_appraisal.status = "done"
+        s.bob_appraisal.save(update_fields=["status"])
         after = snapshot(client, watched)
 
     moved = {key[0] for key in before if before[key] != after[key]}

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from analysis.demo import analysis_demo
+from extraction.appraisal.demo import appraisal_demo
 from extraction.demo import DemoExtractors, extraction_demo, pending_import_demo
 from reviewer.demo.ranking import rank_demo
 from reviewer.demo.records import citation_export, demo_exports
@@ -213,6 +214,12 @@ class Command(BaseCommand):
         self.stdout.write(
             "Extraction import: alice's spreadsheet of the study she is extracting waits on "
             f"its preview, one mistyped age pointed at: {preview}"
+        )
+        appraised = appraisal_demo(review, users["carol"], users["alice"], users["bob"])
+        self.stdout.write(
+            f"Risk of bias: {appraised['studies']} case series appraised with the JBI "
+            f"checklist by alice and bob; {appraised['final']} final, "
+            f"{appraised['waiting']} waiting for carol's consensus."
         )
         runs = analysis_demo(review, users["carol"])
         self.stdout.write(

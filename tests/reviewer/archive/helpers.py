@@ -18,6 +18,8 @@ from django.core.management import call_command
 from analysis.models import AnalysisRun
 from analysis.services.data import analysis_data
 from analysis.services.runs import current_fingerprint
+from extraction.appraisal.results import methods_sentence, results, robvis_csv
+from extraction.appraisal.services import custom_tool_save
 from extraction.selectors import dataset
 from reviewer import exports
 from reviewer.archive import archive_write
@@ -68,6 +70,30 @@ def demo_review(output: StringIO | None = None) -> Review:
     User.objects.create_user("erin", email="erin@example.org", password="demo-pass-1")
     erin = member_add(review=review, username="erin", role=Role.REVIEWER, added_by=carol)
     member_remove(membership=erin, removed_by=carol)
+    custom_tool_save(
+        review=review,
+        user=carol,
+        definition={
+            "slug": "imt-reporting",
+            "name": "IMT reporting checklist",
+            "levels": {"low": "Reported", "high": "Not reported"},
+            "domains": [
+                {
+                    "key": "ALK",
+                    "name": "ALK status",
+                    "judge": "answer",
+                    "map": {"y": "low", "n": "high"},
+                    "questions": [
+                        {
+                            "key": "alk",
+                            "text": "Is ALK status reported?",
+                            "options": [{"key": "y", "label": "Yes"}, {"key": "n", "label": "No"}],
+                        }
+                    ],
+                }
+            ],
+        },
+    )
     return review
 
 
@@ -151,5 +177,6 @@ def observed(review: Review) -> dict[str, Any]:
                     "released_by"
                 )
             ),
+            "risk_of_bias": [robvis_csv(r) for r in results(review)] + [methods_sentence(review)],
         }
     )

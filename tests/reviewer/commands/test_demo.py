@@ -337,3 +337,34 @@ def test_demo_has_an_invitation_waiting_whose_printed_link_works(client) -> None
     client.logout()
     page = client.get(link.group(1))
     assert "invites <strong>dana@example.org</strong>" in page.content.decode()
+
+
+def test_demo_appraises_its_case_series_with_jbi_two_waiting_for_carol(client) -> None:
+    from extraction.appraisal.selectors import Progress as Appraised
+    from extraction.appraisal.selectors import agreement_by_domain, finals
+    from extraction.appraisal.selectors import progress as appraisal_progress
+
+    output = run_demo()
+
+    review = Review.objects.get(slug="demo")
+    rows = appraisal_progress(review)
+    assert len(rows) == 42
+    assert {row.tool.slug for row in rows if row.tool} == {"jbi-case-series"}
+    assert {row.design for row in rows} == {"case_series"}
+    assert Counter(row.status for row in rows) == {
+        Appraised.FINAL: 40,
+        Appraised.NEEDS_CONSENSUS: 2,
+    }
+    assert "Risk of bias: 42 case series appraised with the JBI checklist" in output
+    # a realistic spread: reporting mostly "yes", consecutive inclusion often unclear
+    final = finals(review)
+    q1 = Counter(row.judged.level_of("Q1") for row in final)
+    q4 = Counter(row.judged.level_of("Q4") for row in final)
+    assert q1["low"] > 25 and q4["some"] > 10
+    assert len({row.judged.overall for row in final}) == 3  # include, seek info, exclude
+    kappas = {a.key: a.result.kappa for a in agreement_by_domain(review)}
+    assert kappas["overall"] is not None and 0.3 < min(k for k in kappas.values() if k) < 1
+    client.force_login(User.objects.get(username="carol"))
+    text = client.get("/reviews/demo/extraction/appraisal/results/").content.decode()
+    assert "JBI critical appraisal checklist for case series" in text
+    assert "(40 studies)" in text
