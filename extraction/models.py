@@ -281,6 +281,8 @@ class PendingImport(models.Model):
         from reviewer.services.jobs import NOT_SENT
 
         return self.is_running and self.error == NOT_SENT
+
+
 # The appraisal models live beside the code that reads them; Django finds them here.
 from extraction.appraisal.models import (  # noqa: E402
     Appraisal,
