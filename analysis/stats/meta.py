@@ -72,11 +72,13 @@ REML_LL0_TOLERANCE = float(np.finfo(float).eps) ** 0.25
 #: rma.glmm's default number of quadrature points.
 N_AGQ = 7
 
-ESTIMATORS = {
-    "dl": "DerSimonian–Laird",
-    "reml": "REML",
-    "glmm": "maximum likelihood (binomial-normal GLMM)",
-    "mh": "none (Mantel–Haenszel fixed effect)",
+#: How τ² is estimated, by method.
+ESTIMATORS = {"dl": "DerSimonian–Laird", "reml": "REML", "glmm": "ML", "mh": "none (fixed effect)"}
+METHOD_NAMES = {
+    "dl": "random effects, inverse variance",
+    "reml": "random effects, inverse variance",
+    "glmm": "binomial-normal GLMM",
+    "mh": "Mantel–Haenszel fixed effect",
 }
 MEASURE_NAMES = {
     "PLO": "proportion (logit)",
@@ -133,6 +135,10 @@ class Pooled:
     @property
     def measure_name(self) -> str:
         return MEASURE_NAMES[self.measure]
+
+    @property
+    def method_name(self) -> str:
+        return METHOD_NAMES[self.method]
 
     @property
     def is_proportion(self) -> bool:
