@@ -578,7 +578,6 @@ def _pool_glmm(x: np.ndarray, n: np.ndarray, names: list[str]) -> Pooled:
     i2 = 100 * tau2 / (vt + tau2) if vt + tau2 > 0 else 0.0
     q, q_p = _wald_q(x, n)
     half, half_pi = Z * se, Z * math.sqrt(se**2 + tau2)
-    weights = 1 / (v + tau2)
     return Pooled(
         measure="PLO",
         method="glmm",
@@ -599,7 +598,7 @@ def _pool_glmm(x: np.ndarray, n: np.ndarray, names: list[str]) -> Pooled:
         n=int(n.sum()),
         hartung_knapp=False,
         correction="none (the GLMM needs none; I² from the corrected logits)",
-        studies=_proportion_rows(names, x, n, weights / weights.sum() * 100),
+        studies=_proportion_rows(names, x, n, None),
     )
 
 
