@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy import optimize, stats
@@ -146,6 +146,16 @@ class Pooled:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> Pooled:
+        """A stored `to_dict()` as the result again (a stored NaN is None: undefined)."""
+        values = {k: v for k, v in stored.items() if k != "studies"}
+        for name in ("tau2", "i2", "q", "q_p", "se_t"):
+            if values.get(name) is None:
+                values[name] = math.nan
+        studies = tuple(StudyRow(**row) for row in stored.get("studies", []))
+        return cls(**values, studies=studies)
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ def _newest_runs(review: Review) -> list[AnalysisRun]:
 def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes], dict[str, int]]:
     """The final extraction data (what analysis reads), and the newest result of each
     analysis asked for, as the bundle's `extraction/` and `analysis/` files."""
-    from analysis.exports import file_name, tables_bytes
+    from analysis.exports import file_name, forest_files, tables_bytes
     from extraction.transfer import export_file
 
     files: dict[str, str | bytes] = {}
@@ -128,6 +128,8 @@ def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes
             counts[f"extraction/{kind}-final.csv"] = exported.rows
     for run in _newest_runs(review):
         files[f"analysis/{file_name(run, 'tables', 'csv')}"] = tables_bytes(run, "csv")
+        for name, body in forest_files(run).items():
+            files[f"analysis/{name}"] = body
     return files, counts
 
 
