@@ -139,7 +139,7 @@ class PooledProportionForm(PooledForm):
 
     def spec(self) -> dict[str, Any]:
         data = self.cleaned_data
-        outcome, event = (_parts(data["outcome_event"]) + ["", ""])[:2]
+        outcome, event = [*_parts(data["outcome_event"]), "", ""][:2]
         return {
             "outcome": outcome,
             "event": event,
