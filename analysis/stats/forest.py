@@ -66,7 +66,6 @@ def forest_plot(
         "font.family": list(FONT_FAMILY),
         "svg.fonttype": "none",
         "svg.hashsalt": "forest-plot",
-        "pdf.fonttype": 42,
     }
     with quiet_missing_glyphs(), matplotlib.rc_context(rc):
         figure = _figure(result, heading, unit, groups)

@@ -182,15 +182,19 @@ class SubgroupAnalysis:
 
 @dataclass(frozen=True)
 class LeaveOneOutRow:
+    """The pooled result without `omitted`; all None, with the reason as `note`, when the
+    remaining studies cannot be pooled (no events left, say)."""
+
     omitted: str
-    estimate: float
-    ci_low: float
-    ci_high: float
-    tau2: float
-    i2: float
-    q: float
-    q_p: float
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    tau2: float | None
+    i2: float | None
+    q: float | None
+    q_p: float | None
     k: int
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -834,15 +838,18 @@ def subgroups(pool: Callable[[list[int]], Pooled], groups: Sequence[str]) -> Sub
             order.append(group)
     if len(order) < 2:
         raise StatsInputError("A subgroup analysis needs studies in at least two subgroups.")
-    results = tuple(
-        (label, pool([i for i, g in enumerate(groups) if g == label])) for label in order
-    )
+    results: list[tuple[str, Pooled]] = []
+    for label in order:
+        try:
+            results.append((label, pool([i for i, g in enumerate(groups) if g == label])))
+        except StatsInputError as problem:
+            raise StatsInputError(f"subgroup “{label}”: {problem}") from None
     y = np.array([r.estimate_t for _, r in results])
     v = np.array([r.se_t**2 for _, r in results])
     q, p, _ = _heterogeneity(y, v)
     return SubgroupAnalysis(
         overall=pool(list(range(len(groups)))),
-        groups=results,
+        groups=tuple(results),
         q_between=q,
         df_between=len(order) - 1,
         p_between=p,
@@ -850,13 +857,19 @@ def subgroups(pool: Callable[[list[int]], Pooled], groups: Sequence[str]) -> Sub
 
 
 def leave_one_out(pool: Callable[[list[int]], Pooled], labels: Sequence[str]) -> LeaveOneOut:
-    """The pooled result again without each study in turn (metafor's `leave1out`)."""
+    """The pooled result again without each study in turn (metafor's `leave1out`); a
+    study whose omission leaves nothing to pool gets its row with the reason."""
     k = len(labels)
     if k < 3:
         raise StatsInputError("Leaving one study out needs at least 3 studies.")
     rows = []
     for i, label in enumerate(labels):
-        r = pool([j for j in range(k) if j != i])
+        try:
+            r = pool([j for j in range(k) if j != i])
+        except StatsInputError as problem:
+            empty = dict.fromkeys(("estimate", "ci_low", "ci_high", "tau2", "i2", "q", "q_p"))
+            rows.append(LeaveOneOutRow(omitted=label, k=k - 1, note=str(problem), **empty))
+            continue
         rows.append(
             LeaveOneOutRow(
                 omitted=label,

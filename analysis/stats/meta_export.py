@@ -164,6 +164,9 @@ def leave_one_out_rows(stored: dict[str, Any]) -> Rows:
         ]
     ]
     for row in stored["rows"]:
+        if row["estimate"] is None:
+            rows.append([row["omitted"], row.get("note", "not estimable")])
+            continue
         rows.append(
             [
                 row["omitted"],
