@@ -71,6 +71,8 @@ REML_MAX_ITERATIONS = 100
 REML_LL0_TOLERANCE = float(np.finfo(float).eps) ** 0.25
 #: rma.glmm's default number of quadrature points.
 N_AGQ = 7
+#: A GLMM τ below this is the boundary τ = 0 reached by an optimiser's steps.
+TAU_AT_ZERO = 1e-5
 
 #: How τ² is estimated, by method.
 ESTIMATORS = {"dl": "DerSimonian–Laird", "reml": "REML", "glmm": "ML", "mh": "none (fixed effect)"}
@@ -577,6 +579,11 @@ def _pool_glmm(x: np.ndarray, n: np.ndarray, names: list[str]) -> Pooled:
     )
     params = polish.x if polish.fun < best.fun else best.x
     tau, mu = abs(float(params[0])), float(params[1])
+    best_deviance = deviance(np.array([tau, mu]))
+    if tau < TAU_AT_ZERO:  # on the boundary: say τ² = 0, not 1e-16 of optimiser noise
+        at_zero = optimize.minimize_scalar(lambda m: deviance(np.array([0.0, m])))
+        if float(at_zero.fun) <= best_deviance + 1e-9:
+            tau, mu = 0.0, float(at_zero.x)
     params = np.array([tau, mu])
     hess = _hessian(deviance, params)
     try:
