@@ -68,11 +68,7 @@ class PooledForm(AnalysisForm):
 class PooledProportionForm(PooledForm):
     kind = AnalysisKind.POOLED_PROPORTION
 
-    outcome_event = forms.ChoiceField(
-        label="Event (counted in the patient rows)",
-        required=False,
-        help_text="Per study: the patients with this value, of those with the field reported.",
-    )
+    outcome_event = forms.ChoiceField(label="Event", required=False)
     events_field = forms.ChoiceField(label="Events (a study-level number)", required=False)
     total_field = forms.ChoiceField(
         label="Total (a study-level number)",
@@ -108,6 +104,13 @@ class PooledProportionForm(PooledForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        nouns = self.pooled.nouns
+        self.fields["outcome_event"].label = f"Event (counted in the {nouns.one} rows)"
+        self.fields[
+            "outcome_event"
+        ].help_text = (
+            f"Per study: the {nouns.many} with this value, of those with the field reported."
+        )
         outcomes = self.outcome_choices()
         counts = [("", "—")] + [(v.key, v.label) for v in self.pooled.counts.values()]
         for name, choices in (

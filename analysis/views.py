@@ -31,10 +31,10 @@ from analysis.services import runs as services
 from analysis.services.data import AnalysisData, Variable, analysis_data, form_variables
 from analysis.services.pooled import (
     POOLED_KINDS,
-    ROW_UNIT,
     PooledFields,
     pooled_fields,
     pooled_spec_text,
+    row_nouns,
 )
 from analysis.stats.forest import ForestFormat
 from extraction.values import form_spec
@@ -139,7 +139,7 @@ def _overview(
         "studies": data.studies,
         "variables": variables,
         "excluded": [v for v in variables.values() if not v.categorical],
-        "row_unit": ROW_UNIT,
+        "nouns": row_nouns(review),
     }
     return render(request, "analysis/overview.html", context, status=status)
 
@@ -204,6 +204,7 @@ def _run_context(review: Review, membership: Membership, run: AnalysisRun) -> di
         "data_changed": changed,
         "tables": (run.result or {}).get("tables", []) if run.status == RunStatus.SUCCEEDED else [],
         "spec_text": spec_text(run, labels),
+        "nouns": row_nouns(review),
     }
 
 

@@ -41,6 +41,7 @@ from analysis.stats.meta import (
 )
 from extraction.models import Field, FieldType, PatientRow
 from extraction.selectors import final_copies
+from extraction.services.forms import setup_of
 from extraction.values import FormSpec, form_spec, typed
 from reviewer.models import Review
 
@@ -58,10 +59,27 @@ RATIO_METHODS = {
 }
 MEASURES = {"OR": "Odds ratio", "RR": "Risk ratio"}
 CATEGORICAL = frozenset({FieldType.CHOICE, FieldType.YES_NO})
-#: The word for a patient row in analysis texts, until a review can name its own.
-ROW_UNIT = "patients"
 
 Report = Callable[[int, str], None]
+
+
+# --- the review's word for a row ---
+
+
+@dataclass(frozen=True)
+class RowNouns:
+    """What one patient-level row is, in the review's own word ("patient", "site")."""
+
+    one: str = "patient"
+    many: str = "patients"
+
+    def count(self, n: int) -> str:
+        return f"{n:,} {self.one if n == 1 else self.many}"
+
+
+def row_nouns(review: Review) -> RowNouns:
+    setup = setup_of(review)
+    return RowNouns(setup.row_noun, setup.row_noun_plural)
 
 
 # --- the fields a pooled run may read ---
@@ -100,14 +118,15 @@ class PooledFields:
     outcomes: dict[str, Choosable]  # patient-level single choice or yes/no
     counts: dict[str, Choosable]  # study-level whole numbers
     subgroups: dict[str, Choosable]  # study-level single choice or yes/no
+    nouns: RowNouns = RowNouns()
 
 
 def pooled_fields(review: Review) -> PooledFields:
     spec = form_spec(review)
-    return _pooled_fields(spec)
+    return _pooled_fields(spec, row_nouns(review))
 
 
-def _pooled_fields(spec: FormSpec) -> PooledFields:
+def _pooled_fields(spec: FormSpec, nouns: RowNouns = RowNouns()) -> PooledFields:
     outcomes = {
         f.key: Choosable(f.key, f.label, f.kind, False, _levels(spec, f))
         for f in spec.patient_fields
@@ -123,7 +142,7 @@ def _pooled_fields(spec: FormSpec) -> PooledFields:
         for f in spec.study_fields
         if f.kind in CATEGORICAL
     }
-    return PooledFields(outcomes, counts, groups)
+    return PooledFields(outcomes, counts, groups, nouns)
 
 
 # --- the spec ---
@@ -376,7 +395,13 @@ def _ratio_count(
 
 
 def pooled_compute(
-    kind: str, spec: dict[str, Any], data: PooledData, labels: dict[str, str], report: Report
+    kind: str,
+    spec: dict[str, Any],
+    data: PooledData,
+    labels: dict[str, str],
+    report: Report,
+    *,
+    nouns: RowNouns = RowNouns(),
 ) -> dict[str, Any]:
     """The stored result of a pooled run: the pooled table (with its studies), the
     subgroups when asked, leave-one-out when there are 3 studies or more."""
@@ -396,7 +421,7 @@ def pooled_compute(
     pooled = {
         "kind": "pooled",
         "title": title,
-        "unit": ROW_UNIT,
+        "unit": nouns.many,
         "result": result.to_dict(),
         "proportion": result.is_proportion,
         "measure_name": result.measure_name,

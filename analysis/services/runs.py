@@ -41,6 +41,7 @@ from analysis.services.pooled import (
     pooled_data,
     pooled_fields,
     pooled_spec_clean,
+    row_nouns,
 )
 from analysis.stats.errors import StatsInputError
 from extraction.values import form_spec
@@ -283,7 +284,8 @@ def analysis_run_execute(*, run_id: int) -> None:
             fingerprint = pooled.fingerprint()
             labels = {f.key: f.label for f in form_spec(run.review).fields}
             report(15, "Counting per study")
-            result = json_safe(pooled_compute(run.kind, spec, pooled, labels, report))
+            nouns = row_nouns(run.review)
+            result = json_safe(pooled_compute(run.kind, spec, pooled, labels, report, nouns=nouns))
         else:
             keys = spec_keys(run.kind, spec)
             data = analysis_data(run.review, keys)

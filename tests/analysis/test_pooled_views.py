@@ -297,3 +297,20 @@ def test_the_export_bundle_holds_the_forest_plots(client, team, review):
 
     assert sorted(name.rsplit(".", 1)[1] for name in files) == ["pdf", "svg"]
     assert all("forest-1" in name for name in files)
+
+
+def test_analysis_texts_use_the_reviews_own_word_for_a_row(client, team, review):
+    from extraction.services.forms import setup_update
+
+    setup_update(review=review, dual=True, row_noun="site", row_noun_plural="sites")
+    run = children(review).run
+    client.force_login(team.reviewer)
+
+    overview = page_text(client.get(url("analysis-overview", review)))
+    page = page_text(client.get(run.get_absolute_url()))
+
+    assert "60 sites in 3 studies" in overview
+    assert "Event (counted in the site rows)" in overview
+    assert "60 patients" not in overview
+    assert "3 (60 sites)" in page
+    assert run.result["tables"][0]["unit"] == "sites"
