@@ -138,7 +138,8 @@ def _overview(
         "patients": data.patients,
         "studies": data.studies,
         "variables": variables,
-        "excluded": [v for v in variables.values() if not v.categorical],
+        "excluded": [v for v in variables.values() if not v.categorical and not v.study_level],
+        "patient_level": sum(not v.study_level for v in variables.values()),
         "nouns": row_nouns(review),
     }
     return render(request, "analysis/overview.html", context, status=status)

@@ -78,7 +78,8 @@ class Submitted:
 def spec_clean(kind: str, spec: dict[str, Any], variables: dict[str, Variable]) -> dict[str, Any]:
     """The spec in canonical form, checked against the form; raises ValidationError."""
     if kind == AnalysisKind.CHARACTERISTICS:
-        keys = list(spec.get("fields") or variables)
+        patient_level = [key for key, v in variables.items() if not v.study_level]
+        keys = list(spec.get("fields") or patient_level)
         for key in keys:
             _variable(variables, key, "Field")
         if not keys:
