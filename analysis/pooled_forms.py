@@ -27,8 +27,9 @@ DEFAULT_OUTCOME = ("recurrence", "Yes")
 DEFAULT_GROUPS = ("margin", "Positive", "Negative")
 NO_SUBGROUPS = ("", "No subgroups")
 METHOD_HELP = (
-    "The GLMM models each study's events as binomial, so studies with 0 or all events need "
-    "no correction; the two-step methods add 0.5 to such studies on the logit scale."
+    "The GLMM is recommended for small studies and rare events: it models each study's "
+    "events as binomial, so studies with 0 or all events need no correction; the two-step "
+    "methods (inverse variance) add 0.5 to such studies on the logit scale."
 )
 
 

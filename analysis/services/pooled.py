@@ -47,15 +47,15 @@ from reviewer.models import Review
 
 POOLED_KINDS = frozenset({AnalysisKind.POOLED_PROPORTION, AnalysisKind.POOLED_RATIO})
 PROPORTION_METHODS = {
-    "glmm": "Binomial-normal GLMM (recommended for small studies and rare events)",
-    "reml": "Random effects, inverse variance, REML τ²",
-    "dl": "Random effects, inverse variance, DerSimonian–Laird τ²",
+    "glmm": "Binomial-normal GLMM",
+    "reml": "Random effects, REML τ²",
+    "dl": "Random effects, DerSimonian–Laird τ²",
 }
 TRANSFORMS = {"logit": "Logit", "ft": "Freeman–Tukey double arcsine"}
 RATIO_METHODS = {
     "mh": "Mantel–Haenszel fixed effect",
-    "reml": "Random effects, inverse variance, REML τ²",
-    "dl": "Random effects, inverse variance, DerSimonian–Laird τ²",
+    "reml": "Random effects, REML τ²",
+    "dl": "Random effects, DerSimonian–Laird τ²",
 }
 MEASURES = {"OR": "Odds ratio", "RR": "Risk ratio"}
 CATEGORICAL = frozenset({FieldType.CHOICE, FieldType.YES_NO})
@@ -515,8 +515,7 @@ def pooled_spec_text(kind: str, spec: dict[str, Any], labels: dict[str, str]) ->
     if kind == AnalysisKind.POOLED_RATIO:
         text = f"{title}; {MEASURES[spec['measure']].lower()}, {RATIO_METHODS[spec['method']]}"
     else:
-        method = PROPORTION_METHODS[spec["method"]].split(" (")[0]
-        text = f"{title}; {method}"
+        text = f"{title}; {PROPORTION_METHODS[spec['method']]}"
         if spec["method"] != "glmm":
             text += f", {TRANSFORMS[spec['transform']].lower()} scale"
         if spec["hartung_knapp"]:

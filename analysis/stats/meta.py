@@ -480,12 +480,16 @@ def _log_binomial(x: np.ndarray, n: np.ndarray, eta: np.ndarray) -> np.ndarray:
     return np.asarray(x * eta - n * np.logaddexp(0.0, eta))
 
 
-def _glmm_deviance(params: np.ndarray, x: np.ndarray, n: np.ndarray) -> float:
+def _glmm_deviance(
+    params: np.ndarray, x: np.ndarray, n: np.ndarray, modes: np.ndarray | None = None
+) -> float:
     """-2 log-likelihood (up to a constant) at (τ, μ), each study's integral over its
     random effect by adaptive Gauss–Hermite quadrature around its conditional mode, as
-    lme4 integrates it. τ enters as τ·u, so -τ gives the same value (as in lme4)."""
+    lme4 integrates it. τ enters as τ·u, so -τ gives the same value (as in lme4).
+    `modes`, when given, starts the search for the modes and receives them (the next call
+    of an optimiser is close by)."""
     tau, mu = float(params[0]), float(params[1])
-    u = np.zeros_like(x)
+    u = np.zeros_like(x) if modes is None else modes.copy()
     for _ in range(100):  # Newton for the mode of log p(x | u) + log φ(u), concave in u
         p = 1 / (1 + np.exp(-(mu + tau * u)))
         grad = tau * (x - n * p) - u
@@ -494,6 +498,8 @@ def _glmm_deviance(params: np.ndarray, x: np.ndarray, n: np.ndarray) -> float:
         u = u + step
         if float(np.max(np.abs(step))) < 1e-12:
             break
+    if modes is not None:
+        modes[:] = u
     p = 1 / (1 + np.exp(-(mu + tau * u)))
     scale = 1 / np.sqrt(tau**2 * n * p * (1 - p) + 1)
     nodes = u[:, None] + scale[:, None] * _GH_NODES[None, :]
@@ -559,8 +565,10 @@ def _pool_glmm(x: np.ndarray, n: np.ndarray, names: list[str]) -> Pooled:
         )
     y, v = _logit_escalc(x, n)
 
+    modes = np.zeros_like(x)
+
     def deviance(params: np.ndarray) -> float:
-        return _glmm_deviance(params, x, n)
+        return _glmm_deviance(params, x, n, modes)
 
     start_tau = math.sqrt(max(0.01, _tau2_dl(y, v)))
     start = np.array([start_tau, float(np.sum(y / v) / np.sum(1 / v))])
@@ -571,14 +579,7 @@ def _pool_glmm(x: np.ndarray, n: np.ndarray, names: list[str]) -> Pooled:
         bounds=[(0.0, None), (None, None)],
         options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 1000},
     )
-    polish = optimize.minimize(
-        deviance,
-        best.x,
-        method="Nelder-Mead",
-        options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 4000},
-    )
-    params = polish.x if polish.fun < best.fun else best.x
-    tau, mu = abs(float(params[0])), float(params[1])
+    tau, mu = abs(float(best.x[0])), float(best.x[1])
     best_deviance = deviance(np.array([tau, mu]))
     if tau < TAU_AT_ZERO:  # on the boundary: say τ² = 0, not 1e-16 of optimiser noise
         at_zero = optimize.minimize_scalar(lambda m: deviance(np.array([0.0, m])))

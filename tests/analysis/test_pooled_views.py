@@ -98,7 +98,8 @@ def test_overview_offers_both_pooled_analyses_with_the_reviews_fields(client, te
     assert "Pooled odds or risk ratio across studies" in text
     assert "Recurrence: Yes" in text
     assert "Margin at primary resection: Positive vs Negative" in text
-    assert "Binomial-normal GLMM (recommended for small studies and rare events)" in text
+    assert "Binomial-normal GLMM" in text
+    assert "The GLMM is recommended for small studies and rare events" in text
     assert "events of its patients" in text
 
 
