@@ -26,7 +26,7 @@ YATES_HELP = "Also show the chi-square with Yates' continuity correction (2×2 t
 
 
 def _choices(variables: list[Variable]) -> list[tuple[str, str]]:
-    return [(v.key, v.label) for v in variables]
+    return [(v.key, v.choice_label) for v in variables]
 
 
 class AnalysisForm(forms.Form):
@@ -82,7 +82,7 @@ class CharacteristicsForm(AnalysisForm):
         field = self.fields["chosen"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = _choices(list(self.variables.values()))
-        field.initial = list(self.variables)
+        field.initial = [key for key, v in self.variables.items() if not v.study_level]
 
     def spec(self) -> dict[str, Any]:
         return {"fields": self.cleaned_data["chosen"]}

@@ -54,6 +54,12 @@ class ExtractionSetup(models.Model):
         help_text="Two extractors fill each study independently and a senior resolves "
         "their disagreements into the consensus values that analysis uses.",
     )
+    row_noun = models.CharField(
+        max_length=30,
+        default="patient",
+        help_text='What one patient-level row is, in the review\'s own word: "patient", "site".',
+    )
+    row_noun_plural = models.CharField(max_length=30, default="patients")
 
     def __str__(self) -> str:
         return f"Extraction setup of {self.review}"

@@ -115,7 +115,7 @@ def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes
     """The final extraction data (what analysis reads), the risk-of-bias results and the
     newest result of each analysis asked for, as the bundle's `extraction/`,
     `risk-of-bias/` and `analysis/` files."""
-    from analysis.exports import file_name, tables_bytes
+    from analysis.exports import file_name, forest_files, tables_bytes
     from extraction.appraisal.results import bundle_files as appraisal_files
     from extraction.services.transfer import export_file
 
@@ -130,6 +130,8 @@ def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes
             counts[f"extraction/{kind}-final.csv"] = exported.rows
     for run in _newest_runs(review):
         files[f"analysis/{file_name(run, 'tables', 'csv')}"] = tables_bytes(run, "csv")
+        for name, body in forest_files(run).items():
+            files[f"analysis/{name}"] = body
     files.update(appraisal_files(review))
     return files, counts
 

@@ -224,7 +224,9 @@ class Command(BaseCommand):
         runs = analysis_demo(review, users["carol"])
         self.stdout.write(
             f"Analysis: {len(runs)} runs on the final data (patient characteristics, "
-            "margin against recurrence, reoperation and outcome, site against management)."
+            "margin against recurrence, reoperation and outcome, site against management; "
+            "pooled recurrence, reoperation and death rates across the final studies, and "
+            "margin status against recurrence as a pooled odds ratio)."
         )
 
         invitation = invitation_create(

@@ -16,8 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from analysis.models import AnalysisRun
-from analysis.services.data import analysis_data
-from analysis.services.runs import current_fingerprint
+from analysis.services.runs import fingerprint_now
 from extraction.appraisal.results import methods_sentence, results, robvis_csv
 from extraction.appraisal.services import custom_tool_save
 from extraction.selectors import dataset
@@ -155,7 +154,7 @@ def observed(review: Review) -> dict[str, Any]:
     data = dataset(review)
     runs = []
     for run in AnalysisRun.objects.filter(review=review).order_by("pk"):
-        current = current_fingerprint(run.kind, run.spec, analysis_data(review))
+        current = fingerprint_now(review, run.kind, run.spec)
         runs.append([run.kind, run.spec, run.status, run.fingerprint, current, run.result])
     full_texts = [
         [f.record.title, f.not_retrieved, f.original_name, f.sha256, f.pdf.read() if f.pdf else b""]

@@ -276,7 +276,7 @@ def test_demo_analysis_reproduces_the_papers_site_comparison_and_table_1() -> No
 
     runs = {run.kind: run for run in AnalysisRun.objects.filter(review__slug="demo")}
     assert {run.status for run in runs.values()} == {RunStatus.SUCCEEDED}
-    assert "Analysis: 3 runs on the final data" in output
+    assert "Analysis: 7 runs on the final data" in output
     assert "Ranking: title/abstract queues ordered by relevance for alice (" in output
     sites = runs[AnalysisKind.CROSSTAB].result["tables"][0]
     assert sites["counts"] == [[224, 9], [121, 4], [29, 5], [11, 2]]
@@ -290,6 +290,48 @@ def test_demo_analysis_reproduces_the_papers_site_comparison_and_table_1() -> No
     assert recurrence["row_levels"] == ["Negative", "Positive"]
     assert recurrence["counts"] == [[14, 192], [54, 52]]  # Table 1: 14 (6.8%) vs 54 (51.0%)
     assert recurrence["reported_p_formatted"] == "<0.0001"
+
+
+def test_demo_pools_the_rates_and_the_margin_odds_ratio_across_the_final_studies() -> None:
+    output = run_demo()
+
+    assert "pooled recurrence, reoperation and death rates across the final studies" in output
+    pooled = {
+        run.result["tables"][0]["title"]: run.result["tables"][0]
+        for run in AnalysisRun.objects.filter(
+            review__slug="demo",
+            kind__in=[AnalysisKind.POOLED_PROPORTION, AnalysisKind.POOLED_RATIO],
+            status=RunStatus.SUCCEEDED,
+        )
+    }
+    assert sorted(pooled) == [
+        "Outcome: Died of disease",
+        "Recurrence: Yes",
+        "Recurrence: Yes by Margin at primary resection (Positive vs Negative)",
+        "Reoperation: Yes",
+    ]
+    recurrence = pooled["Recurrence: Yes"]["result"]
+    # 38 final studies, all 405 patients with recurrence reported, each recurrence counted
+    assert (recurrence["k"], recurrence["n"], recurrence["method"]) == (38, 405, "glmm")
+    rows = dataset(Review.objects.get(slug="demo")).rows
+    recurred = sum(row["recurrence"] == "yes" for row in rows)
+    assert sum(s["events"] for s in recurrence["studies"]) == recurred
+    assert recurrence["ci_low"] < recurrence["estimate"] < recurrence["ci_high"]
+    assert recurrence["pi_low"] <= recurrence["ci_low"]
+    died = pooled["Outcome: Died of disease"]["result"]
+    assert 0.03 < died["estimate"] < 0.12
+    margins = pooled["Recurrence: Yes by Margin at primary resection (Positive vs Negative)"]
+    # Table 1's patients (54 of 106 recurred with positive margins, 14 of 206 with
+    # negative ones), within the studies that have patients in both groups
+    studies = margins["result"]["studies"]
+    pooled_studies = {s["label"] for s in studies}
+    within = [row for row in rows if row["study"] in pooled_studies]
+    for group, events in (("Positive", "events"), ("Negative", "events_2")):
+        recurred = sum(r["margin"] == group and r["recurrence"] == "yes" for r in within)
+        assert sum(s[events] for s in studies) == recurred
+    assert sum(s["events"] for s in studies) <= 54 and sum(s["events_2"] for s in studies) <= 14
+    assert margins["result"]["method"] == "mh" and margins["result"]["estimate"] > 5
+    assert all("no patient in the group" in item["reason"] for item in margins["left_out"])
 
 
 def test_demo_prints_its_summary_and_nothing_of_the_tasks_it_ran(
