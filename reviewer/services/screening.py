@@ -202,9 +202,10 @@ def _may_change(record: Record, user: User, stage: str, rows: RecordRows, state:
 
 
 @transaction.atomic
-def withdraw(*, record: Record, user: User, stage: str) -> None:
+def withdraw(*, record: Record, user: User, stage: str) -> Decision:
     """Undo: take back one's own decision, while it may still change
-    (`rules.may_change_decision`)."""
+    (`rules.may_change_decision`). Returns the decision withdrawn (no longer stored), so
+    the page can offer its note and reason again."""
     record = _locked(record)
     mine = Decision.objects.filter(record=record, reviewer=user, stage=stage).first()
     if mine is None:
@@ -215,6 +216,7 @@ def withdraw(*, record: Record, user: User, stage: str) -> None:
     DecisionChange.objects.create(
         review=record.review, record=record, reviewer=user, stage=stage, choice=""
     )
+    return mine
 
 
 @transaction.atomic

@@ -274,6 +274,19 @@ def _common_context(
     }
 
 
+#: The note and reason of a decision just withdrawn without JavaScript, kept in the
+#: session across the redirect to the record and shown there once.
+_DRAFT_KEY = "screening-withdrawn"
+
+
+def _withdrawn_draft(request: HttpRequest, record: Record, stage: str) -> dict[str, str] | None:
+    kept = request.session.get(_DRAFT_KEY) if hasattr(request, "session") else None
+    if not kept or kept.get("record") != record.pk or kept.get("stage") != stage:
+        return None
+    del request.session[_DRAFT_KEY]
+    return {"note": kept.get("note", ""), "reason": kept.get("reason", "")}
+
+
 def _record_response(
     request: HtmxHttpRequest,
     review: Review,
@@ -287,6 +300,8 @@ def _record_response(
 ) -> HttpResponse:
     """The screening page of `record`; for htmx only its panel, the address pushed along."""
     user = current_user(request)
+    if draft is None:
+        draft = _withdrawn_draft(request, record, stage)
     context = _common_context(request, review, membership, stage, filters, last)
     rows = queries.rows_of(record)
     state = record_state(rows).state
@@ -491,12 +506,17 @@ def screen_undo(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> Htt
     record = get_object_or_404(review.records.select_related("source"), pk=pk)
     filters = _filters(request, review, membership, stage)
     try:
-        services.withdraw(record=record, user=current_user(request), stage=stage)
+        withdrawn = services.withdraw(record=record, user=current_user(request), stage=stage)
     except ValidationError as error:
         messages.error(request, error.messages[0])
-    else:
-        messages.success(request, f"Your decision on record {record.pk} is withdrawn.")
-    return _go(request, review, membership, stage, record, filters)
+        return _go(request, review, membership, stage, record, filters)
+    messages.success(request, f"Your decision on record {record.pk} is withdrawn.")
+    # the note (and reason) typed with it come back in the form, to decide anew
+    draft = {"note": withdrawn.note, "reason": str(withdrawn.reason_id or "")}
+    if request.htmx:
+        return _record_response(request, review, membership, stage, record, filters, draft=draft)
+    request.session[_DRAFT_KEY] = {"record": record.pk, "stage": stage, **draft}
+    return redirect(_record_url(review, stage, record.pk, filters))
 
 
 # --- full texts ---

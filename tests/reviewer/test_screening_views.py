@@ -430,6 +430,28 @@ def test_undo_with_htmx_swaps_in_the_record(client, team, records):
     assert not Decision.objects.exists()
 
 
+def test_undo_brings_the_note_back_with_the_record(client, team, records):
+    # issue 17, item 6: the note typed with the decision was lost on undo
+    reason = make_reason(team.review, "Adults only")
+    client.force_login(team.reviewer)
+    client.post(
+        decide_url(team.review, records[0]),
+        {"choice": "exclude", "note": "adults only, check the full text", "reason": reason.pk},
+    )
+
+    swapped = client.post(undo_url(team.review, records[0]), **HX)
+    client.post(decide_url(team.review, records[0]), {"choice": "include", "note": "second try"})
+    plain = client.post(undo_url(team.review, records[0]), follow=True)
+
+    note = re.compile(r'<textarea id="decision-note"[^>]*>([^<]*)</textarea>')
+    assert note.search(swapped.content.decode()).group(1) == "adults only, check the full text"
+    assert note.search(plain.content.decode()).group(1) == "second try"
+    assert not Decision.objects.exists()
+    # and it does not linger: the record shown afterwards starts empty again
+    again = client.get(record_url(team.review, records[0]))
+    assert note.search(again.content.decode()).group(1) == ""
+
+
 def test_undo_after_agreement_works_as_if_the_colleague_had_not_decided(
     client, team, second, records
 ):
