@@ -8,12 +8,14 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from reviewer.models import Decision, DecisionChange, FullText, Record, Role
+from reviewer.screening import counters
 from reviewer.screening.queries import state_of
 from reviewer.screening.rules import State
 from reviewer.services import screening as services
@@ -376,11 +378,31 @@ def test_deciding_with_htmx_swaps_in_the_next_record_and_pushes_its_address(clie
     assert response.status_code == 200
     assert response["HX-Push-Url"] == f"{record_url(team.review, records[1])}?last={records[0].pk}"
     html = response.content.decode()
-    assert html.count('id="screen"') == 1
+    # one request: the next record's panel, and out of band only the counters that moved
+    assert html.count('id="screen-panel"') == 1
+    assert re.search(r'id="screen-progress"[^>]*hx-swap-oob="true"', html)
+    assert re.search(r'id="screen-undo"[^>]*hx-swap-oob="true"', html)
+    assert 'id="screen"' not in html and "Filter the queue" not in html
     assert "<html" not in html
     assert "Record number 2" in page_text(response)
     assert "You chose Exclude for record" in page_text(response)
+    assert "Mine 1 of 3" in page_text(response)
     assert Decision.objects.get().choice == "exclude"
+
+
+def test_the_counters_move_with_each_decision_without_recounting(client, team, second, records):
+    client.force_login(team.reviewer)
+    client.get(record_url(team.review, records[0]))  # counted once, then kept
+
+    first = client.post(decide_url(team.review, records[0]), {"choice": "exclude"}, **HX)
+    screen(records[2], second, "include")  # a colleague: my counters do not move
+    then = client.post(decide_url(team.review, records[1]), {"choice": "include"}, **HX)
+    client.post(undo_url(team.review, records[0]), **HX)
+    page = client.get(record_url(team.review, records[0]))
+
+    assert "Mine 1 of 3" in page_text(first)
+    assert "Mine 2 of 3" in page_text(then)
+    assert "Mine 1 of 3" in page_text(page)
 
 
 def test_the_last_decision_leads_to_nothing_waiting(client, team, records):
@@ -889,6 +911,7 @@ def test_keys_page_lists_the_actions_with_their_keys(client, team):
 
 
 def count_queries(client, path):
+    cache.clear()  # cold: the counters are counted, not read from the cache
     with CaptureQueriesContext(connection) as context:
         response = client.get(path)
     assert response.status_code in (200, 302)
@@ -923,3 +946,32 @@ def test_queries_do_not_grow_with_the_number_of_records(client, team, second, st
     )
 
     assert few == many
+
+
+def test_a_decision_with_htmx_costs_the_same_queries_whatever_the_records(client, team, second):
+    def add(n):
+        made = [make_record(team.review, title=f"Record {i}") for i in range(n)]
+        for record in made[: n // 2]:
+            screen(record, second, "include")
+            screen(record, team.owner, "exclude")
+        counters.forget(team.review.pk)  # as an import does
+        cache.clear()
+        return made
+
+    def decide(record):
+        with CaptureQueriesContext(connection) as context:
+            response = client.post(decide_url(team.review, record), {"choice": "include"}, **HX)
+        assert "You chose Include" in page_text(response)
+        return len(context.captured_queries), response["HX-Push-Url"]
+
+    client.force_login(team.reviewer)
+    few = add(6)
+    client.get(url("screen-queue", team.review, stage="ta"), follow=True)  # opened once
+    small = decide(few[3])
+    Decision.objects.filter(reviewer=team.reviewer).delete()
+    many = add(120)
+    client.get(url("screen-queue", team.review, stage="ta"), follow=True)
+    large = decide(many[70])
+
+    assert small[0] == large[0]
+    assert large[1].startswith(record_url(team.review, few[4]))  # the first still waiting
