@@ -124,6 +124,10 @@ def setup(records: int, reviewers: int, screened: float) -> dict[str, object]:
         ),
         batch_size=2000,
     )
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # the statistics autovacuum would gather by itself
+        cursor.execute("ANALYZE")
     return {"slug": review.slug, "users": [u.username for u in screening]}
 
 

@@ -27,6 +27,11 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args: Any, review: Review, stage: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.data.get("exclude_reason"):
+            # a reason's own button (key "x" then its number): exclude, with that reason
+            self.data = self.data.copy()
+            self.data["choice"] = "exclude"
+            self.data["reason"] = self.data["exclude_reason"]
         choices = STAGE_CHOICES[Stage(stage)]
         choice = self.fields["choice"]
         assert isinstance(choice, forms.ChoiceField)

@@ -48,7 +48,8 @@ class Decision(models.Model):
         null=True,
         blank=True,
         related_name="decisions",
-        help_text="Full text only: why the record is excluded.",
+        help_text="Why the record is excluded: required at full text, optional at "
+        "title/abstract.",
     )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

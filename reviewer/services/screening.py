@@ -143,7 +143,9 @@ def decide(
         raise ValidationError(f"“{choice}” is not a decision at {Stage(stage).label.lower()}.")
     rows = rows_of(record)
     state = record_state(rows).state
-    reason = _reason(review, reason) if stage == FT and choice == Choice.EXCLUDE else None
+    # full text: an exclusion needs its reason; title/abstract: one may be given (optional)
+    needs_reason = choice == Choice.EXCLUDE and (stage == FT or reason is not None)
+    reason = _reason(review, reason) if needs_reason else None
     at_stage = list(Decision.objects.filter(record=record, stage=stage))
     mine = next((d for d in at_stage if d.reviewer_id == user.pk), None)
     if mine is None:

@@ -600,3 +600,15 @@ def test_history_shows_the_adjudication(client, team, waiting):
 
     assert "Adjudicated by senior" in text
     assert "Adult cohort" in text
+
+
+def test_a_title_abstract_conflict_shows_the_exclusion_reason_given(client, team):
+    reason = make_reason(team.review, "Adults only")
+    record = make_record(team.review, title="IgG4 disease in adults")
+    screen(record, team.reviewer, "include")
+    screen(record, team.owner, "exclude", reason=reason)
+    client.force_login(team.senior)
+
+    text = page_text(client.get(url("conflict-adjudicate", team.review, record.pk, "ta")))
+
+    assert "Reason: Adults only" in text

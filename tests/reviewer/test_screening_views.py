@@ -524,6 +524,36 @@ def test_full_text_exclusion_with_a_reason_is_stored(client, team):
     assert Decision.objects.get(stage="ft").reason == reason
 
 
+def test_title_abstract_exclusion_with_a_reason_by_its_own_button(client, team, records):
+    reasons = list(team.review.exclusion_reasons.filter(is_active=True).order_by("position"))
+    client.force_login(team.reviewer)
+    page = client.get(record_url(team.review, records[0]))
+
+    response = client.post(
+        decide_url(team.review, records[0]), {"exclude_reason": reasons[1].pk}, **HX
+    )
+
+    listed = f"x then the number 1 {reasons[0].label} 2 {reasons[1].label}"
+    assert f"Exclude with a reason (optional) : {listed}" in page_text(page)
+    assertContains(page, 'data-key="x 2"')
+    decision = Decision.objects.get()
+    assert (decision.choice, decision.reason) == ("exclude", reasons[1])
+    assert f"You chose Exclude ({reasons[1].label}) for record" in page_text(response)
+
+
+def test_title_abstract_reason_is_optional_and_only_with_an_exclusion(client, team, records):
+    reason = make_reason(team.review, "Adults only")
+    client.force_login(team.reviewer)
+
+    client.post(decide_url(team.review, records[0]), {"choice": "exclude"})
+    client.post(decide_url(team.review, records[1]), {"choice": "include", "reason": reason.pk})
+
+    assert list(Decision.objects.order_by("pk").values_list("choice", "reason")) == [
+        ("exclude", None),
+        ("include", None),
+    ]
+
+
 def test_a_reason_of_another_review_is_refused(client, team):
     from tests.factories import make_review
 
