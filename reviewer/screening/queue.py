@@ -29,6 +29,7 @@ from reviewer.ranking.selectors import RankingState
 from reviewer.screening import counters, queries
 from reviewer.screening.queries import QUEUE_ORDERS, Order
 from reviewer.screening.rules import TA, may_see_review_wide_figures
+from reviewer.services.labels import visible_labels
 
 MINE_FILTERS = {
     "none": "Not decided by me",
@@ -53,6 +54,7 @@ class Filters:
     source: int | None = None
     mine: str = ""
     query: str = ""
+    label: str = ""
     order: str = ""  # as asked for; "" is the default (see `order_used`)
     ranking: RankingState | None = field(default=None, compare=False)
     sample_id: int | None = None
@@ -67,18 +69,20 @@ class Filters:
             source=int(source) if source.isdigit() else None,
             mine=mine if mine in MINE_FILTERS else "",
             query=" ".join(request.GET.get("q", "").split())[:200],
+            label=" ".join(request.GET.get("label", "").split())[:60],
             order=order if order in QUEUE_ORDERS else "",
         )
 
     @property
     def active(self) -> bool:
-        return bool(self.source or self.mine or self.query)
+        return bool(self.source or self.mine or self.query or self.label)
 
     def params(self) -> dict[str, str]:
         params = {
             "source": str(self.source or ""),
             "mine": self.mine,
             "q": self.query,
+            "label": self.label,
             "order": self.order,
         }
         return {key: value for key, value in params.items() if value}
@@ -161,7 +165,7 @@ class ScreeningQueue:
     def records(self) -> QuerySet[Record]:
         """The queue's records in its order, `waiting` annotated (`queries.queue`)."""
         filters = self.filters
-        return queries.queue(
+        records = queries.queue(
             self.review,
             self.user,
             self.stage,
@@ -172,6 +176,10 @@ class ScreeningQueue:
             ranking_id=filters.ranking.ranking_id if filters.ranking is not None else None,
             sample_id=filters.sample_id,
         )
+        if filters.label:  # the records with this label, of those whose labels I may see
+            labelled = visible_labels(self.review, self.membership).filter(name=filters.label)
+            records = records.filter(pk__in=labelled.values("record"))
+        return records
 
     # --- the first records waiting ---
 

@@ -47,6 +47,7 @@ from reviewer.screening.rules import (
     not_screened_here,
     record_state,
 )
+from reviewer.services import labels as label_services
 from reviewer.services import screening as services
 from reviewer.views.sources import HtmxHttpRequest
 
@@ -130,6 +131,7 @@ def _common_context(
         "ranking": filters.ranking,
         # lazily: the answer to a decision does not show the filters
         "sources": lambda: list(review.sources.order_by("name", "pk").values_list("pk", "name")),
+        "label_filter_choices": lambda: label_services.label_choices(review, queue.membership),
         "progress": queue.progress,
         "review_wide": queue.review_wide,
         "last": last,
@@ -244,6 +246,7 @@ def _record_response(
             "draft": draft or {},
             "upload_form": FullTextUploadForm(),
             "not_retrieved_form": NotRetrievedForm(),
+            **_labels_context(queue, record),
         }
     )
     if request.htmx:
@@ -377,6 +380,49 @@ def screen_undo(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> Htt
     return redirect(_record_url(review, stage, record.pk, queue.filters))
 
 
+# --- labels ---
+
+
+def _labels_context(queue: ScreeningQueue, record: Record) -> dict[str, Any]:
+    visible = label_services.visible_labels(queue.review, queue.membership)
+    on_record = list(visible.filter(record=record).select_related("added_by"))
+    return {
+        "record_labels": on_record,
+        "label_choices": lambda: label_services.label_choices(queue.review, queue.membership),
+        "labels_of_others": any(label.added_by_id != queue.user.pk for label in on_record),
+    }
+
+
+@require_POST
+def screen_label(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> HttpResponse:
+    """Add a label of mine to the record (`name`), or take one off (`remove`)."""
+    queue = _queue(request, slug, stage)
+    record = get_object_or_404(queue.review.records, pk=pk)
+    try:
+        if "remove" in request.POST:
+            label_services.label_remove(
+                record=record, user=queue.user, name=request.POST.get("remove", "")
+            )
+        else:
+            label_services.label_add(
+                record=record, user=queue.user, name=request.POST.get("name", "")
+            )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    if request.htmx:
+        context = {
+            "review": queue.review,
+            "stage": queue.stage,
+            "record": record,
+            "filter_qs": queue.filters.querystring(),
+            "keys": keys_for(queue.user.screening_keys),
+            "user": queue.user,
+            **_labels_context(queue, record),
+        }
+        return render(request, "reviewer/screening/partials/labels.html", context)
+    return redirect(_record_url(queue.review, queue.stage, record.pk, queue.filters))
+
+
 # --- full texts ---
 
 
@@ -494,6 +540,7 @@ urlpatterns: list[URLPattern] = [
     path("screen/<str:stage>/<int:pk>/", screen_record, name="screen-record"),
     path("screen/<str:stage>/<int:pk>/decide/", screen_decide, name="screen-decide"),
     path("screen/<str:stage>/<int:pk>/undo/", screen_undo, name="screen-undo"),
+    path("screen/<str:stage>/<int:pk>/labels/", screen_label, name="screen-label"),
     path("fulltext/<int:pk>/pdf/", fulltext_pdf, name="fulltext-pdf"),
     path("fulltext/<int:pk>/upload/", fulltext_upload, name="fulltext-upload"),
     path("fulltext/<int:pk>/not-retrieved/", fulltext_not_retrieved, name="fulltext-not-retrieved"),

@@ -180,7 +180,9 @@ class Command(BaseCommand):
             f"Screening: alice and bob screened part of the records; "
             f"{counts[State.TA_UNSCREENED]} still unscreened at title/abstract, "
             f"{conflicts} conflicts waiting for carol, "
-            f"{counts[State.APPROVED]} inclusions approved."
+            f"{counts[State.APPROVED]} inclusions approved. Some of alice's title/abstract "
+            "exclusions give a reason (x then 1-9 on the screening page), and a few records "
+            f"carry labels ({', '.join(review.labels)}; bob's own: “ask carol”)."
         )
         if review.blinded:
             self.stdout.write(

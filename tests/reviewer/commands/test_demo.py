@@ -298,3 +298,17 @@ def test_demo_has_an_invitation_waiting_whose_printed_link_works(client) -> None
     client.logout()
     page = client.get(link.group(1))
     assert "invites <strong>dana@example.org</strong>" in page.content.decode()
+
+
+def test_demo_has_title_abstract_reasons_and_labels() -> None:
+    out = run_demo()
+
+    review = Review.objects.get(slug="demo")
+    with_reason = review.decisions.filter(stage="ta", choice="exclude").exclude(reason=None)
+    assert with_reason.count() >= 5
+    assert set(with_reason.values_list("reviewer__username", flat=True)) == {"alice"}
+    assert review.labels == ["case series", "check the age range", "pathology images"]
+    labels = set(review.record_labels.values_list("name", "added_by__username"))
+    assert ("case series", "bob") in labels and ("ask carol", "bob") in labels
+    assert any(user == "alice" for _, user in labels)
+    assert "carry labels (case series, check the age range, pathology images" in out
