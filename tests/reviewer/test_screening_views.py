@@ -14,10 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from reviewer.models import Decision, DecisionChange, FullText, Record, Role
+from reviewer.models import Decision, DecisionChange, FullText, Record, RecordLabel, Role
 from reviewer.screening import counters
 from reviewer.screening.queries import state_of
 from reviewer.screening.rules import State
+from reviewer.services import labels as label_services
 from reviewer.services import screening as services
 from tests.factories import (
     Endpoint,
@@ -83,6 +84,14 @@ ENDPOINTS = [
         302,
         kwargs=lambda c: {"stage": "ta", "pk": c.record.pk},
     ),
+    Endpoint(
+        "screen-label",
+        "post",
+        Role.REVIEWER,
+        302,
+        kwargs=lambda c: {"stage": "ta", "pk": c.record.pk},
+        data=lambda c: {"name": "case series"},
+    ),
     Endpoint("fulltext-pdf", "get", Role.REVIEWER, 200, kwargs=lambda c: {"pk": c.with_pdf.pk}),
     Endpoint(
         "fulltext-upload",
@@ -118,6 +127,7 @@ WRONG_METHODS = [
     ),
     Endpoint("screen-decide", "get", Role.REVIEWER, 405, kwargs=lambda c: {"stage": "ta", "pk": 1}),
     Endpoint("screen-undo", "get", Role.REVIEWER, 405, kwargs=lambda c: {"stage": "ta", "pk": 1}),
+    Endpoint("screen-label", "get", Role.REVIEWER, 405, kwargs=lambda c: {"stage": "ta", "pk": 1}),
     Endpoint("fulltext-pdf", "post", Role.REVIEWER, 405, kwargs=lambda c: {"pk": c.with_pdf.pk}),
     Endpoint("fulltext-upload", "get", Role.REVIEWER, 405, kwargs=lambda c: {"pk": c.sought.pk}),
     Endpoint(
@@ -1005,3 +1015,70 @@ def test_a_decision_with_htmx_costs_the_same_queries_whatever_the_records(client
 
     assert small[0] == large[0]
     assert large[1].startswith(record_url(team.review, few[3]))  # the first waiting again
+
+
+# --- labels ---
+
+
+def label_url(review, record, stage="ta"):
+    return url("screen-label", review, stage=stage, pk=record.pk)
+
+
+def test_a_label_added_shows_on_the_record_and_comes_off_again(client, team, records):
+    team.review.labels = ["case series", "ask Ana"]
+    team.review.save()
+    client.force_login(team.reviewer)
+
+    added = client.post(label_url(team.review, records[0]), {"name": "Case Series"}, **HX)
+    client.post(label_url(team.review, records[0]), {"name": "  my   own  "})
+    page = client.get(record_url(team.review, records[0]))
+    removed = client.post(label_url(team.review, records[0]), {"remove": "case series"}, **HX)
+
+    assert "Labels case series ×" in page_text(added)  # the shared label's own spelling
+    assert "Labels case series × my own ×" in page_text(page)
+    assert "+ case series + ask Ana" in page_text(page)
+    assert "Labels my own ×" in page_text(removed)
+    assert list(RecordLabel.objects.values_list("name", flat=True)) == ["my own"]
+
+
+def test_an_empty_label_is_refused_with_a_message(client, team, records):
+    client.force_login(team.reviewer)
+
+    response = client.post(label_url(team.review, records[0]), {"name": "  "}, follow=True)
+
+    assert "Type a label, or choose one of the review's labels." in page_text(response)
+    assert not RecordLabel.objects.exists()
+
+
+def test_while_blinded_a_reviewer_sees_and_filters_by_her_own_labels_only(
+    client, team, second, records
+):
+    label_services.label_add(record=records[0], user=second, name="relevant?")
+    label_services.label_add(record=records[1], user=team.reviewer, name="mine")
+    client.force_login(team.reviewer)
+
+    page = client.get(record_url(team.review, records[0]))
+    theirs = client.get(url("screen-queue", team.review, stage="ta") + "?label=relevant%3F")
+    mine = client.get(url("screen-queue", team.review, stage="ta") + "?label=mine")
+    client.force_login(team.senior)
+    senior = client.get(record_url(team.review, records[0]))
+
+    assert "relevant?" not in page_text(page)
+    assert "Nothing waiting for you matches these filters" in page_text(theirs)
+    assert mine.url.startswith(record_url(team.review, records[1]))
+    assert "relevant? Beatrix Quennell" in page_text(senior)
+
+
+def test_the_queue_filtered_by_a_label_goes_through_its_records_only(client, team, records):
+    for record in (records[0], records[2]):
+        label_services.label_add(record=record, user=team.reviewer, name="case series")
+    client.force_login(team.reviewer)
+    queue = url("screen-queue", team.review, stage="ta") + "?label=case+series"
+
+    first = client.get(queue)
+    after = client.post(
+        decide_url(team.review, records[0]) + "?label=case+series", {"choice": "include"}
+    )
+
+    assert first.url.startswith(record_url(team.review, records[0]))
+    assert after.url.startswith(record_url(team.review, records[2]))
