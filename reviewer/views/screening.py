@@ -417,6 +417,9 @@ def screen_label(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> Ht
             "filter_qs": queue.filters.querystring(),
             "keys": keys_for(queue.user.screening_keys),
             "user": queue.user,
+            "filters": queue.filters,
+            "label_filter_choices": label_services.label_choices(queue.review, queue.membership),
+            "oob": True,  # the queue's label filter, which offers the new label
             **_labels_context(queue, record),
         }
         return render(request, "reviewer/screening/partials/labels.html", context)
