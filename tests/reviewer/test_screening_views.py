@@ -543,7 +543,7 @@ def test_title_abstract_exclusion_with_a_reason_by_its_own_button(client, team, 
         decide_url(team.review, records[0]), {"exclude_reason": reasons[1].pk}, **HX
     )
 
-    listed = f"x then the number 1 {reasons[0].label} 2 {reasons[1].label}"
+    listed = f"x then 1 – 9 1 {reasons[0].label} 2 {reasons[1].label}"
     assert f"Exclude with a reason (optional) : {listed}" in page_text(page)
     assertContains(page, 'data-key="x 2"')
     decision = Decision.objects.get()
