@@ -276,7 +276,7 @@ class Browser:
 
 
 def htmx_reviewer(
-    port: int,
+    browser: Browser,
     username: str,
     queue: str,
     deadline: float,
@@ -287,8 +287,6 @@ def htmx_reviewer(
     """A reviewer with JavaScript: opens the queue (a page load), then decides by key,
     each decision one htmx POST whose answer is the next record's panel. `interval` 0:
     back to back; else one decision every `interval` seconds, at a random phase."""
-    browser = Browser(port)
-    browser.login(username)
     rng = random.Random(username)
     mine: dict[str, list[float]] = defaultdict(list)
     path = ""
@@ -357,12 +355,17 @@ def _clients(
 ) -> tuple[dict[str, list[float]], float]:
     timings: dict[str, list[float]] = defaultdict(list)
     lock = threading.Lock()
+    browsers = []
+    for user in users:  # logged in before the clock starts (a password hash costs a second)
+        browser = Browser(port)
+        browser.login(user)
+        browsers.append(browser)
     deadline = time.monotonic() + seconds
     threads = [
         threading.Thread(
-            target=htmx_reviewer, args=(port, user, queue, deadline, interval, timings, lock)
+            target=htmx_reviewer, args=(browser, user, queue, deadline, interval, timings, lock)
         )
-        for user in users
+        for browser, user in zip(browsers, users, strict=True)
     ]
     started = time.perf_counter()
     for thread in threads:

@@ -301,7 +301,10 @@ def _first_change(a: bytes, b: bytes) -> str:
 
 @contextmanager
 def rolled_back() -> Iterator[None]:
-    """A change made inside is undone on leaving: every branch starts from the same state."""
+    """A change made inside is undone on leaving: every branch starts from the same state
+    (the cache too: the screening counters and cursors live there, and a rollback does
+    not reach them)."""
+    cache.clear()
     with transaction.atomic():
         yield
         transaction.set_rollback(True)
