@@ -29,9 +29,10 @@ class DecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         if self.data.get("exclude_reason"):
             # a reason's own button (key "x" then its number): exclude, with that reason
-            self.data = self.data.copy()
-            self.data["choice"] = "exclude"
-            self.data["reason"] = self.data["exclude_reason"]
+            data = dict(self.data.items())
+            data["choice"] = "exclude"
+            data["reason"] = data["exclude_reason"]
+            self.data = data
         choices = STAGE_CHOICES[Stage(stage)]
         choice = self.fields["choice"]
         assert isinstance(choice, forms.ChoiceField)

@@ -19,6 +19,7 @@ from django.db import transaction
 
 from reviewer.models import Review, User
 from reviewer.screening import queries
+from reviewer.screening.rules import FT, TA
 
 TTL = 120
 
@@ -62,8 +63,8 @@ def decided(
     _move(keys["mine"], 1)
     if decisions_before == 1:
         _move(keys["done"], 1)
-        if stage == queries.TA:
-            forget(review_id, queries.FT)  # the record may have passed to full text
+        if stage == TA:
+            forget(review_id, FT)  # the record may have passed to full text
 
 
 def withdrawn(*, review_id: int, user_id: int, stage: str, decisions_before: int) -> None:
@@ -71,15 +72,15 @@ def withdrawn(*, review_id: int, user_id: int, stage: str, decisions_before: int
     _move(keys["mine"], -1)
     if decisions_before == 2:
         _move(keys["done"], -1)
-        if stage == queries.TA:
-            forget(review_id, queries.FT)
+        if stage == TA:
+            forget(review_id, FT)
 
 
 def forget(review_id: int, stage: str = "") -> None:
     """Forget the review-wide counts (of `stage`, default both): the next read counts them,
     now and once the transaction commits (a count read in between would be the old one).
     Each reviewer's own count expires by itself (`TTL`)."""
-    stages = [stage] if stage else [queries.TA, queries.FT]
+    stages = [stage] if stage else [TA, FT]
     keys = [key for s in stages for name, key in _keys(review_id, s, 0).items() if name != "mine"]
     cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))
