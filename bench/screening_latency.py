@@ -168,10 +168,12 @@ def direct_worker(slug: str, username: str, decisions: int, profile: bool) -> di
     assert first.status_code == 302 and _panel_path(path), f"queue: {first.status_code} {path}"
     path = _panel_path(path)
 
+    cpu_times: list[float] = []
+
     def decide() -> tuple[float, int]:
         nonlocal path
         choice = rng.choices([c for c, _ in CHOICES], weights=[w for _, w in CHOICES])[0]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         response = client.post(
             f"{path}decide/",
             {"choice": choice, "note": ""},
@@ -179,6 +181,7 @@ def direct_worker(slug: str, username: str, decisions: int, profile: bool) -> di
             headers={"hx-request": "true", "hx-target": "screen"},
         )
         seconds = time.perf_counter() - started
+        cpu_times.append(time.process_time() - cpu)
         assert response.status_code == 200, response.status_code
         following = _panel_path(response.get("HX-Push-Url", ""))
         path = following
@@ -194,6 +197,7 @@ def direct_worker(slug: str, username: str, decisions: int, profile: bool) -> di
     example = [q["sql"] for q in captured.captured_queries]
     timings: list[float] = []
     sizes: list[int] = []
+    cpu_times.clear()
     profiler = None
     if profile:
         import cProfile
@@ -215,7 +219,7 @@ def direct_worker(slug: str, username: str, decisions: int, profile: bool) -> di
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
         print(out.getvalue(), file=sys.stderr)
         print("\n".join(example), file=sys.stderr)
-    return {"decide": timings, "queries": queries, "bytes": sizes}
+    return {"decide": timings, "cpu": cpu_times, "queries": queries, "bytes": sizes}
 
 
 # --- the HTTP clients ---
@@ -479,6 +483,10 @@ def report(
         print(
             f"{label:<56} {_ms(times, 50):>8} {_ms(times, 95):>8} {f'{max(queries)} queries':>14}"
         )
+        cpu: list[float] = direct["cpu"]  # type: ignore[assignment]
+        label = "  of which this process's CPU (Django, ORM, template)"
+        print(f"{label:<56} {_ms(cpu, 50):>8} {_ms(cpu, 95):>8}")
+        print(f"  load average while measured: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if http is not None:
         felt, _ = http["felt"]
         capacity, capacity_seconds = http["capacity"]
