@@ -65,6 +65,7 @@ ARCHIVED: tuple[str, ...] = (
     "reviewer.Study",
     "reviewer.Approval",
     "reviewer.Removal",
+    "reviewer.RecordLabel",
     "reviewer.RankingJob",
     "reviewer.RelevanceScore",
     "reviewer.StoppingSample",
@@ -206,6 +207,7 @@ JSON_WITHOUT_IDS: frozenset[tuple[str, str]] = frozenset(
     {
         ("reviewer.Review", "highlight_include"),
         ("reviewer.Review", "highlight_exclude"),
+        ("reviewer.Review", "labels"),
         ("reviewer.ImportFile", "mapping"),
         ("reviewer.ImportFile", "summary"),
         ("reviewer.Record", "authors"),

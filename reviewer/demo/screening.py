@@ -30,6 +30,7 @@ from django.db import transaction
 from reviewer.models import ExclusionReason, Record, Review, SourceKind, User
 from reviewer.screening.queries import state_counts, states
 from reviewer.screening.rules import State
+from reviewer.services.labels import label_add
 from reviewer.services.screening import (
     adjudicate,
     approve,
@@ -119,11 +120,13 @@ def screen_demo(review: Review, team: DemoTeam, *, seed: int = 2024) -> Counter[
     both = int(len(records) * BOTH_SHARE)
     one = int(len(records) * ONE_SHARE)
 
-    # title/abstract
-    for record in records[:both]:
+    # title/abstract; alice gives a reason for some of her exclusions
+    reasons = _reasons(review)
+    for n, record in enumerate(records[:both]):
         alice = _choice(rng, record.title)
         bob = alice if rng.random() < BOB_FOLLOWS else _choice(rng, record.title)
-        decide(record=record, user=team.first, stage="ta", choice=alice)
+        reason = reasons[n % 3] if alice == "exclude" and n % 2 == 0 else None
+        decide(record=record, user=team.first, stage="ta", choice=alice, reason=reason)
         decide(record=record, user=team.second, stage="ta", choice=bob)
     for n, record in enumerate(records[both : both + one]):
         reviewer = team.first if n % 2 else team.second
@@ -200,6 +203,8 @@ def screen_demo(review: Review, team: DemoTeam, *, seed: int = 2024) -> Counter[
             note="A 1998 congress book; no library holds it.",
         )
 
+    label_demo(review, team, records[:both])
+
     # removed before screening: old records nobody has screened yet
     old = review.records.filter(year__lt=1990, duplicate_of=None, decisions=None)
     remove_before_screening(
@@ -209,3 +214,19 @@ def screen_demo(review: Review, team: DemoTeam, *, seed: int = 2024) -> Counter[
         reason="Published before 1990 (before IMT was defined as an entity)",
     )
     return state_counts(review)
+
+
+#: The demo review's shared labels (`Review.labels`), and a free label of bob's own.
+DEMO_LABELS = ["case series", "check the age range", "pathology images"]
+FREE_LABEL = "ask carol"
+
+
+def label_demo(review: Review, team: DemoTeam, records: list[Record]) -> None:
+    """Labels on a few screened records: alice's and bob's from the review's shared set,
+    and one of bob's own."""
+    review.labels = DEMO_LABELS
+    review.save(update_fields=["labels"])
+    for n, record in enumerate(records[:12]):
+        name = DEMO_LABELS[n % len(DEMO_LABELS)]
+        label_add(record=record, user=team.first if n % 2 else team.second, name=name)
+    label_add(record=records[0], user=team.second, name=FREE_LABEL)

@@ -50,8 +50,29 @@ class ReviewForm(forms.ModelForm):
 
 
 class ReviewSettingsForm(ReviewForm):
+    labels = TermListField(
+        label="Labels for records",
+        required=False,
+        help_text="The review's shared labels, one per line, offered on every record while "
+        "screening (anyone may also add labels of their own), e.g. case series; ask Ana",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
     class Meta(ReviewForm.Meta):
-        fields = [*ReviewForm.Meta.fields, "blinded", "previous_studies", "previous_reports"]
+        fields = [
+            *ReviewForm.Meta.fields,
+            "labels",
+            "blinded",
+            "previous_studies",
+            "previous_reports",
+        ]
+
+    def clean_labels(self) -> list[str]:
+        labels: list[str] = self.cleaned_data.get("labels") or []
+        for label in labels:
+            if len(label) > 60:
+                raise forms.ValidationError(f"A label is at most 60 characters: “{label[:20]}…”.")
+        return labels
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}

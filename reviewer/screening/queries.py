@@ -15,12 +15,15 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     FilteredRelation,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -329,6 +332,66 @@ def removable(review: Review) -> QuerySet[Record]:
         .exclude(pk__in=_records_of(Removal.objects.filter(review=review)))
         .exclude(pk__in=_records_of(Decision.objects.filter(review=review)))
     )
+
+
+def waiting_probe(user: User, stage: str) -> tuple[Any, ...]:
+    """The test of `_waiting_for` again, as lookups correlated with each record (along the
+    (record, stage) index) instead of sets over the whole review: for filtering a few
+    records, or a queue walked from a known position with a LIMIT, whose cost must not
+    grow with the review. Pass to `filter(*...)`; `tests` keep the two forms agreeing."""
+    decisions = Decision.objects.filter(record=OuterRef("pk"), stage=stage)
+    decided = decisions.order_by().values("record").annotate(n=Count("pk")).values("n")[:1]
+    return (
+        ~Exists(decisions.filter(reviewer=user)),
+        ~Exists(Adjudication.objects.filter(record=OuterRef("pk"), stage=stage)),
+        Q(decided_count__lt=2),
+    ), Coalesce(Subquery(decided, output_field=IntegerField()), Value(0))
+
+
+def waiting_from(
+    records: QuerySet[Record], user: User, stage: str, *, start: int, count: int
+) -> list[int]:
+    """The first `count` records of `records` (a queue in import order) from id `start`
+    on that are still waiting for `user`, probed record by record (`waiting_probe`)."""
+    tests, decided = waiting_probe(user, stage)
+    found = (
+        records.filter(pk__gte=start)
+        .annotate(decided_count=decided)
+        .filter(*tests)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:count]
+    )
+    return list(found)
+
+
+def ranked_waiting(
+    records: QuerySet[Record], user: User, stage: str, ranking_id: int, *, after: int, count: int
+) -> list[tuple[int, int]]:
+    """(rank, id) of the first `count` records of `records` still waiting for `user`, in
+    the ranking's order from rank `after` on (exclusive), each batch probed by primary key
+    (`waiting_probe`): what `ranked_first` does, at a cost that does not grow with the
+    review."""
+    tests, decided = waiting_probe(user, stage)
+    found: list[tuple[int, int]] = []
+    last, size = after, max(count * 4, 48)
+    while len(found) < count:
+        batch = list(
+            RelevanceScore.objects.filter(job_id=ranking_id, rank__gt=last)
+            .order_by("rank")
+            .values_list("rank", "record_id")[:size]
+        )
+        size = min(size * 2, RANK_BATCH)
+        if not batch:
+            break
+        present = set(
+            records.filter(pk__in=[pk for _, pk in batch])
+            .annotate(decided_count=decided)
+            .filter(*tests)
+            .values_list("pk", flat=True)
+        )
+        found += [(rank, pk) for rank, pk in batch if pk in present]
+        last = batch[-1][0]
+    return found[:count]
 
 
 def waiting(review: Review, user: User, stage: str, records: QuerySet[Record]) -> QuerySet[Record]:

@@ -366,6 +366,16 @@ def may_see_review_wide_figures(*, blinded: bool, is_senior: bool) -> bool:
     return not blinded or is_senior
 
 
+def may_see_others_labels(*, blinded: bool, is_senior: bool) -> bool:
+    """Whether a member sees the labels colleagues put on records, and may filter by them.
+
+    A label often carries a judgement ("check population", "relevant?"), so while the
+    review is blinded a reviewer sees, filters by and exports her own labels only;
+    seniors and owners see everyone's, and so does everyone once the review is unblinded
+    (the rule of `may_see_review_wide_figures`)."""
+    return may_see_review_wide_figures(blinded=blinded, is_senior=is_senior)
+
+
 def closed_by_senior(rows: RecordRows, stage: str) -> bool:
     """A senior has closed `stage` for the record: adjudicated it there, released it to
     full text (title/abstract), or (full text) approved its inclusion; title/abstract is

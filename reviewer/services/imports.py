@@ -37,6 +37,7 @@ from reviewer.models import (
     SourceKind,
     User,
 )
+from reviewer.screening import counters
 from reviewer.services import progress
 from reviewer.services.duplicates import dedup_after_import
 from reviewer.services.jobs import ClaimLost, claim_job, job_restart, job_send
@@ -590,6 +591,8 @@ def import_job_run(*, job_id: int) -> None:
                 finished_at=timezone.now(),
             )
             job.record_count = count
+            # the screening counters count the new records (`screening.counters`)
+            counters.forget(job.review_id)
             # Check the new records against the review's others once they are committed.
             dedup_after_import(import_job=job)
     except ClaimLost:  # rolled back: the worker that took over imports instead

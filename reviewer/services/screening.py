@@ -38,6 +38,7 @@ from reviewer.models import (
     Study,
     User,
 )
+from reviewer.screening import counters
 from reviewer.screening.queries import (
     queue,
     ranked_first,
@@ -96,6 +97,13 @@ def next_record(
     first = ranked_first(still, ranking_id, HAND_OUT_AMONG) if ranking_id is not None else []
     if not first:
         first = list(still.values_list("pk", flat=True)[:HAND_OUT_AMONG])
+    return hand_out(review=review, user=user, stage=stage, first=first)
+
+
+def hand_out(*, review: Review, user: User, stage: str, first: list[int]) -> Record | None:
+    """Of `first` (the ids of the first records waiting for `user`, in order), the one to
+    show: the first not on a colleague's screen right now (`next_record`), noted as on
+    this reviewer's."""
     if not first:
         return None
     holders = cache.get_many([_handed_out_key(pk, stage) for pk in first])
@@ -147,12 +155,14 @@ def decide(
         raise ValidationError(f"“{choice}” is not a decision at {Stage(stage).label.lower()}.")
     rows = rows_of(record)
     state = record_state(rows).state
-    reason = _reason(review, reason) if stage == FT and choice == Choice.EXCLUDE else None
-    mine = Decision.objects.filter(record=record, reviewer=user, stage=stage).first()
+    # full text: an exclusion needs its reason; title/abstract: one may be given (optional)
+    needs_reason = choice == Choice.EXCLUDE and (stage == FT or reason is not None)
+    reason = _reason(review, reason) if needs_reason else None
+    at_stage = list(Decision.objects.filter(record=record, stage=stage))
+    mine = next((d for d in at_stage if d.reviewer_id == user.pk), None)
     if mine is None:
         # the same refusal whether the two decisions agree or not: which it is stays hidden
-        others = Decision.objects.filter(record=record, stage=stage).count()
-        if others >= REVIEWERS_PER_RECORD and state not in (State.DUPLICATE, State.REMOVED):
+        if len(at_stage) >= REVIEWERS_PER_RECORD and state not in (State.DUPLICATE, State.REMOVED):
             raise ValidationError("Two reviewers have already decided on this record.")
         refusal = not_screened_here(state, stage)
         if refusal:
@@ -184,6 +194,15 @@ def decide(
     )
     if stage == TA and first_decision:
         ranking_after_decision(review=review, user=user)  # a background retrain now and then
+    # now rather than on commit (which tests never reach): a rollback after this point
+    # leaves a count one off until it expires (`counters.TTL`)
+    counters.decided(
+        review_id=review.pk,
+        user_id=user.pk,
+        stage=stage,
+        first=first_decision,
+        decisions_before=len(at_stage),
+    )
     return mine
 
 
@@ -214,19 +233,26 @@ def _may_change(record: Record, user: User, stage: str, rows: RecordRows, state:
 
 
 @transaction.atomic
-def withdraw(*, record: Record, user: User, stage: str) -> None:
+def withdraw(*, record: Record, user: User, stage: str) -> Decision:
     """Undo: take back one's own decision, while it may still change
-    (`rules.may_change_decision`)."""
+    (`rules.may_change_decision`). Returns the decision withdrawn (no longer stored), so
+    the page can offer its note and reason again."""
     record = _locked(record)
     mine = Decision.objects.filter(record=record, reviewer=user, stage=stage).first()
     if mine is None:
         raise ValidationError("You have no decision on this record to undo.")
     rows = rows_of(record)
     _may_change(record, user, stage, rows, record_state(rows).state)
+    before = Decision.objects.filter(record=record, stage=stage).count()
     mine.delete()
     DecisionChange.objects.create(
         review=record.review, record=record, reviewer=user, stage=stage, choice=""
     )
+    review_id = record.review_id
+
+    counters.withdrawn(review_id=review_id, user_id=user.pk, stage=stage, decisions_before=before)
+    counters.queue_moved_back(review_id)
+    return mine
 
 
 @transaction.atomic
@@ -253,6 +279,7 @@ def adjudicate(
     if state is State.FT_REASON and choice != Choice.EXCLUDE:
         raise ValidationError("Both reviewers excluded this full text: choose the reason.")
     reason = _reason(review, reason) if stage == FT and choice == Choice.EXCLUDE else None
+    counters.forget(review.pk)
     return Adjudication.objects.create(
         review=review,
         record=record,
@@ -292,7 +319,11 @@ def release_to_full_text(*, review: Review, user: User, records: Iterable[Record
             raise ValidationError(
                 f"Record {pk} no longer waits for release to full text; nothing was released."
             )
-    return Record.objects.filter(pk__in=ids).update(released_at=timezone.now(), released_by=user)
+    released = Record.objects.filter(pk__in=ids).update(
+        released_at=timezone.now(), released_by=user
+    )
+    counters.forget(review.pk, FT)  # the full-text queues grew
+    return released
 
 
 def title_abstract_open(review: Review) -> bool:
@@ -395,6 +426,9 @@ def full_text_not_retrieved(
     full_text.note = note.strip()
     full_text.updated_by = user
     full_text.save()
+    review_id = record.review_id
+    counters.forget(review_id, FT)
+    counters.queue_moved_back(review_id)
     return full_text
 
 
@@ -479,6 +513,7 @@ def remove_before_screening(
         raise ValidationError("Give the reason, e.g. “published before 1990”.")
     candidates = [r.pk for r in records if r.review_id == review.pk]
     ids = list(removable(review).filter(pk__in=candidates).values_list("pk", flat=True))
+    counters.forget(review.pk)
     Removal.objects.bulk_create(
         Removal(
             review=review,
@@ -498,3 +533,6 @@ def restore(*, record: Record, user: User) -> None:
     _membership(record.review, user, Role.OWNER)
     if not Removal.objects.filter(record=record).delete()[0]:
         raise ValidationError("This record was not removed.")
+    review_id = record.review_id
+    counters.forget(review_id)
+    counters.queue_moved_back(review_id)

@@ -14,7 +14,7 @@ from reviewer import selectors
 from reviewer.access import current_user, review_for_request
 from reviewer.forms.reviews import ReviewForm, ReviewSettingsForm
 from reviewer.models import Decision, Membership, Review, Role, Stage, User
-from reviewer.screening import queries
+from reviewer.screening import counters, queries
 from reviewer.screening.agreement import agreement_by_stage
 from reviewer.screening.rules import FT, TA, State, may_see_review_wide_figures
 from reviewer.services.reviews import review_create
@@ -193,6 +193,8 @@ def review_settings(request: HttpRequest, slug: str) -> HttpResponse:
                     user=current_user(request),
                     records=review.records.filter(pk__in=passed),
                 )
+            if "blinded" in form.changed_data:  # what waits at full text is counted anew
+                counters.forget(review.pk)
         messages.success(request, "Review settings saved.")
         return redirect("review-settings", slug=review.slug)
     return render(

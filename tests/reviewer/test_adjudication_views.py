@@ -723,3 +723,15 @@ def test_a_records_history_says_who_released_it(client, team):
     services.release_to_full_text(review=team.review, user=team.senior, records=[lung])
 
     assert "Released to full text by senior" in page_text(client.get(history))
+
+
+def test_a_title_abstract_conflict_shows_the_exclusion_reason_given(client, team):
+    reason = make_reason(team.review, "Adults only")
+    record = make_record(team.review, title="IgG4 disease in adults")
+    screen(record, team.reviewer, "include")
+    screen(record, team.owner, "exclude", reason=reason)
+    client.force_login(team.senior)
+
+    text = page_text(client.get(url("conflict-adjudicate", team.review, record.pk, "ta")))
+
+    assert "Reason: Adults only" in text

@@ -89,6 +89,8 @@ NOT_FETCHED = {
     "dedup-pair-undo": "a write that redirects to the queue, fetched here",
     "dedup-split": "a write that redirects to the group page, fetched here",
     "screen-decide": "alice's own decision: its response is compared by the second test",
+    "screen-label": "alice's own label on a record: its answer shows her labels only while "
+    "blinded (tested in test_screening_views); a colleague's labels never reach her pages",
     "screen-undo": "alice's own undo: its response is compared by the second test",
     "fulltext-upload": "a write that redirects to the screening page, fetched here",
     "fulltext-not-retrieved": "a write that redirects to the screening page, fetched here",
@@ -301,7 +303,10 @@ def _first_change(a: bytes, b: bytes) -> str:
 
 @contextmanager
 def rolled_back() -> Iterator[None]:
-    """A change made inside is undone on leaving: every branch starts from the same state."""
+    """A change made inside is undone on leaving: every branch starts from the same state
+    (the cache too: the screening counters and cursors live there, and a rollback does
+    not reach them)."""
+    cache.clear()
     with transaction.atomic():
         yield
         transaction.set_rollback(True)

@@ -259,3 +259,18 @@ def test_a_full_text_not_retrieved_is_in_the_decisions_file_with_who_when_and_th
     assert marked["final_state"] == "Full text not retrieved"
     assert (marked["reason"], marked["adjudicated_result"]) == ("", "")
     assert rows[4]["note"] == "Not held anywhere."
+
+
+def test_a_title_abstract_exclusion_reason_is_in_the_decisions_file(client, team, bob):
+    reason = make_reason(team.review, "Adults only")
+    record = make_record(team.review, title="IgG4-related disease in adults")
+    screen(record, team.reviewer, "exclude", reason=reason)
+    screen(record, bob, "exclude")
+    client.force_login(team.owner)
+
+    _, body = download(client, "export-decisions", team.review)
+
+    assert [(r["reviewer"], r["stage"], r["reason"]) for r in rows_of(body)] == [
+        ("reviewer", "ta", "Adults only"),
+        ("bob", "ta", ""),
+    ]

@@ -182,7 +182,9 @@ class Command(BaseCommand):
             f"{counts[State.TA_UNSCREENED]} still unscreened at title/abstract, "
             f"{conflicts} conflicts waiting for carol, "
             f"{counts[State.TA_PASSED]} agreed records waiting for carol to release them to "
-            f"full text, {counts[State.APPROVED]} inclusions approved."
+            f"full text, {counts[State.APPROVED]} inclusions approved. Some of alice's "
+            "title/abstract exclusions give a reason (x then 1-9 on the screening page), and "
+            f"a few records carry labels ({', '.join(review.labels)}; bob's own: “ask carol”)."
         )
         if review.blinded:
             self.stdout.write(

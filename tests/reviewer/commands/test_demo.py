@@ -410,3 +410,17 @@ def test_demo_appraises_its_case_series_with_jbi_two_waiting_for_carol(client) -
     text = client.get("/reviews/demo/extraction/appraisal/results/").content.decode()
     assert "JBI critical appraisal checklist for case series" in text
     assert "(40 studies)" in text
+
+
+def test_demo_has_title_abstract_reasons_and_labels() -> None:
+    out = run_demo()
+
+    review = Review.objects.get(slug="demo")
+    with_reason = review.decisions.filter(stage="ta", choice="exclude").exclude(reason=None)
+    assert with_reason.count() >= 5
+    assert set(with_reason.values_list("reviewer__username", flat=True)) == {"alice"}
+    assert review.labels == ["case series", "check the age range", "pathology images"]
+    labels = set(review.record_labels.values_list("name", "added_by__username"))
+    assert ("case series", "bob") in labels and ("ask carol", "bob") in labels
+    assert any(user == "alice" for _, user in labels)
+    assert "carry labels (case series, check the age range, pathology images" in out
