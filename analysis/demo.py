@@ -1,4 +1,4 @@
-"""Analysis for the demo review: the three analyses a newcomer should see at once.
+"""Analysis for the demo review: the analyses a newcomer should see at once.
 
 Called by the demo command once the extraction demo has filled the final patient rows.
 The runs execute here, in this process, whether or not a broker is configured, so their
@@ -20,10 +20,16 @@ OUTCOMES = ("recurrence", "reoperation", "outcome")
 #: Its comparison of tumor sites: non-operative management by site, which the paper
 #: reports by the likelihood-ratio test (JMP's first), p = 0.04.
 ROW, COL = "site", "management"
+#: Pooled across the final studies: recurrence, reoperation and death of disease as
+#: proportions (the binomial-normal GLMM), and margin status against recurrence as an odds
+#: ratio (Mantel–Haenszel).
+POOLED_EVENTS = (("recurrence", "Yes"), ("reoperation", "Yes"), ("outcome", "Died of disease"))
+POSITIVE, NEGATIVE = "Positive", "Negative"
 
 
 def analysis_demo(review: Review, user: User) -> list[AnalysisRun]:
-    """Run the patient characteristics, Table 1 and site × management on `review`.
+    """Run the patient characteristics, Table 1, site × management, the pooled rates and
+    the pooled odds ratio of recurrence by margin status on `review`.
 
     Analyses whose fields the review's form lacks are skipped; a run on data it cannot
     analyse is stored as failed with its reason, like any other.
@@ -37,6 +43,21 @@ def analysis_demo(review: Review, user: User) -> list[AnalysisRun]:
     if {ROW, COL} <= keys:
         sites = {"row": ROW, "col": COL, "rule": ReportingRule.LIKELIHOOD_RATIO.value}
         wanted.append((AnalysisKind.CROSSTAB, sites))
+    for outcome, event in POOLED_EVENTS:
+        if outcome in keys:
+            rate = {"outcome": outcome, "event": event, "method": "glmm"}
+            wanted.append((AnalysisKind.POOLED_PROPORTION, rate))
+    if {EXPOSURE, "recurrence"} <= keys:
+        ratio = {
+            "exposure": EXPOSURE,
+            "group_1": POSITIVE,
+            "group_2": NEGATIVE,
+            "outcome": "recurrence",
+            "event": "Yes",
+            "measure": "OR",
+            "method": "mh",
+        }
+        wanted.append((AnalysisKind.POOLED_RATIO, ratio))
     return [
         analysis_run_now(review=review, kind=kind, spec=spec, user=user) for kind, spec in wanted
     ]

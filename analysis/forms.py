@@ -26,7 +26,7 @@ YATES_HELP = "Also show the chi-square with Yates' continuity correction (2×2 t
 
 
 def _choices(variables: list[Variable]) -> list[tuple[str, str]]:
-    return [(v.key, v.label) for v in variables]
+    return [(v.key, v.choice_label) for v in variables]
 
 
 class AnalysisForm(forms.Form):
@@ -38,8 +38,24 @@ class AnalysisForm(forms.Form):
         self.variables = variables
         self.categorical = [v for v in variables.values() if v.categorical]
 
+    risk_of_bias = forms.ChoiceField(
+        label="Studies",
+        required=False,
+        choices=[
+            ("", "Every study with final data"),
+            ("low", "Sensitivity: only studies at low risk of bias"),
+            ("some", "Sensitivity: studies at most at some concerns / moderate risk"),
+            ("high", "Sensitivity: studies at most at high / serious risk"),
+        ],
+        help_text="Restrict the analysis by the final risk-of-bias appraisal; the result says so.",
+    )
+
     def spec(self) -> dict[str, Any]:
         raise NotImplementedError
+
+    def risk_of_bias_spec(self) -> dict[str, Any]:
+        level = self.cleaned_data.get("risk_of_bias") or ""
+        return {"risk_of_bias_at_most": level} if level else {}
 
 
 class _TestOptions(forms.Form):
@@ -66,7 +82,7 @@ class CharacteristicsForm(AnalysisForm):
         field = self.fields["chosen"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = _choices(list(self.variables.values()))
-        field.initial = list(self.variables)
+        field.initial = [key for key, v in self.variables.items() if not v.study_level]
 
     def spec(self) -> dict[str, Any]:
         return {"fields": self.cleaned_data["chosen"]}

@@ -22,6 +22,8 @@ class AnalysisKind(models.TextChoices):
     CHARACTERISTICS = "characteristics", "Patient characteristics"
     RISK_FACTORS = "risk_factors", "Risk-factor table"
     CROSSTAB = "crosstab", "Cross-tabulation"
+    POOLED_PROPORTION = "pooled_proportion", "Pooled proportion"
+    POOLED_RATIO = "pooled_ratio", "Pooled odds or risk ratio"
 
 
 class ReportingRule(models.TextChoices):

@@ -23,16 +23,27 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from analysis import exports
-from analysis.forms import FORMS, AnalysisForm
+from analysis.forms import FORMS as TABLE_FORMS
+from analysis.forms import AnalysisForm
 from analysis.models import AnalysisKind, AnalysisRun, ReportingRule, RunStatus
+from analysis.pooled_forms import POOLED_FORMS
 from analysis.services import runs as services
-from analysis.services.data import AnalysisData, analysis_data, form_variables
+from analysis.services.data import AnalysisData, Variable, analysis_data, form_variables
+from analysis.services.pooled import (
+    POOLED_KINDS,
+    PooledFields,
+    pooled_fields,
+    pooled_spec_text,
+    row_nouns,
+)
+from analysis.stats.forest import ForestFormat
 from extraction.values import form_spec
 from reviewer.access import current_user, review_for_request
 from reviewer.downloads import attachment
 from reviewer.models import Membership, Review
 
 RUNS_PER_PAGE = 20
+FORMS: dict[str, type[AnalysisForm]] = {**TABLE_FORMS, **POOLED_FORMS}
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -62,6 +73,8 @@ def spec_text(run: AnalysisRun, labels: dict[str, str]) -> str:
         return labels.get(key, key)
 
     spec = run.spec
+    if run.kind in POOLED_KINDS:
+        return pooled_spec_text(run.kind, spec, labels)
     if run.kind == AnalysisKind.CHARACTERISTICS:
         count = len(spec.get("fields", []))
         return f"{count} patient-level field{'' if count == 1 else 's'}"
@@ -77,19 +90,27 @@ def spec_text(run: AnalysisRun, labels: dict[str, str]) -> str:
     return text
 
 
-def _run_rows(runs: list[AnalysisRun], data: AnalysisData) -> list[RunRow]:
+def _risk_of_bias_text(run: AnalysisRun) -> str:
+    level = run.spec.get(services.RISK_OF_BIAS)
+    return f"; studies at most {RISK_OF_BIAS_SHORT.get(level, level)} risk of bias" if level else ""
+
+
+RISK_OF_BIAS_SHORT = {"low": "low", "some": "some-concerns", "high": "high", "critical": "critical"}
+
+
+def _run_rows(review: Review, runs: list[AnalysisRun], data: AnalysisData) -> list[RunRow]:
     """Each run with its one-line summary and, once finished, whether its data changed."""
     now: dict[str, str] = {}
-    labels = {key: v.label for key, v in data.variables.items()}
+    labels = {f.key: f.label for f in form_spec(review).fields}
     rows = []
     for run in runs:
         changed = False
         if run.status == RunStatus.SUCCEEDED:
             key = f"{run.kind}:{sorted(run.spec.items())!r}"
             if key not in now:
-                now[key] = services.current_fingerprint(run.kind, run.spec, data)
+                now[key] = services.fingerprint_now(review, run.kind, run.spec, data)
             changed = now[key] != run.fingerprint
-        rows.append(RunRow(run, changed, spec_text(run, labels)))
+        rows.append(RunRow(run, changed, spec_text(run, labels) + _risk_of_bias_text(run)))
     return rows
 
 
@@ -111,22 +132,36 @@ def _overview(
     }
     data = analysis_data(review, keys)  # only the columns the listed runs read
     variables = data.variables
+    pooled = pooled_fields(review)
     forms = {
-        kind: bound if bound is not None and bound.kind == kind else form(variables=variables)
+        kind: bound if bound is not None and bound.kind == kind else _form(form, variables, pooled)
         for kind, form in FORMS.items()
     }
     context = {
         "review": review,
         "membership": membership,
         "page": page,
-        "rows": _run_rows(shown, data),
+        "rows": _run_rows(review, shown, data),
         "forms": forms,
         "patients": data.patients,
         "studies": data.studies,
         "variables": variables,
-        "excluded": [v for v in variables.values() if not v.categorical],
+        "excluded": [v for v in variables.values() if not v.categorical and not v.study_level],
+        "patient_level": sum(not v.study_level for v in variables.values()),
+        "nouns": row_nouns(review),
     }
     return render(request, "analysis/overview.html", context, status=status)
+
+
+def _form(
+    form_class: type[AnalysisForm],
+    variables: dict[str, Variable],
+    pooled: PooledFields,
+    data: Any = None,
+) -> AnalysisForm:
+    if form_class.kind in POOLED_KINDS:
+        return form_class(data, variables=variables, pooled=pooled)
+    return form_class(data, variables=variables)
 
 
 @require_GET
@@ -151,12 +186,15 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     if form_class is None:
         messages.error(request, "Choose one of the analyses below.")
         return redirect("analysis-overview", slug=review.slug)
-    form = form_class(request.POST, variables=form_variables(review))
+    form = _form(form_class, form_variables(review), pooled_fields(review), request.POST)
     if not form.is_valid():
         return _overview(request, review, membership, bound=form, status=400)
     try:
         submitted = services.analysis_submit(
-            review=review, kind=form.kind, spec=form.spec(), user=current_user(request)
+            review=review,
+            kind=form.kind,
+            spec={**form.spec(), **form.risk_of_bias_spec()},
+            user=current_user(request),
         )
     except ValidationError as problem:
         for message in problem.messages:
@@ -169,16 +207,16 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
 def _run_context(review: Review, membership: Membership, run: AnalysisRun) -> dict[str, Any]:
     changed = False
     if run.status == RunStatus.SUCCEEDED:  # while it runs, a poll need not read the data
-        data = analysis_data(review, services.spec_keys(run.kind, run.spec))
-        changed = services.current_fingerprint(run.kind, run.spec, data) != run.fingerprint
-    labels = {f.key: f.label for f in form_spec(review).patient_fields}
+        changed = services.fingerprint_now(review, run.kind, run.spec) != run.fingerprint
+    labels = {f.key: f.label for f in form_spec(review).fields}
     return {
         "review": review,
         "membership": membership,
         "run": run,
         "data_changed": changed,
         "tables": (run.result or {}).get("tables", []) if run.status == RunStatus.SUCCEEDED else [],
-        "spec_text": spec_text(run, labels),
+        "spec_text": spec_text(run, labels) + _risk_of_bias_text(run),
+        "nouns": row_nouns(review),
     }
 
 
@@ -248,6 +286,18 @@ def chart(
 
 
 @require_GET
+def forest(request: HttpRequest, slug: str, pk: int, table: int, fmt: ForestFormat) -> HttpResponse:
+    """The forest plot of one pooled table of a run: SVG (shown), PNG or PDF (downloaded)."""
+    run = _finished_run(request, slug, pk)
+    body = exports.forest_bytes(run, table, fmt)
+    if body is None:
+        raise Http404("This table has no forest plot.")
+    saved = fmt != "svg"
+    headers = attachment(exports.file_name(run, f"forest-{table + 1}", fmt)) if saved else {}
+    return HttpResponse(body, content_type=exports.CONTENT_TYPES[fmt], headers=headers)
+
+
+@require_GET
 def export(request: HttpRequest, slug: str, pk: int, fmt: str) -> HttpResponse:
     """Every table of a run: CSV (the tables one after the other) or XLSX (a sheet each)."""
     run = _finished_run(request, slug, pk)
@@ -275,6 +325,15 @@ urlpatterns: list[URLPattern] = [
         chart,
         {"fmt": "png"},
         name="analysis-chart-png",
+    ),
+    *(
+        path(
+            f"runs/<int:pk>/tables/<int:table>/forest.{fmt}",
+            forest,
+            {"fmt": fmt},
+            name=f"analysis-forest-{fmt}",
+        )
+        for fmt in ("svg", "png", "pdf")
     ),
     path("runs/<int:pk>/tables.csv", export, {"fmt": "csv"}, name="analysis-export-csv"),
     path("runs/<int:pk>/tables.xlsx", export, {"fmt": "xlsx"}, name="analysis-export-xlsx"),

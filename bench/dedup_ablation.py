@@ -43,6 +43,16 @@ def _replaced(module: Any, name: str, value: Callable[..., Any]) -> Iterator[Non
         setattr(module, name, original)
 
 
+def _none(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def _surname_only(left: Any, right: Any) -> tuple[bool, bool]:
+    if compare_module._surnames_match(left.surname, right.surname):
+        return True, compare_module._initials_compatible(left.initials, right.initials)
+    return False, False
+
+
 VARIANTS: list[tuple[str, Any, str, Callable[..., Any]]] = [
     ("rule 7 off (issue/page contradictions)", rules, "locator_contradictions", lambda *a: []),
     ("rule 7 issue-typo exception off", rules, "_issue_typo", lambda *a, **k: False),
@@ -55,6 +65,9 @@ VARIANTS: list[tuple[str, Any, str, Callable[..., Any]]] = [
     ),
     ("recurring-title guard off", engine, "_ambiguous_records", lambda *a: set()),
     ("rule 12 off (swapped words)", compare_module, "swapped_words", lambda *a: []),
+    ("rule 13 off (one team's notice/abstract)", compare_module, "same_study_report", _none),
+    ("rule 14 off (shifted coordinates)", rules, "shifted_coordinates", lambda *a: False),
+    ("split-surname join off", compare_module, "_same_person", _surname_only),
 ]
 
 
@@ -63,7 +76,7 @@ def _row(name: str, label: str, records: list[Any], gold: list[Any]) -> None:
     scores = pairwise_scores(gold, result.clusters)
     questions = sum(1 for pair in result.pairs if pair.band is Band.POSSIBLE)
     print(
-        f"{name:<20} {label:<40} {scores.recall:>7.4f} {len(scores.false_merges):>6} {questions:>9}"
+        f"{name:<20} {label:<42} {scores.recall:>7.4f} {len(scores.false_merges):>6} {questions:>9}"
     )
 
 
@@ -72,7 +85,7 @@ def main() -> None:
     folders = [Path(arg) for arg in sys.argv[1:]] or labelled_set_dirs(shared)
     if not folders:
         print(f"(no labelled sets found in {shared / 'dedup'}: hand-made cases only)")
-    print(f"{'set':<20} {'engine':<40} {'recall':>7} {'false':>6} {'questions':>9}")
+    print(f"{'set':<20} {'engine':<42} {'recall':>7} {'false':>6} {'questions':>9}")
     sets = [load_labelled_set(folder) for folder in folders] + [hand_made_set()]
     for labelled in sets:
         _row(labelled.name, "full engine", labelled.records, labelled.gold_clusters)

@@ -8,7 +8,7 @@ For 1,000 / 10,000 / 50,000 patient rows (100 per study, the case-series form, e
 field filled, a few "not reported"), as CSV and as XLSX, each in a fresh process so that
 peak memory is its own:
   build   - a review with the studies, and the sheet file (not measured)
-  preview - extraction.transfer.import_preview: read and check every cell
+  preview - extraction.services.transfer.import_preview: read and check every cell
   commit  - import_commit: check again, then write every study's rows in one transaction
   export  - export_file of the same rows in the same format
 Target: a 50,000-row sheet previews in under 10 s on the 2-core reference machine.
@@ -44,8 +44,8 @@ def build(rows: int, file_format: str) -> dict[str, object]:
     _django()
     from django.core.management import call_command
 
-    from extraction import transfer
     from extraction.selectors import study_key
+    from extraction.services import transfer
     from extraction.services.forms import setup_update
     from extraction.templates_catalog import template_load
     from extraction.values import form_spec
@@ -107,7 +107,7 @@ def measure(review_pk: int, path: str) -> dict[str, object]:
     _django()
     from django.db import connection
 
-    from extraction import transfer
+    from extraction.services import transfer
     from reviewer.models import Review, User
 
     review = Review.objects.get(pk=review_pk)

@@ -1,26 +1,31 @@
-"""Screening latency under concurrent reviewers, through gunicorn (run by hand, not in CI).
+"""Screening speed, three ways side by side in one run (run by hand, not in CI).
 
-    python bench/screening_latency.py                       # 10 reviewers, 30 s
-    python bench/screening_latency.py --reviewers 20 --seconds 60
-    python bench/screening_latency.py --direct              # the services, no HTTP
+    python bench/screening_latency.py                  # all three figures, one run
+    python bench/screening_latency.py --direct         # only the server time
+    python bench/screening_latency.py --direct --profile   # and where that time goes
 
 Builds a review of 20,000 records on PostgreSQL (DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/bench; the database is created if missing), half of
-them already decided by two earlier reviewers (`--screened`), so the queue query has a
-mid-review's work to do. Starts `gunicorn reviewer.wsgi --workers 2` with DEBUG=0 and
-scratch MEDIA_ROOT and STATIC_ROOT, then N simulated reviewers, each a logged-in HTTP
-client, screen as fast as the server lets them for `--seconds`: load the next record for them
-(GET screen-next, a redirect to the record), load the record page, post a decision
-(POST screen-decide; it redirects to the next record), load that page, and so on.
+them already decided by two earlier reviewers (`--screened`), so the queue has a
+mid-review's work to do. Then measures a screening decision as a reviewer with
+JavaScript makes it: one htmx POST of the decision, whose answer is the next record's
+panel (and, out of band, the counters that changed).
+
+1. Server time (`--direct`): that POST through the whole Django stack (middleware, view,
+   services, template) in this process with Django's test client, one reviewer deciding
+   back to back, `DEBUG=0`: decide + next record, p50/p95, and the SQL queries it makes.
+   Target: p95 at most 10 ms, the same at any review size.
+2. Capacity: `gunicorn reviewer.wsgi --workers 2` (`DEBUG=0`, scratch MEDIA_ROOT and
+   STATIC_ROOT), `--clients` HTTP clients replaying the htmx requests back to back:
+   decisions per second at saturation. Goal: 100 or more on 2 cores.
+3. Felt latency: the same server, `--reviewers` (10) simulated reviewers each deciding
+   once every `--interval` (2 s): from the key press (the POST leaving) to the next
+   title in hand (the answer read), p50/p95. Target: p95 under 100 ms. htmx's swap of the
+   panel in the browser comes on top (a millisecond or two).
+
 Two reviewers racing for the same record is part of the load: the third decision on a
-record is refused, as in real use, and counted.
-
-Prints p50/p95/p99 latency per request kind and overall, and requests/s. Target: p95
-under 50 ms with 10 reviewers on a 2-core machine (the README keeps the measured figures;
-no test asserts it).
-
-`--direct` measures the same flow through the services in N processes (next_record, then
-decide), without HTTP, templates or gunicorn: what the database work alone costs.
+record is refused, as in real use, and counted. The load generator shares the machine's
+cores with the server, as it does on a developer's machine.
 """
 
 from __future__ import annotations
@@ -119,6 +124,10 @@ def setup(records: int, reviewers: int, screened: float) -> dict[str, object]:
         ),
         batch_size=2000,
     )
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # the statistics autovacuum would gather by itself
+        cursor.execute("ANALYZE")
     return {"slug": review.slug, "users": [u.username for u in screening]}
 
 
@@ -133,33 +142,84 @@ def teardown(slug: str) -> None:
     bench_users.delete()
 
 
-def direct_worker(slug: str, username: str, seconds: float) -> dict[str, list[float]]:
-    """One reviewer through the services: next_record, then decide, until time is up."""
+def _panel_path(push_url: str) -> str:
+    """The record path an htmx answer pushed ("" when it is the queue: nothing waiting)."""
+    path = urlsplit(push_url).path
+    return path if re.search(r"/screen/ta/\d+/$", path) else ""
+
+
+def direct_worker(slug: str, username: str, decisions: int, profile: bool) -> dict[str, object]:
+    """The htmx decision POST in this process through Django's test client, back to back:
+    decide + the next record's panel, timed; a few more with their SQL queries counted."""
     _django()
-    from django.core.exceptions import ValidationError
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
 
-    from reviewer.models import Review, User
-    from reviewer.services.screening import decide, next_record
+    from reviewer.models import User
 
-    review = Review.objects.get(slug=slug)
     user = User.objects.get(username=username)
+    client = Client(headers={"host": "127.0.0.1"})
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     rng = random.Random(username)
-    timings: dict[str, list[float]] = defaultdict(list)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        started = time.perf_counter()
-        record = next_record(review=review, user=user, stage="ta")
-        timings["next"].append(time.perf_counter() - started)
-        if record is None:
-            break
+    queue = f"/reviews/{slug}/screen/ta/"
+    first = client.get(queue, secure=True)
+    path = first.get("Location", "")
+    assert first.status_code == 302 and _panel_path(path), f"queue: {first.status_code} {path}"
+    path = _panel_path(path)
+
+    cpu_times: list[float] = []
+
+    def decide() -> tuple[float, int]:
+        nonlocal path
         choice = rng.choices([c for c, _ in CHOICES], weights=[w for _, w in CHOICES])[0]
-        started = time.perf_counter()
-        try:
-            decide(record=record, user=user, stage="ta", choice=choice)
-        except ValidationError:
-            timings["refused"].append(0.0)
-        timings["decide"].append(time.perf_counter() - started)
-    return dict(timings)
+        started, cpu = time.perf_counter(), time.process_time()
+        response = client.post(
+            f"{path}decide/",
+            {"choice": choice, "note": ""},
+            secure=True,
+            headers={"hx-request": "true", "hx-target": "screen"},
+        )
+        seconds = time.perf_counter() - started
+        cpu_times.append(time.process_time() - cpu)
+        assert response.status_code == 200, response.status_code
+        following = _panel_path(response.get("HX-Push-Url", ""))
+        path = following
+        return seconds, len(response.content)
+
+    for _ in range(20):  # warm up: connections, templates, caches
+        decide()
+    queries = []
+    for _ in range(5):
+        with CaptureQueriesContext(connection) as captured:
+            decide()
+        queries.append(len(captured.captured_queries))
+    example = [q["sql"] for q in captured.captured_queries]
+    timings: list[float] = []
+    sizes: list[int] = []
+    cpu_times.clear()
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    for _ in range(decisions):
+        if not path:
+            break
+        seconds, size = decide()
+        timings.append(seconds)
+        sizes.append(size)
+    if profiler is not None:
+        import io
+        import pstats
+
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+        print(out.getvalue(), file=sys.stderr)
+        print("\n".join(example), file=sys.stderr)
+    return {"decide": timings, "cpu": cpu_times, "queries": queries, "bytes": sizes}
 
 
 # --- the HTTP clients ---
@@ -175,24 +235,29 @@ class Browser:
         self.origin = f"https://127.0.0.1:{port}"
 
     def request(
-        self, method: str, path: str, form: dict[str, str] | None = None
-    ) -> tuple[int, str, str, float]:
-        """(status, Location, body, seconds), redirects not followed."""
-        headers = {
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], str, float]:
+        """(status, headers, body, seconds), redirects not followed."""
+        sent = {
             "Host": f"127.0.0.1:{self.port}",
             "X-Forwarded-Proto": "https",
             "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+            **(headers or {}),
         }
         body = None
         if form is not None:
             body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Origin"] = self.origin
-            headers["Referer"] = self.origin + path
-            headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+            sent["Origin"] = self.origin
+            sent["Referer"] = self.origin + path
+            sent["X-CSRFToken"] = self.cookies.get("csrftoken", "")
         connection = HTTPConnection("127.0.0.1", self.port, timeout=60)
         started = time.perf_counter()
-        connection.request(method, path, body=body, headers=headers)
+        connection.request(method, path, body=body, headers=sent)
         response = connection.getresponse()
         text = response.read().decode("utf-8", "replace")
         seconds = time.perf_counter() - started
@@ -200,9 +265,7 @@ class Browser:
         for header in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = header.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
-        location = urlsplit(response.headers.get("Location", ""))
-        target = location.path + (f"?{location.query}" if location.query else "")
-        return response.status, target, text, seconds
+        return response.status, dict(response.headers.items()), text, seconds
 
     def login(self, username: str) -> None:
         status, _, page, _ = self.request("GET", "/accounts/login/")
@@ -216,45 +279,57 @@ class Browser:
         assert status == 302 and "sessionid" in self.cookies, f"login refused: {status}"
 
 
-def http_reviewer(
-    port: int,
+def htmx_reviewer(
+    browser: Browser,
     username: str,
-    urls: dict[str, str],
+    queue: str,
     deadline: float,
+    interval: float,
     timings: dict[str, list[float]],
     lock: threading.Lock,
 ) -> None:
-    from django.urls import resolve, reverse
-
-    browser = Browser(port)
-    browser.login(username)
+    """A reviewer with JavaScript: opens the queue (a page load), then decides by key,
+    each decision one htmx POST whose answer is the next record's panel. `interval` 0:
+    back to back; else one decision every `interval` seconds, at a random phase."""
     rng = random.Random(username)
     mine: dict[str, list[float]] = defaultdict(list)
-    record_path = ""
+    path = ""
+    tick = time.monotonic() + (rng.uniform(0, interval) if interval else 0)
     while time.monotonic() < deadline:
-        if not record_path:
-            status, record_path, _, seconds = browser.request("GET", urls["next"])
-            mine["next"].append(seconds)
-            if status != 302 or "/screen/ta/" not in record_path or record_path == urls["next"]:
+        if not path:
+            status, headers, _, seconds = browser.request("GET", queue)
+            path = _panel_path(urlsplit(headers.get("Location", "")).path)
+            if status != 302 or not path:
                 mine["empty-queue"].append(0.0)
                 break
-        status, _, _, seconds = browser.request("GET", record_path)
-        mine["record"].append(seconds)
-        if status != 200:
-            mine["errors"].append(0.0)
-            record_path = ""
-            continue
-        match = resolve(urlsplit(record_path).path)
-        decide = reverse("screen-decide", kwargs=match.kwargs)
+            status, _, _, seconds = browser.request("GET", path)  # the page, once
+            mine["page"].append(seconds)
+        if interval:
+            time.sleep(max(0.0, tick - time.monotonic()))
+            tick += interval
+            if time.monotonic() >= deadline:
+                break
         choice = rng.choices([c for c, _ in CHOICES], weights=[w for _, w in CHOICES])[0]
-        status, following, _, seconds = browser.request("POST", decide, {"choice": choice})
+        status, headers, body, seconds = browser.request(
+            "POST",
+            f"{path}decide/",
+            {"choice": choice, "note": ""},
+            {
+                "HX-Request": "true",
+                "HX-Target": "screen",
+                "HX-Current-URL": browser.origin + path,
+            },
+        )
+        if status != 200 or ('id="record-title"' not in body and "Nothing waiting" not in body):
+            mine["errors"].append(0.0)
+            path = ""
+            continue
         mine["decide"].append(seconds)
-        if status == 302:  # to the next record, or to the queue page when none is left
-            same = urlsplit(following).path in (urlsplit(record_path).path, urls["next"])
-            record_path = "" if same else following
-        else:  # refused (a third decision on a record two others just decided): start over
+        following = _panel_path(headers.get("HX-Push-Url", ""))
+        if following == path:  # refused (two others decided it meanwhile): start over
             mine["refused"].append(0.0)
-            record_path = ""
+            following = ""
+        path = following
     with lock:
         for kind, values in mine.items():
             timings[kind].extend(values)
@@ -279,17 +354,38 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], timeout: float = 30) 
     raise SystemExit(f"gunicorn did not listen on {port} within {timeout:.0f} s")
 
 
+def _clients(
+    port: int, users: list[str], queue: str, seconds: float, interval: float
+) -> tuple[dict[str, list[float]], float]:
+    timings: dict[str, list[float]] = defaultdict(list)
+    lock = threading.Lock()
+    browsers = []
+    for user in users:  # logged in before the clock starts (a password hash costs a second)
+        browser = Browser(port)
+        browser.login(user)
+        browsers.append(browser)
+    deadline = time.monotonic() + seconds
+    threads = [
+        threading.Thread(
+            target=htmx_reviewer, args=(browser, user, queue, deadline, interval, timings, lock)
+        )
+        for browser, user in zip(browsers, users, strict=True)
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return timings, time.perf_counter() - started
+
+
 def run_http(
     info: dict[str, object], args: argparse.Namespace, env: dict[str, str]
-) -> tuple[dict[str, list[float]], float]:
-    _django()
-    from django.urls import NoReverseMatch, reverse
-
-    slug = str(info["slug"])
-    try:
-        next_url = reverse("screen-next", kwargs={"slug": slug, "stage": "ta"})
-    except NoReverseMatch:  # the name it had while the screening pages were being built
-        next_url = reverse("screen-queue", kwargs={"slug": slug, "stage": "ta"})
+) -> dict[str, tuple[dict[str, list[float]], float]]:
+    """Felt latency (`--reviewers`, one decision every `--interval`), then capacity
+    (`--clients` back to back), against one gunicorn."""
+    queue = f"/reviews/{info['slug']}/screen/ta/"
+    users: list[str] = list(info["users"])  # type: ignore[call-overload]
     port = args.port or _free_port()
     gunicorn = subprocess.Popen(
         [
@@ -308,22 +404,9 @@ def run_http(
     )
     try:
         _wait_for(port, gunicorn)
-        timings: dict[str, list[float]] = defaultdict(list)
-        lock = threading.Lock()
-        deadline = time.monotonic() + args.seconds
-        threads = [
-            threading.Thread(
-                target=http_reviewer,
-                args=(port, username, {"next": next_url}, deadline, timings, lock),
-            )
-            for username in info["users"]  # type: ignore[attr-defined]
-        ]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        return timings, time.perf_counter() - started
+        felt = _clients(port, users[: args.reviewers], queue, args.seconds, args.interval)
+        capacity = _clients(port, users[: args.clients], queue, args.capacity_seconds, 0)
+        return {"felt": felt, "capacity": capacity}
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
@@ -331,24 +414,26 @@ def run_http(
 
 def run_direct(
     info: dict[str, object], args: argparse.Namespace, env: dict[str, str]
-) -> tuple[dict[str, list[float]], float]:
-    started = time.perf_counter()
-    workers = [
-        subprocess.Popen(
-            [sys.executable, __file__, "--child-direct", str(info["slug"]), username],
-            cwd=ROOT,
-            env={**env, "BENCH_SECONDS": str(args.seconds)},
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for username in info["users"]  # type: ignore[attr-defined]
-    ]
-    timings: dict[str, list[float]] = defaultdict(list)
-    for worker in workers:
-        out, _ = worker.communicate()
-        for kind, values in json.loads(out.strip().splitlines()[-1]).items():
-            timings[kind].extend(values)
-    return timings, time.perf_counter() - started
+) -> dict[str, object]:
+    users: list[str] = list(info["users"])  # type: ignore[call-overload]
+    result = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--child-direct",
+            str(info["slug"]),
+            users[-1],  # a reviewer the HTTP clients leave alone
+            str(args.decisions),
+            *(["--profile"] if args.profile else []),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    if result.returncode:
+        raise SystemExit("the in-process run failed")
+    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def _child(args: list[str], env: dict[str, str]) -> dict[str, object]:
@@ -375,44 +460,73 @@ def _ensure_database(url: str) -> None:
             connection.execute(f'CREATE DATABASE "{name}"')
 
 
-def report(timings: dict[str, list[float]], seconds: float, args: argparse.Namespace) -> None:
-    def ms(values: list[float], q: int) -> str:
-        if len(values) < 2:
-            return "—"
-        return f"{statistics.quantiles(values, n=100, method='inclusive')[q - 1] * 1000:.1f}"
+def _ms(values: list[float], q: int) -> str:
+    if len(values) < 2:
+        return "—"
+    return f"{statistics.quantiles(values, n=100, method='inclusive')[q - 1] * 1000:.1f}"
 
-    kinds = [k for k in ("next", "record", "decide") if timings.get(k)]
-    every = [v for k in kinds for v in timings[k]]
-    mode = "services (--direct)" if args.direct else f"HTTP, gunicorn --workers {args.workers}"
-    print(f"{args.records:,} records, {args.reviewers} reviewers, {seconds:.1f} s, {mode}")
-    print(f"{'request':<8} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'per s':>8}")
-    for kind in [*kinds, "all"]:
-        values = every if kind == "all" else timings[kind]
-        print(
-            f"{kind:<8} {len(values):>7} {ms(values, 50):>8} {ms(values, 95):>8} "
-            f"{ms(values, 99):>8} {len(values) / seconds:>8.1f}"
-        )
+
+def report(
+    direct: dict[str, object] | None,
+    http: dict[str, tuple[dict[str, list[float]], float]] | None,
+    args: argparse.Namespace,
+) -> None:
     print(
-        f"decisions: {len(timings.get('decide', [])) - len(timings.get('refused', []))} "
-        f"({(len(timings.get('decide', [])) - len(timings.get('refused', []))) / seconds:.1f}/s); "
-        f"refused as a third decision: {len(timings.get('refused', []))}; "
-        f"errors: {len(timings.get('errors', []))}"
+        f"{args.records:,} records ({args.screened:.0%} decided by two earlier reviewers), "
+        "PostgreSQL, one htmx POST per decision"
     )
+    print(f"{'measure':<56} {'p50 ms':>8} {'p95 ms':>8} {'figure':>14}")
+    if direct is not None:
+        times: list[float] = direct["decide"]  # type: ignore[assignment]
+        queries: list[int] = direct["queries"]  # type: ignore[assignment]
+        label = f"server time, in-process, decide + next ({len(times)} decisions)"
+        print(
+            f"{label:<56} {_ms(times, 50):>8} {_ms(times, 95):>8} {f'{max(queries)} queries':>14}"
+        )
+        cpu: list[float] = direct["cpu"]  # type: ignore[assignment]
+        label = "  of which this process's CPU (Django, ORM, template)"
+        print(f"{label:<56} {_ms(cpu, 50):>8} {_ms(cpu, 95):>8}")
+        print(f"  load average while measured: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if http is not None:
+        felt, _ = http["felt"]
+        capacity, capacity_seconds = http["capacity"]
+        decided = len(capacity.get("decide", [])) - len(capacity.get("refused", []))
+        label = f"capacity, gunicorn --workers {args.workers}, {args.clients} clients back to back"
+        print(
+            f"{label:<56} {_ms(capacity['decide'], 50):>8} {_ms(capacity['decide'], 95):>8} "
+            f"{f'{decided / capacity_seconds:.0f} decisions/s':>14}"
+        )
+        label = f"felt, {args.reviewers} reviewers deciding every {args.interval:g} s"
+        print(
+            f"{label:<56} {_ms(felt['decide'], 50):>8} {_ms(felt['decide'], 95):>8} "
+            f"{str(len(felt['decide'])) + ' decisions':>14}"
+        )
+        for name, (timings, _) in http.items():
+            print(
+                f"  {name}: refused as a third decision {len(timings.get('refused', []))}, "
+                f"errors {len(timings.get('errors', []))}, first page load p95 "
+                f"{_ms(timings.get('page', []), 95)} ms"
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--reviewers", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--reviewers", type=int, default=10, help="felt latency: reviewers")
+    parser.add_argument("--interval", type=float, default=2.0, help="seconds between decisions")
+    parser.add_argument("--seconds", type=float, default=30, help="felt latency: duration")
+    parser.add_argument("--clients", type=int, default=8, help="capacity: clients")
+    parser.add_argument("--capacity-seconds", type=float, default=20)
+    parser.add_argument("--decisions", type=int, default=400, help="in-process decisions")
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--screened", type=float, default=0.5, help="share decided already")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--direct", action="store_true", help="the services, without HTTP")
+    parser.add_argument("--direct", action="store_true", help="only the in-process server time")
+    parser.add_argument("--profile", action="store_true", help="profile the in-process run")
     parser.add_argument("--keep", action="store_true", help="keep the review afterwards")
     parser.add_argument("--child-setup", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--child-teardown", help=argparse.SUPPRESS)
-    parser.add_argument("--child-direct", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child-direct", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_setup:
         records, reviewers, screened = args.child_setup
@@ -422,9 +536,8 @@ def main() -> None:
         teardown(args.child_teardown)
         return
     if args.child_direct:
-        slug, username = args.child_direct
-        seconds = float(os.environ["BENCH_SECONDS"])
-        print(json.dumps(direct_worker(slug, username, seconds)))
+        slug, username, decisions = args.child_direct
+        print(json.dumps(direct_worker(slug, username, int(decisions), args.profile)))
         return
 
     database = os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE)
@@ -442,17 +555,16 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "reviewer.settings",
     }
     os.environ.update(env)
-    info = _child(
-        ["--child-setup", str(args.records), str(args.reviewers), str(args.screened)], env
-    )
+    reviewers = max(args.reviewers, args.clients) + 1  # and one for the in-process run
+    info = _child(["--child-setup", str(args.records), str(reviewers), str(args.screened)], env)
     try:
-        run = run_direct if args.direct else run_http
-        timings, seconds = run(info, args, env)
+        direct = run_direct(info, args, env)
+        http = None if args.direct else run_http(info, args, env)
     finally:
         if not args.keep:
             _child(["--child-teardown", str(info["slug"])], env)
         media.cleanup()
-    report(timings, seconds, args)
+    report(direct, http, args)
 
 
 if __name__ == "__main__":

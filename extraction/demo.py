@@ -12,6 +12,8 @@ done, one not started.
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -230,3 +232,36 @@ def extraction_demo(review: Review, team: DemoExtractors, *, seed: int = 57) -> 
         elif number == FINAL_STUDIES + 2:
             _copy(spec, study, team.first, team.first, study_values, rows[:2], done=False)
     return {"studies": len(studies), "final": FINAL_STUDIES, "patients": PATIENTS}
+
+
+def pending_import_demo(review: Review, user: User) -> str:
+    """A spreadsheet waiting on its preview page: `user`'s patient rows of the study they
+    are still extracting, exported and one age mistyped. Returns the preview's address."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from extraction.selectors import study_key
+    from extraction.services import transfer, uploads
+
+    copy = Extraction.objects.get(
+        review=review, extractor=user, status=ExtractionStatus.IN_PROGRESS
+    )
+    exported = transfer.export_file(
+        review=review, user=user, kind="patients", scope="mine", file_format="csv"
+    )
+    header, *rows = csv.reader(io.StringIO(exported.content.decode("utf-8-sig")))
+    key = study_key(copy.study_id)
+    mine = [row for row in rows if row[0] == key]
+    mine[0][header.index("age_months")] = "seven"  # a typo the preview points at
+    out = io.StringIO()
+    csv.writer(out).writerows([header, *mine])
+    content = out.getvalue().encode()
+    pending = uploads.pending_import_create(
+        review=review,
+        user=user,
+        upload=SimpleUploadedFile(f"{key}-patients.csv", content, "text/csv"),
+        kind="patients",
+        target="mine",
+    )
+    url = reverse("extraction-import-preview", args=[review.slug])
+    return f"{url}?token={pending.token}"

@@ -14,6 +14,8 @@ analysis: set once, never renamed.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from django.conf import settings
 from django.db import models
 
@@ -52,6 +54,12 @@ class ExtractionSetup(models.Model):
         help_text="Two extractors fill each study independently and a senior resolves "
         "their disagreements into the consensus values that analysis uses.",
     )
+    row_noun = models.CharField(
+        max_length=30,
+        default="patient",
+        help_text='What one patient-level row is, in the review\'s own word: "patient", "site".',
+    )
+    row_noun_plural = models.CharField(max_length=30, default="patients")
 
     def __str__(self) -> str:
         return f"Extraction setup of {self.review}"
@@ -185,3 +193,129 @@ class PatientRow(models.Model):
 
     def __str__(self) -> str:
         return self.label or f"Patient {self.position}"
+
+
+class SheetKind(models.TextChoices):
+    """What an imported extraction sheet holds (`extraction.services.transfer`)."""
+
+    PATIENTS = "patients", "Patient rows"
+    STUDIES = "studies", "Study values"
+
+
+class ImportTarget(models.TextChoices):
+    """Whose copies an extraction import writes into."""
+
+    MINE = "mine", "My copies"
+    CONSENSUS = "consensus", "The consensus copies"
+
+
+class PendingStatus(models.TextChoices):
+    """A pending extraction upload's life: read and checked (by a worker for a large file,
+    see `extraction.services.uploads`), then shown until committed, cancelled or abandoned.
+
+    Committing or cancelling deletes the row and its file; so does the clean-up of uploads
+    left for longer than `UPLOAD_KEPT`.
+    """
+
+    WAITING = "waiting", "Waiting to read the file"
+    READING = "reading", "Reading the file"
+    READY = "ready", "Read"
+    FAILED = "failed", "Failed"
+
+
+def pending_upload_path(instance: PendingImport, filename: str) -> str:
+    return f"extraction-imports/{instance.token}{PurePath(filename).suffix.lower()[:8]}"
+
+
+class PendingImport(models.Model):
+    """An uploaded extraction sheet waiting for its uploader to check and commit it.
+
+    Found by its random `token` (which the preview's address carries) together with its
+    review and uploader, so nobody else reaches it. One per person and review: a new upload
+    replaces the earlier one. `preview` is what reading and checking the file found
+    (`transfer.Preview.as_json`); committing checks the file again with the copies locked.
+    """
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="pending_imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    token = models.CharField(max_length=32, unique=True)
+    file = models.FileField(upload_to=pending_upload_path, max_length=200)
+    name = models.CharField(max_length=255, help_text="The file's name as uploaded.")
+    size = models.PositiveBigIntegerField(default=0)
+    kind = models.CharField(max_length=10, choices=SheetKind.choices)
+    target = models.CharField(max_length=10, choices=ImportTarget.choices)
+    status = models.CharField(
+        max_length=10, choices=PendingStatus.choices, default=PendingStatus.WAITING
+    )
+    error = models.TextField(blank=True)
+    preview = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a worker last took the reading on; also the token of that claim.",
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "created_by"], name="extraction_one_pending_import"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Pending import of {self.name}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in {PendingStatus.WAITING, PendingStatus.READING}
+
+    @property
+    def is_stuck(self) -> bool:
+        """Its task cannot be on its way (`reviewer.services.jobs.job_is_stuck`): the page
+        offers to send it again."""
+        from reviewer.services.jobs import job_is_stuck
+
+        return job_is_stuck(self)
+
+    @property
+    def not_sent(self) -> bool:
+        from reviewer.services.jobs import NOT_SENT
+
+        return self.is_running and self.error == NOT_SENT
+
+
+# The appraisal models live beside the code that reads them; Django finds them here.
+from extraction.appraisal.models import (  # noqa: E402
+    Appraisal,
+    AppraisalSetup,
+    AppraisalStatus,
+    CustomTool,
+    Design,
+    StudyDesign,
+)
+
+__all__ = [
+    "Appraisal",
+    "AppraisalSetup",
+    "AppraisalStatus",
+    "CustomTool",
+    "Design",
+    "Extraction",
+    "ExtractionSetup",
+    "ExtractionStatus",
+    "Field",
+    "FieldChoice",
+    "FieldType",
+    "ImportTarget",
+    "Level",
+    "PatientRow",
+    "PendingImport",
+    "PendingStatus",
+    "SheetKind",
+    "StudyDesign",
+]

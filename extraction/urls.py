@@ -7,4 +7,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("extraction.views.forms")),
     path("", include("extraction.views.consensus")),
     path("", include("extraction.views.transfer")),
+    path("", include("extraction.appraisal.views")),
 ]

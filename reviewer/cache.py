@@ -85,6 +85,15 @@ class TolerantRedisCache(RedisCache):
             _warn("write", error)
             return False
 
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        """A count moved in Redis; a missing key raises ValueError as in Django, and so does
+        an unreachable Redis (the caller treats both as "not in the cache")."""
+        try:
+            return super().incr(key, delta, version)
+        except UNREACHABLE as error:
+            _warn("write", error)
+            raise ValueError("Redis unreachable") from error
+
     def delete(self, key: Any, version: int | None = None) -> bool:
         try:
             return super().delete(key, version)

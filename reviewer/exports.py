@@ -17,13 +17,23 @@ import heapq
 import io
 import json
 import zipfile
+from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from typing import Any
 
 import rispy
 from django.utils import timezone
 
-from reviewer.models import Adjudication, Approval, Decision, FullText, Record, Review, User
+from reviewer.models import (
+    Adjudication,
+    Approval,
+    Decision,
+    FullText,
+    Record,
+    RecordLabel,
+    Review,
+    User,
+)
 from reviewer.screening import queries
 from reviewer.screening.agreement import (
     BINARY_CATEGORIES,
@@ -57,6 +67,7 @@ RECORD_COLUMNS = (
     "not_retrieved_by",
     "not_retrieved_at",
     "not_retrieved_note",
+    "labels",
 )
 DECISION_COLUMNS = (
     "record_id",
@@ -137,6 +148,11 @@ def record_rows(review: Review) -> Iterator[Sequence[Any]]:
     reasons = dict(review.exclusion_reasons.values_list("pk", "label"))
     studies = dict(Approval.objects.filter(review=review).values_list("record_id", "study__label"))
     not_retrieved = _not_retrieved(review)
+    labels: dict[int, list[str]] = defaultdict(list)
+    for record_id, name, username in RecordLabel.objects.filter(review=review).values_list(
+        "record_id", "name", "added_by__username"
+    ):
+        labels[record_id].append(f"{name} ({username})")
     records = review.records.select_related("source").order_by("pk")
     for record in records.iterator(chunk_size=2000):
         outcome = outcomes[record.pk]
@@ -158,6 +174,7 @@ def record_rows(review: Review) -> Iterator[Sequence[Any]]:
             marked.updated_by.username if marked else "",
             _when(marked.updated_at) if marked else "",
             text(marked.note) if marked else "",
+            text("; ".join(labels.get(record.pk, ()))),
         )
 
 

@@ -215,3 +215,15 @@ def pending_duplicate_pairs(review: Review) -> QuerySet[DuplicatePair]:
         asked.add(groups)
         queue.append(pk)
     return DuplicatePair.objects.filter(pk__in=queue).order_by("-score", "pk")
+
+
+def colleagues(user: User, review: Review) -> QuerySet[User]:
+    """Active accounts that share another review with `user` and are not members of
+    `review`: the people an owner may add directly. Anyone else joins by invitation (their
+    consent), and no free-text username lets an owner probe the site's accounts."""
+    shared = Membership.objects.filter(review__memberships__user=user).values("user_id")
+    return (
+        User.objects.filter(is_active=True, pk__in=shared)
+        .exclude(pk__in=review.memberships.values("user_id"))
+        .order_by("first_name", "last_name", "username")
+    )

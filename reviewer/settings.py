@@ -343,6 +343,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviewer.sweep_jobs",
         "schedule": float(env_int("JOB_SWEEP_SECONDS", 60)),
     },
+    "delete-abandoned-extraction-imports": {
+        "task": "extraction.delete_abandoned_imports",
+        "schedule": 3600.0,
+    },
 }
 
 # Job progress is written to the cache so other processes can read it while

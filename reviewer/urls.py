@@ -72,6 +72,7 @@ urlpatterns = [
     path("", reviews.review_list, name="review-list"),
     path("reviews/new/", reviews.review_new, name="review-new"),
     path("reviews/restore/", archive.review_restore, name="review-restore"),
+    path("reviews/restore/confirm/", archive.review_restore_confirm, name="review-restore-confirm"),
     path("reviews/<slug:slug>/", include(review_patterns)),
     path("invitations/<str:token>/", team.invitation_accept, name="invitation-accept"),
     path("accounts/first/", team.first_account, name="first-account"),

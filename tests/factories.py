@@ -236,7 +236,19 @@ def screen(record: Record, user: User, choice: str, stage: str = "ta", **fields:
 
 
 def pass_title_abstract(record: Record, first: User, second: User) -> Record:
-    """Two includes at title/abstract: the record is sought for full text."""
+    """Two includes at title/abstract: the record is sought for full text (in a blinded
+    review, released to it by the review's owner)."""
     screen(record, first, "include")
     screen(record, second, "include")
+    if record.review.blinded:
+        release(record)
     return record
+
+
+def release(*records: Record, by: User | None = None) -> int:
+    """A senior (default: the review's owner) releases records agreed at title/abstract to
+    full text, through the service."""
+    from reviewer.services.screening import release_to_full_text
+
+    review = records[0].review
+    return release_to_full_text(review=review, user=by or review.created_by, records=records)

@@ -1,5 +1,8 @@
 """The data an analysis reads: the review's final patient rows, as variables and a frame.
 
+Study-level fields are analysable too: each patient row carries its study's value, so a
+cross-tabulation of recurrence by study design counts patients under their study's design.
+
 The rows are those `extraction.selectors.dataset` gives (the final copy of each study, per
 `final_copies`; values typed by `extraction.values.typed`: numbers, choice labels, a tuple of
 labels for a multiple choice, "yes"/"no"/"unknown", None for empty or not reported), read
@@ -31,7 +34,7 @@ import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs pinned
 
 from analysis.stats import FieldSpec
 from analysis.stats.summary import Kind
-from extraction.models import Field, FieldChoice, FieldType, PatientRow
+from extraction.models import Field, FieldChoice, FieldType, Level, PatientRow
 from extraction.selectors import final_copies
 from extraction.values import FormSpec, form_spec, typed
 from reviewer.models import Review
@@ -46,13 +49,20 @@ CATEGORICAL_TYPES = frozenset({FieldType.CHOICE, FieldType.YES_NO})
 
 @dataclass(frozen=True)
 class Variable:
-    """A patient-level field as analysis sees it."""
+    """A field as analysis sees it: a patient-level one, or a study-level one whose value
+    each patient row of the study carries (`study_level`)."""
 
     key: str
     label: str
     type: FieldType
     unit: str = ""
     levels: tuple[str, ...] = ()
+    study_level: bool = False
+
+    @property
+    def choice_label(self) -> str:
+        """The label a form offers it under: a study-level field says so."""
+        return f"{self.label} (study level)" if self.study_level else self.label
 
     @property
     def categorical(self) -> bool:
@@ -68,13 +78,16 @@ class Variable:
         return self.type not in (FieldType.TEXT, FieldType.DATE)
 
     def definition(self) -> dict[str, Any]:
-        return {
+        definition: dict[str, Any] = {
             "key": self.key,
             "label": self.label,
             "type": str(self.type),
             "unit": self.unit,
             "levels": list(self.levels),
         }
+        if self.study_level:  # patient-level definitions (and fingerprints) as before
+            definition["level"] = "study"
+        return definition
 
 
 @dataclass
@@ -85,10 +98,24 @@ class AnalysisData:
     variables: dict[str, Variable]
     rows: list[dict[str, Any]]
     studies: int
+    study_ids: list[int] = field(default_factory=list)  # each row's study
+    final_studies: frozenset[int] = frozenset()  # the studies with final data
 
     @property
     def patients(self) -> int:
         return len(self.rows)
+
+    def restricted(self, studies: Collection[int]) -> AnalysisData:
+        """The same data, for the patients of `studies` only (a sensitivity analysis)."""
+        kept = [i for i, pk in enumerate(self.study_ids) if pk in studies]
+        finals = self.final_studies & frozenset(studies)
+        return AnalysisData(
+            self.variables,
+            [self.rows[i] for i in kept],
+            len(finals),
+            [self.study_ids[i] for i in kept],
+            finals,
+        )
 
     def used(self, keys: Iterable[str]) -> list[Variable]:
         return [self.variables[key] for key in keys]
@@ -108,33 +135,52 @@ class _Spec(FormSpec):
 
 
 def analysis_data(review: Review, keys: Collection[str] | None = None) -> AnalysisData:
-    """The final patient rows of `review`, with the values of `keys` (None: every field)."""
+    """The final patient rows of `review`, with the values of `keys` (None: every field);
+    a study-level field's value is its study's, on each of the study's rows."""
     loaded = form_spec(review)
     spec = _Spec(fields=loaded.fields, choices=loaded.choices)
     finals = final_copies(review)
     fields = [f for f in spec.patient_fields if keys is None or f.key in keys]
+    study_fields = [f for f in spec.study_fields if keys is None or f.key in keys]
     patients = PatientRow.objects.filter(extraction__in=finals)
-    if fields:
+    stored = list(
+        patients.order_by("extraction_id", "position").values_list(
+            "extraction__study_id", "extraction_id", "values" if fields else "pk"
+        )
+    )
+    study_ids = [pk for pk, _, _ in stored]
+    if fields or study_fields:
+        by_study = {
+            e.pk: {f.key: typed(spec, f, e.values.get(str(f.pk))) for f in study_fields}
+            for e in finals
+        }
         rows = [
-            {f.key: typed(spec, f, values.get(str(f.pk))) for f in fields}
-            for values in patients.order_by("extraction_id", "position").values_list(
-                "values", flat=True
-            )
+            {
+                **{f.key: typed(spec, f, values.get(str(f.pk))) for f in fields},
+                **by_study[copy],
+            }
+            for _, copy, values in stored
         ]
     else:  # only the count is wanted
-        rows = [{} for _ in range(patients.count())]
-    read = {f.key for f in fields}
+        rows = [{} for _ in stored]
+    read = {f.key for f in fields + study_fields}
     variables = {
         f.key: _variable(spec.choices.get(f.pk, []), f, rows if f.key in read else None)
-        for f in spec.patient_fields
+        for f in spec.patient_fields + spec.study_fields
     }
-    return AnalysisData(variables, rows, len(finals))
+    return AnalysisData(
+        variables, rows, len(finals), study_ids, frozenset(e.study_id for e in finals)
+    )
 
 
 def form_variables(review: Review) -> dict[str, Variable]:
-    """Every active patient-level field of the review's form, without reading any row."""
+    """Every active field of the review's form, patient level first, without reading any
+    row."""
     spec = form_spec(review)
-    return {f.key: _variable(spec.choices.get(f.pk, []), f, None) for f in spec.patient_fields}
+    return {
+        f.key: _variable(spec.choices.get(f.pk, []), f, None)
+        for f in spec.patient_fields + spec.study_fields
+    }
 
 
 def _variable(
@@ -147,7 +193,8 @@ def _variable(
     elif kind.has_choices:
         held = _held_labels(rows, form_field.key) if rows is not None else set()
         levels = tuple(c.label for c in choices if not c.retired or c.label in held)
-    return Variable(form_field.key, form_field.label, kind, form_field.unit, levels)
+    study_level = form_field.level == Level.STUDY
+    return Variable(form_field.key, form_field.label, kind, form_field.unit, levels, study_level)
 
 
 def _held_labels(rows: Iterable[dict[str, Any]], key: str) -> set[str]:

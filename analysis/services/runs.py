@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from analysis.models import AnalysisKind, AnalysisRun, ReportingRule, RunStatus
-from analysis.services.compute import compute
+from analysis.services.compute import compute, json_safe
 from analysis.services.data import (
     AnalysisData,
     Variable,
@@ -35,7 +35,16 @@ from analysis.services.data import (
     form_variables,
     frame_of,
 )
+from analysis.services.pooled import (
+    POOLED_KINDS,
+    pooled_compute,
+    pooled_data,
+    pooled_fields,
+    pooled_spec_clean,
+    row_nouns,
+)
 from analysis.stats.errors import StatsInputError
+from extraction.values import form_spec
 from reviewer.models import Review, User
 from reviewer.services.jobs import (
     ClaimLost,
@@ -69,7 +78,8 @@ class Submitted:
 def spec_clean(kind: str, spec: dict[str, Any], variables: dict[str, Variable]) -> dict[str, Any]:
     """The spec in canonical form, checked against the form; raises ValidationError."""
     if kind == AnalysisKind.CHARACTERISTICS:
-        keys = list(spec.get("fields") or variables)
+        patient_level = [key for key, v in variables.items() if not v.study_level]
+        keys = list(spec.get("fields") or patient_level)
         for key in keys:
             _variable(variables, key, "Field")
         if not keys:
@@ -123,7 +133,10 @@ def _categorical(variables: dict[str, Variable], key: str, role: str) -> Variabl
 
 
 def spec_keys(kind: str, spec: dict[str, Any]) -> list[str]:
-    """The field keys a spec reads, in the order the analysis uses them."""
+    """The patient-level field keys a spec reads, in the order the analysis uses them (a
+    pooled run reads its own per-study counts: `analysis.services.pooled`)."""
+    if kind in POOLED_KINDS:
+        return []
     if kind == AnalysisKind.CHARACTERISTICS:
         return list(spec.get("fields", []))
     if kind == AnalysisKind.RISK_FACTORS:
@@ -131,14 +144,84 @@ def spec_keys(kind: str, spec: dict[str, Any]) -> list[str]:
     return [spec["row"], spec["col"]]
 
 
-def current_fingerprint(kind: str, spec: dict[str, Any], data: AnalysisData) -> str:
+# --- the sensitivity filter: studies at most at a chosen risk of bias ---
+
+#: The spec's optional key: an analysis of the studies whose final overall risk-of-bias
+#: judgement is at most this level (`extraction.appraisal.selectors.studies_at_most`).
+RISK_OF_BIAS = "risk_of_bias_at_most"
+
+
+def with_risk_of_bias(clean: dict[str, Any], asked: dict[str, Any]) -> dict[str, Any]:
+    """`clean` (a spec from `spec_clean`) with the sensitivity filter `asked` carries."""
+    from extraction.appraisal.tools import RANK
+
+    level = str(asked.get(RISK_OF_BIAS) or "")
+    if not level:
+        return clean
+    if level not in RANK:
+        raise ValidationError(f"“{level}” is not a risk-of-bias level.")
+    return {**clean, RISK_OF_BIAS: level}
+
+
+def restricted(review: Review, spec: dict[str, Any], data: AnalysisData) -> AnalysisData:
+    """`data` for the studies the spec's risk-of-bias filter keeps (all without one)."""
+    from extraction.appraisal.selectors import studies_at_most
+
+    level = spec.get(RISK_OF_BIAS)
+    return data.restricted(studies_at_most(review, str(level))) if level else data
+
+
+def risk_of_bias_statement(spec: dict[str, Any], kept: AnalysisData, of: int) -> str:
+    from extraction.appraisal.tools import RANKED
+
+    level = spec.get(RISK_OF_BIAS)
+    if not level:
+        return ""
+    names = {"low": "low", "some": "some concerns (moderate, unclear)", "high": "high (serious)"}
+    shown = names.get(str(level), str(level))
+    worse = ", ".join(RANKED[RANKED.index(str(level)) + 1 :]) or "none"
+    return (
+        f"Sensitivity analysis: restricted to the {kept.studies} of {of} studies with final "
+        f"data whose overall risk-of-bias judgement is at most {shown} ({kept.patients} "
+        f"patients); studies judged worse ({worse}), or without a final appraisal, are left out."
+    )
+
+
+def current_fingerprint(
+    kind: str, spec: dict[str, Any], data: AnalysisData, review: Review | None = None
+) -> str:
     """The fingerprint a run of `spec` would get on `data`; "" when the spec no longer fits
-    the form (a field deleted or retired since)."""
+    the form (a field deleted or retired since). With a risk-of-bias filter in the spec,
+    `review` says whose appraisals choose the studies."""
+    if review is not None:
+        data = restricted(review, spec, data)
     try:
         used = data.used(spec_keys(kind, spec))
     except KeyError:
         return ""
     return fingerprint_of(data, used)
+
+
+def fingerprint_now(
+    review: Review, kind: str, spec: dict[str, Any], data: AnalysisData | None = None
+) -> str:
+    """The fingerprint a run of `spec` would get on the review's data now ("" when the
+    spec no longer fits the form); `data`, when given, holds the patient rows read."""
+    if kind in POOLED_KINDS:
+        try:
+            return pooled_data(review, kind, spec).fingerprint()
+        except KeyError:
+            return ""
+    if data is None:
+        data = analysis_data(review, spec_keys(kind, spec))
+    return current_fingerprint(kind, spec, data, review)
+
+
+def _spec_for(review: Review, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """`spec_clean` for any kind, against the review's form as it is now."""
+    if kind in POOLED_KINDS:
+        return pooled_spec_clean(kind, spec, pooled_fields(review))
+    return with_risk_of_bias(spec_clean(kind, spec, form_variables(review)), spec)
 
 
 # --- asking for a run ---
@@ -148,9 +231,8 @@ def analysis_submit(
     *, review: Review, kind: str, spec: dict[str, Any], user: User, enqueue: bool = True
 ) -> Submitted:
     """The run answering `kind` + `spec` on the data as they are now (see the module doc)."""
-    spec = spec_clean(kind, spec, form_variables(review))
-    keys = spec_keys(kind, spec)
-    fingerprint = current_fingerprint(kind, spec, analysis_data(review, keys))
+    spec = _spec_for(review, kind, spec)
+    fingerprint = fingerprint_now(review, kind, spec)
     same = [
         run
         for run in AnalysisRun.objects.filter(review=review)
@@ -243,24 +325,35 @@ def analysis_run_execute(*, run_id: int) -> None:
     try:
         report(5, "Reading the final extraction data")
         try:
-            spec = spec_clean(run.kind, run.spec, form_variables(run.review))
+            spec = _spec_for(run.review, run.kind, run.spec)
         except ValidationError as problem:
             raise StatsInputError(" ".join(problem.messages)) from None
-        keys = spec_keys(run.kind, spec)
-        data = analysis_data(run.review, keys)
-        used = data.used(keys)
-        fingerprint = fingerprint_of(data, used)
-        frame = frame_of(data, used)
-        report(15, "Computing")
-        result = compute(
-            run.kind,
-            spec,
-            frame,
-            used,
-            patients=data.patients,
-            studies=data.studies,
-            report=report,
-        )
+        if run.kind in POOLED_KINDS:
+            pooled = pooled_data(run.review, run.kind, spec)
+            fingerprint = pooled.fingerprint()
+            labels = {f.key: f.label for f in form_spec(run.review).fields}
+            report(15, "Counting per study")
+            nouns = row_nouns(run.review)
+            result = json_safe(pooled_compute(run.kind, spec, pooled, labels, report, nouns=nouns))
+        else:
+            keys = spec_keys(run.kind, spec)
+            every = analysis_data(run.review, keys)
+            data = restricted(run.review, spec, every)
+            used = data.used(keys)
+            fingerprint = fingerprint_of(data, used)
+            frame = frame_of(data, used)
+            report(15, "Computing")
+            result = compute(
+                run.kind,
+                spec,
+                frame,
+                used,
+                patients=data.patients,
+                studies=data.studies,
+                report=report,
+            )
+            if RISK_OF_BIAS in spec:
+                result["risk_of_bias"] = risk_of_bias_statement(spec, data, every.studies)
         report(98, "Saving the result")
         _write(
             run_id,

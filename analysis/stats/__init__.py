@@ -11,6 +11,10 @@ is a sentence for the user.
 - `summary`: patient characteristics, categorical, multiple choice and numeric.
 - `risk`: outcomes by exposure group with a p per outcome, as a paper's "Table 1".
 - `chart`: a bar chart of a cross-tabulation (SVG, PNG).
+- `meta`: pooled results across studies (proportions by GLMM or inverse variance, odds and
+  risk ratios by Mantel–Haenszel or random effects, subgroups, leave-one-out), as R's
+  metafor computes them; `forest` draws them (SVG, PNG, PDF); `meta_export` lays them out
+  as rows.
 - `export`: all of these as rows, CSV and XLSX.
 - `pvalues`: p-values and percentages as journals print them.
 - `values`: what is missing, and the order of levels.

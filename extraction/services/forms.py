@@ -28,16 +28,34 @@ from extraction.models import (
 )
 from reviewer.models import Review
 
+ROW_NOUN_LENGTH = 30
+
 
 def setup_of(review: Review) -> ExtractionSetup:
     setup, _ = ExtractionSetup.objects.get_or_create(review=review)
     return setup
 
 
-def setup_update(*, review: Review, dual: bool) -> ExtractionSetup:
+def setup_update(
+    *, review: Review, dual: bool, row_noun: str | None = None, row_noun_plural: str | None = None
+) -> ExtractionSetup:
+    """Dual or single extraction; and, when given, the review's word for a patient-level
+    row ("patient" / "patients", "site" / "sites"), which analysis texts use."""
     setup = setup_of(review)
     setup.dual = dual
-    setup.save(update_fields=["dual"])
+    fields = ["dual"]
+    for name, value in (("row_noun", row_noun), ("row_noun_plural", row_noun_plural)):
+        if value is None:
+            continue
+        word = " ".join(value.split())
+        if not word or len(word) > ROW_NOUN_LENGTH:
+            raise ValidationError(
+                f"The word for a row must be 1 to {ROW_NOUN_LENGTH} characters, "
+                f"like “patient” / “patients”."
+            )
+        setattr(setup, name, word)
+        fields.append(name)
+    setup.save(update_fields=fields)
     return setup
 
 
@@ -69,7 +87,7 @@ def choice_uses(choice: FieldChoice) -> int:
     return uses
 
 
-#: Column names the spreadsheet exports give the study and patient (extraction.transfer).
+#: Column names the spreadsheet exports give the study and patient (extraction.services.transfer).
 EXPORT_COLUMNS = frozenset({"study_key", "study", "patient"})
 
 

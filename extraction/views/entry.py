@@ -105,7 +105,9 @@ class RowView:
     errors: list[str] = field(default_factory=list)
 
 
-def _pdfs(review: Review, study: Study) -> list[tuple[Approval, str]]:
+def study_pdfs(review: Review, study: Study) -> list[tuple[Approval, str]]:
+    """The study's reports that have a PDF, with its address: shown beside the extraction
+    form and the risk-of-bias form."""
     reports = study.reports.select_related("record__full_text").order_by(
         "record__year", "record_id"
     )
@@ -208,7 +210,7 @@ def _copy_context(
                 cell.error = error.message
     editable = may_edit(extraction, membership) and extraction.status != ExtractionStatus.DONE
     blank = _blank_rows(spec, max((r.index for r in rows), default=-1) + 1) if editable else []
-    pdfs = _pdfs(review, study)
+    pdfs = study_pdfs(review, study)
     chosen = request.GET.get("report", "")
     pdf = next((p for p in pdfs if str(p[0].record_id) == chosen), pdfs[0] if pdfs else None)
     return {
@@ -272,7 +274,7 @@ def study_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "consensus": next((c for c in copies if c.is_consensus), None),
             "can_start": len(others) < allowed,
             "extractors": [c.extractor for c in others],
-            "pdfs": _pdfs(review, study),
+            "pdfs": study_pdfs(review, study),
         },
     )
 

@@ -79,8 +79,18 @@ def form_page(request: HttpRequest, slug: str) -> HttpResponse:
 def form_setup(request: HttpRequest, slug: str) -> HttpResponse:
     review, _ = review_for_request(request, slug, role=Role.OWNER)
     dual = request.POST.get("dual") == "on"
-    services.setup_update(review=review, dual=dual)
-    messages.success(request, "Dual extraction is on." if dual else "Single extraction is on.")
+    try:
+        setup = services.setup_update(
+            review=review,
+            dual=dual,
+            row_noun=request.POST.get("row_noun"),
+            row_noun_plural=request.POST.get("row_noun_plural"),
+        )
+    except ValidationError as problem:
+        messages.error(request, " ".join(problem.messages))
+        return _back(review)
+    text = "Dual extraction is on." if dual else "Single extraction is on."
+    messages.success(request, f"{text} Each patient-level row is one {setup.row_noun}.")
     return _back(review)
 
 

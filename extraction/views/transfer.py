@@ -1,40 +1,38 @@
 """Extraction data as spreadsheets: the import/export page, the exports, and an import's
-upload, preview, commit and cancel (any member; the consensus as target needs a senior).
+upload, preview, commit, cancel and restart (any member; the consensus as target needs a
+senior).
 
-An upload is kept in the default storage under a random token, which the uploader's
-session remembers with what the file is (kind, target, name) and which review it is
-for. The preview reads the file again and lists every problem (the page shows the first
-`SHOWN_PROBLEMS`; every one is in a CSV); commit checks it again and writes all or
-nothing, then forgets it; so does cancel. A token from another session, another review
-or an earlier import is "no longer here".
+An upload is a `PendingImport` row (`extraction.services.uploads`), found by the random
+token in the preview's address together with the review and the uploader. It is read and
+checked once — in the upload's request for a small file, by a worker for a large one,
+while the preview page polls — and the preview lists every problem (the page shows the
+first `SHOWN_PROBLEMS`; every one is in a CSV). Commit checks the file again and writes
+all or nothing, then deletes the row and its file; so does cancel. Another person's token,
+another review's, or an earlier import's is "no longer here".
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-import secrets
 from pathlib import PurePath
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
-from extraction import transfer
-from extraction.models import Extraction
+from extraction.models import Extraction, PendingImport
 from extraction.selectors import final_copies
-from extraction.transfer import FileFormat, Kind, Scope, Target
+from extraction.services import transfer, uploads
+from extraction.services.transfer import FileFormat, Kind, Scope, Target
 from extraction.values import form_spec
 from reviewer.access import review_for_request
 from reviewer.downloads import attachment, attachment_headers
@@ -42,12 +40,8 @@ from reviewer.exports import BOM
 from reviewer.exports import text as defuse
 from reviewer.models import Membership, Review, Role
 
-SESSION_KEY = "extraction_imports"
-UPLOAD_DIR = "extraction-imports"
 #: Problems listed on the preview page; the CSV of problems has every one.
 SHOWN_PROBLEMS = 500
-#: Uploads nobody committed or cancelled are deleted after this long.
-UPLOAD_KEPT = dt.timedelta(days=1)
 
 
 class ExportForm(forms.Form):
@@ -145,76 +139,14 @@ def export(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-# --- the stored upload ---------------------------------------------------------------------
-
-
-def _uploads(request: HttpRequest) -> dict[str, dict[str, Any]]:
-    uploads: dict[str, dict[str, Any]] = request.session.get(SESSION_KEY, {})
-    return uploads
-
-
-def _forget(request: HttpRequest, token: str) -> None:
-    uploads = _uploads(request)
-    pending = uploads.pop(token, None)
-    if pending is not None:
-        default_storage.delete(pending["path"])
-        request.session[SESSION_KEY] = uploads
-
-
-def _delete_abandoned() -> None:
-    """Uploads left behind by sessions that ended before commit or cancel."""
-    if not default_storage.exists(UPLOAD_DIR):
-        return
-    cutoff = timezone.now() - UPLOAD_KEPT
-    for name in default_storage.listdir(UPLOAD_DIR)[1]:
-        stored = f"{UPLOAD_DIR}/{name}"
-        if default_storage.get_modified_time(stored) < cutoff:
-            default_storage.delete(stored)
-
-
-def _store(request: HttpRequest, review: Review, cleaned: dict[str, Any]) -> str:
-    """Keep the upload and remember it in the session; earlier uploads for the review
-    are forgotten (one pending import per review and person)."""
-    for token, pending in list(_uploads(request).items()):
-        if pending["review"] == review.pk:
-            _forget(request, token)
-    _delete_abandoned()
-    upload = cleaned["file"]
-    token = secrets.token_urlsafe(16)
-    suffix = PurePath(upload.name).suffix.lower()[:8]
-    stored = default_storage.save(f"{UPLOAD_DIR}/{token}{suffix}", upload)
-    uploads = _uploads(request)
-    uploads[token] = {
-        "review": review.pk,
-        "path": stored,
-        "name": PurePath(upload.name).name,
-        "size": upload.size,
-        "kind": cleaned["kind"],
-        "target": cleaned["target"],
-    }
-    request.session[SESSION_KEY] = uploads
-    return token
-
-
-def _pending(
-    request: HttpRequest, review: Review, token: str
-) -> tuple[dict[str, Any], bytes] | None:
-    pending = _uploads(request).get(token)
-    if pending is None or pending["review"] != review.pk:
-        return None
-    try:
-        with default_storage.open(pending["path"], "rb") as handle:
-            data: bytes = handle.read()
-    except FileNotFoundError:
-        return None
-    return pending, data
+# --- the pending upload (extraction.services.uploads) ------------------------------------
 
 
 def _gone(request: HttpRequest, review: Review) -> HttpResponse:
     messages.info(
         request,
-        "That upload is no longer here: it was imported or cancelled, or your session "
-        "ended. Upload the file again.",
+        "That upload is no longer here: it was imported or cancelled, or was left for more "
+        "than a day. Upload the file again.",
     )
     return redirect("extraction-transfer", review.slug)
 
@@ -222,6 +154,19 @@ def _gone(request: HttpRequest, review: Review) -> HttpResponse:
 def _check_target(membership: Membership, target: str) -> None:
     if target == Target.CONSENSUS and not membership.has_role(Role.SENIOR):
         raise PermissionDenied("Only a senior author imports into the consensus copies.")
+
+
+def _found(request: HttpRequest, review: Review, membership: Membership) -> PendingImport | None:
+    token = request.POST.get("token", "") or request.GET.get("token", "")
+    pending = uploads.pending_import_get(review=review, user=membership.user, token=token)
+    if pending is not None:
+        _check_target(membership, pending.target)
+    return pending
+
+
+def _preview_url(pending: PendingImport) -> str:
+    url = reverse("extraction-import-preview", args=[pending.review.slug])
+    return f"{url}?token={pending.token}"
 
 
 # --- import: upload, preview, commit, cancel ----------------------------------------------
@@ -234,71 +179,66 @@ def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         return _page(request, review, membership, form)
     _check_target(membership, form.cleaned_data["target"])
-    token = _store(request, review, form.cleaned_data)
-    return redirect(f"{reverse('extraction-import-preview', args=[review.slug])}?token={token}")
+    pending = uploads.pending_import_create(
+        review=review,
+        user=membership.user,
+        upload=form.cleaned_data["file"],
+        kind=form.cleaned_data["kind"],
+        target=form.cleaned_data["target"],
+    )
+    return redirect(_preview_url(pending))
 
 
 def _preview_page(
     request: HttpRequest,
     review: Review,
     membership: Membership,
-    token: str,
-    pending: dict[str, Any],
-    result: transfer.Preview,
+    pending: PendingImport,
+    result: transfer.Preview | None,
 ) -> HttpResponse:
-    context = {
+    """The preview once the file is read; while it is read, its status, which an htmx poll
+    asks for every second (`extraction/partials/transfer_preview_body.html`)."""
+    context: dict[str, Any] = {
         "review": review,
         "membership": membership,
-        "token": token,
         "pending": pending,
+        "token": pending.token,
         "preview": result,
-        "problems": result.problems[:SHOWN_PROBLEMS],
-        "hidden_problems": result.problem_total - min(len(result.problems), SHOWN_PROBLEMS),
-        "by_column": result.problems_by_column.most_common(),
-        "patient_rows": sum(change.rows for change in result.changes),
     }
-    return render(request, "extraction/transfer_preview.html", context)
-
-
-def _previewed(
-    request: HttpRequest, review: Review, membership: Membership, token: str
-) -> tuple[dict[str, Any], transfer.Preview] | None:
-    """The pending upload named by `token`, checked again; None when it is gone."""
-    found = _pending(request, review, token)
-    if found is None:
-        return None
-    pending, data = found
-    _check_target(membership, pending["target"])
-    result = transfer.import_preview(
-        review=review,
-        user=membership.user,
-        kind=pending["kind"],
-        target=pending["target"],
-        name=pending["name"],
-        data=data,
+    if result is not None:
+        context.update(
+            problems=result.problems[:SHOWN_PROBLEMS],
+            hidden_problems=result.problem_total - min(len(result.problems), SHOWN_PROBLEMS),
+            by_column=result.problems_by_column.most_common(),
+            patient_rows=sum(change.rows for change in result.changes),
+        )
+    template = (
+        "extraction/partials/transfer_preview_body.html"
+        if getattr(request, "htmx", False)
+        else "extraction/transfer_preview.html"
     )
-    return pending, result
+    return render(request, template, context)
 
 
 @require_GET
 def import_preview(request: HttpRequest, slug: str) -> HttpResponse:
     review, membership = review_for_request(request, slug)
-    token = request.GET.get("token", "")
-    previewed = _previewed(request, review, membership, token)
-    if previewed is None:
+    pending = _found(request, review, membership)
+    if pending is None:
         return _gone(request, review)
-    pending, result = previewed
-    return _preview_page(request, review, membership, token, pending, result)
+    return _preview_page(
+        request, review, membership, pending, uploads.pending_import_preview(pending)
+    )
 
 
 @require_GET
 def import_problems(request: HttpRequest, slug: str) -> HttpResponse:
     """Every problem of the pending upload as CSV: row, column, value, why."""
     review, membership = review_for_request(request, slug)
-    previewed = _previewed(request, review, membership, request.GET.get("token", ""))
-    if previewed is None:
+    pending = _found(request, review, membership)
+    result = uploads.pending_import_preview(pending) if pending is not None else None
+    if pending is None or result is None:
         return _gone(request, review)
-    pending, result = previewed
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out)
@@ -310,7 +250,7 @@ def import_problems(request: HttpRequest, slug: str) -> HttpResponse:
     if result.problem_total > len(result.problems):
         left = result.problem_total - len(result.problems)
         writer.writerow(["", "", "", f"… and {left} more problems, not listed: fix these first."])
-    what = f"import-problems-{slugify(PurePath(pending['name']).stem)[:40]}"
+    what = f"import-problems-{slugify(PurePath(pending.name).stem)[:40]}"
     return HttpResponse(
         out.getvalue().encode("utf-8"),
         content_type="text/csv; charset=utf-8",
@@ -321,24 +261,22 @@ def import_problems(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def import_commit(request: HttpRequest, slug: str) -> HttpResponse:
     review, membership = review_for_request(request, slug)
-    token = request.POST.get("token", "")
-    found = _pending(request, review, token)
-    if found is None:
+    pending = _found(request, review, membership)
+    data = uploads.pending_import_data(pending) if pending is not None else None
+    if pending is None or data is None:
         return _gone(request, review)
-    pending, data = found
-    _check_target(membership, pending["target"])
     result = transfer.import_commit(
         review=review,
         user=membership.user,
-        kind=pending["kind"],
-        target=pending["target"],
-        name=pending["name"],
+        kind=pending.kind,
+        target=pending.target,
+        name=pending.name,
         data=data,
     )
     if not result.committed:
         messages.error(request, "Nothing was imported: the file no longer passes every check.")
-        return _preview_page(request, review, membership, token, pending, result)
-    _forget(request, token)
+        return _preview_page(request, review, membership, pending, result)
+    uploads.pending_import_forget(pending=pending)
     studies = len(result.changes)
     into = "your copies" if result.target == Target.MINE else "the consensus copies"
     if result.kind == Kind.PATIENTS:
@@ -349,19 +287,36 @@ def import_commit(request: HttpRequest, slug: str) -> HttpResponse:
     messages.success(
         request,
         f"Imported {what} of {studies} stud{'ies' if studies != 1 else 'y'} from "
-        f"“{pending['name']}” into {into}.",
+        f"“{pending.name}” into {into}.",
     )
     return redirect("extraction-transfer", review.slug)
 
 
 @require_POST
 def import_cancel(request: HttpRequest, slug: str) -> HttpResponse:
-    review, _ = review_for_request(request, slug)
-    token = request.POST.get("token", "")
-    if _pending(request, review, token) is not None:
-        _forget(request, token)
+    """Drop the pending upload, whether it is read, being read or failed."""
+    review, membership = review_for_request(request, slug)
+    pending = _found(request, review, membership)
+    if pending is not None:
+        uploads.pending_import_forget(pending=pending)
         messages.info(request, "Import cancelled; nothing was imported.")
     return redirect("extraction-transfer", review.slug)
+
+
+@require_POST
+def import_restart(request: HttpRequest, slug: str) -> HttpResponse:
+    """Send a reading that never reached a worker, or whose worker stopped, again."""
+    review, membership = review_for_request(request, slug)
+    pending = _found(request, review, membership)
+    if pending is None:
+        return _gone(request, review)
+    try:
+        uploads.pending_import_restart(pending=pending)
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    else:
+        messages.info(request, "Sent to a worker again.")
+    return redirect(_preview_url(pending))
 
 
 urlpatterns: list[URLPattern] = [
@@ -372,4 +327,5 @@ urlpatterns: list[URLPattern] = [
     path("transfer/import/problems.csv", import_problems, name="extraction-import-problems"),
     path("transfer/import/commit/", import_commit, name="extraction-import-commit"),
     path("transfer/import/cancel/", import_cancel, name="extraction-import-cancel"),
+    path("transfer/import/restart/", import_restart, name="extraction-import-restart"),
 ]

@@ -60,7 +60,23 @@ as failed, saying so. An archive of a newer format is refused with the version t
 upgrade to; an older one restores (tables and columns added since take their defaults).
 """
 
-from reviewer.archive.restore import ArchiveError, Restored, archive_restore
+from reviewer.archive.restore import (
+    ArchiveError,
+    Checked,
+    Person,
+    Restored,
+    archive_check,
+    archive_restore,
+)
 from reviewer.archive.write import ArchiveWriteError, archive_write
 
-__all__ = ["ArchiveError", "ArchiveWriteError", "Restored", "archive_restore", "archive_write"]
+__all__ = [
+    "ArchiveError",
+    "ArchiveWriteError",
+    "Checked",
+    "Person",
+    "Restored",
+    "archive_check",
+    "archive_restore",
+    "archive_write",
+]

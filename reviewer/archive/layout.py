@@ -65,6 +65,7 @@ ARCHIVED: tuple[str, ...] = (
     "reviewer.Study",
     "reviewer.Approval",
     "reviewer.Removal",
+    "reviewer.RecordLabel",
     "reviewer.RankingJob",
     "reviewer.RelevanceScore",
     "reviewer.StoppingSample",
@@ -74,6 +75,10 @@ ARCHIVED: tuple[str, ...] = (
     "extraction.FieldChoice",
     "extraction.Extraction",
     "extraction.PatientRow",
+    "extraction.AppraisalSetup",
+    "extraction.CustomTool",
+    "extraction.StudyDesign",
+    "extraction.Appraisal",
     "analysis.AnalysisRun",
 )
 
@@ -81,6 +86,10 @@ ARCHIVED: tuple[str, ...] = (
 EXCLUDED: dict[str, str] = {
     "reviewer.Invitation": "an invitation's link is a key to this server's copy of the review: "
     "a restored review invites its team anew",
+    "extraction.PendingImport": "an uploaded sheet not yet imported is one person's work in "
+    "progress, not the review's data: nothing in it counts until it is committed (then its "
+    "rows are the copies' patient rows, which are archived), it is deleted after a day, and "
+    "its token and worker state mean nothing on another server; the person uploads it again",
 }
 
 #: Columns of archived models that are about this server's copy, not the review.
@@ -198,6 +207,7 @@ JSON_WITHOUT_IDS: frozenset[tuple[str, str]] = frozenset(
     {
         ("reviewer.Review", "highlight_include"),
         ("reviewer.Review", "highlight_exclude"),
+        ("reviewer.Review", "labels"),
         ("reviewer.ImportFile", "mapping"),
         ("reviewer.ImportFile", "summary"),
         ("reviewer.Record", "authors"),
@@ -207,6 +217,11 @@ JSON_WITHOUT_IDS: frozenset[tuple[str, str]] = frozenset(
         ("reviewer.DuplicatePair", "evidence"),
         ("reviewer.DuplicatePair", "reasons"),
         ("analysis.AnalysisRun", "spec"),  # by field key, never by id
+        # appraisals: keyed by the tool's question and domain keys and tool slugs, never ids
+        ("extraction.AppraisalSetup", "tools"),
+        ("extraction.CustomTool", "definition"),
+        ("extraction.Appraisal", "answers"),
+        ("extraction.Appraisal", "judgements"),
         ("analysis.AnalysisRun", "result"),
     }
 )

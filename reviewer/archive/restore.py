@@ -49,6 +49,18 @@ class ArchiveError(Exception):
     """The archive cannot be restored; the message says what is wrong and where."""
 
 
+@dataclass(frozen=True)
+class Person:
+    """One person an archive names, and the account on this server they map onto."""
+
+    email: str
+    name: str
+    #: the existing account matched by email; None: a new inactive account is (or was) made
+    account: User | None
+    #: their role in the archived review ("" if they are not, or no longer, a member)
+    role: str = ""
+
+
 @dataclass
 class Restored:
     review: Review
@@ -56,6 +68,91 @@ class Restored:
     people_created: list[User] = field(default_factory=list)
     people_matched: list[User] = field(default_factory=list)
     owner_added: bool = False
+    #: each person of the archive, in its order, with the account they now are
+    people: list[Person] = field(default_factory=list)
+
+
+@dataclass
+class Checked:
+    """What an archive would restore, read without writing anything: shown to the person
+    restoring before they confirm (who becomes whom on this server, above all)."""
+
+    title: str
+    slug: str
+    app_version: str
+    created_at: str
+    rows: dict[str, int]
+    people: list[Person]
+
+    @property
+    def matched(self) -> list[Person]:
+        return [p for p in self.people if p.account is not None]
+
+    @property
+    def created(self) -> list[Person]:
+        return [p for p in self.people if p.account is None]
+
+
+def archive_check(*, source: IO[bytes] | str) -> Checked:
+    """Every check `archive_restore` makes before writing, and the people mapping it would
+    make now; raises ArchiveError. Nothing is written."""
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ArchiveError(
+            f"This is not a review archive: not a readable ZIP file ({error})."
+        ) from None
+    with archive:
+        _check_members(archive)
+        manifest = _manifest(archive)
+        tables = _check_tables(manifest)
+        _check_contents(archive, manifest)
+        state = _Restoring(archive, "")
+        roles = _roles(state, tables.get("reviewer.Membership"))
+        people = [
+            Person(
+                email=email,
+                name=_name(person),
+                account=account_for(email),
+                role=roles.get(number, ""),
+            )
+            for number, person, email in _people_lines(state, manifest["people"])
+        ]
+        review = manifest["review"]
+        return Checked(
+            title=str(review.get("title") or ""),
+            slug=str(review.get("slug") or ""),
+            app_version=str(manifest.get("app_version") or ""),
+            created_at=str(manifest.get("created_at") or ""),
+            rows={str(t["model"]): int(t["rows"]) for t in manifest["tables"]},
+            people=people,
+        )
+
+
+def account_for(email: str) -> User | None:
+    """The account an archive's person with `email` maps onto (case ignored; an active
+    account before an inactive one), or None: an inactive account is made for them."""
+    if not email:
+        return None
+    return User.objects.filter(email__iexact=email).order_by("-is_active", "pk").first()
+
+
+def _name(person: dict[str, Any]) -> str:
+    first, last = str(person.get("first_name") or ""), str(person.get("last_name") or "")
+    return " ".join(part for part in (first, last) if part) or str(person.get("username") or "")
+
+
+def _roles(state: _Restoring, entry: dict[str, Any] | None) -> dict[int, str]:
+    """People line number -> their role label in the archived review."""
+    if entry is None:
+        return {}
+    labels: dict[str, str] = {str(value): str(label) for value, label in Role.choices}
+    roles: dict[int, str] = {}
+    for _number, row in state.lines(str(entry["file"]), int(entry["rows"])):
+        if isinstance(row.get("user"), int):
+            role = str(row.get("role") or "")
+            roles[row["user"]] = labels.get(role, role)
+    return roles
 
 
 def archive_restore(
@@ -270,7 +367,7 @@ def _restore(
                 raise ArchiveError(
                     f"A review with the address “{slug}” exists already: choose another one."
                 )
-            created, matched = _people(state, manifest["people"])
+            created, matched, people = _people(state, manifest["people"])
             for label in layout.table_order():
                 entry = tables.get(label)
                 if entry is not None:
@@ -294,6 +391,7 @@ def _restore(
         people_created=created,
         people_matched=matched,
         owner_added=owner_added,
+        people=people,
     )
 
 
@@ -302,21 +400,29 @@ def _delete_files(state: _Restoring) -> None:
         column.storage.delete(name)
 
 
-def _people(state: _Restoring, entry: dict[str, Any]) -> tuple[list[User], list[User]]:
+def _people_lines(
+    state: _Restoring, entry: dict[str, Any]
+) -> Iterator[tuple[int, dict[str, Any], str]]:
+    for number, person in state.lines(str(entry.get("file")), int(entry.get("rows", -1))):
+        yield number, person, str(person.get("email") or "").strip()
+
+
+def _people(
+    state: _Restoring, entry: dict[str, Any]
+) -> tuple[list[User], list[User], list[Person]]:
     created: list[User] = []
     matched: list[User] = []
-    for number, person in state.lines(str(entry.get("file")), int(entry.get("rows", -1))):
-        email = str(person.get("email") or "").strip()
-        user = None
-        if email:
-            user = User.objects.filter(email__iexact=email).order_by("-is_active", "pk").first()
+    people: list[Person] = []
+    for number, person, email in _people_lines(state, entry):
+        user = account_for(email)
         if user is None:
             user = _inactive_account(person, email)
             created.append(user)
         else:
             matched.append(user)
+        people.append(Person(email=email, name=_name(person), account=user))
         state.ids.add(layout.user_label(), number, user.pk)
-    return created, matched
+    return created, matched, people
 
 
 def _inactive_account(person: dict[str, Any], email: str) -> User:

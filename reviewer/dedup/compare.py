@@ -37,7 +37,8 @@ Bands, in order (first match wins), before the trap caps of ``rules.py``:
    the same first two), journal and year (a retitled paper).
 5. Otherwise DISTINCT (not reported).
 6. A pair not CERTAIN by now may still be linked on its coordinates (rules 9-11 of
-   ``rules.py``: a translated title, a retitled title, a dissertation).
+   ``rules.py``: a translated title, a retitled title, a dissertation), or as one team's
+   reports of one study (rule 13: a meeting abstract or notice under the study's title).
 
 A trap (``rules.pair_traps``) lowers the band to its cap; a pair a trap pushed down to
 DISTINCT is still reported so the reason can be shown.
@@ -56,7 +57,17 @@ from reviewer.dedup.normalise import (
     journals_match,
 )
 from reviewer.dedup.prepare import Prepared
-from reviewer.dedup.rules import Trap, coordinate_link, pair_traps, swapped_words
+from reviewer.dedup.rules import (
+    SHIFTED_REASON,
+    Link,
+    Trap,
+    coordinate_link,
+    locator_contradictions,
+    pair_traps,
+    same_study_report,
+    shifted_coordinates,
+    swapped_words,
+)
 from reviewer.dedup.types import Band, FieldEvidence
 
 SAME = "same"
@@ -138,8 +149,7 @@ def same_team(left: Prepared, right: Prepared) -> bool:
         and left.year is not None
         and left.year == right.year
         and all(
-            _surnames_match(a.surname, b.surname)
-            for a, b in zip(left.authors[:2], right.authors[:2], strict=True)
+            _same_person(a, b)[0] for a, b in zip(left.authors[:2], right.authors[:2], strict=True)
         )
     )
 
@@ -171,6 +181,18 @@ def _surnames_match(left: str, right: str) -> bool:
     return False
 
 
+def _same_person(left: Author, right: Author) -> tuple[bool, bool]:
+    """Whether two authors are the same person by surname, and whether their initials are
+    compatible; a compound surname split after its particle is tried joined."""
+    if _surnames_match(left.surname, right.surname):
+        return True, _initials_compatible(left.initials, right.initials)
+    if left.joined and _surnames_match(left.joined, right.surname):
+        return True, _initials_compatible(left.initials[1:], right.initials)
+    if right.joined and _surnames_match(left.surname, right.joined):
+        return True, _initials_compatible(left.initials, right.initials[1:])
+    return False, False
+
+
 def author_similarity(left: tuple[Author, ...], right: tuple[Author, ...]) -> tuple[str, float]:
     """Outcome and 0..1 score for two author lists."""
     if not left or not right:
@@ -185,12 +207,12 @@ def author_similarity(left: tuple[Author, ...], right: tuple[Author, ...]) -> tu
     matched = 0.0
     for author in shorter:
         for other in longer:
-            if _surnames_match(author.surname, other.surname):
-                compatible = _initials_compatible(author.initials, other.initials)
+            same, compatible = _same_person(author, other)
+            if same:
                 matched += 1.0 if compatible else 0.5
                 break
     score = matched / len(shorter)
-    first_ok = _surnames_match(left[0].surname, right[0].surname)
+    first_ok = _same_person(left[0], right[0])[0]
     if not first_ok:
         score *= 0.8
     return (SIMILAR if score >= 0.75 else DIFFERENT), score
@@ -204,9 +226,7 @@ def authors_agree(
     if evidence.outcome == SAME:
         return True
     return (
-        evidence.outcome == SIMILAR
-        and evidence.score >= 0.9
-        and _surnames_match(left[0].surname, right[0].surname)
+        evidence.outcome == SIMILAR and evidence.score >= 0.9 and _same_person(left[0], right[0])[0]
     )
 
 
@@ -403,6 +423,29 @@ def evaluate(
             band = link.band
             reasons.append(link.reason)
 
+    report: Link | None = None
+    if titles_present and not identifiers_differ:
+        # Rule 13 of rules.py: one team's meeting abstract or notice under its study's title.
+        report = same_study_report(
+            left.trap,
+            right.trap,
+            title_score=title_score,
+            team=same_team(left, right) and authors.outcome in (SAME, SIMILAR),
+            journals_agree=journal.outcome in (SAME, SIMILAR),
+        )
+        if (
+            report is not None
+            and report.band is Band.POSSIBLE
+            and not locator_contradictions(left.trap, right.trap)
+        ):
+            report = None  # no contradiction to lift: the other rules decide
+        if report is not None:
+            # rule 7 is lifted for this pair (below), so the link also sets the ceiling
+            band = report.band
+            reasons.append(report.reason)
+    if shifted_coordinates(left.trap, right.trap):
+        reasons.append(SHIFTED_REASON)
+
     if titles_present:
         if title.outcome == SAME:
             reasons.append("titles identical after normalisation")
@@ -436,6 +479,7 @@ def evaluate(
         journals_differ=journal.outcome == DIFFERENT and journal.score < 0.6,
         authors_differ=authors.outcome == DIFFERENT and authors.score < 0.5,
         swaps=_swaps(left, right) if titles_present and title_score >= 0.7 else [],
+        same_study=report is not None,
     )
     for trap in traps:
         if trap.cap is Band.DISTINCT:

@@ -184,6 +184,11 @@ class Author:
 
     surname: str
     initials: str
+    # The surname as it reads when an export split a compound surname after its particle
+    # ("Le, Quintrec M." for Le Quintrec M; "Goicoechea de, Jorge E."): the particle joined
+    # with the first given name ("lequintrec"), whose initials then drop their first letter.
+    # Only compared when the surname itself matches no one.
+    joined: str = ""
 
 
 def _initials_of(given: str) -> str:
@@ -207,6 +212,43 @@ def _surname_key(text: str) -> str:
     return _NON_ALNUM.sub("", text.lower())
 
 
+_PARTICLES = frozenset(
+    {
+        "le",
+        "la",
+        "de",
+        "da",
+        "di",
+        "du",
+        "del",
+        "della",
+        "des",
+        "van",
+        "von",
+        "der",
+        "den",
+        "dos",
+        "das",
+        "el",
+        "al",
+        "ten",
+        "ter",
+        "st",
+    }
+)
+_GIVEN_WORD_AND_INITIALS = re.compile(r"^\s*([A-Z][a-z]+)\s+([A-Z](?:[.\s-]*[A-Z])*\.?)\s*$")
+
+
+def _split_compound(surname: str, given: str) -> str:
+    """The joined surname when ``surname`` ends in a particle and ``given`` is one
+    capitalised word and initials ("Le", "Quintrec M." -> "lequintrec"), else ""."""
+    words = surname.split()
+    if not words or words[-1].lower() not in _PARTICLES:
+        return ""
+    match = _GIVEN_WORD_AND_INITIALS.match(given)
+    return _surname_key(surname + match.group(1)) if match else ""
+
+
 def parse_author(name: str) -> Author | None:
     """Parse one author string in any of the usual forms; None for empty or "et al"."""
     text = strip_accents(strip_markup(name)).strip().strip(",;")
@@ -215,7 +257,9 @@ def parse_author(name: str) -> Author | None:
     if "," in text:
         surname, _, given = text.partition(",")
         key = _surname_key(surname)
-        return Author(key, _initials_of(given)) if key else None
+        if not key:
+            return None
+        return Author(key, _initials_of(given), _split_compound(surname, given))
     tokens = text.split()
     if len(tokens) == 1:
         key = _surname_key(tokens[0])

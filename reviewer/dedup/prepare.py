@@ -95,6 +95,7 @@ def prepare(index: int, record: DedupInput) -> Prepared:
         last_page=pages.last,
         generic=generic_title(fold(cleaned)) if len(cleaned) <= _GENERIC_MAX_CHARS else "",
         translated=title_is_translation(record.title),
+        title_words=len(title.split()),
     )
     return Prepared(
         index=index,

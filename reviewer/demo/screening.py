@@ -7,7 +7,10 @@ reviews. Everything goes through the services, so every rule holds. The result h
 record in every state: most records decided by both, conflicts waiting for carol (the
 senior author), some decided by one reviewer, many unscreened for a newcomer to try, and
 at full text one report not retrieved, one PDF, every kind of outcome, and two inclusions
-approved as studies.
+approved as studies. The review is blinded, so records both reviewers included reach full
+text when carol releases them: she has released all but the last few, which wait for her
+("Release 4 records to full text" on her dashboard), and reviewers still find full texts
+to assess.
 
 Only records of the first search imported (PubMed) are screened: de-duplication always
 keeps the earliest import, so none of them can turn out to be a duplicate later, even if
@@ -27,12 +30,14 @@ from django.db import transaction
 from reviewer.models import ExclusionReason, Record, Review, SourceKind, User
 from reviewer.screening.queries import state_counts, states
 from reviewer.screening.rules import State
+from reviewer.services.labels import label_add
 from reviewer.services.screening import (
     adjudicate,
     approve,
     decide,
     full_text_attach,
     full_text_not_retrieved,
+    release_to_full_text,
     remove_before_screening,
 )
 
@@ -45,6 +50,7 @@ BOB_FOLLOWS = 0.7
 BOTH_SHARE = 0.6  # of the PubMed records, decided by both
 ONE_SHARE = 0.08  # decided by one reviewer only; the rest stay unscreened
 ADJUDICATED_CONFLICTS = 2  # of the title/abstract conflicts carol has already settled
+WAITING_FOR_RELEASE = 4  # agreed at title/abstract, not yet released to full text by carol
 
 
 @dataclass(frozen=True)
@@ -114,11 +120,13 @@ def screen_demo(review: Review, team: DemoTeam, *, seed: int = 2024) -> Counter[
     both = int(len(records) * BOTH_SHARE)
     one = int(len(records) * ONE_SHARE)
 
-    # title/abstract
-    for record in records[:both]:
+    # title/abstract; alice gives a reason for some of her exclusions
+    reasons = _reasons(review)
+    for n, record in enumerate(records[:both]):
         alice = _choice(rng, record.title)
         bob = alice if rng.random() < BOB_FOLLOWS else _choice(rng, record.title)
-        decide(record=record, user=team.first, stage="ta", choice=alice)
+        reason = reasons[n % 3] if alice == "exclude" and n % 2 == 0 else None
+        decide(record=record, user=team.first, stage="ta", choice=alice, reason=reason)
         decide(record=record, user=team.second, stage="ta", choice=bob)
     for n, record in enumerate(records[both : both + one]):
         reviewer = team.first if n % 2 else team.second
@@ -134,6 +142,12 @@ def screen_demo(review: Review, team: DemoTeam, *, seed: int = 2024) -> Counter[
             choice="include" if n == 0 else "exclude",
             note="Settled at the team meeting.",
         )
+
+    # release to full text: carol released the agreed records but the last few
+    outcome = states(review, [r.pk for r in records[:both]])
+    agreed = [r for r in records[:both] if outcome[r.pk].state is State.TA_PASSED]
+    if len(agreed) > WAITING_FOR_RELEASE:
+        release_to_full_text(review=review, user=team.senior, records=agreed[:-WAITING_FOR_RELEASE])
 
     # full text: the first records sought, each given one outcome
     outcome = states(review, [r.pk for r in records[:both]])
@@ -189,6 +203,8 @@ def screen_demo(review: Review, team: DemoTeam, *, seed: int = 2024) -> Counter[
             note="A 1998 congress book; no library holds it.",
         )
 
+    label_demo(review, team, records[:both])
+
     # removed before screening: old records nobody has screened yet
     old = review.records.filter(year__lt=1990, duplicate_of=None, decisions=None)
     remove_before_screening(
@@ -198,3 +214,19 @@ def screen_demo(review: Review, team: DemoTeam, *, seed: int = 2024) -> Counter[
         reason="Published before 1990 (before IMT was defined as an entity)",
     )
     return state_counts(review)
+
+
+#: The demo review's shared labels (`Review.labels`), and a free label of bob's own.
+DEMO_LABELS = ["case series", "check the age range", "pathology images"]
+FREE_LABEL = "ask carol"
+
+
+def label_demo(review: Review, team: DemoTeam, records: list[Record]) -> None:
+    """Labels on a few screened records: alice's and bob's from the review's shared set,
+    and one of bob's own."""
+    review.labels = DEMO_LABELS
+    review.save(update_fields=["labels"])
+    for n, record in enumerate(records[:12]):
+        name = DEMO_LABELS[n % len(DEMO_LABELS)]
+        label_add(record=record, user=team.first if n % 2 else team.second, name=name)
+    label_add(record=records[0], user=team.second, name=FREE_LABEL)

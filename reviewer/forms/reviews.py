@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from django import forms
+from typing import Any
 
-from reviewer.models import ExclusionReason, Review, Role
+from django import forms
+from django.db.models import QuerySet
+
+from reviewer.models import ExclusionReason, Review, Role, User
 
 
 class TermListField(forms.CharField):
@@ -47,8 +50,29 @@ class ReviewForm(forms.ModelForm):
 
 
 class ReviewSettingsForm(ReviewForm):
+    labels = TermListField(
+        label="Labels for records",
+        required=False,
+        help_text="The review's shared labels, one per line, offered on every record while "
+        "screening (anyone may also add labels of their own), e.g. case series; ask Ana",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
     class Meta(ReviewForm.Meta):
-        fields = [*ReviewForm.Meta.fields, "blinded", "previous_studies", "previous_reports"]
+        fields = [
+            *ReviewForm.Meta.fields,
+            "labels",
+            "blinded",
+            "previous_studies",
+            "previous_reports",
+        ]
+
+    def clean_labels(self) -> list[str]:
+        labels: list[str] = self.cleaned_data.get("labels") or []
+        for label in labels:
+            if len(label) > 60:
+                raise forms.ValidationError(f"A label is at most 60 characters: “{label[:20]}…”.")
+        return labels
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
@@ -62,9 +86,22 @@ class ReviewSettingsForm(ReviewForm):
         return cleaned
 
 
+class ColleagueChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        name = obj.get_full_name()
+        return f"{name} ({obj.username})" if name else str(obj.username)
+
+
 class MemberAddForm(forms.Form):
-    username = forms.CharField(max_length=150)
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.REVIEWER)
+    """Add a colleague: someone who shares another review with the owner (see
+    `selectors.colleagues`); anyone else is invited by email."""
+
+    user = ColleagueChoice(queryset=User.objects.none(), label="Colleague", empty_label=None)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.REVIEWER, label="Their role")
+
+    def __init__(self, *args: Any, colleagues: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = colleagues  # type: ignore[attr-defined]
 
 
 class MemberRoleForm(forms.Form):

@@ -27,6 +27,12 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args: Any, review: Review, stage: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.data.get("exclude_reason"):
+            # a reason's own button (key "x" then its number): exclude, with that reason
+            data = dict(self.data.items())
+            data["choice"] = "exclude"
+            data["reason"] = data["exclude_reason"]
+            self.data = data
         choices = STAGE_CHOICES[Stage(stage)]
         choice = self.fields["choice"]
         assert isinstance(choice, forms.ChoiceField)

@@ -10,9 +10,10 @@ warning the user sees, because a wrong guess garbles names and accents.
 from __future__ import annotations
 
 import codecs
+import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 import charset_normalizer
 
@@ -38,15 +39,22 @@ class Decoding:
     encoding: str
     errors: str = "strict"
     warning: str = ""
+    #: The line of the first byte that is not UTF-8 (or not the BOM's encoding), if any.
+    first_bad_line: int | None = None
 
     def open(self, path: Path, *, newline: str | None = None) -> TextIO:
         """Open `path` as text; `newline=None` turns CRLF and CR-only endings into "\\n"."""
         return open(path, encoding=self.encoding, errors=self.errors, newline=newline)
 
 
-def read_head(path: Path, size: int = SNIFF_BYTES) -> bytes:
+def _binary(source: Path | bytes) -> BinaryIO:
+    """The file (a path, or its bytes already in memory) opened for reading bytes."""
+    return io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
+
+
+def read_head(source: Path | bytes, size: int = SNIFF_BYTES) -> bytes:
     """The first `size` bytes of the file."""
-    with open(path, "rb") as handle:
+    with _binary(source) as handle:
         return handle.read(size)
 
 
@@ -86,27 +94,31 @@ def head_text(head: bytes) -> tuple[str, str]:
     return text.lstrip("\ufeff"), encoding
 
 
-def choose_decoding(path: Path) -> Decoding:
-    """Decide how to decode the whole file, checking every byte when it matters."""
+def choose_decoding(path: Path | bytes) -> Decoding:
+    """Decide how to decode the whole file (a path, or its bytes), checking every byte
+    when it matters."""
     head = read_head(path)
     encoding = bom_encoding(head) or bomless_utf16(head)
     if encoding is not None:
         bad = _first_bad_byte_in_file(path, encoding)
         if bad is None:
             return Decoding(encoding)
+        line = _line_of_offset(path, bad)
         return Decoding(
             encoding,
             errors="replace",
             warning=(
                 f"The file says it is {encoding} but has bytes that are not (first at line "
-                f"{_line_of_offset(path, bad)}); they are shown as �. Check special "
+                f"{line}); they are shown as �. Check special "
                 "characters, and re-export the file if they matter."
             ),
+            first_bad_line=line,
         )
     bad = _first_bad_byte_in_file(path, "utf-8")
     if bad is None:
         return Decoding("utf-8")
-    where = f"line {_line_of_offset(path, bad)}"
+    line = _line_of_offset(path, bad)
+    where = f"line {line}"
     if _first_bad_byte_in_file(path, "cp1252") is None:
         return Decoding(
             "cp1252",
@@ -114,6 +126,7 @@ def choose_decoding(path: Path) -> Decoding:
                 f"The file is not valid UTF-8 (first at {where}); decoded as cp1252 "
                 "(Windows Western European); check special characters."
             ),
+            first_bad_line=line,
         )
     best = charset_normalizer.from_bytes(head).best()
     if best is not None:
@@ -125,6 +138,7 @@ def choose_decoding(path: Path) -> Decoding:
                 "(best guess); check special characters, and re-export as UTF-8 if they "
                 "look wrong."
             ),
+            first_bad_line=line,
         )
     return Decoding(
         "latin-1",
@@ -132,6 +146,7 @@ def choose_decoding(path: Path) -> Decoding:
             f"The file is not valid UTF-8 (first at {where}) and its encoding could not be "
             "recognised; decoded as latin-1; check special characters."
         ),
+        first_bad_line=line,
     )
 
 
@@ -149,11 +164,11 @@ def _first_bad_byte(data: bytes, encoding: str, *, partial: bool) -> int | None:
     return None
 
 
-def _first_bad_byte_in_file(path: Path, encoding: str) -> int | None:
+def _first_bad_byte_in_file(path: Path | bytes, encoding: str) -> int | None:
     """Stream the file through a strict decoder; offset of the first bad byte, or None."""
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
-    with open(path, "rb") as handle:
+    with _binary(path) as handle:
         while chunk := handle.read(_CHUNK):
             try:
                 decoder.decode(chunk)
@@ -167,12 +182,12 @@ def _first_bad_byte_in_file(path: Path, encoding: str) -> int | None:
     return None
 
 
-def _line_of_offset(path: Path, offset: int) -> int:
+def _line_of_offset(path: Path | bytes, offset: int) -> int:
     """1-based line number of the byte at `offset` (counting LF, CRLF and CR endings)."""
     lines = 1
     remaining = offset
     previous = b""
-    with open(path, "rb") as handle:
+    with _binary(path) as handle:
         while remaining > 0 and (chunk := handle.read(min(_CHUNK, remaining))):
             remaining -= len(chunk)
             # A CRLF split across chunks must count once: glue the last byte on.

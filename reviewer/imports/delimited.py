@@ -9,9 +9,7 @@ rest of the file into one cell without a word.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import islice
 
 from reviewer.imports.base import ColumnMapping, ParsedRecord
@@ -19,89 +17,19 @@ from reviewer.imports.decoding import SNIFF_BYTES
 from reviewer.imports.normalise import clean_text
 from reviewer.imports.notes import MAX_LISTED, PassNotes
 from reviewer.imports.source import SourceFile
+
+# The delimiter is sniffed by the one table reading module, shared with extraction imports.
+from reviewer.imports.tables import DELIMITER_NAMES, DELIMITERS, DelimiterGuess, sniff_delimiter
 from reviewer.imports.tabular import (
     ExtraCells,
     TableLayout,
-    find_header,
     preview,
     row_record,
     trim_trailing_blanks,
     unique_columns,
 )
 
-DELIMITERS = (",", ";", "\t", "|")
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-
-#: Rows looked at to choose the delimiter.
-SNIFF_ROWS = 200
-
-# Abstracts and reference lists can exceed the csv module's 128 KB default per field.
-csv.field_size_limit(64 * 1024 * 1024)
-
-
-@dataclass(frozen=True, slots=True)
-class DelimiterGuess:
-    delimiter: str
-    header_index: int
-    width: int
-    exact: int  # sniffed data rows exactly as wide as the header
-    fitting: int  # data rows of 2 cells up to the header's width (trailing cells omitted)
-    data_rows: int
-
-    def looks_like_table(self) -> bool:
-        """Convincing enough to call the file a table from its content alone."""
-        if self.width < 2:
-            return False
-        if not self.data_rows:
-            return True
-        exact, fitting = self.exact / self.data_rows, self.fitting / self.data_rows
-        return exact >= 0.8 or (exact >= 0.5 and fitting >= 0.9)
-
-
-def sniff_delimiter(text: str, *, complete: bool) -> DelimiterGuess | None:
-    """The delimiter that makes the sample most table-like; None if nothing does.
-
-    `complete` says the sample is the whole file; otherwise its last row may be cut short
-    and is ignored.
-    """
-    best: DelimiterGuess | None = None
-    for delimiter in DELIMITERS:
-        rows = _sample_rows(text, delimiter, complete=complete)
-        header = find_header(rows)
-        if header is None:
-            continue
-        width = len(rows[header])
-        data = [row for row in rows[header + 1 :] if any(cell.strip() for cell in row)]
-        exact = sum(1 for row in data if len(row) == width)
-        fitting = sum(1 for row in data if 2 <= len(row) <= width)
-        guess = DelimiterGuess(delimiter, header, width, exact, fitting, len(data))
-        if best is None or _rank(guess) > _rank(best):
-            best = guess
-    return best
-
-
-def _rank(guess: DelimiterGuess) -> tuple[int, int, int]:
-    """More rows lining up with the header wins; then more that fit; then more columns.
-
-    Counting rows (not shares) matters: with the wrong delimiter the "header" is found
-    further down, and the few rows left under it can all line up by chance.
-    """
-    return (guess.exact, guess.fitting, guess.width)
-
-
-def _sample_rows(text: str, delimiter: str, *, complete: bool) -> list[list[str]]:
-    rows: list[list[str]] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    while len(rows) <= SNIFF_ROWS:
-        try:
-            rows.append(next(reader))
-        except StopIteration:
-            break
-        except csv.Error:
-            break  # a sample cut inside a quoted field: the rows so far are enough to judge
-    if not complete and len(rows) > 1:
-        rows.pop()
-    return rows
+__all__ = ["DELIMITERS", "DELIMITER_NAMES", "DelimiterGuess", "sniff_delimiter"]
 
 
 def csv_layout(source: SourceFile) -> TableLayout:

@@ -147,6 +147,10 @@ def _detect_text(text: str, filename: str, extension: str, *, complete: bool) ->
         found = ", ".join(list(dict.fromkeys(medline_tags))[:3])
         return Detection(FileFormat.MEDLINE, f"MEDLINE tags ({found}) found")
     if ris_starts:
+        if not complete:
+            # Counted in the first 64 KB only: beside the file's real record count they
+            # would mislead (issue 17 item 9), so a longer file's line gives none.
+            return Detection(FileFormat.RIS, "RIS tags found ('TY  -' record starts, 'ER  -' ends)")
         ends = len(_RIS_ER.findall(text))
         return Detection(
             FileFormat.RIS, f"RIS tags found ({ris_starts} 'TY  -' record starts, {ends} 'ER  -')"

@@ -1,20 +1,19 @@
-"""Excel workbooks (.xlsx): the first sheet, read row by row with openpyxl's read-only mode,
-once `reviewer.imports.workbook_limits` has found the workbook safe to unpack."""
+"""Excel workbooks (.xlsx): the first sheet, streamed row by row by the one table reading
+module (`reviewer.imports.tables`), once the workbook is found safe to unpack."""
 
 from __future__ import annotations
 
-import zipfile
+import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, time
-from itertools import islice
-from typing import Any
-
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
+from typing import IO, Any
+from xml.parsers import expat
 
 from reviewer.imports.base import ColumnMapping, ParsedRecord
 from reviewer.imports.notes import Notice, PassNotes
 from reviewer.imports.source import SourceFile
+from reviewer.imports.tables import CellReader, UnreadableWorkbook, Workbook, open_workbook
 from reviewer.imports.tabular import (
     HEADER_SEARCH_ROWS,
     ExtraCells,
@@ -25,10 +24,15 @@ from reviewer.imports.tabular import (
     trim_trailing_blanks,
     unique_columns,
 )
-from reviewer.imports.workbook_limits import SEARCH_EXPORT_LIMITS, WorkbookTooLarge
+from reviewer.imports.workbook_limits import (
+    SEARCH_EXPORT_LIMITS,
+    WorkbookLimits,
+    WorkbookTooLarge,
+)
 
 #: Rows, columns and unpacked size a search export workbook may have (stated there).
 LIMITS = SEARCH_EXPORT_LIMITS
+_HEADER_LIMITS = replace(LIMITS, rows=sys.maxsize)
 
 
 def cell_text(value: Any) -> str:
@@ -48,30 +52,29 @@ def cell_text(value: Any) -> str:
 
 def xlsx_layout(source: SourceFile) -> tuple[TableLayout, list[str]]:
     """Header and columns of the first sheet, and a warning when other sheets exist."""
-    workbook = _open_workbook(source)
+    book = _open_workbook(source)
     try:
-        sheet = workbook.worksheets[0]
+        (title, path), *others = book.sheets
         warnings: list[str] = []
-        others = [ws.title for ws in workbook.worksheets[1:]]
         if others:
-            names = ", ".join(repr(name) for name in others)
+            names = ", ".join(repr(name) for name, _ in others)
             warnings.append(
                 Notice(
-                    f"Only the first sheet ({sheet.title!r}) was read; the workbook has "
+                    f"Only the first sheet ({title!r}) was read; the workbook has "
                     f"{len(others)} more: {names}.",
                     loses_data=True,
                 )
             )
-        rows = []
-        for number, row in enumerate(
-            islice(sheet.iter_rows(values_only=True), HEADER_SEARCH_ROWS), start=1
-        ):
-            LIMITS.check_row(number, len(row))
-            rows.append([cell_text(v) for v in row])
-    except WorkbookTooLarge as error:
-        raise source.error(str(error)) from error
+        rows: list[list[str]] = []
+        with book.archive.open(path) as sheet:
+            # The rows limit is the records pass's to enforce (the header is near the top).
+            for number, values in _rows(source, book, sheet, _HEADER_LIMITS):
+                if number > HEADER_SEARCH_ROWS:
+                    break
+                rows.extend([] for _ in range(number - 1 - len(rows)))  # rows with no cells
+                rows.append([cell_text(v) for v in values])
     finally:
-        workbook.close()
+        book.archive.close()
     header = find_header(rows)
     if header is None:
         raise source.error(
@@ -90,38 +93,49 @@ def read_xlsx_records(
     source: SourceFile, layout: TableLayout, mapping: ColumnMapping, notes: PassNotes
 ) -> Iterator[ParsedRecord]:
     """Stream the rows of the first sheet under the header; location is the sheet row."""
-    workbook = _open_workbook(source)
+    book = _open_workbook(source)
     extra = ExtraCells()
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        for row_number, values in enumerate(rows, start=1):
-            LIMITS.check_row(row_number, len(values))
-            if row_number <= layout.header_row:
-                continue
-            row = [cell_text(v) for v in values]
-            if not any(cell.strip() for cell in row):
-                continue  # blank rows are the sheet's formatting, not records
-            yield row_record(row, row_number, layout.columns, mapping, notes, extra)
-    except WorkbookTooLarge as error:
-        raise source.error(str(error)) from error
+        with book.archive.open(book.sheets[0][1]) as sheet:
+            for row_number, values in _rows(source, book, sheet):
+                if row_number <= layout.header_row:
+                    continue
+                row = [cell_text(v) for v in values]
+                if not any(cell.strip() for cell in row):
+                    continue  # blank rows are the sheet's formatting, not records
+                yield row_record(row, row_number, layout.columns, mapping, notes, extra)
     finally:
-        workbook.close()
+        book.archive.close()
     extra.report(notes)
 
 
-def _open_workbook(source: SourceFile) -> Any:
-    """The workbook, read-only, once `SEARCH_EXPORT_LIMITS` says it is safe to open."""
+def _rows(
+    source: SourceFile, book: Workbook, sheet: IO[bytes], limits: WorkbookLimits = LIMITS
+) -> Iterator[tuple[int, list[Any]]]:
+    """The sheet's rows as the one table reader streams them, refusals in this file's words."""
     try:
-        with zipfile.ZipFile(source.path) as archive:
-            LIMITS.check_archive(archive, file_size=source.path.stat().st_size)
+        yield from CellReader(book, limits).rows(sheet)
     except WorkbookTooLarge as error:
         raise source.error(str(error)) from error
-    except zipfile.BadZipFile:
-        pass  # openpyxl says so below, in its own words
+    except (expat.ExpatError, KeyError, ValueError, IndexError) as error:
+        raise source.error(
+            f"the first sheet cannot be read ({error}); save the workbook again as .xlsx "
+            "or export the data as CSV."
+        ) from error
+
+
+def _open_workbook(source: SourceFile) -> Workbook:
+    """The workbook's parts, once `SEARCH_EXPORT_LIMITS` says it is safe to open."""
     try:
-        return openpyxl.load_workbook(source.path, read_only=True, data_only=True)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, InvalidFileException) as error:
+        book = open_workbook(source.path, LIMITS)
+    except WorkbookTooLarge as error:
+        raise source.error(str(error)) from error
+    except UnreadableWorkbook as error:
         raise source.error(
             f"the Excel workbook could not be opened ({error}); save it again as .xlsx "
             "or export the data as CSV."
         ) from error
+    if not book.sheets:
+        book.archive.close()
+        raise source.error("the workbook has no worksheet.")
+    return book

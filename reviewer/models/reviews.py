@@ -41,6 +41,11 @@ class Review(models.Model):
         blank=True,
         help_text="Terms highlighted as signs of irrelevance while screening.",
     )
+    labels = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The review's shared labels, offered on every record while screening.",
+    )
     blinded = models.BooleanField(
         default=True,
         help_text="Reviewers do not see each other's decisions until adjudication is over.",

@@ -13,23 +13,10 @@ from django.db import models
 from reviewer.models.reviews import ExclusionReason, Review
 from reviewer.models.sources import Record
 
-
-class Stage(models.TextChoices):
-    TITLE_ABSTRACT = "ta", "Title and abstract"
-    FULL_TEXT = "ft", "Full text"
-
-
-class Choice(models.TextChoices):
-    INCLUDE = "include", "Include"
-    EXCLUDE = "exclude", "Exclude"
-    MAYBE = "maybe", "Maybe"
-
-
-#: The choices each stage offers ("maybe" only at title/abstract).
-STAGE_CHOICES = {
-    Stage.TITLE_ABSTRACT: (Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE),
-    Stage.FULL_TEXT: (Choice.INCLUDE, Choice.EXCLUDE),
-}
+# The vocabulary of the rows is the state table's own: one enum for pages, rows and rules.
+from reviewer.screening.rules import STAGE_CHOICES as STAGE_CHOICES
+from reviewer.screening.rules import Choice as Choice
+from reviewer.screening.rules import Stage as Stage
 
 
 class Decision(models.Model):
@@ -48,7 +35,7 @@ class Decision(models.Model):
         null=True,
         blank=True,
         related_name="decisions",
-        help_text="Full text only: why the record is excluded.",
+        help_text="Why the record is excluded: required at full text, optional at title/abstract.",
     )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -212,3 +199,29 @@ class Removal(models.Model):
 
     def __str__(self) -> str:
         return f"Record {self.record_id} removed: {self.reason}"
+
+
+class RecordLabel(models.Model):
+    """A label (tag) one person put on a record: one of the review's shared labels
+    (`Review.labels`) or a free one of their own. Per person, so that while the review is
+    blinded each reviewer sees her own only (`rules.may_see_others_labels`)."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="record_labels")
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=60)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "added_by", "name"], name="one_label_per_person_record"
+            )
+        ]
+        indexes = [models.Index(fields=["review", "name"], name="record_label_review_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} on record {self.record_id}"

@@ -268,6 +268,21 @@ class Record(models.Model):
         blank=True,
         help_text="Fields this kept record took from a duplicate: field name -> that record's id.",
     )
+    # Blinded reviews: a record two reviewers agreed to include at title/abstract reaches
+    # full-text screening when a senior releases it (`rules.reaches_full_text`).
+    released_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a senior released this record, agreed at title/abstract, to full text.",
+    )
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who released it to full text.",
+    )
 
     class Meta:
         ordering = ["pk"]

@@ -56,6 +56,7 @@ PENDING_STATES: tuple[State, ...] = (
     State.TA_UNSCREENED,
     State.TA_ONE,
     State.TA_CONFLICT,
+    State.TA_PASSED,
     State.FT_SOUGHT,
     State.FT_ONE,
     State.FT_CONFLICT,
@@ -145,7 +146,11 @@ def prisma_report(review: Review) -> PrismaReport:
         return tuple(lines)
 
     def sought(column: Counter[State]) -> int:
-        return sum(n for state, n in column.items() if state.stage == FT)
+        # a record waiting for its release to full text passed title/abstract: its report
+        # is sought (`rules.reaches_full_text` only decides when reviewers assess it)
+        return sum(
+            n for state, n in column.items() if state.stage == FT or state is State.TA_PASSED
+        )
 
     counts = PrismaCounts(
         database_results=identified[SourceKind.DATABASE],

@@ -15,7 +15,8 @@ still change:
   sought for retrieval"): a record nobody has screened; a record with one decision, waiting
   for the second reviewer; a conflict waiting for the senior author.
 - **Full text** (counted in "Reports sought for retrieval", not yet "not retrieved",
-  "excluded" or "included"): a report nobody has assessed (nor marked not retrieved); one
+  "excluded" or "included"): a report nobody has assessed (nor marked not retrieved),
+  released to full text or, in a blinded review, waiting for its release; one
   with one decision; a conflict waiting for the senior author; two exclusions giving
   different reasons, the senior author to choose the reason reported.
 - **Approval** (counted in "Reports assessed", not yet a report of an included study): an
@@ -103,7 +104,9 @@ class Waiting:
             not_screened=pending.get(State.TA_UNSCREENED.value, 0),
             second_screening=pending.get(State.TA_ONE.value, 0),
             screening_conflicts=pending.get(State.TA_CONFLICT.value, 0),
-            not_assessed=pending.get(State.FT_SOUGHT.value, 0),
+            # passed title/abstract, waiting for release or assessment
+            not_assessed=pending.get(State.TA_PASSED.value, 0)
+            + pending.get(State.FT_SOUGHT.value, 0),
             second_assessment=pending.get(State.FT_ONE.value, 0),
             full_text_conflicts=pending.get(State.FT_CONFLICT.value, 0),
             reasons_to_choose=pending.get(State.FT_REASON.value, 0),

@@ -13,6 +13,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "next": ("j", "Next record"),
     "previous": ("k", "Previous record"),
     "note": ("n", "Write a note"),
+    "label": ("l", "Add a label"),
 }
 #: Keys the whole app already uses ("g" starts the go-to sequences).
 RESERVED = frozenset({"g", "?", "/"})

@@ -15,12 +15,15 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     FilteredRelation,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -40,7 +43,15 @@ from reviewer.models import (
     User,
 )
 from reviewer.models.sources import OTHER_METHOD_KINDS
-from reviewer.screening.rules import FT, TA, Outcome, RecordRows, State, record_state
+from reviewer.screening.rules import (
+    FT,
+    REVIEWERS_PER_RECORD,
+    TA,
+    Outcome,
+    RecordRows,
+    State,
+    record_state,
+)
 
 
 def _rows(review: Review, record_ids: Iterable[int] | None) -> dict[int, RecordRows]:
@@ -81,6 +92,8 @@ def _rows(review: Review, record_ids: Iterable[int] | None) -> dict[int, RecordR
             is_duplicate=duplicate_of is not None,
             removed=pk in removed,
             other_method=kind in OTHER_METHOD_KINDS,
+            blinded=review.blinded,
+            released=released_at is not None,
             ta_choices=tuple(ta.get(pk, ())),
             ta_adjudicated=ta_adjudicated.get(pk),
             ft_decisions=tuple(ft.get(pk, ())),
@@ -88,7 +101,9 @@ def _rows(review: Review, record_ids: Iterable[int] | None) -> dict[int, RecordR
             not_retrieved=pk in not_retrieved,
             approved=pk in approved,
         )
-        for pk, duplicate_of, kind in records.values_list("pk", "duplicate_of_id", "source__kind")
+        for pk, duplicate_of, kind, released_at in records.values_list(
+            "pk", "duplicate_of_id", "source__kind", "released_at"
+        )
     }
 
 
@@ -118,6 +133,12 @@ def waiting_for_senior(review: Review, stage: str = "") -> list[tuple[int, State
     return sorted(found, key=lambda item: (item[1].stage != TA, item[0]))
 
 
+def waiting_for_release(review: Review) -> list[int]:
+    """The records two reviewers agreed to include at title/abstract that wait for a
+    senior to release them to full text (`rules.reaches_full_text`), in import order."""
+    return sorted(pk for pk, o in states(review).items() if o.state is State.TA_PASSED)
+
+
 def state_counts(review: Review) -> Counter[State]:
     return Counter(outcome.state for outcome in states(review).values())
 
@@ -127,6 +148,11 @@ def state_counts(review: Review) -> Counter[State]:
 # Each part of a queue is an `IN (subquery)` over the decision, adjudication, removal and
 # full-text tables (filtered by review and stage, so PostgreSQL hashes them once), never a
 # per-record subquery: the screening page stays fast at 20,000 records and more.
+#
+# These are the SQL forms of rules written in Python in `rules` (each says which):
+# `eligible` is `rules.at_stage` (with `rules.reaches_full_text`), `_waiting_for` is
+# `rules.waits_for`, `_decided_twice` is `rules.REVIEWERS_PER_RECORD`.
+# tests/reviewer/screening/test_sql_equivalence.py checks that each pair agrees.
 
 
 def _decided_twice(review: Review, stage: str) -> QuerySet[Decision, dict[str, Any]]:
@@ -135,7 +161,7 @@ def _decided_twice(review: Review, stage: str) -> QuerySet[Decision, dict[str, A
         .order_by()
         .values("record")
         .annotate(n=Count("pk"))
-        .filter(n__gte=2)
+        .filter(n__gte=REVIEWERS_PER_RECORD)
         .values("record")
     )
 
@@ -145,9 +171,11 @@ def _records_of(rows: QuerySet[Any]) -> QuerySet[Any]:
 
 
 def eligible(review: Review, stage: str) -> QuerySet[Record]:
-    """The records that are screened at `stage`: no duplicates, none removed, and at full
+    """The records that are screened at `stage` (SQL form of `rules.at_stage`): no
+    duplicates, none removed, and at full
     text only those that passed title/abstract (the rule of `rules.title_abstract`: an
-    adjudicated include, or two decisions and no exclude) and were not unobtainable."""
+    adjudicated include, or two decisions and no exclude, released while the review is
+    blinded: `rules.reaches_full_text`) and were not unobtainable."""
     records = review.records.filter(duplicate_of=None).exclude(
         pk__in=_records_of(Removal.objects.filter(review=review))
     )
@@ -158,14 +186,17 @@ def eligible(review: Review, stage: str) -> QuerySet[Record]:
         excluded = Decision.objects.filter(
             review=review, stage=Stage.TITLE_ABSTRACT, choice=Choice.EXCLUDE
         )
+        agreed = (
+            Q(pk__in=_decided_twice(review, TA))
+            & ~Q(pk__in=_records_of(excluded))
+            & ~Q(pk__in=_records_of(adjudicated))
+        )
+        if review.blinded:
+            agreed &= Q(released_at__isnull=False)
         passed = (
             Q(source__kind__in=OTHER_METHOD_KINDS)
             | Q(pk__in=_records_of(adjudicated.filter(choice=Choice.INCLUDE)))
-            | (
-                Q(pk__in=_decided_twice(review, TA))
-                & ~Q(pk__in=_records_of(excluded))
-                & ~Q(pk__in=_records_of(adjudicated))
-            )
+            | agreed
         )
         records = records.filter(passed).exclude(
             pk__in=_records_of(FullText.objects.filter(review=review, not_retrieved=True))
@@ -174,8 +205,8 @@ def eligible(review: Review, stage: str) -> QuerySet[Record]:
 
 
 def _waiting_for(review: Review, user: User, stage: str) -> Q:
-    """Records still waiting for `user` at `stage`: no decision of theirs, fewer than two
-    decisions, not adjudicated."""
+    """Records still waiting for `user` at `stage` (SQL form of `rules.waits_for`): no
+    decision of theirs, fewer than `REVIEWERS_PER_RECORD` decisions, not adjudicated."""
     return (
         ~Q(pk__in=_records_of(Decision.objects.filter(review=review, stage=stage, reviewer=user)))
         & ~Q(pk__in=_decided_twice(review, stage))
@@ -291,6 +322,76 @@ def queue(
     for term in query.split():
         records = records.filter(Q(title__icontains=term) | Q(abstract__icontains=term))
     return records
+
+
+def removable(review: Review) -> QuerySet[Record]:
+    """The records a removal before screening may remove (SQL form of
+    `rules.removal_skip`): no duplicate, not removed already, no decision on it."""
+    return (
+        review.records.filter(duplicate_of=None)
+        .exclude(pk__in=_records_of(Removal.objects.filter(review=review)))
+        .exclude(pk__in=_records_of(Decision.objects.filter(review=review)))
+    )
+
+
+def waiting_probe(user: User, stage: str) -> tuple[Any, ...]:
+    """The test of `_waiting_for` again, as lookups correlated with each record (along the
+    (record, stage) index) instead of sets over the whole review: for filtering a few
+    records, or a queue walked from a known position with a LIMIT, whose cost must not
+    grow with the review. Pass to `filter(*...)`; `tests` keep the two forms agreeing."""
+    decisions = Decision.objects.filter(record=OuterRef("pk"), stage=stage)
+    decided = decisions.order_by().values("record").annotate(n=Count("pk")).values("n")[:1]
+    return (
+        ~Exists(decisions.filter(reviewer=user)),
+        ~Exists(Adjudication.objects.filter(record=OuterRef("pk"), stage=stage)),
+        Q(decided_count__lt=2),
+    ), Coalesce(Subquery(decided, output_field=IntegerField()), Value(0))
+
+
+def waiting_from(
+    records: QuerySet[Record], user: User, stage: str, *, start: int, count: int
+) -> list[int]:
+    """The first `count` records of `records` (a queue in import order) from id `start`
+    on that are still waiting for `user`, probed record by record (`waiting_probe`)."""
+    tests, decided = waiting_probe(user, stage)
+    found = (
+        records.filter(pk__gte=start)
+        .annotate(decided_count=decided)
+        .filter(*tests)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:count]
+    )
+    return list(found)
+
+
+def ranked_waiting(
+    records: QuerySet[Record], user: User, stage: str, ranking_id: int, *, after: int, count: int
+) -> list[tuple[int, int]]:
+    """(rank, id) of the first `count` records of `records` still waiting for `user`, in
+    the ranking's order from rank `after` on (exclusive), each batch probed by primary key
+    (`waiting_probe`): what `ranked_first` does, at a cost that does not grow with the
+    review."""
+    tests, decided = waiting_probe(user, stage)
+    found: list[tuple[int, int]] = []
+    last, size = after, max(count * 4, 48)
+    while len(found) < count:
+        batch = list(
+            RelevanceScore.objects.filter(job_id=ranking_id, rank__gt=last)
+            .order_by("rank")
+            .values_list("rank", "record_id")[:size]
+        )
+        size = min(size * 2, RANK_BATCH)
+        if not batch:
+            break
+        present = set(
+            records.filter(pk__in=[pk for _, pk in batch])
+            .annotate(decided_count=decided)
+            .filter(*tests)
+            .values_list("pk", flat=True)
+        )
+        found += [(rank, pk) for rank, pk in batch if pk in present]
+        last = batch[-1][0]
+    return found[:count]
 
 
 def waiting(review: Review, user: User, stage: str, records: QuerySet[Record]) -> QuerySet[Record]:

@@ -4,6 +4,11 @@ Title/abstract (two independent decisions):
     include+include, include+maybe, maybe+maybe -> passes to full text
     exclude+exclude                             -> excluded
     exclude against include or maybe           -> conflict, until a senior adjudicates
+Released to full text (`reaches_full_text`), while the review is blinded:
+    passed by a senior's adjudication           -> at full text at once
+    passed by two reviewers agreeing            -> waits until a senior releases it
+                                                   (then its title/abstract stage is closed)
+    unblinded review                            -> at full text at once
 Full text (after the record passed title/abstract and its full text was sought):
     marked "not retrieved"                      -> not retrieved (never assessed)
     include+include                             -> included, until a senior approves it
@@ -15,7 +20,14 @@ Duplicates and records removed before screening never enter screening. Records f
 other methods (websites, organisations, citation searching) skip title/abstract: as in the
 PRISMA 2020 diagram, they are reports sought for retrieval from the start.
 
-Nothing here touches the database: callers pass the rows' values in.
+Nothing here touches the database: callers pass the rows' values in. The same rules in
+SQL, for queues and counts over thousands of records, are in `reviewer.screening.queries`
+(each SQL form names the rule here it computes); `tests/reviewer/screening/
+test_sql_equivalence.py` builds a record in every state and checks that the two agree.
+
+The vocabulary is one: the stages and choices are the `Stage` and `Choice` of the models
+(defined here, stored in the decision rows); `TA`, `FT`, `INCLUDE`, `EXCLUDE` and `MAYBE`
+are their members under short names.
 """
 
 from __future__ import annotations
@@ -24,8 +36,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-INCLUDE, EXCLUDE, MAYBE = "include", "exclude", "maybe"
-TA, FT = "ta", "ft"
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    TITLE_ABSTRACT = "ta", "Title and abstract"
+    FULL_TEXT = "ft", "Full text"
+
+
+class Choice(models.TextChoices):
+    INCLUDE = "include", "Include"
+    EXCLUDE = "exclude", "Exclude"
+    MAYBE = "maybe", "Maybe"
+
+
+INCLUDE, EXCLUDE, MAYBE = Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE
+TA, FT = Stage.TITLE_ABSTRACT, Stage.FULL_TEXT
+
+#: The choices each stage offers ("maybe" only at title/abstract).
+STAGE_CHOICES = {
+    Stage.TITLE_ABSTRACT: (Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE),
+    Stage.FULL_TEXT: (Choice.INCLUDE, Choice.EXCLUDE),
+}
+
+#: Independent decisions a record takes at each stage. SQL form: `queries._decided_twice`.
+REVIEWERS_PER_RECORD = 2
 
 
 class State(StrEnum):
@@ -37,6 +72,7 @@ class State(StrEnum):
     TA_ONE = "ta-one"
     TA_CONFLICT = "ta-conflict"
     TA_EXCLUDED = "ta-excluded"
+    TA_PASSED = "ta-passed"
     FT_SOUGHT = "ft-sought"
     FT_NOT_RETRIEVED = "ft-not-retrieved"
     FT_ONE = "ft-one"
@@ -84,6 +120,7 @@ LABELS = {
     State.TA_ONE: "Waiting for a second reviewer",
     State.TA_CONFLICT: "Conflict (title/abstract)",
     State.TA_EXCLUDED: "Excluded at title/abstract",
+    State.TA_PASSED: "Passed title/abstract: waiting for release to full text",
     State.FT_SOUGHT: "Full text sought",
     State.FT_NOT_RETRIEVED: "Full text not retrieved",
     State.FT_ONE: "Full text: waiting for a second reviewer",
@@ -109,7 +146,7 @@ def title_abstract(choices: Sequence[str], adjudicated: str | None) -> State:
         return State.FT_SOUGHT if adjudicated == INCLUDE else State.TA_EXCLUDED
     if not choices:
         return State.TA_UNSCREENED
-    if len(choices) == 1:
+    if len(choices) < REVIEWERS_PER_RECORD:
         return State.TA_ONE
     if all(choice == EXCLUDE for choice in choices):
         return State.TA_EXCLUDED
@@ -134,7 +171,7 @@ def full_text(
         return Outcome(State.FT_EXCLUDED, reason)
     if not decisions:
         return Outcome(State.FT_SOUGHT)
-    if len(decisions) == 1:
+    if len(decisions) < REVIEWERS_PER_RECORD:
         return Outcome(State.FT_ONE)
     choices = {choice for choice, _ in decisions}
     if choices == {INCLUDE}:
@@ -147,6 +184,24 @@ def full_text(
     return Outcome(State.FT_CONFLICT)
 
 
+def reaches_full_text(
+    *, blinded: bool, released: bool, adjudicated: bool, other_method: bool = False
+) -> bool:
+    """Whether a record that passed title/abstract is at full text yet.
+
+    While a review is blinded, a record two reviewers agreed on waits until a senior
+    releases it. Were it to pass at once, it would join every reviewer's full-text queue
+    the moment the second reviewer decides it: a reviewer would see her own include reach
+    full text only when her colleague had already included the record, which tells her
+    the colleague's decision on a record still open to change. The release is a senior's
+    act, like an adjudication: it closes the record's title/abstract stage
+    (`closed_by_senior`), so what appears at full text never moves with a decision a
+    reviewer can still change. A senior's adjudication already closed the stage, a record
+    found by other methods has no title/abstract decisions, and an unblinded review hides
+    nothing: those reach full text at once."""
+    return released or adjudicated or other_method or not blinded
+
+
 @dataclass(frozen=True, slots=True)
 class RecordRows:
     """What the state of one record is derived from."""
@@ -154,6 +209,8 @@ class RecordRows:
     is_duplicate: bool = False
     removed: bool = False
     other_method: bool = False  # found by another method: no title/abstract screening
+    blinded: bool = False  # the review is blinded: agreed records wait for their release
+    released: bool = False  # a senior released it to full text
     ta_choices: tuple[str, ...] = ()
     ta_adjudicated: str | None = None
     ft_decisions: tuple[tuple[str, int | None], ...] = ()
@@ -175,10 +232,62 @@ def record_state(rows: RecordRows) -> Outcome:
     )
     if ta is not State.FT_SOUGHT:
         return Outcome(ta)
+    if not reaches_full_text(
+        blinded=rows.blinded,
+        released=rows.released,
+        adjudicated=rows.ta_adjudicated is not None,
+        other_method=rows.other_method,
+    ):
+        return Outcome(State.TA_PASSED)
     outcome = full_text(rows.ft_decisions, rows.ft_adjudicated, not_retrieved=rows.not_retrieved)
     if outcome.state is State.FT_INCLUDED and rows.approved:
         return Outcome(State.APPROVED)
     return outcome
+
+
+def at_stage(state: State, stage: str, *, other_method: bool = False) -> bool:
+    """Whether a record in `state` is screened at `stage`, i.e. is in every reviewer's
+    queue there: at title/abstract every record but duplicates, removals and records found
+    by other methods (they skip it); at full text the records that reached it
+    (`reaches_full_text`) and whose full text was not marked not retrieved.
+    SQL form: `queries.eligible`."""
+    if state in (State.DUPLICATE, State.REMOVED):
+        return False
+    if stage == TA:
+        return not other_method
+    return state.stage == FT and state is not State.FT_NOT_RETRIEVED
+
+
+def waits_for(*, decided_by_them: bool, decisions: int, adjudicated: bool) -> bool:
+    """Whether a record of a reviewer's queue at a stage still waits for her: she has not
+    decided it, fewer than `REVIEWERS_PER_RECORD` have, and no senior has adjudicated it.
+    SQL form: `queries._waiting_for`; a record is "done" (`queries.progress`) once
+    `REVIEWERS_PER_RECORD` have decided it."""
+    return not decided_by_them and decisions < REVIEWERS_PER_RECORD and not adjudicated
+
+
+def removal_skip(*, is_duplicate: bool, removed: bool, screened: bool) -> str:
+    """Why a removal before screening leaves a record as it is ("" when it removes it):
+    "duplicate" (a duplicate is counted as one already), "removed" (already), "screened"
+    (someone has decided it: it is in screening). SQL form: `queries.removable`."""
+    if is_duplicate:
+        return "duplicate"
+    if removed:
+        return "removed"
+    if screened:
+        return "screened"
+    return ""
+
+
+def label_at(state: State, stage: str) -> str:
+    """What the screening page of `stage` calls a record in `state`: a record past
+    title/abstract is "Passed title/abstract" there, whatever happened at full text since.
+    The title/abstract decisions of a record a senior has closed may be seen
+    (`may_see_other_decisions`); its full-text progress moves with the colleagues' open
+    full-text decisions and is not that page's to show."""
+    if stage == TA and state.stage == FT:
+        return "Passed title/abstract"
+    return state.label
 
 
 def not_screened_here(state: State, stage: str) -> str:
@@ -188,7 +297,7 @@ def not_screened_here(state: State, stage: str) -> str:
         return "This record is a duplicate: it is not screened."
     if state is State.REMOVED:
         return "This record was removed before screening."
-    if stage == TA and state.stage != TA:
+    if stage == TA and (state.stage != TA or state is State.TA_PASSED):
         return "Title/abstract screening of this record is over."
     if stage == FT and state is State.FT_NOT_RETRIEVED:
         return "This full text was not retrieved, so it is not assessed."
@@ -223,6 +332,26 @@ def may_see_other_decisions(
     return closed_by_senior
 
 
+#: States no reviewer's decision brings about: every member may be told them.
+PUBLIC_STATES = frozenset({State.DUPLICATE, State.REMOVED, State.FT_NOT_RETRIEVED})
+
+
+def refusal_shown(
+    *, state: State, stage: str, may_change: bool, decided_by_others: int, see_others: bool
+) -> str:
+    """Why the screening page of `stage` offers a member no decision on a record (empty:
+    it offers one), as blinding lets her be told: `not_screened_here`, except that a
+    member who may not see the others' decisions and has not decided the record herself
+    is told only that `REVIEWERS_PER_RECORD` have decided it, whether they agreed (the
+    stage is over) or not (a conflict). A duplicate or removed record says so to all."""
+    if may_change:
+        return ""
+    hidden = decided_by_others >= REVIEWERS_PER_RECORD and not see_others
+    if hidden and state not in (State.DUPLICATE, State.REMOVED):
+        return ""
+    return not_screened_here(state, stage)
+
+
 def may_see_review_wide_figures(*, blinded: bool, is_senior: bool) -> bool:
     """Whether a member sees figures over everyone's decisions: records resolved, waiting
     for a second reviewer or in conflict, "overall done", agreement and kappa, colleagues'
@@ -237,13 +366,24 @@ def may_see_review_wide_figures(*, blinded: bool, is_senior: bool) -> bool:
     return not blinded or is_senior
 
 
+def may_see_others_labels(*, blinded: bool, is_senior: bool) -> bool:
+    """Whether a member sees the labels colleagues put on records, and may filter by them.
+
+    A label often carries a judgement ("check population", "relevant?"), so while the
+    review is blinded a reviewer sees, filters by and exports her own labels only;
+    seniors and owners see everyone's, and so does everyone once the review is unblinded
+    (the rule of `may_see_review_wide_figures`)."""
+    return may_see_review_wide_figures(blinded=blinded, is_senior=is_senior)
+
+
 def closed_by_senior(rows: RecordRows, stage: str) -> bool:
-    """A senior has closed `stage` for the record: adjudicated it there, or (full text)
-    approved its inclusion; title/abstract is closed too once a senior has closed the full
-    text. After that no one's decision at the stage changes."""
+    """A senior has closed `stage` for the record: adjudicated it there, released it to
+    full text (title/abstract), or (full text) approved its inclusion; title/abstract is
+    closed too once a senior has closed the full text. After that no one's decision at the
+    stage changes."""
     full_text_closed = rows.ft_adjudicated is not None or rows.approved
     if stage == TA:
-        return rows.ta_adjudicated is not None or full_text_closed
+        return rows.ta_adjudicated is not None or rows.released or full_text_closed
     return full_text_closed
 
 

@@ -51,6 +51,7 @@ from reviewer.models import (
     User,
 )
 from reviewer.models.duplicates import DECIDED_STATUSES
+from reviewer.screening import counters
 from reviewer.selectors import pending_duplicate_pairs
 from reviewer.services import progress
 from reviewer.services.jobs import ClaimLost, claim_job, job_cancel, job_restart, job_send
@@ -177,6 +178,8 @@ def dedup_job_run(*, job_id: int) -> None:
             )
             if not done:
                 raise ClaimLost(f"de-duplication job {job_id} was taken over")
+            # duplicates leave screening: the screening counters count again
+            counters.forget(job.review_id)
     except ClaimLost:
         logger.warning("De-duplication job %s was taken over by another worker", job_id)
     except Exception as error:  # the row must not hang in "running"

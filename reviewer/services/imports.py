@@ -38,6 +38,7 @@ from reviewer.models import (
     SourceKind,
     User,
 )
+from reviewer.screening import counters
 from reviewer.services import progress
 from reviewer.services.duplicates import dedup_after_import
 from reviewer.services.jobs import ClaimLost, claim_job, job_restart, job_send
@@ -127,6 +128,10 @@ def import_job_create(
     stored: list[ImportFile] = []
     try:
         with transaction.atomic():
+            # locked: a search hidden meanwhile takes no upload
+            source = Source.objects.select_for_update().get(pk=source.pk)
+            if source.hidden_at is not None:
+                raise ValidationError(_hidden_refusal(source, "Nothing was uploaded."))
             job = ImportJob.objects.create(
                 review=source.review, source=source, created_by=created_by
             )
@@ -144,6 +149,14 @@ def import_job_create(
             import_file.file.storage.delete(import_file.file.name)
         raise
     return job
+
+
+def _hidden_refusal(source: Source, outcome: str) -> str:
+    return (
+        f"The search “{source}” is hidden ({source.hidden_reason}), so it takes no new "
+        f"records. {outcome} An owner can list it again under Searches → Hidden searches, "
+        "or add a new search for these files."
+    )
 
 
 def _enqueue_read(job: ImportJob) -> None:
@@ -459,6 +472,9 @@ def import_job_confirm(
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if not job.can_confirm:
         raise ValidationError("Only an import whose files were all read without error can start.")
+    source = Source.objects.select_for_update().get(pk=job.source_id)
+    if source.hidden_at is not None:  # hidden after this upload was read
+        raise ValidationError(_hidden_refusal(source, "Nothing was imported."))
     cut = cut_records(job)
     if cut and not accept_cut:
         raise ValidationError(
@@ -577,6 +593,8 @@ def import_job_run(*, job_id: int) -> None:
                 finished_at=timezone.now(),
             )
             job.record_count = count
+            # the screening counters count the new records (`screening.counters`)
+            counters.forget(job.review_id)
             # Check the new records against the review's others once they are committed.
             dedup_after_import(import_job=job)
             # the new records get scores; before any decision, the question ranks them

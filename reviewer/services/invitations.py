@@ -28,16 +28,22 @@ _SALT = "reviewer.invitation"
 
 
 def invitation_token(invitation: Invitation) -> str:
-    """The signed part of the invitation's link."""
-    return signing.dumps([invitation.pk, invitation.key], salt=_SALT)
+    """The signed part of the invitation's link. Signed without a timestamp (the row holds
+    the expiry), so it is the same every time: the link mailed, the one printed by the
+    demo and the one listed on the Members page are one link, whenever they were shown."""
+    return signing.Signer(salt=_SALT).sign_object([invitation.pk, invitation.key])
 
 
 def invitation_from_token(token: str) -> Invitation | None:
     """The invitation a link names, or None for a link that was altered or never issued."""
     try:
-        pk, key = signing.loads(token, salt=_SALT)
+        pk, key = signing.Signer(salt=_SALT).unsign_object(token)
     except (signing.BadSignature, ValueError, TypeError):
-        return None
+        try:
+            # links made before they were stable carried a timestamp (signing.dumps)
+            pk, key = signing.loads(token, salt=_SALT)
+        except (signing.BadSignature, ValueError, TypeError):
+            return None
     invitation = (
         Invitation.objects.select_related("review", "created_by", "accepted_by")
         .filter(pk=pk)

@@ -117,18 +117,28 @@ def review_restore(*, review: Review) -> Review:
 def review_delete(*, review: Review, typed_title: str, has_archive: bool) -> None:
     """Delete the review and everything in it, its stored files too; all or nothing.
 
-    Asks for the title typed out and for an archive (the backup file) in hand."""
-    if " ".join(typed_title.split()) != " ".join(review.title.split()):
-        raise ValidationError(
-            "The title typed does not match this review’s title; nothing was deleted."
-        )
-    if not has_archive:
-        raise ValidationError(
-            "Download the review’s archive first and tick that you have it; nothing was deleted."
-        )
-    files = stored_files(review)
+    Asks for the title typed out, and for the review's archive (the backup file): this
+    server must have handed one out (`archive_downloaded_at`, set by the download), and the
+    owner ticks that they kept it."""
     with transaction.atomic():
-        Review.objects.select_for_update().get(pk=review.pk).delete()
+        review = Review.objects.select_for_update().get(pk=review.pk)
+        if " ".join(typed_title.split()) != " ".join(review.title.split()):
+            raise ValidationError(
+                "The title typed does not match this review’s title; nothing was deleted."
+            )
+        if review.archive_downloaded_at is None:
+            raise ValidationError(
+                "Download the review’s archive first (Settings → archive of the whole review): "
+                "no archive of it has been downloaded yet, and it is the only way back. "
+                "Nothing was deleted."
+            )
+        if not has_archive:
+            raise ValidationError(
+                "Download the review’s archive first and tick that you have it; nothing was "
+                "deleted."
+            )
+        files = stored_files(review)
+        review.delete()
         transaction.on_commit(lambda: delete_stored_files(files))
 
 

@@ -1,4 +1,5 @@
-"""Screening writes: decisions, undo, adjudication, full texts, approval, studies, removals.
+"""Screening writes: decisions, undo, adjudication, release to full text, full texts,
+approval, studies, removals.
 
 Every write locks the record's row first, so two reviewers deciding the same record at the
 same moment are serialised: the second sees the first's decision and the rules apply to
@@ -17,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from reviewer.models import (
     STAGE_CHOICES,
@@ -36,9 +38,20 @@ from reviewer.models import (
     Study,
     User,
 )
-from reviewer.screening.queries import queue, ranked_first, rows_of, state_of, waiting
+from reviewer.screening import counters
+from reviewer.screening.queries import (
+    queue,
+    ranked_first,
+    removable,
+    rows_of,
+    state_of,
+    states,
+    waiting,
+    waiting_for_release,
+)
 from reviewer.screening.rules import (
     FT,
+    REVIEWERS_PER_RECORD,
     TA,
     RecordRows,
     State,
@@ -84,6 +97,13 @@ def next_record(
     first = ranked_first(still, ranking_id, HAND_OUT_AMONG) if ranking_id is not None else []
     if not first:
         first = list(still.values_list("pk", flat=True)[:HAND_OUT_AMONG])
+    return hand_out(review=review, user=user, stage=stage, first=first)
+
+
+def hand_out(*, review: Review, user: User, stage: str, first: list[int]) -> Record | None:
+    """Of `first` (the ids of the first records waiting for `user`, in order), the one to
+    show: the first not on a colleague's screen right now (`next_record`), noted as on
+    this reviewer's."""
     if not first:
         return None
     holders = cache.get_many([_handed_out_key(pk, stage) for pk in first])
@@ -135,12 +155,14 @@ def decide(
         raise ValidationError(f"“{choice}” is not a decision at {Stage(stage).label.lower()}.")
     rows = rows_of(record)
     state = record_state(rows).state
-    reason = _reason(review, reason) if stage == FT and choice == Choice.EXCLUDE else None
-    mine = Decision.objects.filter(record=record, reviewer=user, stage=stage).first()
+    # full text: an exclusion needs its reason; title/abstract: one may be given (optional)
+    needs_reason = choice == Choice.EXCLUDE and (stage == FT or reason is not None)
+    reason = _reason(review, reason) if needs_reason else None
+    at_stage = list(Decision.objects.filter(record=record, stage=stage))
+    mine = next((d for d in at_stage if d.reviewer_id == user.pk), None)
     if mine is None:
         # the same refusal whether the two decisions agree or not: which it is stays hidden
-        others = Decision.objects.filter(record=record, stage=stage).count()
-        if others >= 2 and state not in (State.DUPLICATE, State.REMOVED):
+        if len(at_stage) >= REVIEWERS_PER_RECORD and state not in (State.DUPLICATE, State.REMOVED):
             raise ValidationError("Two reviewers have already decided on this record.")
         refusal = not_screened_here(state, stage)
         if refusal:
@@ -172,6 +194,15 @@ def decide(
     )
     if stage == TA and first_decision:
         ranking_after_decision(review=review, user=user)  # a background retrain now and then
+    # now rather than on commit (which tests never reach): a rollback after this point
+    # leaves a count one off until it expires (`counters.TTL`)
+    counters.decided(
+        review_id=review.pk,
+        user_id=user.pk,
+        stage=stage,
+        first=first_decision,
+        decisions_before=len(at_stage),
+    )
     return mine
 
 
@@ -202,19 +233,26 @@ def _may_change(record: Record, user: User, stage: str, rows: RecordRows, state:
 
 
 @transaction.atomic
-def withdraw(*, record: Record, user: User, stage: str) -> None:
+def withdraw(*, record: Record, user: User, stage: str) -> Decision:
     """Undo: take back one's own decision, while it may still change
-    (`rules.may_change_decision`)."""
+    (`rules.may_change_decision`). Returns the decision withdrawn (no longer stored), so
+    the page can offer its note and reason again."""
     record = _locked(record)
     mine = Decision.objects.filter(record=record, reviewer=user, stage=stage).first()
     if mine is None:
         raise ValidationError("You have no decision on this record to undo.")
     rows = rows_of(record)
     _may_change(record, user, stage, rows, record_state(rows).state)
+    before = Decision.objects.filter(record=record, stage=stage).count()
     mine.delete()
     DecisionChange.objects.create(
         review=record.review, record=record, reviewer=user, stage=stage, choice=""
     )
+    review_id = record.review_id
+
+    counters.withdrawn(review_id=review_id, user_id=user.pk, stage=stage, decisions_before=before)
+    counters.queue_moved_back(review_id)
+    return mine
 
 
 @transaction.atomic
@@ -241,6 +279,7 @@ def adjudicate(
     if state is State.FT_REASON and choice != Choice.EXCLUDE:
         raise ValidationError("Both reviewers excluded this full text: choose the reason.")
     reason = _reason(review, reason) if stage == FT and choice == Choice.EXCLUDE else None
+    counters.forget(review.pk)
     return Adjudication.objects.create(
         review=review,
         record=record,
@@ -249,6 +288,65 @@ def adjudicate(
         reason=reason,
         note=note,
         decided_by=user,
+    )
+
+
+# --- release to full text ---
+
+
+@transaction.atomic
+def release_to_full_text(*, review: Review, user: User, records: Iterable[Record]) -> int:
+    """Release records two reviewers agreed to include at title/abstract to full-text
+    screening (a blinded review: `rules.reaches_full_text`). All or none: one record that
+    no longer waits for release (a reviewer changed her decision meanwhile) refuses the
+    lot. The release closes the records' title/abstract stage. Returns how many."""
+    _membership(review, user, Role.SENIOR)
+    ids = sorted({record.pk for record in records})
+    if not ids:
+        raise ValidationError("No record waits for release to full text.")
+    # lock the rows (as every decision does) before reading their state
+    locked = set(
+        Record.objects.select_for_update()
+        .filter(review=review, pk__in=ids)
+        .values_list("pk", flat=True)
+    )
+    missing = [pk for pk in ids if pk not in locked]
+    if missing:
+        raise ValidationError(f"Record {missing[0]} is not in this review; nothing was released.")
+    outcomes = states(review, ids)
+    for pk in ids:
+        if outcomes[pk].state is not State.TA_PASSED:
+            raise ValidationError(
+                f"Record {pk} no longer waits for release to full text; nothing was released."
+            )
+    released = Record.objects.filter(pk__in=ids).update(
+        released_at=timezone.now(), released_by=user
+    )
+    counters.forget(review.pk, FT)  # the full-text queues grew
+    return released
+
+
+def title_abstract_open(review: Review) -> bool:
+    """Whether any record still waits at title/abstract (for a reviewer or a senior)."""
+    open_states = {State.TA_UNSCREENED, State.TA_ONE, State.TA_CONFLICT}
+    return any(outcome.state in open_states for outcome in states(review).values())
+
+
+@transaction.atomic
+def release_when_title_abstract_is_over(*, review: Review, user: User) -> int:
+    """After a senior's act (an adjudication): when no record is open at title/abstract any
+    more, release every record waiting for it (how many; 0 when none or still open).
+
+    Only ever called after a senior's act, never after a reviewer's decision: the last
+    decision of the stage would otherwise release the records when it agrees with the
+    colleague's and not when it makes a conflict, which tells the reviewer which it was."""
+    if not review.blinded or title_abstract_open(review):
+        return 0
+    waiting_ids = waiting_for_release(review)
+    if not waiting_ids:
+        return 0
+    return release_to_full_text(
+        review=review, user=user, records=review.records.filter(pk__in=waiting_ids)
     )
 
 
@@ -328,6 +426,9 @@ def full_text_not_retrieved(
     full_text.note = note.strip()
     full_text.updated_by = user
     full_text.save()
+    review_id = record.review_id
+    counters.forget(review_id, FT)
+    counters.queue_moved_back(review_id)
     return full_text
 
 
@@ -411,11 +512,8 @@ def remove_before_screening(
     if not reason:
         raise ValidationError("Give the reason, e.g. “published before 1990”.")
     candidates = [r.pk for r in records if r.review_id == review.pk]
-    removable = list(
-        review.records.filter(pk__in=candidates, duplicate_of=None, removal=None, decisions=None)
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+    ids = list(removable(review).filter(pk__in=candidates).values_list("pk", flat=True))
+    counters.forget(review.pk)
     Removal.objects.bulk_create(
         Removal(
             review=review,
@@ -424,9 +522,9 @@ def remove_before_screening(
             removed_by=user,
             by_automation=by_automation,
         )
-        for pk in removable
+        for pk in ids
     )
-    return len(removable)
+    return len(ids)
 
 
 @transaction.atomic
@@ -435,3 +533,6 @@ def restore(*, record: Record, user: User) -> None:
     _membership(record.review, user, Role.OWNER)
     if not Removal.objects.filter(record=record).delete()[0]:
         raise ValidationError("This record was not removed.")
+    review_id = record.review_id
+    counters.forget(review_id)
+    counters.queue_moved_back(review_id)

@@ -1,6 +1,6 @@
-"""The senior author's pages: conflicts and their adjudication, approval of inclusions,
-studies and their reports, a record's decision history; and the owner's removal of records
-before screening.
+"""The senior author's pages: conflicts and their adjudication, the release of agreed
+records to full text, approval of inclusions, studies and their reports, a record's
+decision history; and the owner's removal of records before screening.
 
 Blinding: a senior sees both decisions of a record only while it waits for them (a
 conflict, or two full-text exclusions with different reasons) and on the history page,
@@ -19,6 +19,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,13 +39,14 @@ from reviewer.models import (
     Review,
     Role,
     Stage,
+    User,
 )
-from reviewer.screening.queries import states, waiting_for_senior
-from reviewer.screening.rules import FT, TA, State
+from reviewer.screening.queries import states, waiting_for_release, waiting_for_senior
+from reviewer.screening.rules import FT, TA, State, removal_skip
 from reviewer.services import screening as services
 from reviewer.views.sources import HtmxHttpRequest
 
-STAGES = {TA: Stage.TITLE_ABSTRACT, FT: Stage.FULL_TEXT}
+STAGES: dict[str, Stage] = {stage.value: stage for stage in Stage}
 
 #: What the senior has to do for each state that waits for them.
 NEEDED = {
@@ -120,6 +122,7 @@ def conflict_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "counts": [(state, counts[state]) for state in NEEDED],
         "by_stage": {TA: counts[State.TA_CONFLICT], FT: len(waiting) - counts[State.TA_CONFLICT]},
         "first_url": _conflict_url(review, shown[0]) if shown else "",
+        "release": release_offer(review),
     }
     return _pushed(request, render(request, "reviewer/senior/conflict_list.html", context))
 
@@ -178,19 +181,33 @@ def conflict_adjudicate(request: HtmxHttpRequest, slug: str, pk: int, stage: str
     )
     if request.method == "POST" and form.is_valid():
         choice, reason = form.cleaned_data["choice"], form.cleaned_data["reason"]
+        user = current_user(request)
         try:
-            services.adjudicate(
-                record=record,
-                user=current_user(request),
-                stage=stage,
-                choice=choice,
-                reason=reason,
-                note=form.cleaned_data["note"].strip(),
-            )
+            with transaction.atomic():
+                services.adjudicate(
+                    record=record,
+                    user=user,
+                    stage=stage,
+                    choice=choice,
+                    reason=reason,
+                    note=form.cleaned_data["note"].strip(),
+                )
+                released = (
+                    services.release_when_title_abstract_is_over(review=review, user=user)
+                    if stage == TA
+                    else 0
+                )
         except ValidationError as error:
             messages.error(request, error.messages[0])
             return redirect("conflict-adjudicate", slug=review.slug, pk=record.pk, stage=stage)
         messages.success(request, _adjudicated_message(record, stage, choice, reason))
+        if released:
+            messages.info(
+                request,
+                "No record is open at title/abstract any more: "
+                f"{_records(released)} agreed by the reviewers "
+                f"{'were' if released != 1 else 'was'} released to full text.",
+            )
         following = _following(waiting, record.pk, stage)
         if following is None:
             messages.info(request, "No more records wait for a senior.")
@@ -223,6 +240,94 @@ def conflict_adjudicate(request: HtmxHttpRequest, slug: str, pk: int, stage: str
     }
     response = render(request, "reviewer/senior/conflict_detail.html", context)
     return _pushed(request, response)
+
+
+# --- release to full text ---
+
+
+def _records(n: int) -> str:
+    return f"{n:,} record{'s' if n != 1 else ''}"
+
+
+def release_token(ids: Iterable[int]) -> str:
+    """Names the exact set of records a page offered to release, so a release releases
+    that set or nothing (a reviewer may change a decision in between)."""
+    return hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()[:16]
+
+
+def release_offer(review: Review) -> dict[str, Any] | None:
+    """What a senior's pages offer to release (blinded reviews only): how many records
+    wait, and the token of that set; None when nothing waits."""
+    if not review.blinded:
+        return None
+    ids = waiting_for_release(review)
+    if not ids:
+        return None
+    return {"count": len(ids), "token": release_token(ids)}
+
+
+@require_http_methods(["GET", "POST"])
+def release_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """The records two reviewers agreed to include at title/abstract that wait for release
+    to full text (blinded reviews), the button releasing them all, and the releases made."""
+    review, membership = review_for_request(request, slug, role=Role.SENIOR)
+    if request.method == "POST":
+        return _release(request, review)
+    ids = waiting_for_release(review) if review.blinded else []
+    page = Paginator(ids, 50).get_page(request.GET.get("page"))
+    records = review.records.select_related("source").in_bulk(list(page))
+    releases = list(
+        review.records.filter(released_at__isnull=False)
+        .values("released_at", "released_by")
+        .annotate(n=Count("pk"))
+        .order_by("-released_at")
+    )
+    names = {
+        user.pk: user.display_name()
+        for user in User.objects.filter(pk__in={row["released_by"] for row in releases})
+    }
+    context = {
+        "review": review,
+        "membership": membership,
+        "page": page,
+        "rows": [records[pk] for pk in page],
+        "release": {"count": len(ids), "token": release_token(ids)} if ids else None,
+        "releases": [
+            {"at": row["released_at"], "by": names.get(row["released_by"], ""), "count": row["n"]}
+            for row in releases
+        ],
+    }
+    return render(request, "reviewer/senior/release_list.html", context)
+
+
+def _release(request: HttpRequest, review: Review) -> HttpResponse:
+    """Release every record waiting, as the page showed them: all or none."""
+    done = redirect("release-list", slug=review.slug)
+    ids = waiting_for_release(review) if review.blinded else []
+    if not ids:
+        messages.info(request, "No record waits for release to full text.")
+        return done
+    if request.POST.get("expected") != release_token(ids):
+        messages.warning(
+            request,
+            "The records waiting for release changed since the page was shown (a reviewer "
+            f"changed a decision): {_records(len(ids))} wait now. Check them and release "
+            "again; nothing was released.",
+        )
+        return done
+    try:
+        released = services.release_to_full_text(
+            review=review, user=current_user(request), records=review.records.filter(pk__in=ids)
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return done
+    messages.success(
+        request,
+        f"{_records(released)} released to full text: reviewers now find "
+        f"{'them' if released != 1 else 'it'} in their full-text queue.",
+    )
+    return done
 
 
 # --- approval ---
@@ -396,8 +501,8 @@ class RemovalPlan:
 def _removal_plan(review: Review, data: dict[str, Any]) -> RemovalPlan:
     """The records matching every rule set, sorted into removable and skipped with why.
 
-    The skip rules are those of `services.remove_before_screening`, so the preview count
-    is what the service then removes. (A selector for it belongs in screening/queries.)
+    The skip rules are `rules.removal_skip`, whose SQL form `queries.removable` the
+    service removes by, so the preview count is what the service then removes.
     """
     records = review.records.all()
     if data.get("before_year"):
@@ -413,11 +518,14 @@ def _removal_plan(review: Review, data: dict[str, Any]) -> RemovalPlan:
         if data.get("not_english") and (not language.strip() or is_english(language)):
             continue
         plan.matching += 1
-        if duplicate_of is not None:
+        skip = removal_skip(
+            is_duplicate=duplicate_of is not None, removed=removed, screened=screened
+        )
+        if skip == "duplicate":
             plan.duplicates += 1
-        elif removed:
+        elif skip == "removed":
             plan.removed += 1
-        elif screened:
+        elif skip == "screened":
             plan.screened += 1
         else:
             plan.removable.append(pk)
@@ -503,7 +611,9 @@ def decision_history(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Every decision ever made on a record (withdrawn ones too) and its adjudications."""
     review, membership = review_for_request(request, slug, role=Role.SENIOR)
     record = get_object_or_404(
-        review.records.select_related("source", "removal__removed_by", "approval__study"),
+        review.records.select_related(
+            "source", "removal__removed_by", "approval__study", "released_by"
+        ),
         pk=pk,
     )
     changes = list(
@@ -544,6 +654,7 @@ def decision_history(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 urlpatterns = [
     path("conflicts/", conflict_list, name="conflict-list"),
     path("conflicts/<int:pk>/<str:stage>/", conflict_adjudicate, name="conflict-adjudicate"),
+    path("releases/", release_list, name="release-list"),
     path("approvals/", approval_list, name="approval-list"),
     path("studies/", study_list, name="study-list"),
     path("studies/<int:pk>/rename/", study_rename, name="study-rename"),

@@ -112,10 +112,12 @@ def _newest_runs(review: Review) -> list[AnalysisRun]:
 
 
 def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes], dict[str, int]]:
-    """The final extraction data (what analysis reads), and the newest result of each
-    analysis asked for, as the bundle's `extraction/` and `analysis/` files."""
-    from analysis.exports import file_name, tables_bytes
-    from extraction.transfer import export_file
+    """The final extraction data (what analysis reads), the risk-of-bias results and the
+    newest result of each analysis asked for, as the bundle's `extraction/`,
+    `risk-of-bias/` and `analysis/` files."""
+    from analysis.exports import file_name, forest_files, tables_bytes
+    from extraction.appraisal.results import bundle_files as appraisal_files
+    from extraction.services.transfer import export_file
 
     files: dict[str, str | bytes] = {}
     counts: dict[str, int] = {}
@@ -128,13 +130,17 @@ def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes
             counts[f"extraction/{kind}-final.csv"] = exported.rows
     for run in _newest_runs(review):
         files[f"analysis/{file_name(run, 'tables', 'csv')}"] = tables_bytes(run, "csv")
+        for name, body in forest_files(run).items():
+            files[f"analysis/{name}"] = body
+    files.update(appraisal_files(review))
     return files, counts
 
 
 def _extraction_and_analysis(review: Review) -> dict[str, Any]:
     """What the exports page lists besides the screening files: the final extraction data
-    (studies and patients with final data) and each analysis's newest result, with the
-    titles of its tables."""
+    (studies and patients with final data), the final risk-of-bias appraisals, and each
+    analysis's newest result, with the titles of its tables."""
+    from extraction.appraisal.selectors import finals as appraisal_finals
     from extraction.models import PatientRow
     from extraction.selectors import final_copies
 
@@ -143,6 +149,7 @@ def _extraction_and_analysis(review: Review) -> dict[str, Any]:
         finals = final_copies(review)
         context["final_studies"] = len(finals)
         context["final_patients"] = PatientRow.objects.filter(extraction__in=finals).count()
+    context["risk_of_bias_studies"] = len(appraisal_finals(review))
     context["analyses"] = [
         (run, [table.get("title", "") for table in (run.result or {}).get("tables", [])])
         for run in _newest_runs(review)

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from reviewer import selectors
 from reviewer.access import current_user, review_for_request
 from reviewer.forms.reviews import ExclusionReasonForm, MemberAddForm, MemberRoleForm
 from reviewer.models import Role
@@ -20,7 +21,9 @@ def member_list(request: HttpRequest, slug: str) -> HttpResponse:
         "review": review,
         "membership": membership,
         "members": review.memberships.select_related("user"),
-        "add_form": MemberAddForm(),
+        "add_form": MemberAddForm(colleagues=selectors.colleagues(current_user(request), review))
+        if membership.is_owner
+        else None,
         "roles": Role.choices,
         **team_context(request, review, membership),
     }
@@ -29,22 +32,30 @@ def member_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def member_add(request: HttpRequest, slug: str) -> HttpResponse:
+    """Add a colleague (someone sharing another review with this owner) at once."""
     review, _ = review_for_request(request, slug, role=Role.OWNER)
-    form = MemberAddForm(request.POST)
+    owner = current_user(request)
+    form = MemberAddForm(request.POST, colleagues=selectors.colleagues(owner, review))
     if form.is_valid():
         try:
             added = services.member_add(
                 review=review,
-                username=form.cleaned_data["username"],
+                username=form.cleaned_data["user"].username,
                 role=Role(form.cleaned_data["role"]),
-                added_by=current_user(request),
+                added_by=owner,
             )
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
-            messages.success(request, f"{added.user.username} added as {added.get_role_display()}.")
+            messages.success(
+                request, f"{added.user.display_name()} added as {added.get_role_display()}."
+            )
     else:
-        messages.error(request, "Give a username and a role.")
+        messages.error(
+            request,
+            "Choose one of your colleagues listed under “Add a colleague from your other "
+            "reviews”, and a role. Anyone else joins by invitation.",
+        )
     return redirect("member-list", slug=review.slug)
 
 

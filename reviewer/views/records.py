@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from reviewer import selectors
 from reviewer.access import review_for_request
+from reviewer.services import labels as label_services
 
 SHOW_CHOICES = {
     "": "All records",
@@ -22,9 +23,13 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
     source_id = request.GET.get("source", "")
     show = request.GET.get("show", "")
     show = show if show in SHOW_CHOICES else ""
+    label = " ".join(request.GET.get("label", "").split())
     records = selectors.records_search(
         review, query=query, source_id=int(source_id) if source_id.isdigit() else None, show=show
     )
+    if label:  # of the labels this member may see (blinding: her own only)
+        labelled = label_services.visible_labels(review, membership).filter(name=label)
+        records = records.filter(pk__in=labelled.values("record"))
     page = Paginator(records, 50).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -35,6 +40,8 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
         "query": query,
         "source_id": source_id,
         "show": show,
+        "label": label,
+        "label_choices": label_services.label_choices(review, membership),
         "page_params": f"{params.urlencode()}&" if params else "",
         "show_choices": SHOW_CHOICES.items(),
         "sources": review.sources.all(),

@@ -5,6 +5,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -13,11 +14,13 @@ from reviewer import selectors
 from reviewer.access import current_user, review_for_request
 from reviewer.forms.reviews import ReviewForm, ReviewSettingsForm
 from reviewer.models import Decision, Membership, Review, Role, Stage, User
-from reviewer.screening import queries
+from reviewer.screening import counters, queries
 from reviewer.screening.agreement import agreement_by_stage
 from reviewer.screening.rules import FT, TA, State, may_see_review_wide_figures
 from reviewer.services.ranking import ranking_after_settings
 from reviewer.services.reviews import review_create
+from reviewer.services.screening import release_to_full_text
+from reviewer.views.adjudication import release_offer
 
 
 @require_GET
@@ -44,6 +47,7 @@ def review_new(request: HttpRequest) -> HttpResponse:
 DASHBOARD_STATES = {
     "title_abstract": (State.TA_UNSCREENED, State.TA_ONE, State.TA_CONFLICT, State.TA_EXCLUDED),
     "full_text": (
+        State.TA_PASSED,
         State.FT_SOUGHT,
         State.FT_NOT_RETRIEVED,
         State.FT_ONE,
@@ -77,7 +81,11 @@ def _screening_summary(review: Review, user: User, *, review_wide: bool) -> dict
         }
     counts = queries.state_counts(review)
     groups = {
-        group: [{"state": s, "label": s.label, "count": counts[s]} for s in group_states]
+        group: [
+            {"state": s, "label": s.label, "count": counts[s]}
+            for s in group_states
+            if review.blinded or s is not State.TA_PASSED  # unblinded: no release to wait for
+        ]
         for group, group_states in DASHBOARD_STATES.items()
     }
     rows = list(
@@ -139,14 +147,18 @@ def review_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             ),
         ),
         **_extraction_summary(review, membership),
+        # what waits for a senior's release to full text (blinded reviews)
+        "release": release_offer(review) if membership.is_senior else None,
     }
     return render(request, "reviewer/review_dashboard.html", context)
 
 
 def _extraction_summary(review: Review, membership: Membership) -> dict[str, Any]:
-    """Studies per extraction progress (as this member may see it), and the newest
+    """Studies per extraction progress (as this member may see it), the agreement of the
+    risk-of-bias assessors (for those who may see review-wide figures), and the newest
     analysis runs, for the dashboard."""
     from analysis.models import AnalysisRun
+    from extraction.appraisal.selectors import agreement_by_domain
     from extraction.selectors import Progress, progress_seen_by
 
     review_wide = may_see_review_wide_figures(
@@ -157,6 +169,8 @@ def _extraction_summary(review: Review, membership: Membership) -> dict[str, Any
     return {
         "extraction": [(status, counts[status]) for status in Progress if counts[status]],
         "extraction_studies": len(studies),
+        # kappa per risk-of-bias domain moves with the assessors' done appraisals
+        "appraisal_agreement": agreement_by_domain(review) if review_wide else [],
         "analysis_runs": list(
             AnalysisRun.objects.filter(review=review).select_related("started_by")[:3]
         ),
@@ -168,8 +182,21 @@ def review_settings(request: HttpRequest, slug: str) -> HttpResponse:
     review, membership = review_for_request(request, slug, role=Role.OWNER)
     form = ReviewSettingsForm(request.POST or None, instance=review)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        ranking_after_settings(review=review, changed=form.changed_data)
+        blinding = "blinded" in form.changed_data and form.cleaned_data["blinded"]
+        with transaction.atomic():
+            form.save()
+            # Records that passed title/abstract while the review was unblinded are at
+            # full text already: blinding it again keeps them there (released now).
+            passed = queries.waiting_for_release(review) if blinding else []
+            if passed:
+                release_to_full_text(
+                    review=review,
+                    user=current_user(request),
+                    records=review.records.filter(pk__in=passed),
+                )
+            if "blinded" in form.changed_data:  # what waits at full text is counted anew
+                counters.forget(review.pk)
+            ranking_after_settings(review=review, changed=form.changed_data)
         messages.success(request, "Review settings saved.")
         return redirect("review-settings", slug=review.slug)
     return render(

@@ -12,13 +12,10 @@ Blinding: another reviewer's decision is put in the context only when
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
@@ -29,41 +26,35 @@ from reviewer.access import current_user, review_for_request
 from reviewer.forms.screening import DecisionForm, FullTextUploadForm, KeysForm, NotRetrievedForm
 from reviewer.models import (
     STAGE_CHOICES,
-    Choice,
     Decision,
     FullText,
-    Membership,
     Record,
     Review,
     Stage,
-    User,
 )
 from reviewer.ranking import selectors as ranking_selectors
-from reviewer.ranking.selectors import RankingState
 from reviewer.screening import queries
 from reviewer.screening.keys import ACTIONS, keys_for
-from reviewer.screening.queries import QUEUE_ORDERS, Order
+from reviewer.screening.queries import QUEUE_ORDERS
+from reviewer.screening.queue import MINE_FILTERS, Filters, ScreeningQueue
 from reviewer.screening.rules import (
     FT,
+    PUBLIC_STATES,
+    REVIEWERS_PER_RECORD,
     TA,
     State,
     closed_by_senior,
+    label_at,
     may_change_decision,
     may_see_other_decisions,
-    may_see_review_wide_figures,
-    not_screened_here,
     record_state,
+    refusal_shown,
 )
+from reviewer.services import labels as label_services
 from reviewer.services import screening as services
 from reviewer.views.sources import HtmxHttpRequest
 
 STAGES = (TA, FT)
-MINE_FILTERS = {
-    "none": "Not decided by me",
-    Choice.INCLUDE.value: "My includes",
-    Choice.EXCLUDE.value: "My excludes",
-    Choice.MAYBE.value: "My maybes",
-}
 
 
 def _stage(stage: str) -> str:
@@ -72,111 +63,10 @@ def _stage(stage: str) -> str:
     return stage
 
 
-@dataclass(frozen=True)
-class Filters:
-    """The queue's filters and order, kept across navigation as query parameters.
-
-    `ranking`, `sample_id` and `blinded` are not parameters: `_filters` fills them in
-    from the reviewer's own ranking and stopping sample (title/abstract only), and from
-    `rules.may_see_review_wide_figures` (`blinded`: this member may not see them)."""
-
-    source: int | None = None
-    mine: str = ""
-    query: str = ""
-    order: str = ""  # as asked for; "" is the default (see `order_used`)
-    ranking: RankingState | None = field(default=None, compare=False)
-    sample_id: int | None = None
-    blinded: bool = True
-
-    @classmethod
-    def from_request(cls, request: HttpRequest) -> Filters:
-        source = request.GET.get("source", "")
-        mine = request.GET.get("mine", "")
-        order = request.GET.get("order", "")
-        return cls(
-            source=int(source) if source.isdigit() else None,
-            mine=mine if mine in MINE_FILTERS else "",
-            query=" ".join(request.GET.get("q", "").split())[:200],
-            order=order if order in QUEUE_ORDERS else "",
-        )
-
-    @property
-    def active(self) -> bool:
-        return bool(self.source or self.mine or self.query)
-
-    def params(self) -> dict[str, str]:
-        params = {
-            "source": str(self.source or ""),
-            "mine": self.mine,
-            "q": self.query,
-            "order": self.order,
-        }
-        return {key: value for key, value in params.items() if value}
-
-    def querystring(self, **extra: object) -> str:
-        """ "?source=…&q=…" (empty without filters), plus `extra` parameters that are set."""
-        params = {**self.params(), **{k: str(v) for k, v in extra.items() if v}}
-        return f"?{urlencode(params)}" if params else ""
-
-    def order_allowed(self, order: str) -> bool:
-        """Whether this reviewer may order the queue so. "Least screened by others" would
-        show, under blinding, which records a colleague has decided: for those who may see
-        review-wide figures only. "Most relevant first" needs a trained ranking of the
-        reviewer's own."""
-        if self.ranking is None:  # full text: import order only
-            return order == Order.IMPORT
-        if order == Order.OTHERS:
-            return not self.blinded
-        if order == Order.RELEVANCE:
-            return self.ranking.trained
-        return True
-
-    @property
-    def order_used(self) -> str:
-        if self.order and self.order_allowed(self.order):
-            return self.order
-        if self.ranking is not None and self.ranking.trained:
-            return Order.RELEVANCE
-        return Order.IMPORT
-
-    @property
-    def walk_ranking(self) -> int | None:
-        """The ranking to walk for the queue's first and neighbouring records: in relevance
-        order without a stopping sample (whose records come first), else None."""
-        if self.order_used != Order.RELEVANCE or self.sample_id is not None:
-            return None
-        return self.ranking.ranking_id if self.ranking is not None else None
-
-    def queue(self, review: Review, user: User, stage: str) -> QuerySet[Record]:
-        return queries.queue(
-            review,
-            user,
-            stage,
-            source_id=self.source,
-            mine=self.mine,
-            query=self.query,
-            order=self.order_used,
-            ranking_id=self.ranking.ranking_id if self.ranking is not None else None,
-            sample_id=self.sample_id,
-        )
-
-
-def _filters(request: HttpRequest, review: Review, membership: Membership, stage: str) -> Filters:
-    """The request's filters, with the reviewer's ranking and stopping sample at
-    title/abstract (two small queries)."""
-    filters = Filters.from_request(request)
-    if stage != TA:
-        return filters
-    user = membership.user
-    sample = ranking_selectors.current_sample(review, user)
-    return replace(
-        filters,
-        ranking=ranking_selectors.ranking_state(review, user),
-        sample_id=sample.pk if sample is not None else None,
-        blinded=not may_see_review_wide_figures(
-            blinded=review.blinded, is_senior=membership.is_senior
-        ),
-    )
+def _queue(request: HttpRequest, slug: str, stage: str) -> ScreeningQueue:
+    """The review, my membership and my queue at `stage`, for this request."""
+    review, membership = review_for_request(request, slug)
+    return ScreeningQueue.for_request(request, review, membership, _stage(stage))
 
 
 def _record_url(review: Review, stage: str, pk: int, filters: Filters, **extra: object) -> str:
@@ -189,30 +79,12 @@ def _queue_url(review: Review, stage: str, filters: Filters, **extra: object) ->
     return url + filters.querystring(**extra)
 
 
-def _waiting(review: Review, user: User, stage: str, filters: Filters) -> QuerySet[Record]:
-    """The filtered queue's records still waiting for `user`."""
-    return queries.waiting(review, user, stage, filters.queue(review, user, stage))
-
-
-def _following(
-    review: Review, user: User, stage: str, filters: Filters, record: Record
-) -> Record | None:
-    """Where to go after deciding `record`: the next record waiting for me; when I am going
-    over my own decisions (filtered by one), the next of those."""
-    listed = filters.queue(review, user, stage).exclude(pk=record.pk)
-    following = services.next_record(
-        review=review, user=user, stage=stage, records=listed, ranking_id=filters.walk_ranking
-    )
-    if following is None and filters.mine in {Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE}:
-        following = filters.queue(review, user, stage).filter(pk__gt=record.pk).first()
-    return following
-
-
-def _last_decision(review: Review, user: User, stage: str, value: str) -> dict[str, Any] | None:
+def _last_decision(queue: ScreeningQueue, value: str) -> dict[str, Any] | None:
     """The decision just made (`?last=<record>`), offered for undoing while it may change
     (`rules.may_change_decision`: never because of what a colleague decided)."""
     if not value.isdigit():
         return None
+    review, user, stage = queue.review, queue.user, queue.stage
     decision = (
         Decision.objects.filter(review=review, reviewer=user, stage=stage, record_id=int(value))
         .select_related("record", "reason")
@@ -235,23 +107,16 @@ def _last_decision(review: Review, user: User, stage: str, value: str) -> dict[s
 
 
 def _common_context(
-    request: HttpRequest,
-    review: Review,
-    membership: Membership,
-    stage: str,
-    filters: Filters,
-    last: int | None,
+    request: HttpRequest, queue: ScreeningQueue, last: dict[str, Any] | None
 ) -> dict[str, Any]:
-    user = current_user(request)
-    last_value = str(last) if last is not None else request.GET.get("last", "")
-    keys = keys_for(user.screening_keys)
+    review, stage, filters = queue.review, queue.stage, queue.filters
+    if last is None:
+        last = _last_decision(queue, request.GET.get("last", ""))
+    keys = keys_for(queue.user.screening_keys)
     choices = STAGE_CHOICES[Stage(stage)]
-    review_wide = may_see_review_wide_figures(
-        blinded=review.blinded, is_senior=membership.is_senior
-    )
     return {
         "review": review,
-        "membership": membership,
+        "membership": queue.membership,
         "stage": stage,
         "stage_label": Stage(stage).label,
         "other_stage": FT if stage == TA else TA,
@@ -267,27 +132,44 @@ def _common_context(
         ],
         "order_used": filters.order_used,
         "ranking": filters.ranking,
-        "sources": list(review.sources.order_by("name", "pk").values_list("pk", "name")),
-        "progress": queries.progress(review, user, stage, review_wide=review_wide),
-        "review_wide": review_wide,
-        "last": _last_decision(review, user, stage, last_value),
+        # lazily: the answer to a decision does not show the filters
+        "sources": lambda: list(review.sources.order_by("name", "pk").values_list("pk", "name")),
+        "label_filter_choices": lambda: label_services.label_choices(review, queue.membership),
+        "progress": queue.progress,
+        "review_wide": queue.review_wide,
+        "last": last,
     }
+
+
+#: The note and reason of a decision just withdrawn without JavaScript, kept in the
+#: session across the redirect to the record and shown there once.
+_DRAFT_KEY = "screening-withdrawn"
+
+
+def _withdrawn_draft(request: HttpRequest, record: Record, stage: str) -> dict[str, str] | None:
+    kept = request.session.get(_DRAFT_KEY) if hasattr(request, "session") else None
+    if not kept or kept.get("record") != record.pk or kept.get("stage") != stage:
+        return None
+    del request.session[_DRAFT_KEY]
+    return {"note": kept.get("note", ""), "reason": kept.get("reason", "")}
 
 
 def _record_response(
     request: HtmxHttpRequest,
-    review: Review,
-    membership: Membership,
-    stage: str,
+    queue: ScreeningQueue,
     record: Record,
-    filters: Filters,
     *,
-    last: int | None = None,
+    last: dict[str, Any] | None = None,
     draft: dict[str, str] | None = None,
+    decided: bool = False,
 ) -> HttpResponse:
-    """The screening page of `record`; for htmx only its panel, the address pushed along."""
-    user = current_user(request)
-    context = _common_context(request, review, membership, stage, filters, last)
+    """The screening page of `record`; for htmx only its panel, the address pushed along
+    (`decided`: the answer to a decision, the panel and the counters that moved)."""
+    review, membership, stage, filters = queue.review, queue.membership, queue.stage, queue.filters
+    user = queue.user
+    if draft is None:
+        draft = _withdrawn_draft(request, record, stage)
+    context = _common_context(request, queue, last)
     rows = queries.rows_of(record)
     state = record_state(rows).state
 
@@ -304,15 +186,17 @@ def _record_response(
     mine = next((d for d in decisions if d.reviewer_id == user.pk and d.stage == stage), None)
     others = [d for d in decisions if d.stage == stage and d.reviewer_id != user.pk]
     earlier = [d for d in decisions if d.stage == TA] if stage == FT and visible(TA) else []
-    adjudication = next(
-        (
-            a
-            for a in record.adjudications.select_related("decided_by", "reason")
-            if a.stage == stage
-        ),
-        None,
-    )
     see_others = visible(stage)
+    adjudication = None
+    if see_others and (rows.ta_adjudicated if stage == TA else rows.ft_adjudicated):
+        adjudication = next(
+            (
+                a
+                for a in record.adjudications.select_related("decided_by", "reason")
+                if a.stage == stage
+            ),
+            None,
+        )
     may_change = mine is not None and may_change_decision(
         state=state,
         stage=stage,
@@ -322,18 +206,15 @@ def _record_response(
     )
     # Hidden from a reviewer of a blinded review: whether two colleagues' decisions agree
     # (the stage is over) or not (a conflict). She is told only that two have decided.
-    decided_by_two = mine is None and len(others) >= 2
-    public = state in (State.DUPLICATE, State.REMOVED)
-    if may_change or (decided_by_two and not see_others and not public):
-        not_here = ""
-    else:
-        not_here = not_screened_here(state, stage)
-    # previous/next in the (filtered) queue, in import order; progress says how far along
-    listed = filters.queue(review, user, stage)
-    walked = None
-    if filters.walk_ranking is not None:
-        walked = queries.ranked_neighbours(listed, filters.walk_ranking, record.pk)
-    previous_id, next_id = walked or queries.neighbours(listed, record.pk)
+    decided_by_two = mine is None and len(others) >= REVIEWERS_PER_RECORD
+    not_here = refusal_shown(
+        state=state,
+        stage=stage,
+        may_change=may_change,
+        decided_by_others=len(others) if mine is None else 0,
+        see_others=see_others,
+    )
+    previous_id, next_id = queue.neighbours(record.pk)
     full_text = None
     if stage == FT:
         full_text = FullText.objects.filter(record=record).select_related("updated_by").first()
@@ -347,11 +228,12 @@ def _record_response(
             "page_title": f"{Stage(stage).label} screening: record {record.pk}",
             "record": record,
             "state": state,
+            "state_label": label_at(state, stage),
             "see_others": see_others,
             # another reviewer's decision never reaches the template unless it may be seen
             "others": others if see_others else [],
             "earlier": earlier,
-            "adjudication": adjudication if see_others else None,
+            "adjudication": adjudication,
             "mine": mine,
             "not_here": not_here,
             "can_decide": may_change or (mine is None and not not_here and not decided_by_two),
@@ -359,7 +241,7 @@ def _record_response(
             "decided_by_two": decided_by_two,
             # shown to everyone: no reviewer's decision makes a record a duplicate,
             # removed or not retrieved
-            "state_public": state in (State.DUPLICATE, State.REMOVED, State.FT_NOT_RETRIEVED),
+            "state_public": state in PUBLIC_STATES,
             "may_mark_not_retrieved": state.stage == FT
             and state is not State.FT_NOT_RETRIEVED
             and not closed_by_senior(rows, FT),
@@ -370,54 +252,55 @@ def _record_response(
             "draft": draft or {},
             "upload_form": FullTextUploadForm(),
             "not_retrieved_form": NotRetrievedForm(),
+            **_labels_context(queue, record),
         }
     )
     if request.htmx:
-        response = render(request, "reviewer/screening/partials/record.html", context)
-        response["HX-Push-Url"] = _record_url(review, stage, record.pk, filters, last=last)
+        template = "decided.html" if decided else "record.html"
+        response = render(request, f"reviewer/screening/partials/{template}", context)
+        last_id = last["decision"].record_id if last else None
+        response["HX-Push-Url"] = _record_url(review, stage, record.pk, filters, last=last_id)
+        if not decided and request.headers.get("HX-Target") == "screen-panel":
+            _retarget(response)  # a refused decision: the whole screen, with its message
         return response
     return render(request, "reviewer/screening/record.html", context)
 
 
+def _retarget(response: HttpResponse) -> None:
+    response["HX-Retarget"] = "#screen"
+    response["HX-Reswap"] = "outerHTML settle:0ms"
+
+
 def _empty_response(
-    request: HtmxHttpRequest,
-    review: Review,
-    membership: Membership,
-    stage: str,
-    filters: Filters,
-    *,
-    last: int | None = None,
+    request: HtmxHttpRequest, queue: ScreeningQueue, *, last: dict[str, Any] | None = None
 ) -> HttpResponse:
     """ "Nothing waiting for you", with my progress and where to go from here."""
-    user = current_user(request)
-    context = _common_context(request, review, membership, stage, filters, last)
+    review, stage, filters = queue.review, queue.stage, queue.filters
+    context = _common_context(request, queue, last)
     context["page_title"] = f"{Stage(stage).label} screening: nothing waiting for you"
-    context["first_id"] = filters.queue(review, user, stage).values_list("pk", flat=True).first()
+    context["first_id"] = queue.first_listed()
     if request.htmx:
         response = render(request, "reviewer/screening/partials/empty.html", context)
-        response["HX-Push-Url"] = _queue_url(review, stage, filters, last=last)
+        last_id = last["decision"].record_id if last else None
+        response["HX-Push-Url"] = _queue_url(review, stage, filters, last=last_id)
+        if request.headers.get("HX-Target") == "screen-panel":
+            _retarget(response)
         return response
     return render(request, "reviewer/screening/empty.html", context)
 
 
-def _go(
-    request: HtmxHttpRequest,
-    review: Review,
-    membership: Membership,
-    stage: str,
-    record: Record | None,
-    filters: Filters,
-    *,
-    last: int | None = None,
-) -> HttpResponse:
-    """Show `record` (None: the empty queue): swapped in for htmx, else by a redirect."""
-    if request.htmx:
-        if record is None:
-            return _empty_response(request, review, membership, stage, filters, last=last)
-        return _record_response(request, review, membership, stage, record, filters, last=last)
-    if record is None:
-        return redirect(_queue_url(review, stage, filters, last=last))
-    return redirect(_record_url(review, stage, record.pk, filters, last=last))
+def _next_for_me(queue: ScreeningQueue, *, after: Record | None = None) -> Record | None:
+    """The next record waiting for me, not on a colleague's screen (`services.hand_out`);
+    `after` a record just decided: from where the queue left off, and when I am going
+    over my own decisions (filtered by one), the next of those."""
+    first = queue.first_waiting(resume=after is not None, but=after.pk if after else None)
+    following = services.hand_out(
+        review=queue.review, user=queue.user, stage=queue.stage, first=first
+    )
+    if following is None and queue.going_over_mine():
+        pk = queue.first_listed(after=after.pk if after is not None else None)
+        following = queue.review.records.select_related("source").get(pk=pk) if pk else None
+    return following
 
 
 # --- the queue and a record ---
@@ -426,51 +309,39 @@ def _go(
 @require_GET
 def screen_queue(request: HtmxHttpRequest, slug: str, stage: str) -> HttpResponse:
     """The first record waiting for me, or a page saying there is none."""
-    review, membership = review_for_request(request, slug)
-    stage = _stage(stage)
-    user = current_user(request)
-    filters = _filters(request, review, membership, stage)
-    first = services.next_record(
-        review=review,
-        user=user,
-        stage=stage,
-        records=filters.queue(review, user, stage),
-        ranking_id=filters.walk_ranking,
-    )
-    if first is None and filters.mine in {Choice.INCLUDE, Choice.EXCLUDE, Choice.MAYBE}:
-        first = filters.queue(review, user, stage).first()  # going over my own decisions
+    queue = _queue(request, slug, stage)
+    first = _next_for_me(queue)
     if first is not None:
-        return redirect(_record_url(review, stage, first.pk, filters, last=request.GET.get("last")))
-    return _empty_response(request, review, membership, stage, filters)
+        last = request.GET.get("last")
+        return redirect(_record_url(queue.review, queue.stage, first.pk, queue.filters, last=last))
+    return _empty_response(request, queue)
 
 
 @require_GET
 def screen_record(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> HttpResponse:
-    review, membership = review_for_request(request, slug)
-    stage = _stage(stage)
-    record = get_object_or_404(review.records.select_related("source"), pk=pk)
-    filters = _filters(request, review, membership, stage)
-    return _record_response(request, review, membership, stage, record, filters)
+    queue = _queue(request, slug, stage)
+    record = get_object_or_404(queue.review.records.select_related("source"), pk=pk)
+    return _record_response(request, queue, record)
 
 
 @require_POST
 def screen_decide(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> HttpResponse:
-    """Record my decision, then on to the next record waiting for me. A refusal shows the
-    same record again with the message, the note typed kept."""
-    review, membership = review_for_request(request, slug)
-    stage = _stage(stage)
+    """Record my decision, then on to the next record waiting for me: with htmx in this
+    one request (the next record's panel, the counters that moved out of band), without
+    it by a redirect. A refusal shows the same record again with the message, the note
+    typed kept."""
+    queue = _queue(request, slug, stage)
+    review, stage = queue.review, queue.stage
     record = get_object_or_404(review.records.select_related("source"), pk=pk)
-    filters = _filters(request, review, membership, stage)
     form = DecisionForm(request.POST, review=review, stage=stage)
     draft = {"note": request.POST.get("note", ""), "reason": request.POST.get("reason", "")}
     if not form.is_valid():
         messages.error(request, form.first_error())
-        return _record_response(request, review, membership, stage, record, filters, draft=draft)
-    user = current_user(request)
+        return _record_response(request, queue, record, draft=draft)
     try:
-        services.decide(
+        decision = services.decide(
             record=record,
-            user=user,
+            user=queue.user,
             stage=stage,
             choice=form.cleaned_data["choice"],
             reason=form.cleaned_data["reason"],
@@ -478,25 +349,87 @@ def screen_decide(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> H
         )
     except ValidationError as error:
         messages.error(request, error.messages[0])
-        return _record_response(request, review, membership, stage, record, filters, draft=draft)
-    following = _following(review, user, stage, filters, record)
-    return _go(request, review, membership, stage, following, filters, last=record.pk)
+        return _record_response(request, queue, record, draft=draft)
+    following = _next_for_me(queue, after=record)
+    if not request.htmx:
+        if following is None:
+            return redirect(_queue_url(review, stage, queue.filters, last=record.pk))
+        return redirect(_record_url(review, stage, following.pk, queue.filters, last=record.pk))
+    # a decision just made may change (`rules.may_change_decision`): only a senior's
+    # adjudication or my own full-text decision closes it, and neither came in between
+    decision.record = record
+    last = {"decision": decision, "undoable": True}
+    if following is None:
+        return _empty_response(request, queue, last=last)
+    return _record_response(request, queue, following, last=last, decided=True)
 
 
 @require_POST
 def screen_undo(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> HttpResponse:
     """Withdraw my decision on a record and show that record again, to decide anew."""
-    review, membership = review_for_request(request, slug)
-    stage = _stage(stage)
+    queue = _queue(request, slug, stage)
+    review, stage = queue.review, queue.stage
     record = get_object_or_404(review.records.select_related("source"), pk=pk)
-    filters = _filters(request, review, membership, stage)
     try:
-        services.withdraw(record=record, user=current_user(request), stage=stage)
+        withdrawn = services.withdraw(record=record, user=queue.user, stage=stage)
     except ValidationError as error:
         messages.error(request, error.messages[0])
-    else:
-        messages.success(request, f"Your decision on record {record.pk} is withdrawn.")
-    return _go(request, review, membership, stage, record, filters)
+        if request.htmx:
+            return _record_response(request, queue, record)
+        return redirect(_record_url(review, stage, record.pk, queue.filters))
+    messages.success(request, f"Your decision on record {record.pk} is withdrawn.")
+    # the note (and reason) typed with it come back in the form, to decide anew
+    draft = {"note": withdrawn.note, "reason": str(withdrawn.reason_id or "")}
+    if request.htmx:
+        return _record_response(request, queue, record, draft=draft)
+    request.session[_DRAFT_KEY] = {"record": record.pk, "stage": stage, **draft}
+    return redirect(_record_url(review, stage, record.pk, queue.filters))
+
+
+# --- labels ---
+
+
+def _labels_context(queue: ScreeningQueue, record: Record) -> dict[str, Any]:
+    visible = label_services.visible_labels(queue.review, queue.membership)
+    on_record = list(visible.filter(record=record).select_related("added_by"))
+    return {
+        "record_labels": on_record,
+        "label_choices": lambda: label_services.label_choices(queue.review, queue.membership),
+        "labels_of_others": any(label.added_by_id != queue.user.pk for label in on_record),
+    }
+
+
+@require_POST
+def screen_label(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> HttpResponse:
+    """Add a label of mine to the record (`name`), or take one off (`remove`)."""
+    queue = _queue(request, slug, stage)
+    record = get_object_or_404(queue.review.records, pk=pk)
+    try:
+        if "remove" in request.POST:
+            label_services.label_remove(
+                record=record, user=queue.user, name=request.POST.get("remove", "")
+            )
+        else:
+            label_services.label_add(
+                record=record, user=queue.user, name=request.POST.get("name", "")
+            )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    if request.htmx:
+        context = {
+            "review": queue.review,
+            "stage": queue.stage,
+            "record": record,
+            "filter_qs": queue.filters.querystring(),
+            "keys": keys_for(queue.user.screening_keys),
+            "user": queue.user,
+            "filters": queue.filters,
+            "label_filter_choices": label_services.label_choices(queue.review, queue.membership),
+            "oob": True,  # the queue's label filter, which offers the new label
+            **_labels_context(queue, record),
+        }
+        return render(request, "reviewer/screening/partials/labels.html", context)
+    return redirect(_record_url(queue.review, queue.stage, record.pk, queue.filters))
 
 
 # --- full texts ---
@@ -616,6 +549,7 @@ urlpatterns: list[URLPattern] = [
     path("screen/<str:stage>/<int:pk>/", screen_record, name="screen-record"),
     path("screen/<str:stage>/<int:pk>/decide/", screen_decide, name="screen-decide"),
     path("screen/<str:stage>/<int:pk>/undo/", screen_undo, name="screen-undo"),
+    path("screen/<str:stage>/<int:pk>/labels/", screen_label, name="screen-label"),
     path("fulltext/<int:pk>/pdf/", fulltext_pdf, name="fulltext-pdf"),
     path("fulltext/<int:pk>/upload/", fulltext_upload, name="fulltext-upload"),
     path("fulltext/<int:pk>/not-retrieved/", fulltext_not_retrieved, name="fulltext-not-retrieved"),

@@ -15,8 +15,13 @@
   "use strict";
 
   var SEQUENCE_TIMEOUT_MS = 1500;
+  // A key that does something alone and also starts sequences ("x" excludes, "x 3"
+  // excludes with the third reason): alone once this passes, or at once on Enter or
+  // the same key again.
+  var ALONE_AFTER_MS = 900;
   var pending = "";
   var pendingTimer = null;
+  var pendingAlone = null;
 
   function isTyping(target) {
     if (!target || !target.tagName) {
@@ -70,6 +75,7 @@
 
   function clearPending() {
     pending = "";
+    pendingAlone = null;
     if (pendingTimer) {
       window.clearTimeout(pendingTimer);
       pendingTimer = null;
@@ -112,6 +118,13 @@
       return;
     }
     var key = event.key;
+    if (pending && pendingAlone && (key === "Enter" || key === pending)) {
+      var alone = pendingAlone;
+      clearPending();
+      event.preventDefault();
+      activate(alone);
+      return;
+    }
     if (!key || key.length !== 1) {
       if (key !== "Shift") {
         clearPending();
@@ -131,6 +144,20 @@
     }
 
     var single = findTarget(key);
+    if (single && startsASequence(key)) {
+      event.preventDefault();
+      pending = key;
+      pendingAlone = single;
+      showPending(key);
+      pendingTimer = window.setTimeout(function () {
+        var target = pendingAlone;
+        clearPending();
+        if (target && document.body.contains(target)) {
+          activate(target);
+        }
+      }, ALONE_AFTER_MS);
+      return;
+    }
     if (single) {
       event.preventDefault();
       activate(single);

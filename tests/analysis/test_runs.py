@@ -302,10 +302,18 @@ def test_the_same_run_already_waiting_is_returned_not_queued_twice(review, team)
 # --- the demo ---
 
 
-def test_the_demo_runs_the_three_analyses_at_once(review, team):
+def test_the_demo_runs_its_analyses_at_once(review, team):
     runs = analysis_demo(review, team.owner)
 
-    assert [run.kind for run in runs] == ["characteristics", "risk_factors", "crosstab"]
+    assert [run.kind for run in runs] == [
+        "characteristics",
+        "risk_factors",
+        "crosstab",
+        "pooled_proportion",
+        "pooled_proportion",
+        "pooled_proportion",
+        "pooled_ratio",
+    ]
     assert all(run.status == RunStatus.SUCCEEDED for run in runs)
     assert runs[2].spec == {
         "row": "site",

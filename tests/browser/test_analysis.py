@@ -42,3 +42,33 @@ def test_reviewer_cross_tabulates_site_by_management(browser_page: Page, live_se
     page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=chart.element_handle()
     )
+
+
+def test_reviewer_pools_the_recurrence_rate_and_sees_the_forest_plot(
+    browser_page: Page, live_server
+) -> None:
+    page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 900})
+    review = make_review(owner=make_user("carol"), title="Pediatric IMT outcomes", slug="imt")
+    add_member(review, make_user("dan"))
+    imt_review(review, count=45)
+
+    log_in(page, live_server.url, "dan")
+    page.goto(f"{live_server.url}/reviews/imt/analysis/")
+    form = page.locator("form", has=page.locator("input[name=kind][value=pooled_proportion]"))
+    form.get_by_label("Event (counted in the patient rows)").select_option(label="Recurrence: Yes")
+    form.get_by_label("Method", exact=True).select_option(value="glmm")
+    form.get_by_role("button", name="Pool the proportion").click()
+
+    expect(page.get_by_role("heading", name="Recurrence: Yes", exact=True)).to_be_visible()
+    run = AnalysisRun.objects.get(review=review)
+    assert run.status == RunStatus.SUCCEEDED
+    result = run.result["tables"][0]["result"]
+    expect(page.locator(".pooled-summary")).to_contain_text(f"{100 * result['estimate']:.1f}%")
+    expect(page.locator(".pooled-summary")).to_contain_text("95% prediction interval")
+    plot = page.locator(".forest-plot img")
+    plot.scroll_into_view_if_needed()  # the plot loads lazily
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=plot.element_handle())
+    expect(plot).to_be_visible()
+    assert "Forest plot: Recurrence: Yes, 3 studies" in (plot.get_attribute("alt") or "")
+    page.screenshot(path="/tmp/pooled-proportion.png", full_page=True)

@@ -43,10 +43,19 @@ def test_owner_downloads_the_archive_and_a_colleague_restores_it(
     page.get_by_role("link", name="Restore a review").click()
     page.get_by_label("Review archive (.zip)").set_input_files(str(archive))
     page.get_by_label("Address of the restored review").fill("adult-imt-copy")
+    page.get_by_role("button", name="Check the archive").click()
+
+    # Before anything is written: who becomes whom here.
+    expect(page.get_by_role("heading", name="Restore “Adult IMT”?")).to_be_visible()
+    people = page.locator("#restore-people")
+    expect(people).to_contain_text("The existing account olga")
+    expect(people).to_contain_text("The existing account rita")
+    expect(page.locator("#restore-existing-accounts")).to_contain_text("2 existing accounts")
     page.get_by_role("button", name="Restore the review").click()
 
     page.wait_for_url(re.compile(r"/reviews/adult-imt-copy/$"))
     expect(page.get_by_text("Restored “Adult IMT” with its 2 people")).to_be_visible()
+    expect(page.get_by_text("olga@example.org → existing account olga")).to_be_visible()
     assert page.evaluate("window.__csp") == []
     copy = Review.objects.get(slug="adult-imt-copy")
     assert Membership.objects.get(review=copy, user__username="nina").role == Role.OWNER

@@ -187,3 +187,46 @@ def test_the_patient_table_fits_beside_the_pdf_on_a_laptop(browser_page: Page, l
     )
     assert number and name and abs(number["x"] - inside["x"]) <= 2
     assert name["x"] >= number["x"] + number["width"] - 1
+
+
+def test_a_large_sheet_read_by_a_worker_appears_on_the_polling_preview(
+    browser_page: Page, live_server
+) -> None:
+    """The preview waits for the worker and swaps the check in when it is done."""
+    from django.core.files.base import ContentFile
+
+    from extraction.models import PendingImport
+    from extraction.services.uploads import pending_import_read
+    from tests.extraction.test_pending_imports import rows
+    from tests.extraction.test_transfer_views import sheet
+
+    page = browser_page
+    review = make_review(owner=make_user("carol"), title="Pediatric IMT outcomes", slug="imt")
+    dan = make_user("dan")
+    add_member(review, dan)
+    spec = case_series_form(review)
+    study = make_study(review, "Coffin 2007")
+    pending = PendingImport(
+        review=review,
+        created_by=dan,
+        token="big-sheet",
+        name="patients.csv",
+        size=2_000_000,
+        kind="patients",
+        target="mine",
+    )
+    pending.file.save("patients.csv", ContentFile(sheet(spec, rows(study, 30))), save=False)
+    pending.save()  # waiting: its task is with a worker
+
+    log_in(page, live_server.url, "dan")
+    page.goto(f"{live_server.url}/reviews/imt/extraction/transfer/import/preview/?token=big-sheet")
+    expect(page.get_by_text("Waiting for a worker to read the file…")).to_be_visible()
+    expect(page.get_by_role("button", name="Cancel this import")).to_be_visible()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.screenshot(path="/tmp/extraction-preview-waiting.png")
+
+    pending_import_read(pending_id=pending.pk)  # the worker reads it
+
+    expect(page.get_by_text("Every row is valid.")).to_be_visible()
+    expect(page.get_by_role("button", name="Import 30 rows into 1 study")).to_be_visible()
+    page.screenshot(path="/tmp/extraction-preview-read.png")

@@ -58,3 +58,32 @@ def fill(
             values=parse_by_key(spec, patient),
         )
     return extraction
+
+
+JBI_ALL_YES = {str(n): "yes" for n in range(1, 11)}
+
+
+def appraise(
+    study: Study,
+    user: User | None,
+    answers: dict[str, str] | None = None,
+    *,
+    overall: str = "low",
+    done: bool = False,
+    tool: str = "jbi-case-series",
+) -> Any:
+    """An appraisal of `study` (`user` None: the consensus) with answers by question key
+    (`{"1": "yes"}`), stored straight away."""
+    from extraction.appraisal.models import Appraisal, AppraisalStatus
+
+    owner = user or study.review.memberships.order_by("pk").first().user  # type: ignore[union-attr]
+    return Appraisal.objects.create(
+        review=study.review,
+        study=study,
+        assessor=user,
+        tool=tool,
+        answers={k: {"a": v, "note": ""} for k, v in (answers or {}).items()},
+        judgements={"overall": {"level": overall, "reason": ""}} if overall else {},
+        updated_by=owner,
+        status=AppraisalStatus.DONE if done else AppraisalStatus.IN_PROGRESS,
+    )

@@ -341,3 +341,23 @@ def test_loading_the_template_twice_adds_nothing_the_second_time(client, team):
     assert f"{len(CASE_SERIES)} field(s) added" in first
     assert "0 field(s) added" in second and "Already in the form" in second
     assert Field.objects.filter(review=team.review).count() == len(CASE_SERIES) == 27
+
+
+def test_the_owner_names_what_a_patient_level_row_is(client, team):
+    client.force_login(team.owner)
+    url = reverse("extraction-form-setup", args=[team.review.slug])
+
+    saved = page_text(
+        client.post(
+            url, {"dual": "on", "row_noun": "site", "row_noun_plural": "sites"}, follow=True
+        )
+    )
+    refused = page_text(
+        client.post(url, {"dual": "on", "row_noun": "  ", "row_noun_plural": "sites"}, follow=True)
+    )
+
+    assert "Dual extraction is on. Each patient-level row is one site." in saved
+    assert "The word for a row must be 1 to 30 characters" in refused
+    setup = team.review.extraction_setup
+    setup.refresh_from_db()
+    assert (setup.row_noun, setup.row_noun_plural) == ("site", "sites")

@@ -1,4 +1,4 @@
-"""Spreadsheet export and import of extraction data (extraction.transfer)."""
+"""Spreadsheet export and import of extraction data (extraction.services.transfer)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 
-from extraction import transfer
 from extraction.models import Extraction, ExtractionStatus, PatientRow
 from extraction.selectors import dataset, study_key
+from extraction.services import transfer
 from extraction.services.forms import choice_retire, field_create, field_retire
 from extraction.values import REQUIRED_MESSAGE, form_spec
 from tests.extraction.helpers import case_series_form, field_of, fill, make_study
@@ -748,6 +748,27 @@ def test_a_csv_that_is_not_utf8_is_read_with_a_notice(team, form, study):
     assert "not UTF-8" in result.notices[0]
     labels = Extraction.objects.get().patients.values_list("label", flat=True)
     assert list(labels) == ["Zoë, Genève", "Jürgen"]
+
+
+@pytest.mark.parametrize(
+    ("encode", "delimiter"),
+    [
+        (lambda text: text.encode("utf-16-le"), ","),  # UTF-16 with no byte-order mark
+        (lambda text: text.encode("utf-8"), "\t"),  # tab-separated text saved as .csv
+        (lambda text: text.encode("utf-8"), "|"),
+    ],
+    ids=["utf-16-without-bom", "tab", "pipe"],
+)
+def test_a_csv_the_search_import_reads_is_read_here_too(team, form, study, encode, delimiter):
+    """The encodings and delimiters of reviewer.imports.tables, shared with search imports."""
+    out = io.StringIO()
+    rows = sheet_rows(form, rows_for(study, patient(label="Zoë"), patient(label="B")))
+    csv.writer(out, delimiter=delimiter).writerows(rows)
+
+    result = preview(team, encode(out.getvalue()))
+
+    assert result.ok, result.problems
+    assert result.rows == 2
 
 
 def test_a_header_only_file_says_it_has_no_rows(team, form):

@@ -15,9 +15,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from extraction import transfer_sheets
-from extraction.models import Extraction
+from extraction.models import Extraction, PendingImport
 from extraction.selectors import study_key
-from extraction.views.transfer import SESSION_KEY, SHOWN_PROBLEMS, UPLOAD_DIR
+from extraction.services.uploads import UPLOAD_DIR
+from extraction.views.transfer import SHOWN_PROBLEMS
 from reviewer.imports.workbook_limits import WorkbookLimits
 from reviewer.models import Role
 from tests import xlsx_bombs
@@ -31,7 +32,7 @@ PATIENT = {"sex": "Male", "age_months": "84", "site": "Thorax", "management": "O
 
 
 def children(review):
-    """No URL here names a child object: an upload is found by a token in the session."""
+    """No URL here names a child object: an upload is found by its token and its uploader."""
     return SimpleNamespace()
 
 
@@ -57,6 +58,7 @@ ENDPOINTS = [
     Endpoint("extraction-import-problems", "get", Role.REVIEWER, 302),
     Endpoint("extraction-import-commit", "post", Role.REVIEWER, 302, data=_token),
     Endpoint("extraction-import-cancel", "post", Role.REVIEWER, 302, data=_token),
+    Endpoint("extraction-import-restart", "post", Role.REVIEWER, 302, data=_token),
 ]
 
 WRONG_METHODS = [
@@ -67,6 +69,7 @@ WRONG_METHODS = [
     Endpoint("extraction-import-problems", "post", Role.REVIEWER, 405),
     Endpoint("extraction-import-commit", "get", Role.REVIEWER, 405),
     Endpoint("extraction-import-cancel", "get", Role.REVIEWER, 405),
+    Endpoint("extraction-import-restart", "get", Role.REVIEWER, 405),
 ]
 
 
@@ -350,7 +353,7 @@ def test_cancel_forgets_the_upload_and_deletes_the_file(client, team, study, for
 
     assert response.status_code == 302
     assert stored_uploads() == []
-    assert token not in client.session.get(SESSION_KEY, {})
+    assert not PendingImport.objects.filter(token=token).exists()
 
 
 def test_a_new_upload_replaces_the_pending_one_for_the_review(client, team, study, form):
@@ -359,7 +362,7 @@ def test_a_new_upload_replaces_the_pending_one_for_the_review(client, team, stud
 
     second = token_of(upload(client, team.review, sheet(form, [])))
 
-    assert list(client.session[SESSION_KEY]) == [second]
+    assert list(PendingImport.objects.values_list("token", flat=True)) == [second]
     assert first != second
     assert len(stored_uploads()) == 1
 

@@ -84,6 +84,8 @@ ENDPOINTS = [
         kwargs=conflict_kwargs,
         data=lambda c: {"choice": "include"},
     ),
+    Endpoint("release-list", "get", Role.SENIOR, 200),
+    Endpoint("release-list", "post", Role.SENIOR, 302),
     Endpoint("approval-list", "get", Role.SENIOR, 200),
     Endpoint("approval-list", "post", Role.SENIOR, 302),
     Endpoint("study-list", "get", Role.REVIEWER, 200),
@@ -109,6 +111,7 @@ ENDPOINTS = [
 WRONG_METHODS = [
     Endpoint("conflict-list", "post", Role.SENIOR, 405),
     Endpoint("conflict-adjudicate", "put", Role.SENIOR, 405, kwargs=conflict_kwargs),
+    Endpoint("release-list", "put", Role.SENIOR, 405),
     Endpoint("approval-list", "put", Role.SENIOR, 405),
     Endpoint("study-list", "post", Role.REVIEWER, 405),
     Endpoint("study-rename", "get", Role.SENIOR, 405, kwargs=lambda c: {"pk": c.report.study_id}),
@@ -600,3 +603,135 @@ def test_history_shows_the_adjudication(client, team, waiting):
 
     assert "Adjudicated by senior" in text
     assert "Adult cohort" in text
+
+
+# --- release to full text (blinded reviews) ---
+
+
+def agreed(review, first, second, **fields):
+    """A record both reviewers included at title/abstract: it waits for release."""
+    record = make_record(review, **fields)
+    screen(record, first, "include")
+    screen(record, second, "maybe")
+    return record
+
+
+def test_the_senior_releases_the_agreed_records_and_reviewers_then_assess_them(client, team):
+    bob = add_member(team.review).user
+    lung = agreed(team.review, team.reviewer, bob, title="IMT of the lung")
+    liver = agreed(team.review, team.reviewer, bob, title="IMT of the liver")
+    ft_queue = reverse("screen-queue", args=[team.review.slug, "ft"])
+    client.force_login(team.reviewer)
+    assert "nothing waiting for you" in page_text(client.get(ft_queue)).lower()
+
+    client.force_login(team.senior)
+    dashboard = page_text(client.get(url("review-dashboard", team.review)))
+    assert "2 records passed title/abstract" in dashboard
+    page = client.get(url("release-list", team.review))
+    assertContains(page, "IMT of the lung")
+    assertContains(page, "Release 2 records to full text")
+    token = page.context["release"]["token"]
+    response = client.post(url("release-list", team.review), {"expected": token}, follow=True)
+
+    assert "2 records released to full text" in page_text(response)
+    assert "No record waits for release" in page_text(response)
+    log = page_text(response).split("Releases made")[1]
+    assert "senior" in log and "2" in log
+    assert {state(lung), state(liver)} == {State.FT_SOUGHT}
+    client.force_login(team.reviewer)
+    response = client.get(ft_queue, follow=True)
+    assert "IMT of the lung" in page_text(response)
+
+
+def test_a_release_of_a_set_that_changed_since_the_page_releases_nothing(client, team):
+    bob = add_member(team.review).user
+    lung = agreed(team.review, team.reviewer, bob, title="IMT of the lung")
+    client.force_login(team.senior)
+    token = client.get(url("release-list", team.review)).context["release"]["token"]
+    liver = agreed(team.review, team.reviewer, bob, title="IMT of the liver")  # meanwhile
+
+    response = client.post(url("release-list", team.review), {"expected": token}, follow=True)
+
+    assert "changed since the page was shown" in page_text(response)
+    assert "2 records wait now" in page_text(response)
+    assert {state(lung), state(liver)} == {State.TA_PASSED}
+
+
+def test_a_reviewer_is_not_offered_the_release_and_may_not_release(client, team):
+    bob = add_member(team.review).user
+    agreed(team.review, team.reviewer, bob)
+    client.force_login(team.reviewer)
+
+    assertNotContains(client.get(url("review-dashboard", team.review)), "to full text</button>")
+    assert client.post(url("release-list", team.review), {"expected": "x"}).status_code == 403
+
+
+def test_adjudicating_the_last_open_record_releases_the_waiting_ones(client, team):
+    bob = add_member(team.review).user
+    lung = agreed(team.review, team.reviewer, bob, title="IMT of the lung")
+    disputed = ta_conflict(team.review, team.reviewer, bob, title="Disputed")
+    client.force_login(team.senior)
+
+    response = client.post(
+        url("conflict-adjudicate", team.review, disputed.pk, "ta"),
+        {"choice": "exclude"},
+        follow=True,
+    )
+
+    assert "No record is open at title/abstract any more" in page_text(response)
+    assert "1 record agreed by the reviewers was released to full text" in page_text(response)
+    assert state(lung) is State.FT_SOUGHT
+    assert Record.objects.get(pk=lung.pk).released_by == team.senior
+
+
+def test_an_unblinded_review_has_nothing_to_release(client, team):
+    team.review.blinded = False
+    team.review.save(update_fields=["blinded"])
+    bob = add_member(team.review).user
+    lung = agreed(team.review, team.reviewer, bob)
+    client.force_login(team.senior)
+
+    assert "reach full text at once" in page_text(client.get(url("release-list", team.review)))
+    assert state(lung) is State.FT_SOUGHT
+
+
+def test_blinding_a_review_again_keeps_its_full_texts_at_full_text(client, team):
+    team.review.blinded = False
+    team.review.save(update_fields=["blinded"])
+    bob = add_member(team.review).user
+    lung = agreed(team.review, team.reviewer, bob)
+    screen(lung, team.reviewer, "include", stage="ft")
+    client.force_login(team.owner)
+    settings = client.get(url("review-settings", team.review)).context["form"].initial
+
+    data = {k: v for k, v in settings.items() if v is not None and k != "blinded"}
+    data.update(blinded="on", highlight_include="", highlight_exclude="")
+    client.post(url("review-settings", team.review), data)
+
+    team.review.refresh_from_db()
+    assert team.review.blinded
+    assert state(lung) is State.FT_ONE
+
+
+def test_a_records_history_says_who_released_it(client, team):
+    bob = add_member(team.review).user
+    lung = agreed(team.review, team.reviewer, bob)
+    client.force_login(team.senior)
+    history = url("decision-history", team.review, lung.pk)
+    assert "waits for a senior to release it" in page_text(client.get(history))
+
+    services.release_to_full_text(review=team.review, user=team.senior, records=[lung])
+
+    assert "Released to full text by senior" in page_text(client.get(history))
+
+
+def test_a_title_abstract_conflict_shows_the_exclusion_reason_given(client, team):
+    reason = make_reason(team.review, "Adults only")
+    record = make_record(team.review, title="IgG4 disease in adults")
+    screen(record, team.reviewer, "include")
+    screen(record, team.owner, "exclude", reason=reason)
+    client.force_login(team.senior)
+
+    text = page_text(client.get(url("conflict-adjudicate", team.review, record.pk, "ta")))
+
+    assert "Reason: Adults only" in text

@@ -19,6 +19,7 @@ from tests.factories import (
     make_user,
     page_text,
     pass_title_abstract,
+    release,
     screen,
 )
 
@@ -150,6 +151,7 @@ def _fill(review, count, users, reason):
             continue
         screen(record, second, "exclude" if kind in (2, 3) else "maybe")
         if kind == 4:
+            release(record)
             screen(record, first, "exclude", stage="ft", reason=reason)
 
 
@@ -250,3 +252,20 @@ def test_an_unblinded_reviewer_and_an_owner_see_the_review_wide_figures(client, 
         assert counted(text, "Conflict (title/abstract)") == 1
         assert "1 record waiting for the senior author" in text
         assert "Kappa" in text
+
+
+def test_risk_of_bias_kappa_per_domain_is_beside_the_screening_agreement_for_seniors(client, team):
+    from tests.extraction.test_appraisal_views import children
+
+    children(team.review)
+    make_record(team.review)  # the screening part shows once the review has records
+    url = reverse("review-dashboard", args=[team.review.slug])
+    client.force_login(team.senior)
+
+    text = page_text(client.get(url))
+
+    assert "Agreement between risk-of-bias assessors" in text
+    assert "JBI case series Q4: Consecutive inclusion 0.00 0.0% 1" in text
+    assert "JBI case series Overall" in text
+    client.force_login(team.reviewer)
+    assert "risk-of-bias assessors" not in page_text(client.get(url))

@@ -18,7 +18,7 @@ from extraction.selectors import study_key
 from reviewer.downloads import attachment_headers, download_name
 from reviewer.services import screening as services
 from tests.conftest import REPO_ROOT
-from tests.extraction.helpers import case_series_form, fill
+from tests.extraction.helpers import JBI_ALL_YES, appraise, case_series_form, fill
 from tests.factories import make_record, make_source, pass_title_abstract, screen
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +57,7 @@ def everything(team):
         for management in ("Operative", "Non-operative")
     ]
     fill(approval.study, team.reviewer, patients=patients, done=True)
+    appraise(approval.study, None, JBI_ALL_YES, done=True)
     run = analysis_run_now(
         review=team.review, kind="crosstab", spec={"row": "sex", "col": "management"},
         user=team.senior,
@@ -91,6 +92,18 @@ def test_every_download_is_named_review_what_date_extension(client, team, everyt
         reverse("analysis-export-csv", args=[slug, run.pk]),
         reverse("analysis-export-xlsx", args=[slug, run.pk]),
         reverse("analysis-chart-png", args=[slug, run.pk, 0]),
+    ]
+    urls += [
+        reverse("appraisal-download", args=[slug, "jbi-case-series", what, fmt])
+        for what, fmt in [
+            *(
+                (kind, fmt)
+                for kind in ("traffic-light", "summary")
+                for fmt in ("svg", "png", "pdf")
+            ),
+            ("robvis", "csv"),
+            ("table", "csv"),
+        ]
     ]
     columns = ["study_key", "study", "patient", *(f.key for f in form.patient_fields)]
     bad = ",".join(columns) + f"\n{study_key(study)},{study.label},1,Male,x\n"

@@ -116,7 +116,8 @@ def test_decisions_file_has_one_row_per_decision_with_every_column(client, team,
     assert rows[0]["stage"] == "ta"
     assert rows[0]["note"] == "Children, 12 patients"
     assert rows[0]["decided_at"].startswith("20")
-    assert rows[0]["final_state"] == "Full text sought"
+    # a blinded review: agreed, the record waits for the senior's release to full text
+    assert rows[0]["final_state"] == "Passed title/abstract: waiting for release to full text"
     assert rows[2]["final_state"] == "Waiting for a second reviewer"
     assert rows[2]["adjudicated_result"] == ""
 
@@ -258,3 +259,18 @@ def test_a_full_text_not_retrieved_is_in_the_decisions_file_with_who_when_and_th
     assert marked["final_state"] == "Full text not retrieved"
     assert (marked["reason"], marked["adjudicated_result"]) == ("", "")
     assert rows[4]["note"] == "Not held anywhere."
+
+
+def test_a_title_abstract_exclusion_reason_is_in_the_decisions_file(client, team, bob):
+    reason = make_reason(team.review, "Adults only")
+    record = make_record(team.review, title="IgG4-related disease in adults")
+    screen(record, team.reviewer, "exclude", reason=reason)
+    screen(record, bob, "exclude")
+    client.force_login(team.owner)
+
+    _, body = download(client, "export-decisions", team.review)
+
+    assert [(r["reviewer"], r["stage"], r["reason"]) for r in rows_of(body)] == [
+        ("reviewer", "ta", "Adults only"),
+        ("bob", "ta", ""),
+    ]

@@ -39,7 +39,7 @@ ENDPOINTS = [
         "post",
         Role.OWNER,
         302,
-        data=lambda c: {"username": "newcomer", "role": Role.REVIEWER},
+        data=lambda c: {"user": "", "role": Role.REVIEWER},
     ),
     Endpoint(
         "member-role",
@@ -139,55 +139,83 @@ def test_member_list_shows_everyone_and_their_role(client, team):
     assert "outsider" not in text
 
 
-def test_owner_adds_a_member_by_username(client, team):
-    make_user("bob")
+def colleague_of(owner, username="bob", **fields):
+    """Someone who shares another review with `owner`."""
+    colleague = make_user(username, **fields)
+    other = make_review(owner=owner, title="Another review", slug=f"other-{username}")
+    add_member(other, colleague, Role.REVIEWER)
+    return colleague
+
+
+def test_owner_adds_a_colleague_from_another_review(client, team):
+    bob = colleague_of(team.owner, first_name="Bob", last_name="Okafor")
     client.force_login(team.owner)
 
+    page = client.get(reverse("member-list", args=[team.review.slug]))
     response = client.post(
         reverse("member-add", args=[team.review.slug]),
-        {"username": "bob", "role": Role.SENIOR},
+        {"user": bob.pk, "role": Role.SENIOR},
         follow=True,
     )
 
+    assert "Add a colleague from your other reviews" in page_text(page)
+    assertContains(page, "Bob Okafor (bob)")
     assertRedirects(response, reverse("member-list", args=[team.review.slug]))
-    assertContains(response, "bob added as Senior author.")
+    assertContains(response, "Bob Okafor added as Senior author.")
     assert team.review.memberships.get(user__username="bob").role == Role.SENIOR
 
 
-def test_inviting_an_unknown_username_shows_an_error(client, team):
+def test_someone_sharing_no_review_is_neither_listed_nor_added(client, team):
+    stranger = make_user("stranger")
     client.force_login(team.owner)
 
+    page = client.get(reverse("member-list", args=[team.review.slug]))
     response = client.post(
         reverse("member-add", args=[team.review.slug]),
-        {"username": "ghost", "role": Role.REVIEWER},
+        {"user": stranger.pk, "role": Role.REVIEWER},
         follow=True,
     )
 
-    assertContains(response, "There is no user called “ghost”.")
+    assertNotContains(page, "stranger")
+    assertContains(page, "Everyone you share another review with is in this one already.")
+    assertContains(response, "Choose one of your colleagues")
+    assertContains(response, "Anyone else joins by invitation.")
+    assert not team.review.memberships.filter(user=stranger).exists()
     assert team.review.memberships.count() == 3
 
 
-def test_inviting_an_existing_member_shows_an_error(client, team):
+def test_a_member_cannot_be_added_twice(client, team):
+    other = make_review(owner=team.owner, title="Another review", slug="other")
+    add_member(other, team.reviewer, Role.REVIEWER)
     client.force_login(team.owner)
 
     response = client.post(
         reverse("member-add", args=[team.review.slug]),
-        {"username": "reviewer", "role": Role.OWNER},
+        {"user": team.reviewer.pk, "role": Role.OWNER},
         follow=True,
     )
 
-    assertContains(response, "reviewer is already a member of this review.")
+    assertContains(response, "Choose one of your colleagues")
     assert team.review.memberships.get(user=team.reviewer).role == Role.REVIEWER
 
 
-def test_inviting_without_a_username_asks_for_one(client, team):
+def test_adding_without_choosing_asks_for_a_colleague(client, team):
     client.force_login(team.owner)
 
     response = client.post(
         reverse("member-add", args=[team.review.slug]), {"role": Role.REVIEWER}, follow=True
     )
 
-    assertContains(response, "Give a username and a role.")
+    assertContains(response, "Choose one of your colleagues")
+
+
+def test_an_inactive_colleague_is_not_offered(client, team):
+    colleague_of(team.owner, "gone", is_active=False)
+    client.force_login(team.owner)
+
+    page = client.get(reverse("member-list", args=[team.review.slug]))
+
+    assertNotContains(page, "gone")
 
 
 def test_owner_changes_a_members_role(client, team):

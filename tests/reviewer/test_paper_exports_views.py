@@ -19,7 +19,7 @@ from reviewer.models import FullText, Role
 from reviewer.prisma.files import FINAL, PASSES
 from reviewer.services import screening as services
 from reviewer.version import VERSION
-from tests.extraction.helpers import case_series_form, fill
+from tests.extraction.helpers import JBI_ALL_YES, appraise, case_series_form, fill
 from tests.factories import (
     Endpoint,
     add_member,
@@ -217,6 +217,37 @@ def test_the_bundle_holds_the_final_extraction_data_and_the_analysis_results(
     (tables,) = [name for name in archive.namelist() if name.startswith("analysis/")]
     assert tables.endswith(".csv") and f"-{run.pk}-" in tables
     assert "Sex × Management" in archive.read(tables).decode("utf-8-sig")
+
+
+def test_the_bundle_holds_the_risk_of_bias_plots_tables_and_methods(client, team, approved):
+    appraise(approved.study, None, {**JBI_ALL_YES, "4": "unclear"}, done=True)
+    client.force_login(team.senior)
+
+    archive = zipfile.ZipFile(io.BytesIO(get(client, "export-bundle", team.review)))
+
+    names = {n for n in archive.namelist() if n.startswith("risk-of-bias/")}
+    assert names == {
+        *(
+            f"risk-of-bias/jbi-case-series-{kind}.{fmt}"
+            for kind in ("traffic-light", "summary")
+            for fmt in ("svg", "png", "pdf")
+        ),
+        "risk-of-bias/jbi-case-series-robvis.csv",
+        "risk-of-bias/jbi-case-series-table.csv",
+        "risk-of-bias/methods.txt",
+    }
+    robvis = archive.read("risk-of-bias/jbi-case-series-robvis.csv").decode().splitlines()
+    assert robvis[0] == "Study,Q1,Q2,Q3,Q4,Q5,Q6,Q7,Q8,Q9,Q10,Overall,Weight"
+    assert robvis[1].startswith(f"{approved.study.label},Low,Low,Low,Some concerns,Low")
+    assert "<text" in archive.read("risk-of-bias/jbi-case-series-traffic-light.svg").decode()
+    assert (
+        archive.read("risk-of-bias/methods.txt")
+        .decode()
+        .startswith(
+            "Risk of bias (methodological quality) of the 1 included study was assessed with the "
+            "JBI critical appraisal checklist for case series. Two reviewers"
+        )
+    )
 
 
 def test_the_exports_page_lists_them_with_counts(client, team, approved):

@@ -263,3 +263,22 @@ def test_unknown_record_gets_404(client, team):
     response = client.get(reverse("record-detail", args=[team.review.slug, 999999]))
 
     assert response.status_code == 404
+
+
+def test_record_list_filters_by_a_label_of_those_one_may_see(client, team):
+    from reviewer.services.labels import label_add
+
+    lung = make_record(team.review, title="IMT of the lung")
+    make_record(team.review, title="IMT of the bladder")
+    orbit = make_record(team.review, title="IMT of the orbit")
+    label_add(record=lung, user=team.reviewer, name="case series")
+    label_add(record=orbit, user=team.owner, name="case series")  # the owner's own
+    client.force_login(team.reviewer)
+
+    page = page_text(
+        client.get(reverse("record-list", args=[team.review.slug]) + "?label=case+series")
+    )
+
+    assert "IMT of the lung" in page
+    assert "IMT of the bladder" not in page
+    assert "IMT of the orbit" not in page  # blinded: a colleague's labels are not hers

@@ -46,7 +46,7 @@ def settings_form(**changes):
 # --- permissions ---
 
 #: Pages that belong to no review: any signed-in user may use them.
-URLS_OUTSIDE_A_REVIEW = {"review-list", "review-new", "review-restore"}
+URLS_OUTSIDE_A_REVIEW = {"review-list", "review-new", "review-restore", "review-restore-confirm"}
 #: Pages for people who are not logged in (their cases are in test_team_views.py).
 URLS_OUTSIDE_A_REVIEW |= {"invitation-accept", "first-account"}
 

@@ -7,15 +7,18 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from reviewer.models import Decision, DecisionChange, FullText, Record, Role
+from reviewer.models import Decision, DecisionChange, FullText, Record, RecordLabel, Role
+from reviewer.screening import counters
 from reviewer.screening.queries import state_of
 from reviewer.screening.rules import State
+from reviewer.services import labels as label_services
 from reviewer.services import screening as services
 from tests.factories import (
     Endpoint,
@@ -81,6 +84,14 @@ ENDPOINTS = [
         302,
         kwargs=lambda c: {"stage": "ta", "pk": c.record.pk},
     ),
+    Endpoint(
+        "screen-label",
+        "post",
+        Role.REVIEWER,
+        302,
+        kwargs=lambda c: {"stage": "ta", "pk": c.record.pk},
+        data=lambda c: {"name": "case series"},
+    ),
     Endpoint("fulltext-pdf", "get", Role.REVIEWER, 200, kwargs=lambda c: {"pk": c.with_pdf.pk}),
     Endpoint(
         "fulltext-upload",
@@ -116,6 +127,7 @@ WRONG_METHODS = [
     ),
     Endpoint("screen-decide", "get", Role.REVIEWER, 405, kwargs=lambda c: {"stage": "ta", "pk": 1}),
     Endpoint("screen-undo", "get", Role.REVIEWER, 405, kwargs=lambda c: {"stage": "ta", "pk": 1}),
+    Endpoint("screen-label", "get", Role.REVIEWER, 405, kwargs=lambda c: {"stage": "ta", "pk": 1}),
     Endpoint("fulltext-pdf", "post", Role.REVIEWER, 405, kwargs=lambda c: {"pk": c.with_pdf.pk}),
     Endpoint("fulltext-upload", "get", Role.REVIEWER, 405, kwargs=lambda c: {"pk": c.sought.pk}),
     Endpoint(
@@ -376,11 +388,31 @@ def test_deciding_with_htmx_swaps_in_the_next_record_and_pushes_its_address(clie
     assert response.status_code == 200
     assert response["HX-Push-Url"] == f"{record_url(team.review, records[1])}?last={records[0].pk}"
     html = response.content.decode()
-    assert html.count('id="screen"') == 1
+    # one request: the next record's panel, and out of band only the counters that moved
+    assert html.count('id="screen-panel"') == 1
+    assert re.search(r'id="screen-progress"[^>]*hx-swap-oob="true"', html)
+    assert re.search(r'id="screen-undo"[^>]*hx-swap-oob="true"', html)
+    assert 'id="screen"' not in html and "Filter the queue" not in html
     assert "<html" not in html
     assert "Record number 2" in page_text(response)
     assert "You chose Exclude for record" in page_text(response)
+    assert "Mine 1 of 3" in page_text(response)
     assert Decision.objects.get().choice == "exclude"
+
+
+def test_the_counters_move_with_each_decision_without_recounting(client, team, second, records):
+    client.force_login(team.reviewer)
+    client.get(record_url(team.review, records[0]))  # counted once, then kept
+
+    first = client.post(decide_url(team.review, records[0]), {"choice": "exclude"}, **HX)
+    screen(records[2], second, "include")  # a colleague: my counters do not move
+    then = client.post(decide_url(team.review, records[1]), {"choice": "include"}, **HX)
+    client.post(undo_url(team.review, records[0]), **HX)
+    page = client.get(record_url(team.review, records[0]))
+
+    assert "Mine 1 of 3" in page_text(first)
+    assert "Mine 2 of 3" in page_text(then)
+    assert "Mine 1 of 3" in page_text(page)
 
 
 def test_the_last_decision_leads_to_nothing_waiting(client, team, records):
@@ -428,6 +460,28 @@ def test_undo_with_htmx_swaps_in_the_record(client, team, records):
     assert response["HX-Push-Url"] == record_url(team.review, records[0])
     assert "Record number 1" in page_text(response)
     assert not Decision.objects.exists()
+
+
+def test_undo_brings_the_note_back_with_the_record(client, team, records):
+    # issue 17, item 6: the note typed with the decision was lost on undo
+    reason = make_reason(team.review, "Adults only")
+    client.force_login(team.reviewer)
+    client.post(
+        decide_url(team.review, records[0]),
+        {"choice": "exclude", "note": "adults only, check the full text", "reason": reason.pk},
+    )
+
+    swapped = client.post(undo_url(team.review, records[0]), **HX)
+    client.post(decide_url(team.review, records[0]), {"choice": "include", "note": "second try"})
+    plain = client.post(undo_url(team.review, records[0]), follow=True)
+
+    note = re.compile(r'<textarea id="decision-note"[^>]*>([^<]*)</textarea>')
+    assert note.search(swapped.content.decode()).group(1) == "adults only, check the full text"
+    assert note.search(plain.content.decode()).group(1) == "second try"
+    assert not Decision.objects.exists()
+    # and it does not linger: the record shown afterwards starts empty again
+    again = client.get(record_url(team.review, records[0]))
+    assert note.search(again.content.decode()).group(1) == ""
 
 
 def test_undo_after_agreement_works_as_if_the_colleague_had_not_decided(
@@ -478,6 +532,36 @@ def test_full_text_exclusion_with_a_reason_is_stored(client, team):
     client.post(decide_url(team.review, record, "ft"), {"choice": "exclude", "reason": reason.pk})
 
     assert Decision.objects.get(stage="ft").reason == reason
+
+
+def test_title_abstract_exclusion_with_a_reason_by_its_own_button(client, team, records):
+    reasons = list(team.review.exclusion_reasons.filter(is_active=True).order_by("position"))
+    client.force_login(team.reviewer)
+    page = client.get(record_url(team.review, records[0]))
+
+    response = client.post(
+        decide_url(team.review, records[0]), {"exclude_reason": reasons[1].pk}, **HX
+    )
+
+    listed = f"x then 1 – 9 1 {reasons[0].label} 2 {reasons[1].label}"
+    assert f"Exclude with a reason (optional) : {listed}" in page_text(page)
+    assertContains(page, 'data-key="x 2"')
+    decision = Decision.objects.get()
+    assert (decision.choice, decision.reason) == ("exclude", reasons[1])
+    assert f"You chose Exclude ({reasons[1].label}) for record" in page_text(response)
+
+
+def test_title_abstract_reason_is_optional_and_only_with_an_exclusion(client, team, records):
+    reason = make_reason(team.review, "Adults only")
+    client.force_login(team.reviewer)
+
+    client.post(decide_url(team.review, records[0]), {"choice": "exclude"})
+    client.post(decide_url(team.review, records[1]), {"choice": "include", "reason": reason.pk})
+
+    assert list(Decision.objects.order_by("pk").values_list("choice", "reason")) == [
+        ("exclude", None),
+        ("include", None),
+    ]
 
 
 def test_a_reason_of_another_review_is_refused(client, team):
@@ -867,6 +951,7 @@ def test_keys_page_lists_the_actions_with_their_keys(client, team):
 
 
 def count_queries(client, path):
+    cache.clear()  # cold: the counters are counted, not read from the cache
     with CaptureQueriesContext(connection) as context:
         response = client.get(path)
     assert response.status_code in (200, 302)
@@ -901,3 +986,99 @@ def test_queries_do_not_grow_with_the_number_of_records(client, team, second, st
     )
 
     assert few == many
+
+
+def test_a_decision_with_htmx_costs_the_same_queries_whatever_the_records(client, team, second):
+    def add(n):
+        made = [make_record(team.review, title=f"Record {i}") for i in range(n)]
+        for record in made[: n // 2]:
+            screen(record, second, "include")
+            screen(record, team.owner, "exclude")
+        counters.forget(team.review.pk)  # as an import does
+        cache.clear()
+        return made
+
+    def decide(record):
+        with CaptureQueriesContext(connection) as context:
+            response = client.post(decide_url(team.review, record), {"choice": "include"}, **HX)
+        assert "You chose Include" in page_text(response)
+        return len(context.captured_queries), response["HX-Push-Url"]
+
+    client.force_login(team.reviewer)
+    few = add(6)
+    client.get(url("screen-queue", team.review, stage="ta"), follow=True)  # opened once
+    small = decide(few[3])
+    Decision.objects.filter(reviewer=team.reviewer).delete()
+    many = add(120)
+    client.get(url("screen-queue", team.review, stage="ta"), follow=True)
+    large = decide(many[70])
+
+    assert small[0] == large[0]
+    assert large[1].startswith(record_url(team.review, few[3]))  # the first waiting again
+
+
+# --- labels ---
+
+
+def label_url(review, record, stage="ta"):
+    return url("screen-label", review, stage=stage, pk=record.pk)
+
+
+def test_a_label_added_shows_on_the_record_and_comes_off_again(client, team, records):
+    team.review.labels = ["case series", "ask Ana"]
+    team.review.save()
+    client.force_login(team.reviewer)
+
+    added = client.post(label_url(team.review, records[0]), {"name": "Case Series"}, **HX)
+    client.post(label_url(team.review, records[0]), {"name": "  my   own  "})
+    page = client.get(record_url(team.review, records[0]))
+    removed = client.post(label_url(team.review, records[0]), {"remove": "case series"}, **HX)
+
+    assert "Labels case series ×" in page_text(added)  # the shared label's own spelling
+    assert "Labels case series × my own ×" in page_text(page)
+    assert "+ case series + ask Ana" in page_text(page)
+    assert "Labels my own ×" in page_text(removed)
+    assert list(RecordLabel.objects.values_list("name", flat=True)) == ["my own"]
+
+
+def test_an_empty_label_is_refused_with_a_message(client, team, records):
+    client.force_login(team.reviewer)
+
+    response = client.post(label_url(team.review, records[0]), {"name": "  "}, follow=True)
+
+    assert "Type a label, or choose one of the review's labels." in page_text(response)
+    assert not RecordLabel.objects.exists()
+
+
+def test_while_blinded_a_reviewer_sees_and_filters_by_her_own_labels_only(
+    client, team, second, records
+):
+    label_services.label_add(record=records[0], user=second, name="relevant?")
+    label_services.label_add(record=records[1], user=team.reviewer, name="mine")
+    client.force_login(team.reviewer)
+
+    page = client.get(record_url(team.review, records[0]))
+    theirs = client.get(url("screen-queue", team.review, stage="ta") + "?label=relevant%3F")
+    mine = client.get(url("screen-queue", team.review, stage="ta") + "?label=mine")
+    client.force_login(team.senior)
+    senior = client.get(record_url(team.review, records[0]))
+
+    assert "relevant?" not in page_text(page)
+    assert "Nothing waiting for you matches these filters" in page_text(theirs)
+    assert mine.url.startswith(record_url(team.review, records[1]))
+    assert "relevant? Beatrix Quennell" in page_text(senior)
+
+
+def test_the_queue_filtered_by_a_label_goes_through_its_records_only(client, team, records):
+    for record in (records[0], records[2]):
+        label_services.label_add(record=record, user=team.reviewer, name="case series")
+    client.force_login(team.reviewer)
+    queue = url("screen-queue", team.review, stage="ta") + "?label=case+series"
+
+    first = client.get(queue)
+    after = client.post(
+        decide_url(team.review, records[0]) + "?label=case+series", {"choice": "include"}
+    )
+
+    assert first.url.startswith(record_url(team.review, records[0]))
+    assert after.url.startswith(record_url(team.review, records[2]))

@@ -26,6 +26,7 @@ from tests.factories import (
     make_record,
     make_user,
     pass_title_abstract,
+    release,
     screen,
 )
 
@@ -57,12 +58,79 @@ def state(record):
 # --- title/abstract ---
 
 
-def test_two_includes_send_the_record_to_full_text(team, record, second):
+def test_two_includes_send_the_record_to_full_text_at_once_in_an_unblinded_review(
+    team, record, second
+):
+    team.review.blinded = False
+    team.review.save(update_fields=["blinded"])
     screen(record, team.reviewer, "include")
     assert state(record) is State.TA_ONE
 
     screen(record, second, "maybe")
 
+    assert state(record) is State.FT_SOUGHT
+
+
+def test_in_a_blinded_review_two_includes_wait_for_a_seniors_release(team, record, second):
+    screen(record, team.reviewer, "include")
+    screen(record, second, "maybe")
+    assert state(record) is State.TA_PASSED
+    assert not queue(team.review, team.reviewer, "ft").exists()
+
+    released = services.release_to_full_text(review=team.review, user=team.senior, records=[record])
+
+    assert released == 1
+    assert state(record) is State.FT_SOUGHT
+    assert list(queue(team.review, team.reviewer, "ft")) == [record]
+    stored = Record.objects.get(pk=record.pk)
+    assert stored.released_by == team.senior and stored.released_at is not None
+
+
+def test_a_release_makes_the_title_abstract_decisions_final(team, record, second):
+    screen(record, team.reviewer, "include")
+    screen(record, second, "include")
+    # before the release, a reviewer may change her mind (the record becomes a conflict)
+    screen(record, team.reviewer, "exclude")
+    assert state(record) is State.TA_CONFLICT
+    screen(record, team.reviewer, "include")
+    release(record, by=team.senior)
+
+    with pytest.raises(ValidationError, match="decisions are final"):
+        screen(record, team.reviewer, "exclude")
+    with pytest.raises(ValidationError, match="decisions are final"):
+        services.withdraw(record=record, user=second, stage="ta")
+
+
+def test_a_release_is_all_or_nothing_and_for_seniors(team, record, second):
+    other = make_record(team.review, title="Agreed too")
+    for each in (record, other):
+        screen(each, team.reviewer, "include")
+        screen(each, second, "include")
+    screen(other, second, "exclude")  # changed: a conflict now, no longer waiting
+
+    with pytest.raises(ValidationError, match=f"Record {other.pk} no longer waits"):
+        services.release_to_full_text(review=team.review, user=team.senior, records=[record, other])
+    with pytest.raises(ValidationError, match="Only a senior author"):
+        services.release_to_full_text(review=team.review, user=second, records=[record])
+
+    assert not Record.objects.filter(released_at__isnull=False).exists()
+    assert state(record) is State.TA_PASSED
+
+
+def test_an_adjudication_that_closes_the_last_open_record_releases_the_waiting(
+    team, record, second
+):
+    disputed = make_record(team.review, title="Disputed")
+    screen(record, team.reviewer, "include")
+    screen(record, second, "include")
+    screen(disputed, team.reviewer, "include")
+    screen(disputed, second, "exclude")
+    assert services.release_when_title_abstract_is_over(review=team.review, user=team.senior) == 0
+
+    services.adjudicate(record=disputed, user=team.senior, stage="ta", choice="exclude")
+    released = services.release_when_title_abstract_is_over(review=team.review, user=team.senior)
+
+    assert released == 1
     assert state(record) is State.FT_SOUGHT
 
 
@@ -102,6 +170,9 @@ def test_a_reviewer_may_change_their_decision_until_a_senior_closes_it_and_all_i
 
 
 def test_a_title_abstract_decision_is_final_once_she_decided_the_full_text(team, record, second):
+    # unblinded: no release closed the title/abstract stage first
+    team.review.blinded = False
+    team.review.save(update_fields=["blinded"])
     pass_title_abstract(record, team.reviewer, second)
     screen(record, team.reviewer, "include", stage="ft")
 

@@ -9,6 +9,7 @@ and `django_capture_on_commit_callbacks(execute=True)` fires them inside the tes
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -385,6 +386,28 @@ def test_preview_shows_count_format_sample_and_warnings(owner, run_tasks, source
     assert "1 record has no abstract" in text
     assert "Import 2 records into Embase" in text
     assertContains(response, confirm_url(ImportJob.objects.get()))
+
+
+def test_the_format_line_gives_the_files_real_counts_or_none(owner, run_tasks, source):
+    """Issue 17 item 9: the format is judged from the first 64 KB, and the counts of that
+    sample ("27 'TY  -' record starts") stood beside the file's real "Records 286"."""
+    record = (
+        "TY  - JOUR\r\nTI  - Inflammatory myofibroblastic tumour, case {n}\r\n"
+        "AB  - " + "A child with a mass. " * 10 + "\r\nER  - \r\n"
+    )
+    big = "".join(record.format(n=n) for n in range(600)).encode()
+    assert len(big) > 64 * 1024
+    upload(owner, run_tasks, source, ("embase.ris", big), ("small.ris", RIS))
+
+    text = page_text(job_page(owner, ImportJob.objects.get()))
+
+    assert "Records 600" in text and "Records 2" in text
+    assert "2 'TY -' record starts, 2 'ER -'" in text  # the small file, read whole
+    lines = re.findall(r"Detected as RIS: [^)]*\)", text)
+    assert len(lines) == 2
+    for line in lines:
+        numbers = [int(n) for n in re.findall(r"(\d+) '", line)]
+        assert numbers in ([], [2, 2], [600, 600]), line
 
 
 def test_htmx_polling_gets_only_the_status_part_of_the_page(owner, run_tasks, source):
@@ -895,3 +918,52 @@ def test_an_imported_job_cannot_be_cancelled(owner, run_tasks, source):
     assertContains(response, "Only an import that has not finished can be cancelled")
     assert Record.objects.count() == 2
     assert Path(job.files.get().file.path).exists()
+
+
+# --- a hidden search takes no records ---
+
+
+def hide(source, team):
+    from reviewer.services.sources import source_hide
+
+    source_hide(source=source, user=team.owner, reason="Run with the wrong date limits")
+
+
+def test_a_hidden_search_refuses_an_upload_and_says_why(owner, run_tasks, source, team):
+    hide(source, team)
+
+    response = upload(owner, run_tasks, source, ("embase.ris", RIS))
+
+    text = page_text(response)
+    assert "The search “Embase” is hidden (Run with the wrong date limits)" in text
+    assert "Nothing was uploaded." in text
+    assert "This search is hidden, so it takes no uploads." in text
+    assert "Upload and preview" not in text  # no upload form to try again
+    assert not ImportJob.objects.exists() and not ImportFile.objects.exists()
+
+
+def test_an_upload_read_before_its_search_was_hidden_is_not_imported(
+    owner, run_tasks, source, team
+):
+    upload(owner, run_tasks, source, ("embase.ris", RIS))
+    job = ImportJob.objects.get()
+    hide(source, team)
+
+    response = confirm(owner, run_tasks, job)
+
+    messages = page_text(owner.get(response["Location"]))
+    assert "The search “Embase” is hidden" in messages and "Nothing was imported." in messages
+    job.refresh_from_db()
+    assert job.status == ImportStatus.READY
+    assert not Record.objects.filter(source=source).exists()
+
+
+def test_a_search_listed_again_takes_uploads_again(owner, run_tasks, source, team):
+    from reviewer.services.sources import source_unhide
+
+    hide(source, team)
+    source_unhide(source=source)
+
+    response = upload(owner, run_tasks, source, ("embase.ris", RIS))
+
+    assertRedirects(response, ImportJob.objects.get().get_absolute_url())

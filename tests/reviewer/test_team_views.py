@@ -217,6 +217,61 @@ def test_owner_revokes_an_invitation_and_its_link_stops_working(client, team):
     assertContains(response, "withdrew this invitation", status_code=410)
 
 
+def listed_link(client, review):
+    """The invitation link as the Members page shows it, to copy."""
+    page = client.get(reverse("member-list", args=[review.slug])).content.decode()
+    [link] = re.findall(r'value="(http://testserver/invitations/[^"]+)"', page)
+    return link
+
+
+def test_an_invitation_link_stays_the_same_in_the_mail_and_on_every_visit(
+    client, team, monkeypatch
+):
+    from django.core import signing
+
+    client.force_login(team.owner)
+    client.post(
+        reverse("invitation-create", args=[team.review.slug]),
+        {"email": "dana@example.org", "role": Role.REVIEWER},
+    )
+    [message] = mail.outbox
+    first = listed_link(client, team.review)
+    # an hour later, as the signing module sees the clock
+    later = signing.time.time() + 3600
+    monkeypatch.setattr(signing, "time", SimpleNamespace(time=lambda: later))
+    second = listed_link(client, team.review)
+
+    assert first == second
+    assert first in message.body
+    client.logout()
+    assertContains(client.get(second), "invites <strong>dana@example.org</strong>")
+
+
+def test_the_copied_link_stops_working_when_the_invitation_is_revoked(client, team):
+    invitation = invite(team.review)
+    client.force_login(team.owner)
+    copied = listed_link(client, team.review)
+
+    client.post(reverse("invitation-revoke", args=[team.review.slug, invitation.pk]))
+    client.logout()
+    response = client.get(copied)
+
+    assertContains(response, "withdrew this invitation", status_code=410)
+    assert not team.review.memberships.filter(user__email="newcomer@example.org").exists()
+
+
+def test_a_link_made_before_links_were_stable_still_opens(client, team):
+    from django.core import signing
+
+    invitation = invite(team.review)
+    # how links were signed before: with a timestamp, so each showing differed
+    old = signing.dumps([invitation.pk, invitation.key], salt="reviewer.invitation")
+
+    response = client.get(reverse("invitation-accept", args=[old]))
+
+    assertContains(response, "invites <strong>newcomer@example.org</strong>")
+
+
 # --- accepting ---
 
 

@@ -51,6 +51,12 @@ def delete_form(review, **changes):
     return data
 
 
+def download_archive(client, review):
+    """What an owner does before deleting: download the review's archive."""
+    response = client.post(reverse("review-archive-download", args=[review.slug]))
+    assert response["Content-Type"] == "application/zip"
+
+
 # --- permissions ---
 
 ENDPOINTS = [
@@ -368,6 +374,34 @@ def test_deleting_a_review_needs_an_archive_first(client, team):
     assert Review.objects.filter(pk=team.review.pk).exists()
 
 
+def test_deleting_a_review_is_refused_until_its_archive_was_downloaded(client, team):
+    record = make_record(team.review)
+    screen(record, team.reviewer, "include")
+    client.force_login(team.owner)
+
+    # the title typed and the box ticked, but no archive ever left the server
+    response = client.post(
+        reverse("review-delete", args=[team.review.slug]), delete_form(team.review)
+    )
+
+    assertContains(response, "no archive of it has been downloaded yet")
+    assert Review.objects.filter(pk=team.review.pk).exists()
+    assert Record.objects.filter(pk=record.pk).exists() and Decision.objects.exists()
+
+
+def test_the_delete_page_offers_deleting_only_once_an_archive_was_downloaded(client, team):
+    client.force_login(team.owner)
+    url = reverse("review-end", args=[team.review.slug])
+
+    before = page_text(client.get(url))
+    download_archive(client, team.review)
+    after = page_text(client.get(url))
+
+    assert "Download the archive first" in before
+    assert "Delete the review for everyone" not in before
+    assert "Delete the review for everyone" in after
+
+
 def test_the_delete_page_says_whether_an_archive_was_downloaded(client, team):
     from django.utils import timezone
 
@@ -388,6 +422,7 @@ def test_owner_deletes_a_review_with_everything_in_it(
     screen(record, team.reviewer, "include")
     stored = ImportFile.objects.get().file.name
     client.force_login(team.owner)
+    download_archive(client, team.review)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
@@ -406,6 +441,7 @@ def test_owner_deletes_a_review_with_everything_in_it(
 def test_an_archived_review_can_be_deleted(client, team):
     review_archive(review=team.review, user=team.owner)
     client.force_login(team.owner)
+    download_archive(client, team.review)  # an archived review's archive downloads too
 
     client.post(reverse("review-delete", args=[team.review.slug]), delete_form(team.review))
 

@@ -16,7 +16,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from analysis.demo import analysis_demo
-from extraction.demo import DemoExtractors, extraction_demo
+from extraction.appraisal.demo import appraisal_demo
+from extraction.demo import DemoExtractors, extraction_demo, pending_import_demo
 from reviewer.demo.ranking import question_head, rank_demo
 from reviewer.demo.records import citation_export, demo_exports
 from reviewer.demo.screening import DemoTeam, screen_demo
@@ -180,7 +181,10 @@ class Command(BaseCommand):
             f"Screening: alice and bob screened part of the records; "
             f"{counts[State.TA_UNSCREENED]} still unscreened at title/abstract, "
             f"{conflicts} conflicts waiting for carol, "
-            f"{counts[State.APPROVED]} inclusions approved."
+            f"{counts[State.TA_PASSED]} agreed records waiting for carol to release them to "
+            f"full text, {counts[State.APPROVED]} inclusions approved. Some of alice's "
+            "title/abstract exclusions give a reason (x then 1-9 on the screening page), and "
+            f"a few records carry labels ({', '.join(review.labels)}; bob's own: “ask carol”)."
         )
         if review.blinded:
             self.stdout.write(
@@ -214,10 +218,23 @@ class Command(BaseCommand):
             f"{extracted['final']} with final data for {extracted['patients']} patients, "
             "2 waiting for carol's consensus."
         )
+        preview = pending_import_demo(review, users["alice"])
+        self.stdout.write(
+            "Extraction import: alice's spreadsheet of the study she is extracting waits on "
+            f"its preview, one mistyped age pointed at: {preview}"
+        )
+        appraised = appraisal_demo(review, users["carol"], users["alice"], users["bob"])
+        self.stdout.write(
+            f"Risk of bias: {appraised['studies']} case series appraised with the JBI "
+            f"checklist by alice and bob; {appraised['final']} final, "
+            f"{appraised['waiting']} waiting for carol's consensus."
+        )
         runs = analysis_demo(review, users["carol"])
         self.stdout.write(
             f"Analysis: {len(runs)} runs on the final data (patient characteristics, "
-            "margin against recurrence, reoperation and outcome, site against management)."
+            "margin against recurrence, reoperation and outcome, site against management; "
+            "pooled recurrence, reoperation and death rates across the final studies, and "
+            "margin status against recurrence as a pooled odds ratio)."
         )
 
         invitation = invitation_create(

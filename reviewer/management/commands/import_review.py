@@ -57,3 +57,9 @@ class Command(BaseCommand):
             )
             + "."
         )
+        created = {u.pk for u in restored.people_created}
+        for person in restored.people:  # who is who: an archive can name anyone's address
+            account = person.account
+            assert account is not None
+            kind = "new inactive account" if account.pk in created else "existing account"
+            self.stdout.write(f"  {person.email or person.name} → {kind} {account.username}")

@@ -16,8 +16,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from analysis.models import AnalysisRun
-from analysis.services.data import analysis_data
-from analysis.services.runs import current_fingerprint
+from analysis.services.runs import fingerprint_now
+from extraction.appraisal.results import methods_sentence, results, robvis_csv
+from extraction.appraisal.services import custom_tool_save
 from extraction.selectors import dataset
 from reviewer import exports
 from reviewer.archive import archive_write
@@ -68,6 +69,30 @@ def demo_review(output: StringIO | None = None) -> Review:
     User.objects.create_user("erin", email="erin@example.org", password="demo-pass-1")
     erin = member_add(review=review, username="erin", role=Role.REVIEWER, added_by=carol)
     member_remove(membership=erin, removed_by=carol)
+    custom_tool_save(
+        review=review,
+        user=carol,
+        definition={
+            "slug": "imt-reporting",
+            "name": "IMT reporting checklist",
+            "levels": {"low": "Reported", "high": "Not reported"},
+            "domains": [
+                {
+                    "key": "ALK",
+                    "name": "ALK status",
+                    "judge": "answer",
+                    "map": {"y": "low", "n": "high"},
+                    "questions": [
+                        {
+                            "key": "alk",
+                            "text": "Is ALK status reported?",
+                            "options": [{"key": "y", "label": "Yes"}, {"key": "n", "label": "No"}],
+                        }
+                    ],
+                }
+            ],
+        },
+    )
     return review
 
 
@@ -124,12 +149,12 @@ def _plain(value: Any) -> Any:
 
 def observed(review: Review) -> dict[str, Any]:
     """What people see of a review, with nothing that depends on database ids: the PRISMA
-    counts, every record's state, kappa, the final extraction data, the analysis runs (and
-    whether their data is unchanged since), the full texts."""
+    counts, every record's state, the releases to full text, kappa, the final extraction
+    data, the analysis runs (and whether their data is unchanged since), the full texts."""
     data = dataset(review)
     runs = []
     for run in AnalysisRun.objects.filter(review=review).order_by("pk"):
-        current = current_fingerprint(run.kind, run.spec, analysis_data(review))
+        current = fingerprint_now(review, run.kind, run.spec)
         runs.append([run.kind, run.spec, run.status, run.fingerprint, current, run.result])
     full_texts = [
         [f.record.title, f.not_retrieved, f.original_name, f.sha256, f.pdf.read() if f.pdf else b""]
@@ -144,5 +169,13 @@ def observed(review: Review) -> dict[str, Any]:
             "studies": data.studies,
             "analysis": runs,
             "full_texts": [[*f[:4], hashlib.sha256(f[4]).hexdigest()] for f in full_texts],
+            # records released to full text: by whom, and when
+            "released": sorted(
+                (record.title, record.released_by.username, record.released_at.isoformat())
+                for record in review.records.filter(released_at__isnull=False).select_related(
+                    "released_by"
+                )
+            ),
+            "risk_of_bias": [robvis_csv(r) for r in results(review)] + [methods_sentence(review)],
         }
     )

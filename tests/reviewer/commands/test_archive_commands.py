@@ -55,6 +55,8 @@ def test_import_restores_under_a_new_address_and_can_add_an_owner(tmp_path):
 
     assert output.startswith("Restored “Adult IMT” as /reviews/adult-copy/: ")
     assert "2 people matched by email, 0 new inactive accounts." in output
+    assert "  olga@example.org → existing account olga\n" in output
+    assert "  Rita@example.org → existing account rita\n" in output
     copy = Review.objects.get(slug="adult-copy")
     assert Membership.objects.get(review=copy, user__username="nina").role == Role.OWNER
     assert copy.records.count() == 2

@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from analysis.models import AnalysisKind, AnalysisRun, RunStatus
 from extraction.selectors import Progress, dataset, progress
@@ -30,11 +31,13 @@ from reviewer.models import (
     Study,
     User,
 )
+from reviewer.screening import queries
 from reviewer.screening.agreement import agreement_by_stage
 from reviewer.screening.queries import state_counts
 from reviewer.screening.rules import State
 from reviewer.selectors import pending_duplicate_pairs
 from reviewer.services import imports
+from tests.factories import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -158,6 +161,30 @@ def test_demo_has_records_in_every_screening_state_conflicts_and_approved_studie
     assert "conflicts waiting for carol" in output
 
 
+def test_demo_has_records_released_to_full_text_and_a_few_waiting_for_carol(client) -> None:
+    output = run_demo()
+
+    review = Review.objects.get(slug="demo")
+    counts = state_counts(review)
+    assert counts[State.TA_PASSED] == 4
+    assert "4 agreed records waiting for carol to release them to full text" in output
+    released = review.records.filter(released_at__isnull=False)
+    assert released.count() > 10
+    assert set(released.values_list("released_by__username", flat=True)) == {"carol"}
+    # alice still finds full texts to assess: released ones, never the ones waiting
+    alice = User.objects.get(username="alice")
+    client.force_login(alice)
+    dashboard = client.get(reverse("review-dashboard", args=[review.slug])).content.decode()
+    at_full_text = queries.queue(review, alice, "ft")
+    waiting = queries.waiting(review, alice, "ft", at_full_text)
+    assert waiting.exists()
+    assert not at_full_text.filter(pk__in=queries.waiting_for_release(review)).exists()
+    assert f"{waiting.count()} full texts to assess" in dashboard
+    client.force_login(User.objects.get(username="carol"))
+    carol = client.get(reverse("review-dashboard", args=[review.slug])).content.decode()
+    assert "Release 4 records to full text" in carol
+
+
 def test_demo_decisions_are_alice_and_bobs_and_agree_plausibly() -> None:
     run_demo()
 
@@ -233,12 +260,23 @@ def test_demo_extraction_reproduces_the_reference_reviews_patients() -> None:
     assert "2 waiting for carol's consensus" in output
 
 
+def test_demo_leaves_a_spreadsheet_waiting_on_its_preview(client) -> None:
+    output = run_demo()
+
+    found = re.search(r"waits on its preview, one mistyped age pointed at: (\S+)", output)
+    assert found is not None
+    client.force_login(User.objects.get(username="alice"))
+    text = page_text(client.get(found.group(1)))
+    assert "1 problem: nothing can be imported until every row is valid." in text
+    assert "age_months seven “seven” is not a whole number." in text
+
+
 def test_demo_analysis_reproduces_the_papers_site_comparison_and_table_1() -> None:
     output = run_demo()
 
     runs = {run.kind: run for run in AnalysisRun.objects.filter(review__slug="demo")}
     assert {run.status for run in runs.values()} == {RunStatus.SUCCEEDED}
-    assert "Analysis: 3 runs on the final data" in output
+    assert "Analysis: 7 runs on the final data" in output
     assert "Ranking: title/abstract queues ordered by relevance for alice (" in output
     head = re.search(
         r"the queue follows the review's question: (\d+) of its first 20 records passed "
@@ -260,6 +298,48 @@ def test_demo_analysis_reproduces_the_papers_site_comparison_and_table_1() -> No
     assert recurrence["row_levels"] == ["Negative", "Positive"]
     assert recurrence["counts"] == [[14, 192], [54, 52]]  # Table 1: 14 (6.8%) vs 54 (51.0%)
     assert recurrence["reported_p_formatted"] == "<0.0001"
+
+
+def test_demo_pools_the_rates_and_the_margin_odds_ratio_across_the_final_studies() -> None:
+    output = run_demo()
+
+    assert "pooled recurrence, reoperation and death rates across the final studies" in output
+    pooled = {
+        run.result["tables"][0]["title"]: run.result["tables"][0]
+        for run in AnalysisRun.objects.filter(
+            review__slug="demo",
+            kind__in=[AnalysisKind.POOLED_PROPORTION, AnalysisKind.POOLED_RATIO],
+            status=RunStatus.SUCCEEDED,
+        )
+    }
+    assert sorted(pooled) == [
+        "Outcome: Died of disease",
+        "Recurrence: Yes",
+        "Recurrence: Yes by Margin at primary resection (Positive vs Negative)",
+        "Reoperation: Yes",
+    ]
+    recurrence = pooled["Recurrence: Yes"]["result"]
+    # 38 final studies, all 405 patients with recurrence reported, each recurrence counted
+    assert (recurrence["k"], recurrence["n"], recurrence["method"]) == (38, 405, "glmm")
+    rows = dataset(Review.objects.get(slug="demo")).rows
+    recurred = sum(row["recurrence"] == "yes" for row in rows)
+    assert sum(s["events"] for s in recurrence["studies"]) == recurred
+    assert recurrence["ci_low"] < recurrence["estimate"] < recurrence["ci_high"]
+    assert recurrence["pi_low"] <= recurrence["ci_low"]
+    died = pooled["Outcome: Died of disease"]["result"]
+    assert 0.03 < died["estimate"] < 0.12
+    margins = pooled["Recurrence: Yes by Margin at primary resection (Positive vs Negative)"]
+    # Table 1's patients (54 of 106 recurred with positive margins, 14 of 206 with
+    # negative ones), within the studies that have patients in both groups
+    studies = margins["result"]["studies"]
+    pooled_studies = {s["label"] for s in studies}
+    within = [row for row in rows if row["study"] in pooled_studies]
+    for group, events in (("Positive", "events"), ("Negative", "events_2")):
+        recurred = sum(r["margin"] == group and r["recurrence"] == "yes" for r in within)
+        assert sum(s[events] for s in studies) == recurred
+    assert sum(s["events"] for s in studies) <= 54 and sum(s["events_2"] for s in studies) <= 14
+    assert margins["result"]["method"] == "mh" and margins["result"]["estimate"] > 5
+    assert all("no patient in the group" in item["reason"] for item in margins["left_out"])
 
 
 def test_demo_prints_its_summary_and_nothing_of_the_tasks_it_ran(
@@ -302,8 +382,53 @@ def test_demo_has_an_invitation_waiting_whose_printed_link_works(client) -> None
     response = client.get(reverse("member-list", args=["demo"]))
     assert response.status_code == 200
     members = response.content.decode()
-    # the link is signed afresh on each page (its timestamp moves): compare what it carries
-    assert "dana@example.org" in members and link.group(1).rsplit(":", 2)[0] in members
+    # the link printed is the one listed: it is signed without a moving timestamp
+    assert "dana@example.org" in members and link.group(1) in members
     client.logout()
     page = client.get(link.group(1))
     assert "invites <strong>dana@example.org</strong>" in page.content.decode()
+
+
+def test_demo_appraises_its_case_series_with_jbi_two_waiting_for_carol(client) -> None:
+    from extraction.appraisal.selectors import Progress as Appraised
+    from extraction.appraisal.selectors import agreement_by_domain, finals
+    from extraction.appraisal.selectors import progress as appraisal_progress
+
+    output = run_demo()
+
+    review = Review.objects.get(slug="demo")
+    rows = appraisal_progress(review)
+    assert len(rows) == 42
+    assert {row.tool.slug for row in rows if row.tool} == {"jbi-case-series"}
+    assert {row.design for row in rows} == {"case_series"}
+    assert Counter(row.status for row in rows) == {
+        Appraised.FINAL: 40,
+        Appraised.NEEDS_CONSENSUS: 2,
+    }
+    assert "Risk of bias: 42 case series appraised with the JBI checklist" in output
+    # a realistic spread: reporting mostly "yes", consecutive inclusion often unclear
+    final = finals(review)
+    q1 = Counter(row.judged.level_of("Q1") for row in final)
+    q4 = Counter(row.judged.level_of("Q4") for row in final)
+    assert q1["low"] > 25 and q4["some"] > 10
+    assert len({row.judged.overall for row in final}) == 3  # include, seek info, exclude
+    kappas = {a.key: a.result.kappa for a in agreement_by_domain(review)}
+    assert kappas["overall"] is not None and 0.3 < min(k for k in kappas.values() if k) < 1
+    client.force_login(User.objects.get(username="carol"))
+    text = client.get("/reviews/demo/extraction/appraisal/results/").content.decode()
+    assert "JBI critical appraisal checklist for case series" in text
+    assert "(40 studies)" in text
+
+
+def test_demo_has_title_abstract_reasons_and_labels() -> None:
+    out = run_demo()
+
+    review = Review.objects.get(slug="demo")
+    with_reason = review.decisions.filter(stage="ta", choice="exclude").exclude(reason=None)
+    assert with_reason.count() >= 5
+    assert set(with_reason.values_list("reviewer__username", flat=True)) == {"alice"}
+    assert review.labels == ["case series", "check the age range", "pathology images"]
+    labels = set(review.record_labels.values_list("name", "added_by__username"))
+    assert ("case series", "bob") in labels and ("ask carol", "bob") in labels
+    assert any(user == "alice" for _, user in labels)
+    assert "carry labels (case series, check the age range, pathology images" in out

@@ -1,15 +1,24 @@
 """Regression floors on the labelled sets in ../shared/data/dedup (no database needed).
 
-Floors sit a little under what the engine achieves (see bench/dedup_accuracy.py and
-bench/dedup_results.md). The haematology gold clusters put errata, letter replies, one-page
-notices and congress abstracts in other issues together with the articles they concern,
-and four trial registrations that differ in population or arm ("adult" / "adolescent",
-"sensitive" / "resistant"); the rules keep those out of the certain band on purpose (rules
-1-3, 7 and 12 of reviewer/dedup/rules.py), so its certain recall is capped near 0.80, and
-the registrations are not even asked about (the recall with possible pairs near 0.95).
-The pairs are listed with reasons in bench/dedup_contested_gold.csv and recall is also
-checked without them. The question budget: possible pairs stay under 2% of the records on
-the real sets (the 12 hand-made hard cases are exempt: one question is 8%).
+Floors sit at what the engine achieves, rounded down (see bench/dedup_accuracy.py and
+bench/dedup_results.md). The haematology gold clusters put errata, letter replies, the same
+abstract in two journals and seven trial registrations that differ in population or arm
+("adult" / "adolescent", "sensitive" / "resistant") together with the items they concern.
+The rules keep those out of the certain band on purpose (rules 1-3, 12 and 13 of
+reviewer/dedup/rules.py; the registrations are not even asked about). The pairs are listed
+with reasons in bench/dedup_contested_gold.csv and recall is also checked without them.
+
+Haematology's certain floor was 0.865 before issue 14 (commit c0cd42b; the engine then
+found 142 of 163 gold pairs) and was lowered to 0.80 when the contradiction rule (rule 7)
+kept one team's one-page notices and meeting abstracts in other issues apart. Rules 13-14
+and the split-surname fix find every pair that engine found again except two: it linked
+two different trial registrations ("adult" / "adolescent" patients with plasma
+therapy-sensitive aHUS, and the same for -resistant), which rule 12 keeps apart because
+they are different trials. So the floor is the honest 140/163 (0.859), not 0.865. The
+floor with possible pairs was 0.995 when those registrations were questions; they are not
+asked about now, so it is 157/163 (0.963). The question budget: possible pairs stay under
+2% of the records on the real sets (the 12 hand-made hard cases are exempt: one question
+is 8%).
 """
 
 from __future__ import annotations
@@ -30,8 +39,8 @@ from reviewer.dedup.benchmark import (
 # set name -> (certain recall floor, floor without the contested gold pairs, recall floor
 # with possible pairs, max possible share).
 FLOORS = {
-    "cytology_screening": (0.995, 0.995, 0.995, 0.02),
-    "haematology": (0.80, 0.98, 0.95, 0.02),
+    "cytology_screening": (0.998, 1.0, 1.0, 0.02),
+    "haematology": (140 / 163, 0.99, 157 / 163, 0.02),
     "special_cases": (1.0, 1.0, 1.0, 1.0),
 }
 CONTESTED = Path(__file__).resolve().parents[3] / "bench" / "dedup_contested_gold.csv"

@@ -112,3 +112,10 @@ def test_different_journals_do_not_match() -> None:
 )
 def test_pages(raw: str, expected: Pages) -> None:
     assert normalise_pages(raw) == expected
+
+
+def test_a_compound_surname_split_after_its_particle_keeps_the_joined_form() -> None:
+    # an export that splits "Van Hoorn KJ" after the particle: "Van, Hoorn K. J."
+    split = parse_author("Van, Hoorn K. J.")
+    assert split is not None and split.joined == "vanhoorn"
+    assert parse_author("Okafor, Chidi A.") == Author("okafor", "ca")  # no particle, no join

@@ -26,6 +26,8 @@ from reviewer.models import (
     Study,
 )
 from reviewer.prisma.types import PrismaCounts
+from reviewer.screening.queries import state_of
+from reviewer.screening.rules import State
 from reviewer.services.duplicates import dedup_job_run, dedup_run_now
 from reviewer.services.screening import (
     adjudicate,
@@ -41,6 +43,7 @@ from tests.factories import (
     make_review,
     make_source,
     make_user,
+    release,
     screen,
 )
 
@@ -103,9 +106,13 @@ def duplicate(team: Team, source: Any, of: Record) -> Record:
     return add(team, source, doi=of.doi, title=of.title, year=of.year)
 
 
-def ta(record: Record, team: Team, first: str, second: str) -> None:
+def ta(record: Record, team: Team, first: str, second: str, *, released: bool = True) -> None:
+    """Both reviewers' title/abstract decisions; a record they agreed to include is then
+    released to full text by the senior (the review is blinded), unless not `released`."""
     screen(record, team.owner, first)
     screen(record, team.reviewer, second)
+    if released and state_of(record).state is State.TA_PASSED:
+        release(record, by=team.senior)
 
 
 def ft(
@@ -314,9 +321,10 @@ def in_progress() -> Scenario:
     assert unscreened
     screen(records[2], team.owner, "include")  # one decision
     ta(records[3], team, "include", "exclude")  # conflict
-    for record in records[4:]:
+    ta(records[4], team, "include", "include", released=False)
+    for record in records[5:]:
         ta(record, team, "include", "include")
-    # records[4] sought, not assessed
+    # records[4] sought, not assessed: waiting for the senior's release to full text
     screen(records[5], team.owner, "include", stage="ft")
     ft(records[6], team, "include", "exclude", (None, a))
     ft(records[7], team, "exclude", "exclude", (a, b))
@@ -345,7 +353,8 @@ IN_PROGRESS_PENDING = {
     "ta-unscreened": 2,
     "ta-one": 1,
     "ta-conflict": 1,
-    "ft-sought": 2,
+    "ta-passed": 1,
+    "ft-sought": 1,
     "ft-one": 1,
     "ft-conflict": 1,
     "ft-reason": 1,

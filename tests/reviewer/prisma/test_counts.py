@@ -98,6 +98,7 @@ def test_records_still_waiting_are_pending_and_the_counts_stay_consistent() -> N
         "ta-unscreened",
         "ta-one",
         "ta-conflict",
+        "ta-passed",
         "ft-sought",
         "ft-one",
         "ft-conflict",

@@ -21,6 +21,7 @@ import io
 from collections import Counter
 
 import pytest
+from django.utils import timezone
 
 from reviewer.models import (
     Adjudication,
@@ -153,6 +154,9 @@ def build_reference_review() -> Review:
             decide(record, "ft", "include", "include")
     Decision.objects.bulk_create(decisions)
     Adjudication.objects.bulk_create(adjudications)
+    # the blinded review's senior released the records agreed at title/abstract
+    agreed = [record.pk for record in sought[TA_CONFLICTS_INCLUDED:]]
+    Record.objects.filter(pk__in=agreed).update(released_at=timezone.now(), released_by=senior)
     studies = Study.objects.bulk_create(
         Study(review=review, label=f"Study {i + 1}", created_by=senior) for i in range(INCLUDED)
     )

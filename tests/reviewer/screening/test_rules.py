@@ -15,10 +15,14 @@ from reviewer.screening.rules import (
     State,
     closed_by_senior,
     full_text,
+    label_at,
     may_change_decision,
     may_see_other_decisions,
     may_see_review_wide_figures,
+    not_screened_here,
+    reaches_full_text,
     record_state,
+    refusal_shown,
     title_abstract,
 )
 
@@ -164,3 +168,119 @@ def test_records_found_by_other_methods_go_straight_to_full_text():
     assert record_state(RecordRows(other_method=True)).state is State.FT_SOUGHT
     included = RecordRows(other_method=True, ft_decisions=((INCLUDE, None), (INCLUDE, None)))
     assert record_state(included).state is State.FT_INCLUDED
+
+
+# --- release to full text (blinded reviews) ---
+
+AGREED = (INCLUDE, MAYBE)
+
+
+@pytest.mark.parametrize(
+    ("rows", "state"),
+    [
+        # blinded: agreed records wait for the senior's release
+        (RecordRows(blinded=True, ta_choices=AGREED), State.TA_PASSED),
+        (RecordRows(blinded=True, released=True, ta_choices=AGREED), State.FT_SOUGHT),
+        # a senior's adjudication closed the stage: at full text at once
+        (
+            RecordRows(blinded=True, ta_choices=(INCLUDE, EXCLUDE), ta_adjudicated=INCLUDE),
+            State.FT_SOUGHT,
+        ),
+        # found by other methods: no title/abstract decisions to hide
+        (RecordRows(blinded=True, other_method=True), State.FT_SOUGHT),
+        # unblinded: nothing to hide, released at once
+        (RecordRows(blinded=False, ta_choices=AGREED), State.FT_SOUGHT),
+        # not passed: the release plays no part
+        (RecordRows(blinded=True, ta_choices=(INCLUDE,)), State.TA_ONE),
+        (RecordRows(blinded=True, ta_choices=(INCLUDE, EXCLUDE)), State.TA_CONFLICT),
+        (RecordRows(blinded=True, ta_choices=(EXCLUDE, EXCLUDE)), State.TA_EXCLUDED),
+        # full-text decisions count only once the record is released
+        (
+            RecordRows(blinded=True, ta_choices=AGREED, ft_decisions=((INCLUDE, None),) * 2),
+            State.TA_PASSED,
+        ),
+        (
+            RecordRows(
+                blinded=True, released=True, ta_choices=AGREED, ft_decisions=((INCLUDE, None),) * 2
+            ),
+            State.FT_INCLUDED,
+        ),
+    ],
+)
+def test_a_record_agreed_at_title_abstract_reaches_full_text_when_released(rows, state):
+    assert record_state(rows).state is state
+
+
+def test_reaches_full_text():
+    assert not reaches_full_text(blinded=True, released=False, adjudicated=False)
+    assert reaches_full_text(blinded=True, released=True, adjudicated=False)
+    assert reaches_full_text(blinded=True, released=False, adjudicated=True)
+    assert reaches_full_text(blinded=True, released=False, adjudicated=False, other_method=True)
+    assert reaches_full_text(blinded=False, released=False, adjudicated=False)
+
+
+def test_waiting_for_release_is_a_title_abstract_state_no_reviewer_sees_at_full_text():
+    assert State.TA_PASSED.stage == TA
+    assert not State.TA_PASSED.needs_senior
+    # at full text it reads like any record that has not passed (a colleague's open
+    # decision is all that tells them apart)
+    assert not_screened_here(State.TA_PASSED, FT) == not_screened_here(State.TA_ONE, FT)
+    assert not may_change_decision(state=State.TA_PASSED, stage=FT, closed_by_senior=False)
+
+
+def test_a_release_closes_the_title_abstract_stage_like_an_adjudication():
+    waiting = RecordRows(blinded=True, ta_choices=AGREED)
+    released = RecordRows(blinded=True, released=True, ta_choices=AGREED)
+    assert not closed_by_senior(waiting, TA)
+    assert closed_by_senior(released, TA)
+    assert not closed_by_senior(released, FT)
+    # so a reviewer may change her decision until the release, and not after
+    state = record_state(waiting).state
+    assert may_change_decision(state=state, stage=TA, closed_by_senior=False)
+    after = record_state(released).state
+    assert not may_change_decision(state=after, stage=TA, closed_by_senior=True)
+    # and sees the colleague's decision only once released
+    for rows, seen in ((waiting, False), (released, True)):
+        assert (
+            may_see_other_decisions(
+                blinded=True,
+                is_senior=False,
+                state=record_state(rows).state,
+                stage=TA,
+                closed_by_senior=closed_by_senior(rows, TA),
+            )
+            is seen
+        )
+
+
+def test_the_title_abstract_page_says_passed_whatever_happened_at_full_text():
+    for state in (State.FT_SOUGHT, State.FT_ONE, State.FT_CONFLICT, State.APPROVED):
+        assert label_at(state, TA) == "Passed title/abstract"
+        assert label_at(state, FT) == state.label
+    assert label_at(State.TA_PASSED, TA) == State.TA_PASSED.label
+
+
+def test_the_refusal_shown_tells_a_blinded_reviewer_only_that_two_have_decided():
+    over = State.TA_EXCLUDED  # two colleagues agreed
+    conflict = State.TA_CONFLICT
+    for state in (over, conflict):
+        assert (
+            refusal_shown(
+                state=state, stage=TA, may_change=False, decided_by_others=2, see_others=False
+            )
+            == ""
+        )
+    # a senior who may see both is told why
+    assert refusal_shown(
+        state=over, stage=TA, may_change=False, decided_by_others=2, see_others=True
+    ) == not_screened_here(over, TA)
+    # her own decision she may change: nothing refused
+    assert (
+        refusal_shown(state=over, stage=TA, may_change=True, decided_by_others=1, see_others=False)
+        == ""
+    )
+    # duplicates and removals are said to everyone
+    for state in (State.DUPLICATE, State.REMOVED):
+        assert refusal_shown(
+            state=state, stage=TA, may_change=False, decided_by_others=2, see_others=False
+        ) == not_screened_here(state, TA)

@@ -24,14 +24,28 @@ every study in one transaction, or nothing at all.
 
 django-import-export: `SheetResource` is a `Resource` built per form, one `Field` per
 column, whose widget renders with `values.show` and cleans with `values.parse`. Exports
-go through `Resource.export` (a tablib `Dataset`). Imports use the same fields and
-widgets but not `Resource.import_data`, which loads, validates and saves one instance per
-row inside its own savepoint: a dry run of a 4-column `ModelResource` of `PatientRow`
-took 26 s for 10,000 rows on the reference machine, and a 50,000-row sheet must preview
-in seconds. Besides, a sheet here is groups of rows that replace a copy's rows, not rows
-that map one-to-one onto instances. The loop in `_read_rows` cleans each distinct
-(column, cell) once with the column's widget and reuses the result; a 50,000-row sheet
-previews in about 1 s (CSV) or 4 s (XLSX), see bench/extraction_import_speed.py.
+go through `Resource.export` (a tablib `Dataset`); the XLSX is written with openpyxl's
+write-only mode (`_xlsx`) rather than tablib's `Dataset.export("xlsx")`. Imports use the
+same fields and widgets but a hand-written loop (`_read_rows`), not `Resource.import_data`
+— measured, not assumed: bench/extraction_import_export_compare.py runs a `ModelResource`
+of `PatientRow` with the library's bulk options (use_bulk=True, batch_size=1000,
+skip_diff=True, force_init_instance=True; the same widgets and per-cell memo) against
+this path, SQLite, 2 shared cores under load (figures in the README):
+
+- preview (check every cell): 10,000 rows 1.1-1.2 s here against 4.3-6.2 s as an
+  `import_data` dry run; 50,000 rows 5.0-9.8 s against 20.7-47.6 s. A large gain: kept.
+- commit: the library's bulk write alone is about as fast as this path's check-and-write
+  (10,000 rows 10.8 s against 8.1 s; 50,000 rows 20.9 s against 23.6 s), but a commit
+  must check every cell first, and `import_data` would then clean every cell a second
+  time: the check plus `import_data` is 1.3-1.5 times this single pass. It would also
+  need hooks for what a sheet is here — groups of rows that replace each copy's rows,
+  under a lock, values of retired fields kept — rather than rows that map one-to-one
+  onto instances. Kept.
+- skip_unchanged (skip_diff=False, each row's instance looked up): re-importing the
+  same 10,000 rows 51.9 s, 50,000 rows 291 s: far slower than replacing. Not used.
+
+The loop cleans each distinct (column, cell) once with the column's widget and reuses
+the result, and lists every problem by row, column, value and why.
 """
 
 from __future__ import annotations
@@ -51,7 +65,15 @@ from import_export import resources, widgets  # type: ignore[import-untyped]
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from extraction.models import Extraction, ExtractionStatus, FieldType, Level, PatientRow
+from extraction.models import (
+    Extraction,
+    ExtractionStatus,
+    FieldType,
+    ImportTarget,
+    Level,
+    PatientRow,
+    SheetKind,
+)
 from extraction.models import Field as FormField
 from extraction.selectors import final_copies, study_from_key, study_key
 from extraction.services.entry import extraction_start
@@ -71,20 +93,15 @@ from reviewer.exports import BOM, FORMULA_START
 from reviewer.exports import text as defuse
 from reviewer.models import Membership, Review, Role, Study, User
 
-
-class Kind(models.TextChoices):
-    PATIENTS = "patients", "Patient rows"
-    STUDIES = "studies", "Study values"
+#: What a sheet holds, and whose copies an import writes into (the pending upload's row
+#: stores both, so they live with the models).
+Kind = SheetKind
+Target = ImportTarget
 
 
 class Scope(models.TextChoices):
     FINAL = "final", "Final data (what analysis reads)"
     MINE = "mine", "My copies"
-
-
-class Target(models.TextChoices):
-    MINE = "mine", "My copies"
-    CONSENSUS = "consensus", "The consensus copies"
 
 
 class FileFormat(models.TextChoices):
@@ -309,8 +326,11 @@ def export_file(
 
 
 def _xlsx(dataset: Any) -> bytes:
-    """One sheet, header bold and frozen. openpyxl's write-only mode: tablib's own XLSX
-    writer addresses every cell by coordinate and took twice as long on 50,000 rows."""
+    """One sheet, header bold and frozen, in openpyxl's write-only mode rather than tablib's
+    `Dataset.export("xlsx")`, which holds the whole sheet: 50,000 rows peaked at 677 MB
+    through tablib against 347 MB here, in about the same time under load
+    (bench/extraction_import_export_compare.py; an earlier unloaded run: tablib twice as
+    slow)."""
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(title=dataset.title)
     sheet.freeze_panes = "A2"
@@ -384,6 +404,73 @@ class Preview:
         self.problems_by_column[column or "(the file)"] += 1
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(Problem(row, column, value, message))
+
+    def as_json(self) -> dict[str, Any]:
+        """The preview as JSON, to keep on the pending upload's row. A NUL character (which
+        a file may hold, and PostgreSQL's JSON cannot) is kept as U+FFFD."""
+        data: dict[str, Any] = _no_nul(
+            {
+                "name": self.name,
+                "kind": self.kind.value,
+                "target": self.target.value,
+                "file_format": self.file_format,
+                "encoding": self.encoding,
+                "rows": self.rows,
+                "columns": self.columns,
+                "changes": [_change_json(change) for change in self.changes],
+                "problems": [[p.row, p.column, p.value, p.message] for p in self.problems],
+                "problem_total": self.problem_total,
+                "problems_by_column": dict(self.problems_by_column),
+                "notices": self.notices,
+            }
+        )
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Preview:
+        """The preview `as_json` kept (its studies as they were named then)."""
+        changes = [
+            StudyChange(Study(pk=pk, label=label), key, first, rows, columns, exists, before)
+            for pk, label, key, first, rows, columns, exists, before in data["changes"]
+        ]
+        return cls(
+            name=data["name"],
+            kind=Kind(data["kind"]),
+            target=Target(data["target"]),
+            file_format=data["file_format"],
+            encoding=data["encoding"],
+            rows=data["rows"],
+            columns=list(data["columns"]),
+            changes=changes,
+            problems=[Problem(*problem) for problem in data["problems"]],
+            problem_total=data["problem_total"],
+            problems_by_column=Counter(data["problems_by_column"]),
+            notices=list(data["notices"]),
+        )
+
+
+def _change_json(change: StudyChange) -> list[Any]:
+    c = change
+    return [
+        c.study.pk,
+        c.study.label,
+        c.key,
+        c.first_row,
+        c.rows,
+        c.columns,
+        c.exists,
+        c.rows_before,
+    ]
+
+
+def _no_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_no_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_no_nul(key): _no_nul(item) for key, item in value.items()}
+    return value
 
 
 @dataclass
@@ -596,7 +683,11 @@ def _read_rows(
     plan: _Plan,
     preview: Preview,
 ) -> None:
-    """Check every row and collect the stored values per study."""
+    """Check every row and collect the stored values per study.
+
+    Hand-written rather than `Resource.import_data` with its bulk options: a 4-5 times
+    faster preview, measured (see the module doc and bench/extraction_import_export_compare.py).
+    """
     studies = dict(Study.objects.filter(review=review).values_list("pk", "label"))
     index_of = {column.column_name: index for index, column in columns.items()}
     key_at = index_of[STUDY_KEY]

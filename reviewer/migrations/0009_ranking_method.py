@@ -11,7 +11,7 @@ def learnt_before(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reviewer", "0006_team_and_undo"),
+        ("reviewer", "0008_record_labels_and_title_abstract_reasons"),
     ]
 
     operations = [

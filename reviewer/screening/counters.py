@@ -1,0 +1,107 @@
+"""The screening page's counters (records, mine done, overall done), kept in the cache.
+
+Counting them is a pass over the review's records and decisions, which grows with the
+review; a reviewer deciding every two seconds would pay it on every decision. So each
+count is read from the cache, counted afresh only when missing (first visit, expired,
+forgotten, Redis away), and moved by one on each decision or withdrawal instead of
+recounted. What can move them otherwise (imports, de-duplication, removals, a senior's
+adjudication) forgets them (`forget`), and every count expires after `TTL` seconds
+anyway, so a drift cannot outlive a couple of minutes. The cache is tolerant
+(`reviewer.cache`): without Redis every read is a miss and the page counts as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from django.core.cache import cache
+from django.db import transaction
+
+from reviewer.models import Review, User
+from reviewer.screening import queries
+from reviewer.screening.rules import FT, TA
+
+TTL = 120
+
+
+def _keys(review_id: int, stage: str, user_id: int) -> dict[str, str]:
+    base = f"screening:counts:{review_id}:{stage}"
+    return {"total": f"{base}:total", "done": f"{base}:done", "mine": f"{base}:mine:{user_id}"}
+
+
+def progress(
+    review: Review, user: User, stage: str, *, review_wide: bool = True
+) -> dict[str, int | None]:
+    """`queries.progress`, from the cache where it has the figures (one round trip)."""
+    keys = _keys(review.pk, stage, user.pk)
+    wanted = ["total", "mine", *(["done"] if review_wide else [])]
+    cached = cache.get_many([keys[name] for name in wanted])
+    if all(keys[name] in cached for name in wanted):
+        figures: dict[str, int | None] = {name: int(cached[keys[name]]) for name in wanted}
+        figures.setdefault("done", None)
+        return figures
+    counted = queries.progress(review, user, stage, review_wide=review_wide)
+    cache.set_many({keys[name]: counted[name] for name in wanted}, TTL)
+    return counted
+
+
+def _move(key: str, by: int) -> None:
+    """Add `by` to a count in the cache; a count that is missing stays missing (the next
+    read counts it)."""
+    with contextlib.suppress(ValueError):  # not in the cache
+        cache.incr(key, by)
+
+
+def decided(
+    *, review_id: int, user_id: int, stage: str, first: bool, decisions_before: int
+) -> None:
+    """After a decision: mine moves on a first decision, overall done when it is the
+    record's second."""
+    if not first:
+        return
+    keys = _keys(review_id, stage, user_id)
+    _move(keys["mine"], 1)
+    if decisions_before == 1:
+        _move(keys["done"], 1)
+        if stage == TA:
+            forget(review_id, FT)  # the record may have passed to full text
+
+
+def withdrawn(*, review_id: int, user_id: int, stage: str, decisions_before: int) -> None:
+    keys = _keys(review_id, stage, user_id)
+    _move(keys["mine"], -1)
+    if decisions_before == 2:
+        _move(keys["done"], -1)
+        if stage == TA:
+            forget(review_id, FT)
+
+
+def forget(review_id: int, stage: str = "") -> None:
+    """Forget the review-wide counts (of `stage`, default both): the next read counts them,
+    now and once the transaction commits (a count read in between would be the old one).
+    Each reviewer's own count expires by itself (`TTL`)."""
+    stages = [stage] if stage else [TA, FT]
+    keys = [key for s in stages for name, key in _keys(review_id, s, 0).items() if name != "mine"]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+# --- where a reviewer's queue goes on from (`queue.ScreeningQueue.first_waiting`) ---
+
+
+def generation_key(review_id: int) -> str:
+    return f"screening:queue-generation:{review_id}"
+
+
+def queue_moved_back(review_id: int) -> None:
+    """A record of the review may be waiting again behind someone's cursor (a decision
+    withdrawn, a record restored): every cursor of the review lapses."""
+
+    def bump() -> None:
+        try:
+            cache.incr(generation_key(review_id))
+        except ValueError:
+            cache.set(generation_key(review_id), 1, None)
+
+    bump()
+    transaction.on_commit(bump)  # and once it is true for every reader
