@@ -153,6 +153,7 @@ class PooledProportionForm(PooledForm):
             "transform": data["transform"],
             "hartung_knapp": data["hartung_knapp"],
             "subgroup": data["subgroup"],
+            **self.risk_of_bias_spec(),
         }
 
 
@@ -164,7 +165,7 @@ class PooledRatioForm(PooledForm):
     measure = forms.ChoiceField(label="Measure", choices=list(MEASURES.items()), initial="OR")
     method = forms.ChoiceField(label="Method", choices=list(RATIO_METHODS.items()), initial="mh")
 
-    field_order = ["groups", "outcome_event", "measure", "method", "subgroup"]
+    field_order = ["groups", "outcome_event", "measure", "method", "subgroup", "risk_of_bias"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -205,6 +206,7 @@ class PooledRatioForm(PooledForm):
             "measure": data["measure"],
             "method": data["method"],
             "subgroup": data["subgroup"],
+            **self.risk_of_bias_spec(),
         }
 
 

@@ -302,6 +302,12 @@ def pooled_data(review: Review, kind: str, spec: dict[str, Any]) -> PooledData:
     by_key = {f.key: f for f in form.fields if not f.retired}
     fields = _pooled_fields(form)
     finals = final_copies(review)
+    level = spec.get("risk_of_bias_at_most")
+    if level:  # a sensitivity analysis: the studies the appraisal keeps
+        from extraction.appraisal.selectors import studies_at_most
+
+        kept = studies_at_most(review, str(level))
+        finals = [e for e in finals if e.study_id in kept]
     read = [by_key[key] for key in pooled_spec_keys(kind, spec)]
     definitions = [
         (

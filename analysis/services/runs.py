@@ -37,6 +37,7 @@ from analysis.services.data import (
 )
 from analysis.services.pooled import (
     POOLED_KINDS,
+    PooledData,
     pooled_compute,
     pooled_data,
     pooled_fields,
@@ -44,6 +45,7 @@ from analysis.services.pooled import (
     row_nouns,
 )
 from analysis.stats.errors import StatsInputError
+from extraction.selectors import final_copies
 from extraction.values import form_spec
 from reviewer.models import Review, User
 from reviewer.services.jobs import (
@@ -171,7 +173,7 @@ def restricted(review: Review, spec: dict[str, Any], data: AnalysisData) -> Anal
     return data.restricted(studies_at_most(review, str(level))) if level else data
 
 
-def risk_of_bias_statement(spec: dict[str, Any], kept: AnalysisData, of: int) -> str:
+def risk_of_bias_statement(spec: dict[str, Any], kept: AnalysisData | PooledData, of: int) -> str:
     from extraction.appraisal.tools import RANKED
 
     level = spec.get(RISK_OF_BIAS)
@@ -220,7 +222,7 @@ def fingerprint_now(
 def _spec_for(review: Review, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
     """`spec_clean` for any kind, against the review's form as it is now."""
     if kind in POOLED_KINDS:
-        return pooled_spec_clean(kind, spec, pooled_fields(review))
+        return with_risk_of_bias(pooled_spec_clean(kind, spec, pooled_fields(review)), spec)
     return with_risk_of_bias(spec_clean(kind, spec, form_variables(review)), spec)
 
 
@@ -335,6 +337,9 @@ def analysis_run_execute(*, run_id: int) -> None:
             report(15, "Counting per study")
             nouns = row_nouns(run.review)
             result = json_safe(pooled_compute(run.kind, spec, pooled, labels, report, nouns=nouns))
+            if RISK_OF_BIAS in spec:
+                of = len(final_copies(run.review))
+                result["risk_of_bias"] = risk_of_bias_statement(spec, pooled, of)
         else:
             keys = spec_keys(run.kind, spec)
             every = analysis_data(run.review, keys)

@@ -4,10 +4,13 @@ its result says so."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from analysis.models import AnalysisKind, AnalysisRun
 from analysis.services.data import analysis_data
 from analysis.services.runs import analysis_run_now, analysis_submit, current_fingerprint
 from extraction.appraisal.models import Appraisal
@@ -105,3 +108,30 @@ def test_the_analysis_page_offers_the_filter_and_the_run_page_states_it(
     text = page_text(client.get(started["Location"]))
     assert "restricted to the 1 of 3 studies" in text
     assert "studies at most low risk of bias" in text
+
+
+def test_a_pooled_proportion_is_restricted_too_and_says_so(
+    client, team, django_capture_on_commit_callbacks
+):
+    review = appraised(team)
+    client.force_login(team.senior)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(
+            reverse("analysis-start", args=[review.slug]),
+            {
+                "kind": "pooled_proportion",
+                "pooled_proportion-outcome_event": json.dumps(["recurrence", "Yes"]),
+                "pooled_proportion-method": "reml",
+                "pooled_proportion-transform": "logit",
+                "pooled_proportion-risk_of_bias": "some",
+            },
+        )
+
+    run = AnalysisRun.objects.get(review=review, kind=AnalysisKind.POOLED_PROPORTION)
+    text = page_text(client.get(started["Location"]))
+    assert run.spec["risk_of_bias_at_most"] == "some"
+    assert (run.result["studies"], run.result["patients"]) == (2, 40)
+    assert "Coffin 2007" in text and "Dalton 2016" in text and "Karnak 2001" not in text
+    assert "restricted to the 2 of 3 studies" in text
+    assert "(40 patients)" in text
