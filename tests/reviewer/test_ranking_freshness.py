@@ -173,3 +173,40 @@ def test_thirty_quick_decisions_with_a_worker_leave_the_ranking_caught_up(
     assert jobs.count() <= DECISIONS // 5 + 3
     page = client.get(queue_url, follow=True)
     assert f"from {newest.relevant + newest.irrelevant} decisions" in page_text(page)
+
+
+@pytest.mark.django_db
+def test_screening_by_keyboard_the_note_on_the_order_follows_each_retrain(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """One request per decision (htmx) swaps only the panel and what the decision moved: the
+    note saying when the order was learnt is one of them, so it does not stay as it was when
+    the page was loaded."""
+    settings.RANKING_RETRAIN_EVERY = 5
+    settings.RANKING_RETRAIN_AFTER_SECONDS = 3600
+    review = make_review(title="Pediatric IMT")
+    reviewer = add_member(review, make_user("keys")).user
+    corpus(review)
+    client.force_login(reviewer)
+    queue_url = reverse("screen-queue", kwargs={"slug": review.slug, "stage": "ta"})
+    record = client.get(queue_url, follow=True).context["record"]
+
+    notes = []
+    for _ in range(DECISIONS // 2):
+        learnt = ranking_state(review, reviewer)  # the model the answer is drawn with
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse(
+                    "screen-decide", kwargs={"slug": review.slug, "stage": "ta", "pk": record.pk}
+                ),
+                {"choice": choice_for(record)},
+                headers={"HX-Request": "true", "HX-Target": "screen-panel"},
+            )
+        body = response.content.decode()
+        record = response.context["record"]
+        if learnt.trained and not learnt.by_question:
+            assert 'id="queue-order-note" class="small muted" hx-swap-oob="true"' in body
+            notes.append(learnt.decisions)
+            assert f"from {learnt.decisions} decisions (yours and the resolved records)" in body
+
+    assert len(set(notes)) >= 2 and max(notes) >= DECISIONS // 2 - settings.RANKING_RETRAIN_EVERY
