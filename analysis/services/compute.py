@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, cast
-
-import numpy as np
-import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs pinned
+from typing import TYPE_CHECKING, Any, cast
 
 from analysis.models import AnalysisKind
 from analysis.services.data import YES, Variable, field_spec
@@ -44,6 +41,11 @@ from analysis.stats import (
 from analysis.stats.crosstab import SMALL_EXPECTED, ReportedTest
 from analysis.stats.risk import GroupCount, RiskFactorLevel, RiskFactorOutcome
 from extraction.models import FieldType
+
+# Heavy libraries are imported inside the functions that use them: loading Django (every
+# web process, worker and manage.py command) must not pay for them (tests/test_startup.py).
+if TYPE_CHECKING:
+    import pandas as pd
 
 Report = Callable[[int, str], None]
 
@@ -90,6 +92,8 @@ def compute(
 def json_safe(value: Any) -> Any:
     """`value` as strict JSON holds it: numpy scalars as Python numbers, tuples as lists,
     NaN and infinities (undefined statistics) as None."""
+    import numpy as np
+
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -28,9 +28,7 @@ import hashlib
 import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs pinned
+from typing import TYPE_CHECKING, Any
 
 from analysis.stats import FieldSpec
 from analysis.stats.summary import Kind
@@ -38,6 +36,11 @@ from extraction.models import Field, FieldChoice, FieldType, Level, PatientRow
 from extraction.selectors import final_copies
 from extraction.values import FormSpec, form_spec, typed
 from reviewer.models import Review
+
+# Heavy libraries are imported inside the functions that use them: loading Django (every
+# web process, worker and manage.py command) must not pay for them (tests/test_startup.py).
+if TYPE_CHECKING:
+    import pandas as pd
 
 YES, NO = "Yes", "No"
 YES_NO_LEVELS = (YES, NO)
@@ -210,6 +213,8 @@ def _held_labels(rows: Iterable[dict[str, Any]], key: str) -> set[str]:
 
 def frame_of(data: AnalysisData, variables: Sequence[Variable]) -> pd.DataFrame:
     """One row per patient, a column per variable (see the module's docstring)."""
+    import pandas as pd
+
     columns: dict[str, Any] = {}
     for variable in variables:
         values = [row.get(variable.key) for row in data.rows]

@@ -15,16 +15,17 @@ no date in it, so the same table gives the same bytes. Fonts are the PRISMA diag
 from __future__ import annotations
 
 import io
-from typing import Any, Literal
-
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.typing import RcKeyType
+from typing import TYPE_CHECKING, Any, Literal
 
 from analysis.stats.crosstab import CrossTab
 from analysis.stats.pvalues import p_statement
-from reviewer.prisma.layout import FONT_FAMILY, quiet_missing_glyphs
+from reviewer.prisma.layout import font_family, quiet_missing_glyphs
+
+# Heavy libraries are imported inside the functions that use them: loading Django (every
+# web process, worker and manage.py command) must not pay for them (tests/test_startup.py).
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["PALETTE", "crosstab_chart"]
 
@@ -39,12 +40,14 @@ def crosstab_chart(
     table: CrossTab, fmt: Literal["svg", "png"] = "svg", *, dpi: int = 200, title: str = ""
 ) -> bytes:
     """The chart of `table` as SVG or PNG bytes (`title` defaults to "column by row")."""
+    import matplotlib
+
     if fmt not in ("svg", "png"):
         raise ValueError(f"A chart is drawn as svg or png, not {fmt!r}.")
     heading = title or f"{table.col_label} by {table.row_label}"
     buffer = io.BytesIO()
     rc: dict[RcKeyType, Any] = {
-        "font.family": list(FONT_FAMILY),
+        "font.family": list(font_family()),
         "svg.fonttype": "none",
         "svg.hashsalt": "crosstab-chart",
     }
@@ -62,6 +65,9 @@ def crosstab_chart(
 
 
 def _figure(table: CrossTab, heading: str) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     groups, bars = len(table.row_levels), len(table.col_levels)
     figure = Figure(figsize=(max(6.0, 1.2 + groups * (0.45 * bars + 0.5)), 4.2), dpi=100)
     FigureCanvasAgg(figure)

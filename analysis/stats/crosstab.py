@@ -37,11 +37,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, get_args
-
-import numpy as np
-from numpy.typing import NDArray
-from scipy import stats
+from typing import TYPE_CHECKING, Literal, get_args
 
 from analysis.stats.errors import StatsInputError
 from analysis.stats.fisher import (
@@ -53,6 +49,14 @@ from analysis.stats.fisher import (
 )
 from analysis.stats.pvalues import format_p
 from analysis.stats.values import clean, natural_order
+
+# Heavy libraries are imported inside the functions that use them: loading Django (every
+# web process, worker and manage.py command) must not pay for them (tests/test_startup.py).
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Floats = NDArray[np.float64]
 
 __all__ = [
     "RULES",
@@ -77,7 +81,6 @@ TEST_NAMES: dict[ReportedTest, str] = {
     "likelihood_ratio": "Likelihood-ratio chi-square",
     "fisher": "Fisher's exact test",
 }
-Floats = NDArray[np.float64]
 #: Expected counts below this make the chi-square approximations doubtful.
 SMALL_EXPECTED = 5.0
 
@@ -270,6 +273,8 @@ def crosstab_from_counts(
 
     `unreported` counts, per row level and per column level, the patients left out for a
     missing value of the other variable; the note on a dropped level uses them."""
+    import numpy as np
+
     if rule not in RULES:
         raise StatsInputError(f"Unknown rule “{rule}”: choose one of {', '.join(RULES)}.")
     table = [[int(cell) for cell in row] for row in counts]
@@ -419,6 +424,8 @@ def _pearson(
     expected: Floats,
     df: int,
 ) -> ChiSquareTest:
+    from scipy import stats
+
     chi2 = float(((observed - expected) ** 2 / expected).sum())
     return ChiSquareTest(chi2=chi2, df=df, p=float(stats.chi2.sf(chi2, df)))
 
@@ -428,6 +435,9 @@ def _likelihood_ratio(
     expected: Floats,
     df: int,
 ) -> LikelihoodRatioTest:
+    import numpy as np
+    from scipy import stats
+
     seen = observed > 0
     g = float(2.0 * (observed[seen] * np.log(observed[seen] / expected[seen])).sum())
     g = max(g, 0.0)  # a perfect fit sums to -1e-15, not 0
@@ -438,6 +448,9 @@ def _yates(
     observed: Floats,
     expected: Floats,
 ) -> YatesTest:
+    import numpy as np
+    from scipy import stats
+
     gap = np.abs(observed - expected)
     correction = min(0.5, float(gap.min()))
     chi2 = float(((gap - correction) ** 2 / expected).sum())

@@ -19,9 +19,6 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from analysis.stats.crosstab import TEST_NAMES, CrossTab
 from analysis.stats.pvalues import format_p, format_percent
 from analysis.stats.risk import GroupCount, RiskFactorTable
@@ -161,6 +158,9 @@ def to_csv_bytes(rows: Sequence[Sequence[Cell]]) -> bytes:
 
 def to_xlsx_bytes(sheets: Mapping[str, Sequence[Sequence[Cell]]]) -> bytes:
     """One worksheet per entry, in order; text is stored as text, never as a formula."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     if not sheets:
         raise ValueError("A workbook needs at least one sheet.")
     workbook = Workbook()

@@ -53,13 +53,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-import numpy as np
-from numpy.typing import NDArray
-from scipy import special, stats
+from typing import TYPE_CHECKING, Literal
 
 from analysis.stats.errors import StatsInputError
+
+# numpy and scipy are imported inside the functions that use them: loading Django (every
+# web process, worker and manage.py command) must not pay for them (tests/test_startup.py).
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Ints = NDArray[np.int64]
+    Floats = NDArray[np.float64]
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -93,9 +98,6 @@ _NODE_COST = 500
 _PUSH_COST = 2
 _COMPLETIONS_PER_STEP = 4
 _SAMPLE_BATCH = 10_000
-
-Ints = NDArray[np.int64]
-Floats = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ def fisher_exact(
     Exact unless the search needs more than `budget` steps; then a Monte Carlo estimate from
     `samples` random tables drawn with `seed` (see the module docstring).
     """
+    import numpy as np
+
     counts = _validated(table)
     rows = [sum(row) for row in counts]
     cols = [sum(col) for col in zip(*counts, strict=True)]
@@ -188,6 +192,8 @@ class _LogSum:
         self.total = 0.0
 
     def add(self, values: Floats) -> None:
+        import numpy as np
+
         if values.size == 0:
             return
         top = float(values.max())
@@ -204,6 +210,8 @@ class _Codec:
     """Row sums left (sorted, largest first) <-> one int64, digits in base N + 1."""
 
     def __init__(self, total: int, width: int) -> None:
+        import numpy as np
+
         self.radix = total + 1
         self.powers = self.radix ** np.arange(width - 1, -1, -1, dtype=np.int64)
 
@@ -217,6 +225,8 @@ class _Codec:
 def _exact(rows: list[int], cols: list[int], threshold: float, lf: Floats, work: _Work) -> float:
     """The exact two-sided p: the probability of the tables with margins `rows` and `cols`
     whose log-weight (-sum log n!) is at most `threshold` (see the module docstring)."""
+    import numpy as np
+
     if len(rows) > len(cols):
         rows, cols = cols, rows
     cols = sorted(cols, reverse=True)
@@ -256,6 +266,8 @@ def _last_stage(
     """Two columns left, the last one forced: a node's completions are its fillings of the
     next column. Their log-weights are sorted once per node, and every path reaching the
     node sums the completions that count with one binary search."""
+    import numpy as np
+
     starts = np.concatenate([[0], np.flatnonzero(np.diff(code)) + 1, [code.size]])
     for u, key in enumerate(codec.decode(code[starts[:-1]])):
         completion = np.sort(_completions(key, column, lf))
@@ -285,6 +297,8 @@ def _stage(
     """Fill `column` on every open path. The paths (`code` of their node, `past`, `weight`)
     come sorted by node and past, and the paths still open after the column are returned
     the same way."""
+    import numpy as np
+
     starts = np.concatenate([[0], np.flatnonzero(np.diff(code)) + 1, [code.size]])
     keys = codec.decode(code[starts[:-1]])
     still_open = _OpenPaths()
@@ -331,6 +345,8 @@ def _advance(
     all of whose completions count are a prefix of the sorted pasts, summed in closed form;
     those none of whose completions count are a suffix, dropped; the paths between move on
     to the child (returned), or None if none does."""
+    import numpy as np
+
     child, step, multiplicity = children
     low, high, log_total = bounds
     logs = np.log(weight) + past
@@ -358,6 +374,8 @@ class _OpenPaths:
     outnumber the merged), so memory follows the distinct paths rather than the moves."""
 
     def __init__(self) -> None:
+        import numpy as np
+
         self.merged: tuple[Ints, Floats, Floats] = (
             np.zeros(0, dtype=np.int64),
             np.zeros(0),
@@ -382,6 +400,8 @@ def _children(
     """The nodes reached by filling `column` from a node with row sums `key` left: their
     codes, the log-weight of the column, and how many fillings give both (rows with equal
     sums left reach the same child by more than one filling)."""
+    import numpy as np
+
     fillings = _fillings(key, column)
     work.spend(_NODE_COST + len(fillings))
     code = codec.encode(-np.sort(fillings - key, axis=1))
@@ -401,6 +421,8 @@ def _children(
 def _merged(*parts: tuple[Ints, Floats, Floats]) -> tuple[Ints, Floats, Floats]:
     """The paths of all `parts` grouped by node and sorted by past within it, one per
     (node, past to 9 decimals) with their counts added."""
+    import numpy as np
+
     code, past, weight = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
     if code.size == 0:
         return code, past, weight
@@ -431,6 +453,8 @@ def _completions(key: Ints, column: int, lf: Floats) -> Floats:
     """The log-weight of every completion of a node with two columns left: `column` counts
     put into rows with `key` counts left, the rest forced into the last column. Built row by
     row as sums, without the fillings themselves."""
+    import numpy as np
+
     used: Ints = np.zeros(1, dtype=np.int64)
     value: Floats = np.zeros(1)
     room_after = np.concatenate([np.cumsum(key[::-1])[::-1][1:], [0]])
@@ -447,12 +471,16 @@ def _completions(key: Ints, column: int, lf: Floats) -> Floats:
 def _row_values(row: int, column: int, lf: Floats) -> tuple[Ints, Floats]:
     """The counts a row with `row` left can put in the next column, and the log-weight of
     each with the rest going to the last column."""
+    import numpy as np
+
     options = np.arange(min(row, column) + 1, dtype=np.int64)
     return options, -lf[options] - lf[row - options]
 
 
 def _fillings(key: Ints, column: int) -> Ints:
     """Every way to put `column` counts into rows with `key` counts left, one way per row."""
+    import numpy as np
+
     ways: Ints = np.zeros((1, 0), dtype=np.int64)
     used: Ints = np.zeros(1, dtype=np.int64)
     room_after = np.concatenate([np.cumsum(key[::-1])[::-1][1:], [0]])
@@ -468,6 +496,8 @@ def _fillings(key: Ints, column: int) -> Ints:
 def _node_bounds(keys: Ints, columns: list[int], lf: Floats) -> tuple[Floats, Floats, Floats]:
     """For nodes with row sums `keys` left and `columns` to fill: lower and upper bounds on
     the log-weight (-sum log n!) of any completion, and the log of their total weight."""
+    import numpy as np
+
     log_total = lf[keys.sum(axis=1)] - lf[keys].sum(axis=1) - lf[columns].sum()
     if len(columns) == 1:
         return log_total, log_total, log_total
@@ -487,6 +517,8 @@ def _node_bounds(keys: Ints, columns: list[int], lf: Floats) -> tuple[Floats, Fl
 def _even(amount: Ints, caps: Ints, lf: Floats) -> Floats:
     """Per row: the least sum of log n! over cells summing to `amount`, each at most its cap,
     i.e. cells as even as the caps allow (water-filling)."""
+    import numpy as np
+
     caps = np.sort(caps, axis=1)
     width = caps.shape[1]
     result = np.zeros(len(amount))
@@ -511,6 +543,8 @@ def _even(amount: Ints, caps: Ints, lf: Floats) -> Floats:
 def _concentrated(amount: Ints, caps: Ints, lf: Floats) -> Floats:
     """Per row: the greatest sum of log n! over cells summing to `amount`, each at most its
     cap, i.e. the largest caps filled first."""
+    import numpy as np
+
     caps = -np.sort(-caps, axis=1)
     result = np.zeros(len(amount))
     left = amount.copy()
@@ -525,6 +559,9 @@ def _monte_carlo(
     rows: list[int], cols: list[int], threshold: float, samples: int, seed: int
 ) -> FisherTest:
     """Estimate the p from `samples` random tables with the observed margins."""
+    import numpy as np
+    from scipy import special, stats
+
     if samples < 1:
         raise StatsInputError("The Monte Carlo estimate needs at least one sample.")
     rng = np.random.default_rng(seed)

@@ -15,20 +15,19 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Any, Literal
-
-import matplotlib
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Polygon
-from matplotlib.ticker import FuncFormatter
-from matplotlib.typing import RcKeyType
+from typing import TYPE_CHECKING, Any, Literal
 
 from analysis.stats.chart import GRID, MUTED, PALETTE, TEXT
 from analysis.stats.meta import Pooled
 from analysis.stats.pvalues import p_statement
-from reviewer.prisma.layout import FONT_FAMILY, quiet_missing_glyphs
+from reviewer.prisma.layout import font_family, quiet_missing_glyphs
+
+# Heavy libraries are imported inside the functions that use them: loading Django (every
+# web process, worker and manage.py command) must not pay for them (tests/test_startup.py).
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["FORMATS", "forest_plot"]
 
@@ -58,12 +57,14 @@ def forest_plot(
 ) -> bytes:
     """The forest plot of `result` as SVG, PNG or PDF bytes; `unit` names the rows counted
     ("patients", "sites"), `groups` the two groups of a ratio (group 1 against group 2)."""
+    import matplotlib
+
     if fmt not in FORMATS:
         raise ValueError(f"A forest plot is drawn as svg, png or pdf, not {fmt!r}.")
     heading = title or f"Pooled {result.measure_name}"
     buffer = io.BytesIO()
     rc: dict[RcKeyType, Any] = {
-        "font.family": list(FONT_FAMILY),
+        "font.family": list(font_family()),
         "svg.fonttype": "none",
         "svg.hashsalt": "forest-plot",
     }
@@ -101,6 +102,10 @@ def _interval(result: Pooled, estimate: float | None, low: float | None, high: f
 
 
 def _figure(result: Pooled, heading: str, unit: str, groups: tuple[str, str]) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Polygon
+
     k = len(result.studies)
     rows = k + 3  # the studies, a gap, the pooled diamond, the prediction interval
     two_groups = not result.is_proportion
@@ -234,6 +239,8 @@ def _figure(result: Pooled, heading: str, unit: str, groups: tuple[str, str]) ->
 
 
 def _axis(plot: Axes, result: Pooled) -> None:
+    from matplotlib.ticker import FuncFormatter
+
     studies = [
         v for s in result.studies for v in (s.ci_low, s.ci_high) if v is not None and v > 0
     ] + [result.pi_low, result.pi_high, result.ci_low, result.ci_high]

@@ -35,15 +35,19 @@ study in turn.
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
-
-import numpy as np
-from scipy import optimize, stats
+from typing import TYPE_CHECKING, Any, Literal
 
 from analysis.stats.errors import StatsInputError
+
+# Heavy libraries are imported inside the functions that use them: loading Django (every
+# web process, worker and manage.py command) must not pay for them (tests/test_startup.py).
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "LeaveOneOut",
@@ -64,11 +68,14 @@ TwoGroupMethod = Literal["mh", "dl", "reml"]
 Measure = Literal["PLO", "PFT", "OR", "RR"]
 
 LEVEL = 0.95
-Z = float(stats.norm.ppf(0.975))
+#: The normal quantile for 95% intervals, `scipy.stats.norm.ppf(0.975)` (R's `qnorm(0.975)`)
+#: written out, so that loading the module does not load scipy (tests/analysis/stats/test_meta.py
+#: checks the figure).
+Z = 1.959963984540054
 #: metafor's defaults for the Fisher scoring of REML (`rma.uni`'s `control`).
 REML_THRESHOLD = 1e-5
 REML_MAX_ITERATIONS = 100
-REML_LL0_TOLERANCE = float(np.finfo(float).eps) ** 0.25
+REML_LL0_TOLERANCE = sys.float_info.epsilon**0.25
 #: rma.glmm's default number of quadrature points.
 N_AGQ = 7
 #: A GLMM τ below this is the boundary τ = 0 reached by an optimiser's steps.
@@ -212,6 +219,8 @@ class LeaveOneOut:
 
 def _pft(x: np.ndarray, n: np.ndarray) -> np.ndarray:
     """metafor's PFT: half the sum of the two arcsines."""
+    import numpy as np
+
     return np.asarray(
         0.5 * (np.arcsin(np.sqrt(x / (n + 1))) + np.arcsin(np.sqrt((x + 1) / (n + 1))))
     )
@@ -226,6 +235,8 @@ def _transf_pft(p: float, n: float) -> float:
 def transf_ipft_hm(value: float, totals: Sequence[float]) -> float:
     """A double arcsine back to a proportion at the harmonic mean of the totals
     (metafor's `transf.ipft.hm`)."""
+    import numpy as np
+
     n = 1 / float(np.mean(1 / np.asarray(totals, dtype=float)))
     if value > _transf_pft(1.0, n):
         return 1.0
@@ -260,6 +271,9 @@ class _Fit:
 
 def _heterogeneity(y: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
     """Q, its p on k - 1 df, and metafor's "typical" within-study variance (k - 1)/tr(P)."""
+    import numpy as np
+    from scipy import stats
+
     k = len(y)
     w = 1 / v
     mu = float(np.sum(w * y) / np.sum(w))
@@ -271,6 +285,8 @@ def _heterogeneity(y: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
 
 
 def _tau2_dl(y: np.ndarray, v: np.ndarray) -> float:
+    import numpy as np
+
     k = len(y)
     if k < 2:
         return 0.0
@@ -281,6 +297,8 @@ def _tau2_dl(y: np.ndarray, v: np.ndarray) -> float:
 
 
 def _reml_ll(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
+    import numpy as np
+
     w = 1 / (v + tau2)
     mu = float(np.sum(w * y) / np.sum(w))
     rss = float(np.sum(w * (y - mu) ** 2))
@@ -297,6 +315,8 @@ def _tau2_reml(y: np.ndarray, v: np.ndarray) -> float:
     """REML τ² by metafor's Fisher scoring: the Hedges start max(0, var(y) - mean(v)),
     steps halved to stay at or above 0, until a step is under 1e-5; then τ² = 0 when the
     likelihood there is higher (a local maximum)."""
+    import numpy as np
+
     k = len(y)
     if k < 2:
         return 0.0
@@ -326,6 +346,9 @@ def _tau2_reml(y: np.ndarray, v: np.ndarray) -> float:
 
 
 def _fit(y: np.ndarray, v: np.ndarray, tau2: float, *, hartung_knapp: bool) -> _Fit:
+    import numpy as np
+    from scipy import stats
+
     k = len(y)
     w = 1 / (v + tau2)
     beta = float(np.sum(w * y) / np.sum(w))
@@ -355,6 +378,8 @@ def _tau2(method: str, y: np.ndarray, v: np.ndarray) -> float:
 def _check_proportions(
     events: Sequence[int], totals: Sequence[int], labels: Sequence[str] | None
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    import numpy as np
+
     if len(events) != len(totals):
         raise StatsInputError("Each study needs both its events and its total.")
     if not events:
@@ -371,6 +396,8 @@ def _check_proportions(
 def _logit_escalc(x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """metafor's PLO with add = 1/2, to = "only0": 0.5 to events and non-events of a study
     with none of either."""
+    import numpy as np
+
     m = n - x
     zero = (x == 0) | (m == 0)
     xa, ma = x + 0.5 * zero, m + 0.5 * zero
@@ -378,6 +405,8 @@ def _logit_escalc(x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def _clopper_pearson(x: int, n: int) -> tuple[float, float]:
+    from scipy import stats
+
     low = 0.0 if x == 0 else float(stats.beta.ppf(0.025, x, n - x + 1))
     high = 1.0 if x == n else float(stats.beta.ppf(0.975, x + 1, n - x))
     return low, high
@@ -416,6 +445,8 @@ def pool_proportions(
 
     Each study's own CI is the exact (Clopper–Pearson) one, as forest plots of
     proportions show it; the GLMM always works on the logit scale."""
+    import numpy as np
+
     x, n, names = _check_proportions(events, totals, labels)
     if method == "glmm":
         return _pool_glmm(x, n, names)
@@ -470,13 +501,20 @@ def pool_proportions(
 # --- the binomial-normal GLMM ---
 
 
-_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(N_AGQ)
-#: log of the weights of ∫ g(z) dz ≈ Σ w_j e^{z_j²/2} g(z_j) (probabilists' Hermite).
-_GH_LOG = np.log(_GH_WEIGHTS) + _GH_NODES**2 / 2
+@functools.cache
+def _gauss_hermite() -> tuple[np.ndarray, np.ndarray]:
+    """The quadrature nodes, and the log of the weights of ∫ g(z) dz ≈ Σ w_j e^{z_j²/2} g(z_j)
+    (probabilists' Hermite); computed on first use, as numpy is only imported then."""
+    import numpy as np
+
+    nodes, weights = np.polynomial.hermite_e.hermegauss(N_AGQ)
+    return nodes, np.log(weights) + nodes**2 / 2
 
 
 def _log_binomial(x: np.ndarray, n: np.ndarray, eta: np.ndarray) -> np.ndarray:
     """log P(x | n, expit(eta)) without the binomial coefficient (a constant)."""
+    import numpy as np
+
     return np.asarray(x * eta - n * np.logaddexp(0.0, eta))
 
 
@@ -488,6 +526,8 @@ def _glmm_deviance(
     lme4 integrates it. τ enters as τ·u, so -τ gives the same value (as in lme4).
     `modes`, when given, starts the search for the modes and receives them (the next call
     of an optimiser is close by)."""
+    import numpy as np
+
     tau, mu = float(params[0]), float(params[1])
     u = np.zeros_like(x) if modes is None else modes.copy()
     for _ in range(100):  # Newton for the mode of log p(x | u) + log φ(u), concave in u
@@ -502,18 +542,21 @@ def _glmm_deviance(
         modes[:] = u
     p = 1 / (1 + np.exp(-(mu + tau * u)))
     scale = 1 / np.sqrt(tau**2 * n * p * (1 - p) + 1)
-    nodes = u[:, None] + scale[:, None] * _GH_NODES[None, :]
+    gh_nodes, gh_log = _gauss_hermite()
+    nodes = u[:, None] + scale[:, None] * gh_nodes[None, :]
     log_f = (
         _log_binomial(x[:, None], n[:, None], mu + tau * nodes)
         - nodes**2 / 2
         - 0.5 * math.log(2 * math.pi)
     )
-    log_integral = np.log(scale) + np.logaddexp.reduce(log_f + _GH_LOG[None, :], axis=1)
+    log_integral = np.log(scale) + np.logaddexp.reduce(log_f + gh_log[None, :], axis=1)
     return float(-2 * np.sum(log_integral))
 
 
 def _hessian(fun: Callable[[np.ndarray], float], at: np.ndarray, step: float = 1e-4) -> np.ndarray:
     """Central finite differences, as lme4's `deriv12` takes them (step 1e-4)."""
+    import numpy as np
+
     size = len(at)
     hess = np.zeros((size, size))
     f0 = fun(at)
@@ -536,6 +579,9 @@ def _wald_q(x: np.ndarray, n: np.ndarray) -> tuple[float, float]:
     the binomial information x(n - x)/n as weights; a study with 0 or all events has no
     information there (the saturated fit drifts to an infinite logit) and adds nothing,
     though the test keeps k - 1 degrees of freedom."""
+    import numpy as np
+    from scipy import stats
+
     k = len(x)
     inner = (x > 0) & (x < n)
     if inner.sum() < 2:
@@ -549,6 +595,9 @@ def _wald_q(x: np.ndarray, n: np.ndarray) -> tuple[float, float]:
 
 
 def _pool_glmm(x: np.ndarray, n: np.ndarray, names: list[str]) -> Pooled:
+    import numpy as np
+    from scipy import optimize
+
     k = len(x)
     if k < 2:
         raise StatsInputError("The GLMM needs at least 2 studies.")
@@ -634,6 +683,8 @@ def _check_two_groups(
     totals_2: Sequence[int],
     labels: Sequence[str] | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    import numpy as np
+
     if not len(events_1) == len(totals_1) == len(events_2) == len(totals_2):
         raise StatsInputError("Each study needs the events and totals of both groups.")
     if not events_1:
@@ -654,6 +705,8 @@ def _ratio_escalc(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """metafor's log OR / log RR with add = 1/2, to = "only0" (every cell of a study with an
     empty cell), and which studies had the correction."""
+    import numpy as np
+
     zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
     add = 0.5 * zero
     a, b, c, d = a + add, b + add, c + add, d + add
@@ -757,6 +810,9 @@ def _pool_mh(
     v: np.ndarray,
     names: list[str],
 ) -> Pooled:
+    import numpy as np
+    from scipy import stats
+
     n = a + b + c + d
     n1, n2 = a + b, c + d
     if measure == "OR":
@@ -840,6 +896,8 @@ def subgroups(pool: Callable[[list[int]], Pooled], groups: Sequence[str]) -> Sub
     Each subgroup is pooled on its own (its own τ²), then the subgroup estimates are
     compared by their inverse-variance Q on the pooled scale (as `meta` and `rma` with
     `method="FE"` on the subgroup estimates do)."""
+    import numpy as np
+
     order: list[str] = []
     for group in groups:
         if group not in order:

@@ -30,7 +30,7 @@ from analysis.stats.summary import FieldSpec, column_values
 from analysis.stats.values import clean, natural_order
 
 if TYPE_CHECKING:
-    import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+    import pandas as pd
 
 __all__ = [
     "GroupCount",

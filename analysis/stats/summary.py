@@ -25,13 +25,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-
 from analysis.stats.errors import StatsInputError
 from analysis.stats.values import clean, natural_order
 
+# Heavy libraries are imported inside the functions that use them: loading Django (every
+# web process, worker and manage.py command) must not pay for them (tests/test_startup.py).
 if TYPE_CHECKING:
-    import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+    import pandas as pd
 
 __all__ = [
     "MULTI_SEPARATOR",
@@ -193,6 +193,8 @@ def _levels(
 
 
 def _numeric(field: FieldSpec, values: list[object]) -> NumericSummary:
+    import numpy as np
+
     numbers: list[float] = []
     for row, value in enumerate(values, start=1):
         text = clean(value)

@@ -17,17 +17,16 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PatchCollection
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
-from matplotlib.typing import RcKeyType
+from typing import TYPE_CHECKING, Any, Literal
 
 from extraction.appraisal.tools import ALL_LEVELS, COLOURS, NA
-from reviewer.prisma.layout import FONT_FAMILY, quiet_missing_glyphs
+from reviewer.prisma.layout import font_family, quiet_missing_glyphs
+
+# Heavy libraries are imported inside the functions that use them: loading Django (every
+# web process, worker and manage.py command) must not pay for them (tests/test_startup.py).
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 Format = Literal["svg", "png", "pdf"]
 FORMATS: dict[str, str] = {
@@ -76,7 +75,7 @@ def _save(figure: Figure, fmt: Format, title: str, salt: str) -> bytes:
 
 def _rc(salt: str) -> dict[RcKeyType, Any]:
     return {
-        "font.family": list(FONT_FAMILY),
+        "font.family": list(font_family()),
         "svg.fonttype": "none",
         "svg.hashsalt": salt,
         "pdf.fonttype": 42,
@@ -84,11 +83,15 @@ def _rc(salt: str) -> dict[RcKeyType, Any]:
 
 
 def traffic_light(data: Plotted, fmt: Format = "svg") -> bytes:
+    import matplotlib
+
     with quiet_missing_glyphs(), matplotlib.rc_context(_rc("rob-traffic-light")):
         return _save(_traffic_figure(data), fmt, data.title, "rob-traffic-light")
 
 
 def summary(data: Plotted, fmt: Format = "svg") -> bytes:
+    import matplotlib
+
     with quiet_missing_glyphs(), matplotlib.rc_context(_rc("rob-summary")):
         return _save(_summary_figure(data), fmt, data.title, "rob-summary")
 
@@ -100,6 +103,11 @@ def _levels_used(data: Plotted) -> list[str]:
 
 
 def _traffic_figure(data: Plotted) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import PatchCollection
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch, Rectangle
+
     columns = [*data.domains, ("overall", "Overall")]
     rows = len(data.studies)
     label_width = max([len(label) for label, _, _ in data.studies] + [8]) * 0.075 + 0.3
@@ -213,6 +221,10 @@ def _name(data: Plotted, level: str) -> str:
 
 
 def _summary_figure(data: Plotted) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     columns = [*data.domains, ("overall", "Overall risk of bias")]
     levels = _levels_used(data)
     height = 1.3 + 0.38 * len(columns)

@@ -58,12 +58,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import openpyxl
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from import_export import resources, widgets  # type: ignore[import-untyped]
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from extraction.models import (
     Extraction,
@@ -331,6 +328,10 @@ def _xlsx(dataset: Any) -> bytes:
     through tablib against 347 MB here, in about the same time under load
     (bench/extraction_import_export_compare.py; an earlier unloaded run: tablib twice as
     slow)."""
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(title=dataset.title)
     sheet.freeze_panes = "A2"

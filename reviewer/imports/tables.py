@@ -30,14 +30,12 @@ from pathlib import Path
 from typing import IO, Any
 from xml.parsers import expat
 
-from openpyxl.reader.excel import ExcelReader
-from openpyxl.styles.stylesheet import apply_stylesheet
-from openpyxl.utils.datetime import from_excel
-from openpyxl.utils.exceptions import InvalidFileException
-
 from reviewer.imports.decoding import Decoding, choose_decoding
 from reviewer.imports.tabular import find_header
 from reviewer.imports.workbook_limits import WorkbookLimits, WorkbookTooLarge
+
+# openpyxl is imported inside the functions that read a workbook: loading Django (every web
+# process, worker and manage.py command) must not pay for it (tests/test_startup.py).
 
 __all__ = [
     "DELIMITERS",
@@ -160,6 +158,8 @@ def open_workbook(source: Path | bytes, limits: WorkbookLimits) -> Workbook:
             limits.check_archive(zf, file_size=size)
     except zipfile.BadZipFile:
         pass  # said below, with the reason openpyxl gives
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         return Workbook(source)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, InvalidFileException) as error:
@@ -176,6 +176,9 @@ class Workbook:
     """
 
     def __init__(self, source: Path | bytes) -> None:
+        from openpyxl.reader.excel import ExcelReader
+        from openpyxl.styles.stylesheet import apply_stylesheet
+
         reader = ExcelReader(
             io.BytesIO(source) if isinstance(source, bytes) else source,
             read_only=True,
@@ -216,6 +219,9 @@ class CellReader:
     """
 
     def __init__(self, book: Workbook, limits: WorkbookLimits) -> None:
+        from openpyxl.utils.datetime import from_excel
+
+        self.from_excel = from_excel
         self.shared_strings = book.shared_strings
         self.date_styles = book.date_styles
         self.epoch = book.epoch
@@ -322,7 +328,7 @@ class CellReader:
         number: int | float = float(raw) if any(c in raw for c in ".eE") else int(raw)
         if style in self.date_styles:
             try:
-                return from_excel(number, self.epoch)
+                return self.from_excel(number, self.epoch)
             except (OverflowError, ValueError):
                 return raw
         return number

@@ -16,7 +16,7 @@ pyplot is never imported, so no global figure state is kept between calls.
 Limitation: DejaVu Sans covers Latin, Greek and Cyrillic but not Chinese, Japanese or
 Korean. The SVG keeps CJK characters as text, so browsers draw them with a system font; in
 the PNG and PDF they are drawn from a CJK font only if the machine has one installed (see
-`layout.FONT_FAMILY`), and as empty boxes otherwise. matplotlib's "Glyph … missing from
+`layout.font_family`), and as empty boxes otherwise. matplotlib's "Glyph … missing from
 font(s)" warning for them is silenced here, since this docstring is where that is said.
 """
 
@@ -26,18 +26,18 @@ import io
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import FancyBboxPatch, Polygon, Rectangle
-from matplotlib.typing import RcKeyType
-
-from reviewer.prisma.layout import FONT_FAMILY, Box, Layout, layout, quiet_missing_glyphs
+from reviewer.prisma.layout import Box, Layout, font_family, layout, quiet_missing_glyphs
 from reviewer.prisma.types import PrismaCounts
+
+# Heavy libraries are imported inside the functions that use them: loading Django (every
+# web process, worker and manage.py command) must not pay for them (tests/test_startup.py).
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyBboxPatch
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["diagram_pdf", "diagram_png", "diagram_svg", "layout", "render_figure"]
 
@@ -72,6 +72,11 @@ ID_PREFIX = "prisma-"
 
 def render_figure(plan: Layout) -> Figure:
     """Paint `plan` on a new matplotlib Figure whose data units are points."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Polygon
+
     fig = Figure(figsize=(plan.width / 72, plan.height / 72), dpi=72, facecolor="#ffffff")
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
@@ -112,6 +117,8 @@ def render_figure(plan: Layout) -> Figure:
 
 
 def _draw_box(ax: Axes, box: Box) -> None:
+    from matplotlib.patches import Rectangle
+
     if box.kind == "bar":
         ax.add_patch(_rounded(box, ACCENT, ACCENT))
         ax.text(
@@ -124,7 +131,7 @@ def _draw_box(ax: Axes, box: Box) -> None:
             va="center",
             fontsize=box.font_size,
             fontweight="bold",
-            family=[*FONT_FAMILY, "sans-serif"],
+            family=[*font_family(), "sans-serif"],
             color=ON_ACCENT,
             parse_math=False,
             fontfeatures=NO_LIGATURES,
@@ -181,7 +188,7 @@ def _draw_box(ax: Axes, box: Box) -> None:
             va="center_baseline",
             fontsize=box.font_size,
             fontweight="bold" if box.bold or line.bold else "normal",
-            family=[*FONT_FAMILY, "sans-serif"],
+            family=[*font_family(), "sans-serif"],
             color=color,
             parse_math=False,  # a "$" in a database name is a dollar, not TeX
             fontfeatures=NO_LIGATURES,
@@ -191,6 +198,8 @@ def _draw_box(ax: Axes, box: Box) -> None:
 
 
 def _rounded(box: Box, fill: str, edge: str) -> FancyBboxPatch:
+    from matplotlib.patches import FancyBboxPatch
+
     return FancyBboxPatch(
         (box.x, box.y),
         box.width,
@@ -207,6 +216,8 @@ def _rounded(box: Box, fill: str, edge: str) -> FancyBboxPatch:
 
 @contextmanager
 def _drawing(rc: dict[RcKeyType, Any] | None = None) -> Iterator[None]:
+    import matplotlib
+
     with quiet_missing_glyphs(), matplotlib.rc_context(rc):
         yield
 

@@ -24,12 +24,15 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
-
-from matplotlib.font_manager import FontProperties, fontManager
-from matplotlib.textpath import TextToPath
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 from reviewer.prisma.types import PrismaCounts
+
+# matplotlib is imported inside the functions that use it: loading Django (every web
+# process, worker and manage.py command) must not pay for it (tests/test_startup.py).
+if TYPE_CHECKING:
+    from matplotlib.textpath import TextToPath
 
 # Fonts with CJK glyphs that matplotlib falls back to when the system has one installed;
 # DejaVu Sans (bundled with matplotlib) has Latin, Greek and Cyrillic but no CJK.
@@ -45,11 +48,17 @@ _CJK_FALLBACKS = (
     "PingFang SC",
     "Hiragino Sans GB",
 )
-_INSTALLED = {font.name for font in fontManager.ttflist}
-FONT_FAMILY: tuple[str, ...] = (
-    "DejaVu Sans",
-    *(name for name in _CJK_FALLBACKS if name in _INSTALLED),
-)
+
+
+@cache
+def font_family() -> tuple[str, ...]:
+    """The font family every figure draws with: DejaVu Sans, then the CJK fallbacks this
+    machine has (looked up once, on the first figure)."""
+    from matplotlib.font_manager import fontManager
+
+    installed = {font.name for font in fontManager.ttflist}
+    return ("DejaVu Sans", *(name for name in _CJK_FALLBACKS if name in installed))
+
 
 FONT_SIZE = 8.0  # box text
 HEADER_SIZE = 9.0  # column headers and side labels, bold
@@ -158,15 +167,25 @@ class Layout:
         raise KeyError(key)
 
 
-_MEASURE = TextToPath()
+@cache
+def _measure() -> TextToPath:
+    from matplotlib.textpath import TextToPath
+
+    return TextToPath()
 
 
 @lru_cache(maxsize=8192)
 def text_width(text: str, size: float = FONT_SIZE, bold: bool = False) -> float:
     """The advance width of `text` in points, from the font files matplotlib draws with."""
-    prop = FontProperties(family=list(FONT_FAMILY), size=size, weight="bold" if bold else "normal")
+    from matplotlib.font_manager import FontProperties
+
+    prop = FontProperties(
+        family=list(font_family()), size=size, weight="bold" if bold else "normal"
+    )
     with quiet_missing_glyphs():
-        width, _height, _descent = _MEASURE.get_text_width_height_descent(text, prop, ismath=False)
+        width, _height, _descent = _measure().get_text_width_height_descent(
+            text, prop, ismath=False
+        )
     return float(width)
 
 

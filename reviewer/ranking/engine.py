@@ -19,12 +19,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.svm import LinearSVC
+# Heavy libraries are imported inside the functions that use them: loading Django (every
+# web process, worker and manage.py command) must not pay for them (tests/test_startup.py).
+if TYPE_CHECKING:
+    import numpy as np
+    from scipy import sparse
+
 
 RecordId: TypeAlias = int | str
 
@@ -109,6 +111,10 @@ class Ranker:
     """Vectorises a screening set once; `train` fits a model on the labels known so far."""
 
     def __init__(self, records: Sequence[RankInput]) -> None:
+        import numpy as np
+        from scipy import sparse
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.ids: list[RecordId] = [record.id for record in records]
         self._row = {record_id: row for row, record_id in enumerate(self.ids)}
         if len(self._row) != len(self.ids):
@@ -138,6 +144,8 @@ class Ranker:
         records are ranked by similarity to `query` when it has words the records share.
         Ids the ranker does not know raise `KeyError` (a caller bug, never silently dropped).
         """
+        import numpy as np
+
         rows = [self._row[record_id] for record_id in labels]
         y = np.fromiter((bool(value) for value in labels.values()), dtype=np.int8, count=len(rows))
         n_relevant = int(y.sum())
@@ -170,6 +178,9 @@ class Ranker:
 
     def _fit_scores(self, x: sparse.csr_matrix, y: np.ndarray, seed: int) -> np.ndarray:
         """Fit the class-weighted linear SVM on rows `x` labelled `y`; every record's score."""
+        import numpy as np
+        from sklearn.svm import LinearSVC
+
         n_relevant = int(y.sum())
         n_irrelevant = len(y) - n_relevant
         weights = np.where(y == 1, 1.0, n_relevant / (RELEVANT_WEIGHT_RATIO * n_irrelevant))
@@ -189,6 +200,8 @@ class Ranker:
         the concepts it seeks less `QUERY_AVOID_WEIGHT` times the sum over those it avoids.
         TF-IDF rows have unit length, so long abstracts do not win by length alone.
         """
+        import numpy as np
+
         seek = self._concepts(query.seek)
         if not seek:
             return None
@@ -203,6 +216,8 @@ class Ranker:
 
     def _concepts(self, text: str) -> list[list[int]]:
         """Column numbers matching each concept of `text`, concepts without a match left out."""
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
         if not text.strip() or self.matrix.shape[1] == 0:
             return []
         vocabulary: dict[str, int] = self._vectorizer.vocabulary_
@@ -232,6 +247,9 @@ class Ranker:
         return concepts
 
     def _concept_sum(self, concepts: list[list[int]]) -> np.ndarray:
+        import numpy as np
+        from scipy import sparse
+
         if self._csc is None:
             self._csc = sparse.csc_matrix(self.matrix)
         total = np.zeros(self.matrix.shape[0], dtype=np.float64)

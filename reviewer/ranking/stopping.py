@@ -23,8 +23,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.stats import hypergeom
-
 DEFAULT_TARGET = 0.95
 DEFAULT_ALPHA = 0.05
 
@@ -80,6 +78,8 @@ def recall_test(
     drawn at random from the other `n_total - n_seen_before` and `relevant_in_sample` of
     them were relevant.
     """
+    from scipy.stats import hypergeom
+
     n_remaining = n_total - n_seen_before
     if not 0 < target < 1:
         raise ValueError(f"The recall target must be between 0 and 1, not {target}.")

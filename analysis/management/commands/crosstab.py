@@ -7,7 +7,7 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
 from analysis.stats import RULES, TEST_NAMES, CrossTab, StatsInputError, crosstab, p_statement

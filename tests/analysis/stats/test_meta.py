@@ -81,3 +81,12 @@ def test_a_subgroup_that_cannot_be_pooled_is_named() -> None:
 
     with pytest.raises(StatsInputError, match="subgroup “none”: Every study has no event"):
         subgroups(pool, ["none", "none", "some", "some"])
+
+
+def test_the_95_percent_normal_quantile_is_scipys() -> None:
+    """`meta.Z` is written out so that loading the module does not import scipy."""
+    from scipy import stats
+
+    from analysis.stats import meta
+
+    assert float(stats.norm.ppf(0.975)) == meta.Z
