@@ -1,10 +1,11 @@
 """RIS (Embase, Scopus, Ovid, CINAHL, EndNote, Zotero, Mendeley, Rayyan, ...).
 
-rispy supplies the tag bookkeeping (repeated tags become lists, untagged lines continue the
-previous tag); the loop here is ours because rispy's `parse_lines` builds one big list and
-silently drops a last record that lacks its `ER` line. We stream, count lines, report a
-truncated last record (which the import refuses unless the user accepts it), and say what
-text outside records we skipped.
+rispy supplies the tables: which tags repeat and the names of the reference types. The
+reading is ours (`TagCollector`: repeated tags become lists, untagged lines continue the
+previous tag) because rispy's `load` builds one big list and silently drops a last record
+that lacks its `ER` line. We stream, count lines, report a truncated last record (which
+the import refuses unless the user accepts it), and say what text outside records we
+skipped.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import rispy
 from rispy.config import LIST_TYPE_TAGS, TYPE_OF_REFERENCE_MAPPING
 
 from reviewer.imports.base import ParsedRecord
@@ -38,58 +38,64 @@ _DOCUMENT_TYPE = re.compile(r"[A-Za-z][A-Za-z \-]{1,40}")
 _MAX_EXAMPLES = 3
 
 
-class SameTag(dict[str, str]):
-    """A rispy mapping that keeps tags as they are, so `raw` is keyed by the file's tags."""
+class TagCollector:
+    """A record's values by the file's own tags (RIS here, Web of Science in `wos`).
 
-    def __missing__(self, key: str) -> str:
-        return key
-
-
-class RisTagCollector(rispy.RisParser):
-    """rispy's `_add_tag` machinery with a tolerant tag pattern and nothing dropped.
-
-    `enforce_list_tags=False` makes a repeated single-value tag a list instead of
-    keeping only its first value; no delimiter splitting, so `raw` keeps the text as is.
+    Repeated tags are kept, never dropped: a tag that may repeat (`list_tags`, rispy's
+    tables of them) always holds a list; any other tag holds its text, and becomes the list
+    of its values when a file repeats it. A continuation line adds an item to a list tag
+    and more text to any other. This is what rispy's parsers do with their tag mapping
+    switched off and `enforce_list_tags=False`; it is written here because that
+    bookkeeping is private in rispy (`RisParser._add_tag`), and rispy's public `load`
+    builds the whole file as one list and drops a last record without its end line.
     """
 
-    def __init__(self) -> None:
-        super().__init__(
-            mapping=SameTag(),
-            list_tags=frozenset(LIST_TYPE_TAGS),  # only `in` is used
-            delimiter_tags_mapping={},
-            enforce_list_tags=False,
-        )
-
-    def parse_line(self, line: str) -> tuple[str, str] | tuple[None, str]:
-        if line[2:5] == "  -" and line[5:6] in _AFTER_DASH and line[:2].isupper():
-            return line[:2], line[6:].strip()  # the common case, without a regex
-        match = _TAG_LINE.match(line)
-        if match:
-            return match.group(1), line[match.end() :].strip()
-        return None, line.strip()
+    def __init__(self, list_tags: frozenset[str]) -> None:
+        self.list_tags = list_tags
 
     def add(self, record: dict[str, Any], tag: str, content: str) -> None:
-        self._add_tag(record, tag, content)
+        """A tagged line."""
+        if tag not in record:
+            record[tag] = [content] if tag in self.list_tags else content
+            return
+        current = record[tag]
+        if isinstance(current, list):
+            current.append(content)
+        else:
+            record[tag] = [current, content]
 
     def extend(self, record: dict[str, Any], tag: str, content: str) -> None:
-        """A continuation line: a new item of a list tag, more text for a single one."""
-        current = record.get(tag)
-        if isinstance(current, list) and tag not in self.list_tags:
-            current[-1] = f"{current[-1]} {content}"
+        """A continuation line of `tag`: a new item of a list tag, more text otherwise."""
+        if tag in self.list_tags or tag not in record:
+            self.add(record, tag, content)
             return
-        self._add_tag(record, tag, content, extend_multiline=True)
+        current = record[tag]
+        if isinstance(current, list):
+            current[-1] = f"{current[-1]} {content}"
+        else:
+            record[tag] = f"{current} {content}"
+
+
+def parse_line(line: str) -> tuple[str, str] | tuple[None, str]:
+    """(tag, content) of a tagged line (`_TAG_LINE`), (None, text) of an untagged one."""
+    if line[2:5] == "  -" and line[5:6] in _AFTER_DASH and line[:2].isupper():
+        return line[:2], line[6:].strip()  # the common case, without a regex
+    match = _TAG_LINE.match(line)
+    if match:
+        return match.group(1), line[match.end() :].strip()
+    return None, line.strip()
 
 
 def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]:
     """Stream the records of a RIS file."""
-    collector = RisTagCollector()
+    collector = TagCollector(frozenset(LIST_TYPE_TAGS))
     outside = _OutsideText()
     number = 0
     record: dict[str, Any] | None = None
     start_line = 0
     last_tag = "TY"
     after_blank: list[tuple[int, str]] | None = None  # untagged lines after a blank line
-    parse_line, add_tag = collector.parse_line, collector.add
+    add_tag = collector.add
 
     with source.open_text() as handle:
         for line_number, line in enumerate(handle, start=1):

@@ -2,8 +2,8 @@
 
 Two-letter tags, a space, the value; continuation lines start with three spaces (each
 author on its own line under AU/AF). FN/VR open the file, PT opens a record, ER closes
-it, EF closes the file. rispy's `WokParser` supplies the line parsing and tag bookkeeping;
-the streaming loop is ours, for the same reasons as in `ris`.
+it, EF closes the file. rispy supplies the table of tags that repeat; the reading is ours
+(`ris.TagCollector`), for the same reasons as in `ris`.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import rispy
 from rispy.config import WOK_LIST_TYPE_TAGS
 
 from reviewer.imports.base import ParsedRecord
 from reviewer.imports.normalise import build_record, clean_pages, split_list
 from reviewer.imports.notes import PassNotes, record_location
-from reviewer.imports.ris import SameTag
+from reviewer.imports.ris import TagCollector
 from reviewer.imports.source import SourceFile, all_values, drop_empty, first_value
 
 BOOKKEEPING_KEYS = frozenset({"PT", "ER", "UT"})
@@ -28,32 +27,16 @@ _TAG = re.compile(r"[A-Z][A-Z0-9]")
 _EMAIL = re.compile(r"\s*\([^()]*@[^()]*\)\s*$")
 
 
-class WokTagCollector(rispy.WokParser):
-    """rispy's WoS line parsing; `raw` keyed by the file's own tags, nothing dropped."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            mapping=SameTag(),
-            list_tags=frozenset(WOK_LIST_TYPE_TAGS),  # only `in` is used
-            delimiter_tags_mapping={},
-            enforce_list_tags=False,
-        )
-
-    def add(self, record: dict[str, Any], tag: str, content: str) -> None:
-        self._add_tag(record, tag, content)
-
-    def extend(self, record: dict[str, Any], tag: str, content: str) -> None:
-        """A continuation line: a new item of a list tag (AU, AF, CR), more text otherwise."""
-        current = record.get(tag)
-        if isinstance(current, list) and tag not in self.list_tags:
-            current[-1] = f"{current[-1]} {content}"
-            return
-        self._add_tag(record, tag, content, extend_multiline=True)
+def parse_line(line: str) -> tuple[str, str] | tuple[None, str]:
+    """(tag, content); (None, text) for a continuation line, which starts with spaces."""
+    if line[:2] == "  ":
+        return None, line[3:].strip()
+    return line[:2], line[3:].strip()
 
 
 def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]:
     """Stream the records of a Web of Science tagged file."""
-    collector = WokTagCollector()
+    collector = TagCollector(frozenset(WOK_LIST_TYPE_TAGS))
     number = 0
     record: dict[str, Any] | None = None
     start_line = 0
@@ -66,7 +49,7 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
             line = raw_line.rstrip("\n").lstrip("\ufeff")
             if not line.strip():
                 continue
-            parsed_tag, content = collector.parse_line(line)
+            parsed_tag, content = parse_line(line)
             tag = parsed_tag if parsed_tag and _is_tag(line) else None
             if record is None:
                 if tag == "PT":
