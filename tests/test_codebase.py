@@ -55,6 +55,7 @@ def test_production_settings_pass_deploy_checks() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_types_check_strictly() -> None:
     mypy = shutil.which("mypy", path=str(REPO_ROOT / ".venv" / "bin")) or shutil.which("mypy")
     if mypy is None:

@@ -103,6 +103,7 @@ def plotted(studies: int, seed: int = 3) -> Plotted:
 
 
 @pytest.mark.parametrize("studies", [42, 150])
+@pytest.mark.slow
 def test_the_traffic_light_plot_is_a_tall_image_with_its_text_as_text(studies):
     data = plotted(studies)
 

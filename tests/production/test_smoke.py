@@ -44,7 +44,7 @@ from tests.conftest import CHROMIUM, REPO_ROOT
 from tests.real_services import OwnRedis, app_broker, free_port
 from tests.reviewer.prisma.test_diagram import box_texts
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "imports"
 PASSWORD = "margins and recurrence 2024"

@@ -959,6 +959,7 @@ def count_queries(client, path):
 
 
 @pytest.mark.parametrize("stage", ["ta", "ft"])
+@pytest.mark.slow
 def test_queries_do_not_grow_with_the_number_of_records(client, team, second, stage):
     reason = make_reason(team.review, "Adults only")
 
@@ -988,6 +989,7 @@ def test_queries_do_not_grow_with_the_number_of_records(client, team, second, st
     assert few == many
 
 
+@pytest.mark.slow
 def test_a_decision_with_htmx_costs_the_same_queries_whatever_the_records(client, team, second):
     def add(n):
         made = [make_record(team.review, title=f"Record {i}") for i in range(n)]

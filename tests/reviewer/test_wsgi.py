@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -34,6 +36,7 @@ def test_the_server_will_not_start_before_collectstatic_and_says_what_to_run(tmp
     assert "python manage.py collectstatic --noinput" in started.stderr
 
 
+@pytest.mark.slow
 def test_the_server_starts_and_serves_a_page_once_static_files_are_collected(tmp_path) -> None:
     env = production(tmp_path / "static")
     collected = run(["manage.py", "collectstatic", "--noinput", "-v0"], env)

@@ -30,12 +30,14 @@ def test_svg_shows_every_study_the_pooled_row_and_heterogeneity() -> None:
     assert "Estimate [95% CI]" in svg and "Weight" in svg
 
 
+@pytest.mark.slow
 def test_the_same_result_gives_the_same_bytes() -> None:
     result = _proportions(5)
     for fmt in FORMATS:
         assert forest_plot(result, fmt) == forest_plot(result, fmt)
 
 
+@pytest.mark.slow
 def test_png_and_pdf_are_what_they_say() -> None:
     result = _proportions(4, "glmm")
     assert forest_plot(result, "png").startswith(b"\x89PNG")

@@ -39,7 +39,7 @@ from reviewer.selectors import pending_duplicate_pairs
 from reviewer.services import imports
 from tests.factories import page_text
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # each test builds the whole demo
 
 
 def run_demo() -> str:

@@ -47,6 +47,7 @@ CONTESTED = Path(__file__).resolve().parents[3] / "bench" / "dedup_contested_gol
 
 
 @pytest.mark.parametrize("name", list(FLOORS))
+@pytest.mark.slow
 def test_labelled_set_floors(shared_data: Path, name: str) -> None:
     folder = shared_data / "dedup" / name
     if not folder.is_dir():

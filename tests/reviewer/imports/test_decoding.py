@@ -55,6 +55,7 @@ def test_cp1252_is_decoded_with_a_warning_naming_the_first_bad_line(write: Write
     ]
 
 
+@pytest.mark.slow
 def test_bad_byte_far_into_a_file_is_still_found(write: WriteFile) -> None:
     good = "TY  - JOUR\nTI  - Fine\nER  -\n" * 50_000  # ~1.3 MB of valid UTF-8 first
     path = write("big.ris", good.encode() + "TY  - JOUR\nTI  - Caf\xe9\nER  -\n".encode("cp1252"))

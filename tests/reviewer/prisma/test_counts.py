@@ -204,6 +204,7 @@ def test_a_study_with_two_reports_counts_once() -> None:
     assert len(studies) == prisma_counts(scenario.review).new_studies == 3
 
 
+@pytest.mark.slow
 def test_reading_the_counts_costs_a_fixed_number_of_queries() -> None:
     small = two_databases_only()
     with CaptureQueriesContext(connection) as few:

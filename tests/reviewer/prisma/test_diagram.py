@@ -346,6 +346,7 @@ def test_long_reason_lists_grow_the_box() -> None:
 
 
 @pytest.mark.parametrize("dpi", [72, 300])
+@pytest.mark.slow
 def test_rendered_text_stays_inside_its_box(dpi: int) -> None:
     """The same check on what matplotlib actually draws, hinting and all."""
     plan: Layout = layout(LONG, provisional=STATEMENT)
@@ -371,6 +372,7 @@ def test_rendered_text_stays_inside_its_box(dpi: int) -> None:
 
 
 @pytest.mark.parametrize("dpi", [300, 600])
+@pytest.mark.slow
 def test_png_has_the_size_the_dpi_asks_for_and_is_not_blank(dpi: int) -> None:
     plan = layout(REFERENCE)
     image = Image.open(io.BytesIO(diagram_png(REFERENCE, dpi=dpi)))
@@ -466,6 +468,7 @@ def pdf_text_lines(pdf: bytes) -> list[str]:
     return lines
 
 
+@pytest.mark.slow
 def test_pdf_is_one_page_with_the_diagram_text() -> None:
     counts = replace(
         REFERENCE,

@@ -197,6 +197,7 @@ def csv_rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
+@pytest.mark.slow
 def test_every_file_of_a_finished_review_is_unmarked_and_exact(finished: Any) -> None:
     report = prisma_report(finished.review)
     svg = prisma_file(report, "svg")
@@ -262,6 +263,7 @@ def unfinished() -> Any:
     return in_progress()
 
 
+@pytest.mark.slow
 def test_every_file_of_an_unfinished_review_says_it_is_provisional(unfinished: Any) -> None:
     report = prisma_report(unfinished.review)
     statement = report.waiting.lines()

@@ -167,6 +167,7 @@ def build_reference_review() -> Review:
     return review
 
 
+@pytest.mark.slow
 def test_the_reference_review_s_flow() -> None:
     review = build_reference_review()
 

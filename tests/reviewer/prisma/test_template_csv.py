@@ -81,6 +81,7 @@ def test_every_field_the_issue_names_has_a_row() -> None:
 
 
 @pytest.mark.django_db
+@pytest.mark.slow
 def test_a_review_s_numbers_in_the_csv() -> None:
     scenario = full_review(update=True)
 

@@ -38,6 +38,7 @@ RECORDS = [
 ]
 
 
+@pytest.mark.slow
 def test_ranked_screening_finds_relevant_records_far_earlier_than_import_order(
     shared_data: Path,
 ) -> None:
@@ -85,6 +86,7 @@ def test_keywords_are_part_of_the_text() -> None:
     assert ranking.scores[4] > ranking.scores[5]  # only its keyword "bladder" links it
 
 
+@pytest.mark.slow
 def test_retraining_is_deterministic(shared_data: Path) -> None:
     records, labels = _small_set(shared_data, size=120)
     ranker = Ranker(records)
@@ -184,6 +186,7 @@ def test_a_question_that_shares_no_word_with_the_records_ranks_nothing() -> None
     assert not Ranker(RECORDS).train({}, query=Query(seek="  ")).trained
 
 
+@pytest.mark.slow
 def test_simulation_from_no_label_starts_with_the_question(shared_data: Path) -> None:
     records, labels = _small_set(shared_data)
     query = Query(seek="Urinary incontinence")
