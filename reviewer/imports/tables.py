@@ -177,7 +177,6 @@ class Workbook:
 
     def __init__(self, source: Path | bytes) -> None:
         from openpyxl.reader.excel import ExcelReader
-        from openpyxl.styles.stylesheet import apply_stylesheet
 
         reader = ExcelReader(
             io.BytesIO(source) if isinstance(source, bytes) else source,
@@ -187,16 +186,50 @@ class Workbook:
         reader.read_manifest()
         reader.read_strings()
         reader.read_workbook()
-        apply_stylesheet(reader.archive, reader.wb)
         self.archive = reader.archive
         self.shared_strings: list[str] = list(reader.shared_strings)
-        self.date_styles: set[int] = set(reader.wb._date_formats)
+        self.date_styles: set[int] = date_styles(reader.archive)
         self.epoch = reader.wb.epoch
         self.sheets: list[tuple[str, str]] = [
             (sheet.name, rel.target)
             for sheet, rel in reader.parser.find_sheets()
             if rel.target in reader.valid_files
         ]
+
+
+_STYLES = "xl/styles.xml"  # where Excel and openpyxl put it (openpyxl reads it from there)
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def date_styles(archive: zipfile.ZipFile) -> set[int]:
+    """The cell styles (indexes into the stylesheet's `cellXfs`) whose number format is a
+    date or time, so that their cells' numbers are read as dates.
+
+    Read here from the stylesheet, with openpyxl's public format helpers, rather than through
+    `openpyxl.styles.stylesheet.apply_stylesheet` and the workbook's private `_date_formats`,
+    which also builds every font, fill and border of the workbook."""
+    from defusedxml import ElementTree
+    from openpyxl.styles.numbers import builtin_format_code, is_date_format
+
+    try:
+        root = ElementTree.fromstring(archive.read(_STYLES))
+    except KeyError:
+        return set()
+    except ElementTree.ParseError as error:
+        raise ValueError(f"its stylesheet ({_STYLES}) is not valid XML: {error}") from error
+    custom = {
+        int(node.get("numFmtId", "0")): node.get("formatCode", "")
+        for node in root.iterfind(f"{_MAIN}numFmts/{_MAIN}numFmt")
+    }
+    dates = set()
+    for index, xf in enumerate(root.iterfind(f"{_MAIN}cellXfs/{_MAIN}xf")):
+        number_format = int(xf.get("numFmtId", "0"))
+        code = (
+            custom[number_format] if number_format in custom else builtin_format_code(number_format)
+        )
+        if code and is_date_format(code):
+            dates.add(index)
+    return dates
 
 
 def column_of(reference: str) -> int:

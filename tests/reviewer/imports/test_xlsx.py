@@ -71,3 +71,50 @@ def test_damaged_workbook_is_refused(write: WriteFile) -> None:
     assert str(raised.value) == (
         "damaged.xlsx: damaged.xlsx looks like a ZIP archive but cannot be opened (damaged?)."
     )
+
+
+@pytest.mark.parametrize("epoch_1904", [False, True])
+def test_cells_read_as_openpyxl_reads_them_dates_by_their_number_format(
+    tmp_path: Path, epoch_1904: bool
+) -> None:
+    """The date styles come from the stylesheet (`tables.date_styles`), not openpyxl's
+    private workbook state: every cell reads as openpyxl's own reader gives it."""
+    import datetime as dt
+
+    from reviewer.imports.tables import CellReader, open_workbook
+    from reviewer.imports.workbook_limits import SEARCH_EXPORT_LIMITS
+
+    workbook = openpyxl.Workbook()
+    if epoch_1904:
+        workbook.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    sheet = workbook.active
+    cells: list[tuple[object, str]] = [
+        (dt.datetime(2024, 2, 29), "mm-dd-yy"),  # a built-in date format (14)
+        (dt.datetime(2023, 7, 1, 13, 45), "yyyy-mm-dd hh:mm"),  # a custom one
+        (dt.datetime(2022, 1, 2), "d mmmm yyyy"),
+        (45000.5, "0.00"),  # a number with a custom format that is no date
+        (12, "General"),
+        ("text", "General"),
+    ]
+    for column, (value, number_format) in enumerate(cells, start=1):
+        cell = sheet.cell(row=1, column=column, value=value)
+        cell.number_format = number_format
+    path = tmp_path / "dates.xlsx"
+    workbook.save(path)
+
+    book = open_workbook(path, SEARCH_EXPORT_LIMITS)
+    try:
+        with book.archive.open(book.sheets[0][1]) as part:
+            ((number, values),) = list(CellReader(book, SEARCH_EXPORT_LIMITS).rows(part))
+    finally:
+        book.archive.close()
+    theirs = [c.value for c in next(openpyxl.load_workbook(path, data_only=True).active.rows)]
+
+    assert number == 1
+    assert values == theirs
+    assert values[:3] == [
+        dt.datetime(2024, 2, 29),
+        dt.datetime(2023, 7, 1, 13, 45),
+        dt.datetime(2022, 1, 2),
+    ]
+    assert values[3:] == [45000.5, 12, "text"]
