@@ -167,8 +167,8 @@ def open_workbook(source: Path | bytes, limits: WorkbookLimits) -> Workbook:
 
 
 class Workbook:
-    """The workbook's parts that reading cells needs, read with openpyxl's own reader:
-    sheet names and paths, shared strings, which cell styles are dates.
+    """The workbook's parts that reading cells needs: sheet names and paths and the shared
+    strings, read with openpyxl's reader, and which cell styles are dates (`date_styles`).
 
     `openpyxl.load_workbook(read_only=True)` also measures every sheet, and where the
     file has no <dimension> element (openpyxl's own write-only files, so our exports)
