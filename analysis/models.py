@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from reviewer.models import Review
 from reviewer.models.sources import stale_claim_cutoff
+from reviewer.services.jobs import NOT_SENT, job_is_stuck
 
 
 class AnalysisKind(models.TextChoices):
@@ -98,14 +99,10 @@ class AnalysisRun(models.Model):
     def is_stuck(self) -> bool:
         """Its task cannot be on its way: never sent, or waiting or stale too long
         (`reviewer.services.jobs.job_is_stuck`). The page offers to send it again."""
-        from reviewer.services.jobs import job_is_stuck
-
         return job_is_stuck(self)
 
     @property
     def not_sent(self) -> bool:
-        from reviewer.services.jobs import NOT_SENT
-
         return self.is_running and self.error == NOT_SENT
 
     @property

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import models
 
 from reviewer.models import Review, Study
+from reviewer.services.jobs import NOT_SENT, job_is_stuck
 
 
 class Level(models.TextChoices):
@@ -278,14 +279,10 @@ class PendingImport(models.Model):
     def is_stuck(self) -> bool:
         """Its task cannot be on its way (`reviewer.services.jobs.job_is_stuck`): the page
         offers to send it again."""
-        from reviewer.services.jobs import job_is_stuck
-
         return job_is_stuck(self)
 
     @property
     def not_sent(self) -> bool:
-        from reviewer.services.jobs import NOT_SENT
-
         return self.is_running and self.error == NOT_SENT
 
 

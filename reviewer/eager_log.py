@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 
+from celery import current_app
+
 
 class QuietWhenEager(logging.Filter):
     """Drop records below `level` while Celery runs tasks eagerly (checked per record,
@@ -22,6 +24,4 @@ class QuietWhenEager(logging.Filter):
         self.level = logging.getLevelNamesMapping()[level]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from reviewer.celery import app
-
-        return record.levelno >= self.level or not app.conf.task_always_eager
+        return record.levelno >= self.level or not current_app.conf.task_always_eager

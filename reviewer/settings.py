@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "reviewer",
     "extraction",
     "analysis",
+    "reviewer.project",  # what spans the apps: root URLs, dashboard, exports, demo
 ]
 
 MIDDLEWARE = [
@@ -141,7 +142,7 @@ PERMISSIONS_POLICY = (
     "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), xr-spatial-tracking=()"
 )
 
-ROOT_URLCONF = "reviewer.urls"
+ROOT_URLCONF = "reviewer.project.urls"
 
 TEMPLATES = [
     {

@@ -1,3 +1,10 @@
+"""The core app's URLs: the review list, and inside a review its settings, team, sources,
+imports, duplicates, screening, adjudication, PRISMA, ranking and records; accounts.
+
+The root URLs (`reviewer.project.urls`) put these first, then add what spans the apps: a
+review's dashboard, its exports, and the extraction and analysis URLs.
+"""
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -6,7 +13,6 @@ from django.urls import URLPattern, URLResolver, include, path
 from reviewer.views import archive, duplicates, members, records, reviews, sources, team, undo
 
 review_patterns: list[URLPattern | URLResolver] = [
-    path("", reviews.review_dashboard, name="review-dashboard"),
     path("settings/", reviews.review_settings, name="review-settings"),
     path("members/", members.member_list, name="member-list"),
     path("members/add/", members.member_add, name="member-add"),
@@ -58,12 +64,9 @@ review_patterns: list[URLPattern | URLResolver] = [
     path("duplicates/log/", duplicates.dedup_log, name="dedup-log"),
     path("", include("reviewer.views.screening")),
     path("", include("reviewer.views.adjudication")),
-    path("", include("reviewer.views.exports")),
     path("", include("reviewer.views.prisma")),
     path("", include("reviewer.views.ranking")),
     path("", include("reviewer.views.archive")),
-    path("extraction/", include("extraction.urls")),
-    path("analysis/", include("analysis.views")),
     path("records/", records.record_list, name="record-list"),
     path("records/<int:pk>/", records.record_detail, name="record-detail"),
 ]

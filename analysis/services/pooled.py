@@ -39,6 +39,7 @@ from analysis.stats.meta import (
     pool_two_groups,
     subgroups,
 )
+from extraction.appraisal.selectors import studies_at_most
 from extraction.models import Field, FieldType, PatientRow
 from extraction.selectors import final_copies
 from extraction.services.forms import setup_of
@@ -304,8 +305,6 @@ def pooled_data(review: Review, kind: str, spec: dict[str, Any]) -> PooledData:
     finals = final_copies(review)
     level = spec.get("risk_of_bias_at_most")
     if level:  # a sensitivity analysis: the studies the appraisal keeps
-        from extraction.appraisal.selectors import studies_at_most
-
         kept = studies_at_most(review, str(level))
         finals = [e for e in finals if e.study_id in kept]
     read = [by_key[key] for key in pooled_spec_keys(kind, spec)]

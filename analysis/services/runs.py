@@ -45,6 +45,8 @@ from analysis.services.pooled import (
     row_nouns,
 )
 from analysis.stats.errors import StatsInputError
+from extraction.appraisal.selectors import studies_at_most
+from extraction.appraisal.tools import RANK, RANKED
 from extraction.selectors import final_copies
 from extraction.values import form_spec
 from reviewer.models import Review, User
@@ -155,8 +157,6 @@ RISK_OF_BIAS = "risk_of_bias_at_most"
 
 def with_risk_of_bias(clean: dict[str, Any], asked: dict[str, Any]) -> dict[str, Any]:
     """`clean` (a spec from `spec_clean`) with the sensitivity filter `asked` carries."""
-    from extraction.appraisal.tools import RANK
-
     level = str(asked.get(RISK_OF_BIAS) or "")
     if not level:
         return clean
@@ -167,15 +167,11 @@ def with_risk_of_bias(clean: dict[str, Any], asked: dict[str, Any]) -> dict[str,
 
 def restricted(review: Review, spec: dict[str, Any], data: AnalysisData) -> AnalysisData:
     """`data` for the studies the spec's risk-of-bias filter keeps (all without one)."""
-    from extraction.appraisal.selectors import studies_at_most
-
     level = spec.get(RISK_OF_BIAS)
     return data.restricted(studies_at_most(review, str(level))) if level else data
 
 
 def risk_of_bias_statement(spec: dict[str, Any], kept: AnalysisData | PooledData, of: int) -> str:
-    from extraction.appraisal.tools import RANKED
-
     level = spec.get(RISK_OF_BIAS)
     if not level:
         return ""

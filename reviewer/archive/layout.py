@@ -22,6 +22,13 @@ The archive numbers each table's rows 1, 2, 3 ... in primary-key order, and writ
 numbers wherever a row refers to another one. Two archives of the same review are
 therefore equal file for file whatever the database ids were (the round-trip test uses
 this), and an archive restores into a database that already holds other reviews.
+
+The archive spans the apps, yet it stays in the core rather than in the project corner
+(`reviewer.project`): it names the extraction and analysis models by label and reaches
+them through Django's app registry (`apps.get_model`), never by import, so the core
+still loads and runs without knowing those apps' code; which apps it covers is data
+(`APPS`, the labels below), checked against every installed model by the layout test. Its
+commands (`export_review`, `import_review`) and restore page are the core's.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -171,13 +172,11 @@ def _task_for(kind: JobKind, status: str) -> Any:
 def job_send_now(job: models.Model) -> bool:
     """Give the job's task to the broker now (eagerly: run it). False when the broker could
     not be reached: the job is then marked `NOT_SENT` and left waiting for the sweep."""
-    from reviewer.celery import app
-
     kind = job_kind(job)
     model, pk = type(job), job.pk
     status = job.status  # type: ignore[attr-defined]
     task = _task_for(kind, status)
-    if app.conf.task_always_eager:
+    if current_app.conf.task_always_eager:
         task.apply_async(kwargs={kind.argument: pk})
         return True
     try:

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -99,17 +100,14 @@ def _lost_in_this_process(job: RankingJob) -> bool:
     """Without a broker a waiting job runs right after the response that queued it, so one
     still waiting after `RANKING_RETRAIN_AFTER_SECONDS` was lost (the server stopped before
     it ran); a second run does no harm, the claim lets only one through."""
-    from reviewer.celery import app
-
     cutoff = timezone.now() - timedelta(seconds=settings.RANKING_RETRAIN_AFTER_SECONDS)
-    return bool(app.conf.task_always_eager) and job.created_at < cutoff
+    return bool(current_app.conf.task_always_eager) and job.created_at < cutoff
 
 
 def _dispatch(job: RankingJob) -> None:
     from reviewer import tasks
-    from reviewer.celery import app
 
-    if app.conf.task_always_eager:
+    if current_app.conf.task_always_eager:
         job_id = job.pk
         run_after_response(lambda: tasks.retrain_ranking.delay(job_id=job_id))
     else:

@@ -13,14 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from reviewer import selectors
 from reviewer.access import current_user, review_for_request
 from reviewer.forms.reviews import ReviewForm, ReviewSettingsForm
-from reviewer.models import Decision, Membership, Review, Role, Stage, User
+from reviewer.models import Decision, Review, Role, Stage, User
 from reviewer.screening import counters, queries
 from reviewer.screening.agreement import agreement_by_stage
-from reviewer.screening.rules import FT, TA, State, may_see_review_wide_figures
+from reviewer.screening.rules import FT, TA, State
 from reviewer.services.ranking import ranking_after_settings
 from reviewer.services.reviews import review_create
 from reviewer.services.screening import release_to_full_text
-from reviewer.views.adjudication import release_offer
 
 
 @require_GET
@@ -60,8 +59,9 @@ DASHBOARD_STATES = {
 }
 
 
-def _screening_summary(review: Review, user: User, *, review_wide: bool) -> dict[str, Any]:
-    """The dashboard's screening part, in a fixed number of queries whatever the records.
+def screening_summary(review: Review, user: User, *, review_wide: bool) -> dict[str, Any]:
+    """The dashboard's screening part (`reviewer.project.dashboard`), in a fixed number of
+    queries whatever the records.
 
     The counts per state, conflicts and agreement move with a colleague's decision on a
     record still open, so they are computed only for those who may see review-wide
@@ -126,54 +126,6 @@ def _screening_summary(review: Review, user: User, *, review_wide: bool) -> dict
         "my_queue": my_queue,
         "agreement": agreement_rows,
         "decided": len(rows),
-    }
-
-
-@require_GET
-def review_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
-    review, membership = review_for_request(request, slug)
-    context = {
-        "review": review,
-        "membership": membership,
-        "counts": selectors.review_counts(review),
-        "dedup_waiting": selectors.pending_duplicate_pairs(review).count(),
-        "sources": selectors.sources_with_counts(review),
-        "recent_imports": review.import_jobs.select_related("source", "created_by")[:5],
-        "screening": _screening_summary(
-            review,
-            membership.user,
-            review_wide=may_see_review_wide_figures(
-                blinded=review.blinded, is_senior=membership.is_senior
-            ),
-        ),
-        **_extraction_summary(review, membership),
-        # what waits for a senior's release to full text (blinded reviews)
-        "release": release_offer(review) if membership.is_senior else None,
-    }
-    return render(request, "reviewer/review_dashboard.html", context)
-
-
-def _extraction_summary(review: Review, membership: Membership) -> dict[str, Any]:
-    """Studies per extraction progress (as this member may see it), the agreement of the
-    risk-of-bias assessors (for those who may see review-wide figures), and the newest
-    analysis runs, for the dashboard."""
-    from analysis.models import AnalysisRun
-    from extraction.appraisal.selectors import agreement_by_domain
-    from extraction.selectors import Progress, progress_seen_by
-
-    review_wide = may_see_review_wide_figures(
-        blinded=review.blinded, is_senior=membership.is_senior
-    )
-    studies = progress_seen_by(review, membership.user_id, review_wide=review_wide)
-    counts = Counter(item.status for item in studies)
-    return {
-        "extraction": [(status, counts[status]) for status in Progress if counts[status]],
-        "extraction_studies": len(studies),
-        # kappa per risk-of-bias domain moves with the assessors' done appraisals
-        "appraisal_agreement": agreement_by_domain(review) if review_wide else [],
-        "analysis_runs": list(
-            AnalysisRun.objects.filter(review=review).select_related("started_by")[:3]
-        ),
     }
 
 

@@ -1,5 +1,6 @@
-"""The dashboard's screening part (reviewer.views.reviews.review_dashboard): counts per
-stage and state, conflicts, the member's own queue, and agreement between reviewers."""
+"""The dashboard's screening part (reviewer.views.reviews.screening_summary, shown by
+reviewer.project.dashboard): counts per stage and state, conflicts, the member's own queue,
+and agreement between reviewers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The review list, creating a review, its dashboard and settings (reviewer.views.reviews)."""
+"""The review list, creating a review, its dashboard (reviewer.project.dashboard)
+and settings (reviewer.views.reviews)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Build (or rebuild) the demo review, so a newcomer sees a real review at once."""
+"""Build (or rebuild) the demo review, so a newcomer sees a real review at once.
+
+The command runs each app's demo module in turn (`reviewer.demo`, `extraction.demo`,
+`extraction.appraisal.demo`, `analysis.demo`), so it lives in the project corner (see
+`reviewer.project`), whose small AppConfig makes Django find it."""
 
 from __future__ import annotations
 

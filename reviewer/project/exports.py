@@ -8,6 +8,11 @@ to one's own decisions, can give away another reviewer's decision on a record.
 
 The files stream (a review can have tens of thousands of decisions), start with a UTF-8 byte
 order mark so Excel reads accents right, and are named after the review and the day.
+
+The page and the bundle list every app's files (screening from the core, the final
+extraction data and risk of bias, the newest analysis results), so they live in the
+project corner (see `reviewer.project`); the screening files themselves are written by
+`reviewer.exports`.
 """
 
 from __future__ import annotations
@@ -15,21 +20,25 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET
 
+from analysis.exports import file_name, forest_files, tables_bytes
+from analysis.models import AnalysisRun, RunStatus
+from extraction.appraisal.results import bundle_files as appraisal_files
+from extraction.appraisal.selectors import finals as appraisal_finals
+from extraction.models import PatientRow
+from extraction.selectors import final_copies
+from extraction.services.transfer import export_file
 from reviewer import exports
 from reviewer.access import current_user, review_for_request
 from reviewer.downloads import attachment_headers
 from reviewer.models import Decision, Review, Role, User
 from reviewer.prisma.counts import prisma_report
-
-if TYPE_CHECKING:
-    from analysis.models import AnalysisRun
 
 
 class _Echo:
@@ -102,8 +111,6 @@ def export_included_ris(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _newest_runs(review: Review) -> list[AnalysisRun]:
     """The newest finished run of each analysis asked for (kind and spec), oldest first."""
-    from analysis.models import AnalysisRun, RunStatus
-
     newest: dict[str, AnalysisRun] = {}
     runs = AnalysisRun.objects.filter(review=review, status=RunStatus.SUCCEEDED)
     for run in runs.select_related("review").order_by("pk"):
@@ -115,10 +122,6 @@ def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes
     """The final extraction data (what analysis reads), the risk-of-bias results and the
     newest result of each analysis asked for, as the bundle's `extraction/`,
     `risk-of-bias/` and `analysis/` files."""
-    from analysis.exports import file_name, forest_files, tables_bytes
-    from extraction.appraisal.results import bundle_files as appraisal_files
-    from extraction.services.transfer import export_file
-
     files: dict[str, str | bytes] = {}
     counts: dict[str, int] = {}
     if review.extraction_fields.exists():
@@ -140,10 +143,6 @@ def _extraction_and_analysis(review: Review) -> dict[str, Any]:
     """What the exports page lists besides the screening files: the final extraction data
     (studies and patients with final data), the final risk-of-bias appraisals, and each
     analysis's newest result, with the titles of its tables."""
-    from extraction.appraisal.selectors import finals as appraisal_finals
-    from extraction.models import PatientRow
-    from extraction.selectors import final_copies
-
     context: dict[str, Any] = {"extraction": review.extraction_fields.exists()}
     if context["extraction"]:
         finals = final_copies(review)

@@ -1,4 +1,4 @@
-"""The exports a paper needs (reviewer.views.exports, reviewer.exports): the exports page,
+"""The exports a paper needs (reviewer.project.exports, reviewer.exports): the exports page,
 all records with their final state, the included studies as CSV and RIS, the ZIP bundle."""
 
 from __future__ import annotations

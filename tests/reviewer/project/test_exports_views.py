@@ -1,4 +1,4 @@
-"""CSV exports of screening (reviewer.views.exports): every decision, and agreement."""
+"""CSV exports of screening (reviewer.project.exports): every decision, and agreement."""
 
 from __future__ import annotations
 
