@@ -1,6 +1,6 @@
 """Risk-of-bias / quality appraisal: the review's choice of tools, each study's design,
 and the appraisals — one per assessor per study, and the senior's consensus (assessor
-empty), exactly as extraction copies are kept (`extraction.models.Extraction`).
+empty), kept as extraction copies are: both are `extraction.dual.models.DualCopy`.
 
 An appraisal's `answers` map a question's key (from the tool's definition, never a
 database id) to `{"a": answer key, "note": justification or quote}`; `judgements` map a

@@ -1,7 +1,7 @@
 """Appraisal pages (`/reviews/<slug>/extraction/appraisal/...`).
 
-Who sees what mirrors extraction (`extraction.views.entry.may_view`): your own appraisal;
-the consensus; and, for a senior who is not one of the study's assessors, either
+Who sees what is extraction's rule too (`extraction.dual.rules.may_view`): your own
+appraisal; the consensus; and, for a senior who is not one of the study's assessors, either
 assessor's appraisal once the study has both (so looking cannot be followed by
 appraising). The two assessors never see each other's appraisal; the comparison opens to
 seniors once both are done. Review-wide figures (everyone's progress, agreement) are for

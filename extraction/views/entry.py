@@ -1,11 +1,11 @@
 """Extraction pages for everyone on the team: the studies with their progress, and a
 study's page where one copy of its data is filled in beside the PDF.
 
-Who sees what (`may_view`): your own copy; the consensus copy; and, for a senior who is
-not one of the study's extractors, either extractor's copy once the study has all its
-extractors (so that looking cannot be followed by extracting). With dual extraction the two
-extractors never see each other's copy: the comparison opens only to seniors once both
-copies are done.
+Who sees what (`extraction.dual.rules.may_view`, appraisal's rule too): your own copy;
+the consensus copy; and, for a senior who is not one of the study's extractors, either
+extractor's copy once the study has all its extractors (so that looking cannot be
+followed by extracting). With dual extraction the two extractors never see each other's
+copy: the comparison opens only to seniors once both copies are done.
 """
 
 from __future__ import annotations
