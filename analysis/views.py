@@ -32,7 +32,10 @@ from analysis.services.data import AnalysisData, Variable, analysis_data, form_v
 from analysis.services.pooled import (
     POOLED_KINDS,
     PooledFields,
+    PooledSource,
     pooled_fields,
+    pooled_fingerprint,
+    pooled_source,
     pooled_spec_text,
     row_nouns,
 )
@@ -102,12 +105,16 @@ def _run_rows(review: Review, runs: list[AnalysisRun], data: AnalysisData) -> li
     """Each run with its one-line summary and, once finished, whether its data changed."""
     now: dict[str, str] = {}
     labels = {f.key: f.label for f in form_spec(review).fields}
+    source: PooledSource | None = None  # read once for all the pooled runs listed
     rows = []
     for run in runs:
         changed = False
         if run.status == RunStatus.SUCCEEDED:
             key = f"{run.kind}:{sorted(run.spec.items())!r}"
-            if key not in now:
+            if key not in now and run.kind in POOLED_KINDS:
+                source = source or pooled_source(review)
+                now[key] = pooled_fingerprint(run.kind, run.spec, source)
+            elif key not in now:
                 now[key] = services.fingerprint_now(review, run.kind, run.spec, data)
             changed = now[key] != run.fingerprint
         rows.append(RunRow(run, changed, spec_text(run, labels) + _risk_of_bias_text(run)))

@@ -19,7 +19,8 @@ from pathlib import PurePath
 from django.conf import settings
 from django.db import models
 
-from reviewer.models import Review, Study
+from extraction.dual.models import CopyStatus, DualCopy, one_copy_each, person_column
+from reviewer.models import Review
 from reviewer.services.jobs import NOT_SENT, job_is_stuck
 
 
@@ -127,53 +128,22 @@ class FieldChoice(models.Model):
         return self.label
 
 
-class ExtractionStatus(models.TextChoices):
-    IN_PROGRESS = "in_progress", "In progress"
-    DONE = "done", "Done"
+#: An extraction copy's status (one enum with the appraisals': `extraction.dual`).
+ExtractionStatus = CopyStatus
 
 
-class Extraction(models.Model):
+class Extraction(DualCopy):
     """One person's copy of a study's data, or (no extractor) the consensus copy."""
 
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="extractions")
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="extractions")
-    extractor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="extractions",
-        help_text="Empty for the consensus values.",
-    )
-    status = models.CharField(
-        max_length=12, choices=ExtractionStatus.choices, default=ExtractionStatus.IN_PROGRESS
+    person_field = "extractor"
+
+    extractor = person_column(
+        related_name="extractions", help_text="Empty for the consensus values."
     )
     values = models.JSONField(default=dict, blank=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["study", "pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["study", "extractor"], name="extraction_one_per_extractor"
-            ),
-            models.UniqueConstraint(
-                fields=["study"],
-                condition=models.Q(extractor__isnull=True),
-                name="extraction_one_consensus",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        who = self.extractor or "consensus"
-        return f"{self.study} ({who})"
-
-    @property
-    def is_consensus(self) -> bool:
-        return self.extractor_id is None
+    class Meta(DualCopy.Meta):
+        constraints = one_copy_each(prefix="extraction", person="extractor")
 
 
 class PatientRow(models.Model):

@@ -1,30 +1,24 @@
 """Extraction reads: each study's progress, the comparison of two copies, the dataset.
 
+`Progress` and the rules deriving it are `extraction.dual.rules`, shared with appraisal.
+
 The dataset analysis reads is the *final* copy of each study: the consensus copy marked
 final (dual extraction), or the single extractor's copy marked done (single extraction).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
 
-from extraction.models import Extraction, ExtractionStatus, Field, PatientRow
+from extraction.dual import rules
+from extraction.dual.rules import Progress as Progress  # re-exported: the pages read it here
+from extraction.models import Extraction, Field, PatientRow
 from extraction.services.forms import setup_of
 from extraction.values import FormSpec, form_spec, show, typed
 from reviewer.models import Review, Study
-
-
-class Progress(models.TextChoices):
-    NOT_STARTED = "not_started", "Not started"
-    IN_PROGRESS = "in_progress", "In progress"
-    DONE = "done", "Done, awaiting the senior"
-    NEEDS_CONSENSUS = "needs_consensus", "Needs consensus"
-    FINAL = "final", "Final"
-
 
 STUDY_KEY_PREFIX = "S"
 
@@ -166,10 +160,14 @@ def progress(review: Review) -> list[StudyProgress]:
     spec = form_spec(review)
     result = []
     for study in studies:
-        own = [c for c in copies.get(study.pk, []) if not c.is_consensus]
-        consensus = next((c for c in copies.get(study.pk, []) if c.is_consensus), None)
-        status = _status(dual, own, consensus, spec)
-        final = _final_copy(dual, own, consensus)
+        own, consensus = rules.split(copies.get(study.pk, []))
+        status = rules.progress_of(
+            dual=dual,
+            own=own,
+            consensus=consensus,
+            disagreements=lambda a, b: compare(a, b, spec=spec).disagreements,
+        )
+        final = rules.final_copy(dual, own, consensus)
         patients = getattr(final or (own[0] if own else None), "rows", 0)
         result.append(StudyProgress(study, status, own, consensus, patients))
     return result
@@ -187,41 +185,13 @@ def progress_seen_by(review: Review, user_id: int, *, review_wide: bool) -> list
     seen = []
     for row in rows:
         own = [c for c in row.copies if c.extractor_id == user_id]
-        status: Progress
-        if row.status is Progress.FINAL:
-            status, patients = row.status, row.patients
+        status = rules.progress_masked(row.status, own)
+        if status is Progress.FINAL:
+            patients = row.patients
         else:
-            status = Progress.IN_PROGRESS if own else Progress.NOT_STARTED
             patients = getattr(own[0], "rows", 0) if own else 0
         seen.append(StudyProgress(row.study, status, own, row.consensus, patients, masked=True))
     return seen
-
-
-def _status(
-    dual: bool, own: Sequence[Extraction], consensus: Extraction | None, spec: FormSpec
-) -> Progress:
-    if _final_copy(dual, own, consensus) is not None:
-        return Progress.FINAL
-    if not own and consensus is None:
-        return Progress.NOT_STARTED
-    if not dual:
-        return Progress.IN_PROGRESS
-    done = [c for c in own if c.status == ExtractionStatus.DONE]
-    if len(done) < 2:
-        return Progress.IN_PROGRESS
-    if compare(done[0], done[1], spec=spec).disagreements:
-        return Progress.NEEDS_CONSENSUS
-    return Progress.DONE
-
-
-def _final_copy(
-    dual: bool, own: Sequence[Extraction], consensus: Extraction | None
-) -> Extraction | None:
-    if consensus is not None:
-        return consensus if consensus.status == ExtractionStatus.DONE else None
-    if not dual:
-        return next((c for c in own if c.status == ExtractionStatus.DONE), None)
-    return None
 
 
 def final_copies(review: Review) -> list[Extraction]:
@@ -234,9 +204,8 @@ def final_copies(review: Review) -> list[Extraction]:
         copies.setdefault(extraction.study_id, []).append(extraction)
     finals = []
     for group in copies.values():
-        own = [c for c in group if not c.is_consensus]
-        consensus = next((c for c in group if c.is_consensus), None)
-        final = _final_copy(dual, own, consensus)
+        own, consensus = rules.split(group)
+        final = rules.final_copy(dual, own, consensus)
         if final is not None:
             finals.append(final)
     return sorted(finals, key=lambda e: (e.study.label, e.study_id))

@@ -40,7 +40,7 @@ from analysis.stats.meta import (
     subgroups,
 )
 from extraction.appraisal.selectors import studies_at_most
-from extraction.models import Field, FieldType, PatientRow
+from extraction.models import Extraction, Field, FieldType, PatientRow
 from extraction.selectors import final_copies
 from extraction.services.forms import setup_of
 from extraction.values import FormSpec, form_spec, typed
@@ -297,15 +297,61 @@ def _as_level(form_field: Field, value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def pooled_data(review: Review, kind: str, spec: dict[str, Any]) -> PooledData:
-    """The per-study counts `spec` pools, from the final copy of each study."""
-    form = form_spec(review)
+@dataclass
+class PooledSource:
+    """What every pooled run of a review reads, read once: the form, the final copy of each
+    study and their patient rows (raw), and the studies each risk-of-bias level keeps
+    (read when first asked). The runs list re-counts every finished run's data to say
+    whether it changed since; with one source that is a fixed number of queries however
+    many runs are listed."""
+
+    review: Review
+    form: FormSpec
+    finals: list[Extraction]
+    rows: dict[int, list[dict[str, Any]]]
+    kept: dict[str, set[int]] = field(default_factory=dict)
+
+    def studies_at_most(self, level: str) -> set[int]:
+        if level not in self.kept:
+            self.kept[level] = studies_at_most(self.review, level)
+        return self.kept[level]
+
+
+def pooled_source(review: Review) -> PooledSource:
+    finals = final_copies(review)
+    rows: dict[int, list[dict[str, Any]]] = {}
+    for extraction_id, values in (
+        PatientRow.objects.filter(extraction__in=finals)
+        .order_by("extraction_id", "position")
+        .values_list("extraction_id", "values")
+    ):
+        rows.setdefault(extraction_id, []).append(values)
+    return PooledSource(review, form_spec(review), finals, rows)
+
+
+def pooled_fingerprint(kind: str, spec: dict[str, Any], source: PooledSource) -> str:
+    """The fingerprint a run of `spec` would get now ("" when the spec no longer fits the
+    form: a field deleted or retired since)."""
+    try:
+        return pooled_data(source.review, kind, spec, source=source).fingerprint()
+    except KeyError:
+        return ""
+
+
+def pooled_data(
+    review: Review, kind: str, spec: dict[str, Any], *, source: PooledSource | None = None
+) -> PooledData:
+    """The per-study counts `spec` pools, from the final copy of each study (`source`:
+    what was read for several runs at once)."""
+    if source is None:
+        source = pooled_source(review)
+    form = source.form
     by_key = {f.key: f for f in form.fields if not f.retired}
     fields = _pooled_fields(form)
-    finals = final_copies(review)
+    finals = source.finals
     level = spec.get("risk_of_bias_at_most")
     if level:  # a sensitivity analysis: the studies the appraisal keeps
-        kept = studies_at_most(review, str(level))
+        kept = source.studies_at_most(str(level))
         finals = [e for e in finals if e.study_id in kept]
     read = [by_key[key] for key in pooled_spec_keys(kind, spec)]
     definitions = [
@@ -315,20 +361,18 @@ def pooled_data(review: Review, kind: str, spec: dict[str, Any]) -> PooledData:
         for f in read
     ]
     patient_keys = [k for k in (spec.get("exposure"), spec.get("outcome")) if k]
-    rows: dict[int, list[dict[str, str | None]]] = {}
-    for extraction_id, values in (
-        PatientRow.objects.filter(extraction__in=finals)
-        .order_by("extraction_id", "position")
-        .values_list("extraction_id", "values")
-    ):
-        rows.setdefault(extraction_id, []).append(
+    rows: dict[int, list[dict[str, str | None]]] = {
+        extraction.pk: [
             {
                 key: _as_level(
                     by_key[key], typed(form, by_key[key], values.get(str(by_key[key].pk)))
                 )
                 for key in patient_keys
             }
-        )
+            for values in source.rows.get(extraction.pk, [])
+        ]
+        for extraction in finals
+    }
     data = PooledData([], [], definitions, len(finals))
     subgroup = spec.get("subgroup") or ""
     for extraction in finals:

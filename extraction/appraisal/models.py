@@ -1,6 +1,6 @@
 """Risk-of-bias / quality appraisal: the review's choice of tools, each study's design,
 and the appraisals — one per assessor per study, and the senior's consensus (assessor
-empty), exactly as extraction copies are kept (`extraction.models.Extraction`).
+empty), kept as extraction copies are: both are `extraction.dual.models.DualCopy`.
 
 An appraisal's `answers` map a question's key (from the tool's definition, never a
 database id) to `{"a": answer key, "note": justification or quote}`; `judgements` map a
@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from extraction.dual.models import CopyStatus, DualCopy, one_copy_each, person_column
 from reviewer.models import Review, Study
 
 
@@ -86,55 +87,19 @@ class StudyDesign(models.Model):
         return f"{self.study}: {self.get_design_display()}"
 
 
-class AppraisalStatus(models.TextChoices):
-    IN_PROGRESS = "in_progress", "In progress"
-    DONE = "done", "Done"
+#: An appraisal's status (one enum with the extraction copies': `extraction.dual`).
+AppraisalStatus = CopyStatus
 
 
-class Appraisal(models.Model):
+class Appraisal(DualCopy):
     """One assessor's appraisal of a study, or (no assessor) the consensus."""
 
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="appraisals")
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="appraisals")
-    assessor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="appraisals",
-        help_text="Empty for the consensus.",
-    )
+    person_field = "assessor"
+
+    assessor = person_column(related_name="appraisals", help_text="Empty for the consensus.")
     tool = models.CharField(max_length=60, help_text="The tool's slug, fixed when started.")
-    status = models.CharField(
-        max_length=12, choices=AppraisalStatus.choices, default=AppraisalStatus.IN_PROGRESS
-    )
     answers = models.JSONField(default=dict, blank=True)
     judgements = models.JSONField(default=dict, blank=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["study", "pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["study", "assessor"], name="appraisal_one_per_assessor"
-            ),
-            models.UniqueConstraint(
-                fields=["study"],
-                condition=models.Q(assessor__isnull=True),
-                name="appraisal_one_consensus",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.study} ({self.assessor or 'consensus'})"
-
-    @property
-    def is_consensus(self) -> bool:
-        return self.assessor_id is None
-
-    @property
-    def done(self) -> bool:
-        return self.status == AppraisalStatus.DONE
+    class Meta(DualCopy.Meta):
+        constraints = one_copy_each(prefix="appraisal", person="assessor")

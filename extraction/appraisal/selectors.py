@@ -3,7 +3,8 @@ appraisal's judgements, the comparison of two, agreement, and the final judgemen
 
 The *final* appraisal of a study is its consensus marked done, as with extraction. While
 the review is blinded a reviewer sees only her own appraisal and its progress
-(`progress_seen_by`), never a colleague's or anything that moves with it.
+(`progress_seen_by`), never a colleague's or anything that moves with it. `Progress`
+and the rules deriving it are `extraction.dual.rules`, shared with extraction.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-from django.db import models
 
 from extraction.appraisal.models import (
     DEFAULT_TOOLS,
@@ -36,18 +35,12 @@ from extraction.appraisal.tools import (
     suggested,
     worst,
 )
+from extraction.dual import rules
+from extraction.dual.rules import Progress as Progress  # re-exported: the pages read it here
 from reviewer.models import Review, Study
 from reviewer.screening.agreement import Agreement, agreement
 
 OVERALL = "overall"
-
-
-class Progress(models.TextChoices):
-    NOT_STARTED = "not_started", "Not started"
-    IN_PROGRESS = "in_progress", "In progress"
-    DONE = "done", "Done, awaiting the senior"
-    NEEDS_CONSENSUS = "needs_consensus", "Needs consensus"
-    FINAL = "final", "Final"
 
 
 def setup_of(review: Review) -> AppraisalSetup:
@@ -320,16 +313,12 @@ class StudyProgress:
 def _status(
     own: list[Appraisal], consensus: Appraisal | None, tools: Mapping[str, Tool]
 ) -> Progress:
-    if consensus is not None and consensus.done:
-        return Progress.FINAL
-    if not own and consensus is None:
-        return Progress.NOT_STARTED
-    done = [c for c in own if c.done]
-    if len(done) < 2:
-        return Progress.IN_PROGRESS
-    if done[0].tool in tools and compare(done[0], done[1], tools).disagreements:
-        return Progress.NEEDS_CONSENSUS
-    return Progress.DONE
+    return rules.progress_of(
+        dual=True,
+        own=own,
+        consensus=consensus,
+        disagreements=lambda a, b: compare(a, b, tools).disagreements if a.tool in tools else 0,
+    )
 
 
 def progress(review: Review) -> list[StudyProgress]:
@@ -344,8 +333,7 @@ def progress(review: Review) -> list[StudyProgress]:
         copies.setdefault(appraisal.study_id, []).append(appraisal)
     rows = []
     for study in Study.objects.filter(review=review).order_by("label", "pk"):
-        own = [c for c in copies.get(study.pk, []) if not c.is_consensus]
-        consensus = next((c for c in copies.get(study.pk, []) if c.is_consensus), None)
+        own, consensus = rules.split(copies.get(study.pk, []))
         design = designs.get(study.pk, setup.default_design)
         if own or consensus:
             slug = own[0].tool if own else consensus.tool  # type: ignore[union-attr]
@@ -369,11 +357,7 @@ def progress_seen_by(review: Review, user_id: int, *, review_wide: bool) -> list
     seen = []
     for row in rows:
         own = [c for c in row.copies if c.assessor_id == user_id]
-        status: Progress
-        if row.status is Progress.FINAL:
-            status = row.status
-        else:
-            status = Progress.IN_PROGRESS if own else Progress.NOT_STARTED
+        status = rules.progress_masked(row.status, own)
         seen.append(
             StudyProgress(row.study, row.design, row.tool, status, own, row.consensus, masked=True)
         )

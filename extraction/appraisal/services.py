@@ -12,7 +12,7 @@ sensitivity filter read.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -36,6 +36,8 @@ from extraction.appraisal.selectors import (
     tools_of,
 )
 from extraction.appraisal.tools import ALL_LEVELS, Tool, ToolError, parse
+from extraction.dual import rules
+from extraction.dual import services as dual
 from reviewer.models import Membership, Review, Role, Study, User
 
 Side = Literal["a", "b"]
@@ -43,22 +45,15 @@ NOTE_LIMIT = 4000
 
 
 def _membership(review: Review, user: User) -> Membership:
-    membership = review.memberships.filter(user=user).first()
-    if membership is None:
-        raise ValidationError(f"{user.display_name()} is not a member of this review.")
-    return membership
+    return dual.member(review, user)
 
 
 def _senior(review: Review, user: User) -> None:
-    if not _membership(review, user).has_role(Role.SENIOR):
-        raise ValidationError("Only a senior author does this.")
+    dual.require_senior(review, user, "Only a senior author does this.")
 
 
-def may_edit(appraisal: Appraisal, membership: Membership) -> bool:
-    """An assessor edits her own appraisal; a senior edits the consensus."""
-    if appraisal.is_consensus:
-        return membership.has_role(Role.SENIOR)
-    return appraisal.assessor_id == membership.user_id
+#: An assessor edits her own appraisal; a senior edits the consensus.
+may_edit = rules.may_edit
 
 
 # --- the review's tools and the studies' designs ---
@@ -132,28 +127,29 @@ def custom_tool_save(*, review: Review, user: User, definition: Mapping[str, Any
 
 @transaction.atomic
 def appraisal_start(*, study: Study, user: User) -> Appraisal:
-    """The user's appraisal of the study, created on first use (two per study)."""
-    _membership(study.review, user)
-    mine = Appraisal.objects.filter(study=study, assessor=user).first()
-    if mine is not None:
-        return mine
-    Study.objects.select_for_update().get(pk=study.pk)
-    others = list(
-        Appraisal.objects.filter(study=study, assessor__isnull=False).select_related("assessor")
-    )
-    if len(others) >= 2:
-        names = " and ".join(a.assessor.display_name() for a in others if a.assessor)
-        raise ValidationError(f"{study.label} is already appraised by {names}.")
-    if others:
-        slug = others[0].tool
-    else:
-        slug = tool_for_design(study.review, designs_of(study.review)[study.pk])
-    if slug not in tools_of(study.review):
-        raise ValidationError(
-            "No appraisal tool is chosen for this study's design; an owner chooses one."
+    """The user's appraisal of the study, created on first use (two per study), with
+    the tool of the first (or the one chosen for the study's design)."""
+
+    def create(others: Sequence[Appraisal]) -> Appraisal:
+        if others:
+            slug = others[0].tool
+        else:
+            slug = tool_for_design(study.review, designs_of(study.review)[study.pk])
+        if slug not in tools_of(study.review):
+            raise ValidationError(
+                "No appraisal tool is chosen for this study's design; an owner chooses one."
+            )
+        return Appraisal.objects.create(
+            review=study.review, study=study, assessor=user, tool=slug, updated_by=user
         )
-    return Appraisal.objects.create(
-        review=study.review, study=study, assessor=user, tool=slug, updated_by=user
+
+    return dual.copy_start(
+        Appraisal,
+        study=study,
+        user=user,
+        allowed=rules.copies_needed(True),
+        verb="appraised",
+        create=create,
     )
 
 
@@ -227,43 +223,34 @@ def appraisal_save(
 
 @transaction.atomic
 def appraisal_reopen(*, appraisal: Appraisal, user: User) -> None:
-    appraisal = Appraisal.objects.select_for_update().select_related("review").get(pk=appraisal.pk)
-    membership = _membership(appraisal.review, user)
-    if not (may_edit(appraisal, membership) or membership.has_role(Role.SENIOR)):
-        raise ValidationError("This appraisal is not yours to reopen.")
-    if (
-        not appraisal.is_consensus
-        and Appraisal.objects.filter(study=appraisal.study, assessor__isnull=True).exists()
-    ):
-        raise ValidationError("The consensus is started; an assessor's appraisal stays as it was.")
-    appraisal.status = AppraisalStatus.IN_PROGRESS
-    appraisal.updated_by = user
-    appraisal.save(update_fields=["status", "updated_by", "updated_at"])
+    """Back to "in progress" (`extraction.dual.rules.may_reopen`, `reopen_refusal`): an
+    assessor's appraisal cannot reopen once the consensus is final; a senior reopens
+    the consensus first."""
+    dual.copy_reopen(Appraisal, copy=appraisal, user=user, dual=True, noun="appraisal")
 
 
 # --- the consensus ---
 
 
 def copies_of(study: Study) -> tuple[Appraisal, Appraisal]:
-    done = list(
-        Appraisal.objects.filter(study=study, assessor__isnull=False, status=AppraisalStatus.DONE)
-        .select_related("assessor", "review")
-        .order_by("pk")[:2]
-    )
-    if len(done) < 2:
-        raise ValidationError(f"Both assessors must mark {study.label} done before a consensus.")
-    return done[0], done[1]
+    """The study's two appraisals marked done (A, B): `extraction.dual.services.done_pair`."""
+    return dual.done_pair(Appraisal, study, people="assessors")
 
 
 @transaction.atomic
 def consensus_start(*, study: Study, user: User) -> Appraisal:
     """The consensus of the study, from every answer and judgement both agree on."""
-    _senior(study.review, user)
-    Study.objects.select_for_update().get(pk=study.pk)
-    existing = Appraisal.objects.filter(study=study, assessor__isnull=True).first()
-    if existing is not None:
-        return existing
-    a, b = copies_of(study)
+    return dual.consensus_begin(
+        Appraisal,
+        study=study,
+        user=user,
+        people="assessors",
+        senior_only="Only a senior author does this.",
+        create=lambda a, b: _agreed(study, user, a, b),
+    )
+
+
+def _agreed(study: Study, user: User, a: Appraisal, b: Appraisal) -> Appraisal:
     answers: dict[str, Any] = {}
     judgements: dict[str, Any] = {}
     for row in compare(a, b, tools_of(study.review)).rows:

@@ -1,7 +1,7 @@
 """Appraisal pages (`/reviews/<slug>/extraction/appraisal/...`).
 
-Who sees what mirrors extraction (`extraction.views.entry.may_view`): your own appraisal;
-the consensus; and, for a senior who is not one of the study's assessors, either
+Who sees what is extraction's rule too (`extraction.dual.rules.may_view`): your own
+appraisal; the consensus; and, for a senior who is not one of the study's assessors, either
 assessor's appraisal once the study has both (so looking cannot be followed by
 appraising). The two assessors never see each other's appraisal; the comparison opens to
 seniors once both are done. Review-wide figures (everyone's progress, agreement) are for
@@ -48,10 +48,12 @@ from extraction.appraisal.services import (
     tools_choose,
 )
 from extraction.appraisal.tools import ALL_LEVELS, COLOURS, Tool
+from extraction.dual import rules
+from extraction.dual import views as dual
 from extraction.views.entry import study_pdfs
 from reviewer.access import current_user, review_for_request
 from reviewer.downloads import attachment_headers
-from reviewer.models import Membership, Review, Role, Study
+from reviewer.models import Membership, Review, Role, Study, User
 from reviewer.screening.rules import may_see_review_wide_figures
 
 
@@ -60,10 +62,8 @@ def _review_wide(review: Review, membership: Membership) -> bool:
 
 
 def may_view(appraisal: Appraisal, membership: Membership, copies: list[Appraisal]) -> bool:
-    if appraisal.is_consensus or appraisal.assessor_id == membership.user_id:
-        return True
-    assessors = {c.assessor_id for c in copies if not c.is_consensus}
-    return membership.is_senior and membership.user_id not in assessors and len(assessors) >= 2
+    """`extraction.dual.rules.may_view`: two assessors per study."""
+    return rules.may_view(appraisal, membership, copies)
 
 
 @require_GET
@@ -102,7 +102,7 @@ def study_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     mine = next((c for c in copies if c.assessor_id == membership.user_id), None)
     if mine is not None:
         return redirect("appraisal-copy", slug=review.slug, pk=mine.pk)
-    others = [c for c in copies if not c.is_consensus]
+    others, consensus = rules.split(copies)
     design = designs_of(review)[study.pk]
     tools = tools_of(review)
     slug_ = others[0].tool if others else tool_for_design(review, design)
@@ -117,8 +117,8 @@ def study_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "designs": Design.choices,
             "tool": tools.get(slug_),
             "copies": [c for c in copies if may_view(c, membership, copies)],
-            "consensus": next((c for c in copies if c.is_consensus), None),
-            "can_start": len(others) < 2,
+            "consensus": consensus,
+            "can_start": len(others) < rules.copies_needed(True),
             "assessors": [c.assessor for c in others],
             "pdfs": study_pdfs(review, study),
         },
@@ -278,9 +278,10 @@ def copy_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def copy_reopen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     review, membership = review_for_request(request, slug)
     appraisal = _copy(review, pk)
-    if not may_view(appraisal, membership, list(Appraisal.objects.filter(study=appraisal.study))):
+    copies = list(Appraisal.objects.filter(study=appraisal.study))
+    if not may_view(appraisal, membership, copies):
         raise Http404("No such appraisal.")
-    if not (may_edit(appraisal, membership) or membership.is_senior):
+    if not rules.may_reopen(appraisal, membership, copies):
         raise PermissionDenied("This appraisal is not yours to reopen.")
     try:
         appraisal_reopen(appraisal=appraisal, user=current_user(request))
@@ -291,69 +292,45 @@ def copy_reopen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return redirect("appraisal-copy", slug=review.slug, pk=appraisal.pk)
 
 
-# --- the senior's comparison and consensus ---
+# --- the senior's comparison and consensus (`extraction.dual.views`) ---
+
+
+def _take(consensus: Appraisal, user: User, side: dual.Side, post: QueryDict) -> None:
+    consensus_take(
+        consensus=consensus,
+        user=user,
+        side=side,
+        kind=post.get("kind", ""),
+        key=post.get("key", ""),
+    )
+
+
+PAGES = dual.ConsensusPages(
+    model=Appraisal,
+    prefix="appraisal",
+    template="extraction/appraisal/compare.html",
+    started="Consensus started from every answer the two agree on.",
+    no_side="Say which appraisal to take the answer from.",
+    copies_of=copies_of,
+    consensus_start=consensus_start,
+    comparison=lambda review, a, b, consensus: compare(a, b, tools_of(review), consensus),
+    take=_take,
+)
 
 
 @require_GET
 def compare_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    review, membership = review_for_request(request, slug, role=Role.SENIOR)
-    study = _study(review, pk)
-    try:
-        a, b = copies_of(study)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-        return redirect("appraisal-study", slug=review.slug, pk=study.pk)
-    consensus = Appraisal.objects.filter(study=study, assessor__isnull=True).first()
-    comparison = compare(a, b, tools_of(review), consensus)
-    return render(
-        request,
-        "extraction/appraisal/compare.html",
-        {
-            "review": review,
-            "membership": membership,
-            "study": study,
-            "comparison": comparison,
-            "show_all": request.GET.get("all") == "1",
-        },
-    )
+    return dual.compare_page(PAGES, request, slug, pk)
 
 
 @require_POST
 def compare_start(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    review, _ = review_for_request(request, slug, role=Role.SENIOR)
-    study = _study(review, pk)
-    try:
-        consensus_start(study=study, user=current_user(request))
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-    else:
-        messages.success(request, "Consensus started from every answer the two agree on.")
-    return redirect("appraisal-compare", slug=review.slug, pk=study.pk)
+    return dual.compare_start(PAGES, request, slug, pk)
 
 
 @require_POST
 def take(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    review, _ = review_for_request(request, slug, role=Role.SENIOR)
-    consensus = get_object_or_404(Appraisal, review=review, pk=pk, assessor__isnull=True)
-    side = request.POST.get("side", "")
-    if side not in ("a", "b"):
-        messages.error(request, "Say which appraisal to take the answer from.")
-    else:
-        try:
-            consensus_take(
-                consensus=consensus,
-                user=current_user(request),
-                side="a" if side == "a" else "b",
-                kind=request.POST.get("kind", ""),
-                key=request.POST.get("key", ""),
-            )
-        except ValidationError as error:
-            messages.error(request, error.messages[0])
-    response = redirect("appraisal-compare", slug=review.slug, pk=consensus.study_id)
-    anchor = request.POST.get("anchor", "")
-    if anchor.replace("-", "").isalnum():
-        response["Location"] += f"#{anchor}"
-    return response
+    return dual.take(PAGES, request, slug, pk)
 
 
 # --- the owner's choice of tools ---

@@ -12,41 +12,34 @@ from typing import Literal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from extraction.models import Extraction, ExtractionStatus, PatientRow
+from extraction.dual import services as dual
+from extraction.models import Extraction, PatientRow
 from extraction.selectors import compare
-from reviewer.models import Role, Study, User
+from reviewer.models import Study, User
 
 Side = Literal["a", "b"]
-
-
-def _senior(study: Study, user: User) -> None:
-    membership = study.review.memberships.filter(user=user).first()
-    if membership is None or not membership.has_role(Role.SENIOR):
-        raise ValidationError("Only a senior author resolves extraction disagreements.")
+SENIOR_ONLY = "Only a senior author resolves extraction disagreements."
 
 
 def copies_of(study: Study) -> tuple[Extraction, Extraction]:
-    done = list(
-        Extraction.objects.filter(
-            study=study, extractor__isnull=False, status=ExtractionStatus.DONE
-        )
-        .select_related("extractor", "review")
-        .order_by("pk")[:2]
-    )
-    if len(done) < 2:
-        raise ValidationError(f"Both extractors must mark {study.label} done before a consensus.")
-    return done[0], done[1]
+    """The study's two copies marked done (A, B): `extraction.dual.services.done_pair`."""
+    return dual.done_pair(Extraction, study, people="extractors")
 
 
 @transaction.atomic
 def consensus_start(*, study: Study, user: User) -> Extraction:
     """The consensus copy of the study, created from the values both copies agree on."""
-    _senior(study, user)
-    Study.objects.select_for_update().get(pk=study.pk)
-    existing = Extraction.objects.filter(study=study, extractor__isnull=True).first()
-    if existing is not None:
-        return existing
-    a, b = copies_of(study)
+    return dual.consensus_begin(
+        Extraction,
+        study=study,
+        user=user,
+        people="extractors",
+        senior_only=SENIOR_ONLY,
+        create=lambda a, b: _agreed(study, user, a, b),
+    )
+
+
+def _agreed(study: Study, user: User, a: Extraction, b: Extraction) -> Extraction:
     comparison = compare(a, b)
     consensus = Extraction.objects.create(
         review=study.review,
@@ -78,8 +71,8 @@ def _editable(consensus: Extraction, user: User) -> Extraction:
     )
     if not consensus.is_consensus:
         raise ValidationError("Values are taken into the consensus copy only.")
-    _senior(consensus.study, user)
-    if consensus.status == ExtractionStatus.DONE:
+    dual.require_senior(consensus.review, user, SENIOR_ONLY)
+    if consensus.done:
         raise ValidationError("The consensus is final. Reopen it to change it.")
     return consensus
 

@@ -16,10 +16,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
+from extraction.dual import rules
+from extraction.dual import services as dual
 from extraction.models import Extraction, ExtractionStatus, PatientRow
 from extraction.services.forms import setup_of
 from extraction.values import REQUIRED_MESSAGE, FormSpec, ValueProblem, form_spec, parse
-from reviewer.models import Membership, Role, Study, User
+from reviewer.models import Membership, Study, User
 
 PARKED = 1_000_000
 
@@ -44,17 +46,11 @@ class CellError:
 
 
 def _member(study: Study, user: User) -> Membership:
-    membership = study.review.memberships.filter(user=user).first()
-    if membership is None:
-        raise ValidationError(f"{user.display_name()} is not a member of this review.")
-    return membership
+    return dual.member(study.review, user)
 
 
-def may_edit(extraction: Extraction, membership: Membership) -> bool:
-    """An extractor edits their own copy; a senior edits the consensus copy."""
-    if extraction.is_consensus:
-        return membership.has_role(Role.SENIOR)
-    return extraction.extractor_id == membership.user_id
+#: An extractor edits their own copy; a senior edits the consensus copy.
+may_edit = rules.may_edit
 
 
 @transaction.atomic
@@ -63,21 +59,15 @@ def extraction_start(*, study: Study, user: User) -> Extraction:
 
     With dual extraction a study has two extractors; with single extraction, one.
     """
-    _member(study, user)
-    mine = Extraction.objects.filter(study=study, extractor=user).first()
-    if mine is not None:
-        return mine
-    # Lock the study so that two people starting at once cannot both become "the second".
-    Study.objects.select_for_update().get(pk=study.pk)
-    allowed = 2 if setup_of(study.review).dual else 1
-    others = list(
-        Extraction.objects.filter(study=study, extractor__isnull=False).select_related("extractor")
-    )
-    if len(others) >= allowed:
-        names = " and ".join(e.extractor.display_name() for e in others if e.extractor)
-        raise ValidationError(f"{study.label} is already extracted by {names}.")
-    return Extraction.objects.create(
-        review=study.review, study=study, extractor=user, updated_by=user
+    return dual.copy_start(
+        Extraction,
+        study=study,
+        user=user,
+        allowed=rules.copies_needed(setup_of(study.review).dual),
+        verb="extracted",
+        create=lambda _others: Extraction.objects.create(
+            review=study.review, study=study, extractor=user, updated_by=user
+        ),
     )
 
 
@@ -163,7 +153,7 @@ def extraction_save(
     membership = _member(extraction.study, user)
     if not may_edit(extraction, membership):
         raise ValidationError("This copy of the study is not yours to edit.")
-    if extraction.status == ExtractionStatus.DONE:
+    if extraction.done:
         raise ValidationError("This copy is marked done. Reopen it to change it.")
     spec = form_spec(extraction.review)
     existing = {row.pk: row for row in extraction.patients.all()}
@@ -243,25 +233,13 @@ def extraction_done(*, extraction: Extraction, user: User) -> list[CellError]:
 
 @transaction.atomic
 def extraction_reopen(*, extraction: Extraction, user: User) -> Extraction:
-    """Back to "in progress". An extractor's copy cannot reopen once the consensus is final;
-    a senior reopens the consensus first."""
-    extraction = (
-        Extraction.objects.select_for_update()
-        .select_related("study", "review")
-        .get(pk=extraction.pk)
+    """Back to "in progress" (`extraction.dual.rules.may_reopen`, `reopen_refusal`): an
+    extractor's copy cannot reopen once the consensus is final; a senior reopens the
+    consensus first."""
+    return dual.copy_reopen(
+        Extraction,
+        copy=extraction,
+        user=user,
+        dual=setup_of(extraction.review).dual,
+        noun="copy of the study",
     )
-    membership = _member(extraction.study, user)
-    if not (may_edit(extraction, membership) or membership.has_role(Role.SENIOR)):
-        raise ValidationError("This copy of the study is not yours to reopen.")
-    if not extraction.is_consensus:
-        final = Extraction.objects.filter(
-            study=extraction.study, extractor__isnull=True, status=ExtractionStatus.DONE
-        ).exists()
-        if final:
-            raise ValidationError(
-                "The consensus of this study is final. A senior reopens it first."
-            )
-    extraction.status = ExtractionStatus.IN_PROGRESS
-    extraction.updated_by = user
-    extraction.save(update_fields=["status", "updated_by", "updated_at"])
-    return extraction

@@ -3,90 +3,69 @@
 Seniors only. The comparison opens once both copies are done; every disagreeing value is
 listed with both sides, and one click takes a side into the consensus copy. The consensus
 copy is then checked and marked final on its own page (the same page extractors use).
+The pages are the ones risk-of-bias appraisal has too (`extraction.dual.views`).
 """
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET, require_POST
 
+from extraction.dual import views as dual
 from extraction.models import Extraction
-from extraction.selectors import compare
+from extraction.selectors import Comparison, compare
 from extraction.services.consensus import consensus_start, consensus_take, copies_of
 from extraction.values import form_spec
-from reviewer.access import current_user, review_for_request
-from reviewer.models import Role, Study
-
-
-@require_GET
-def compare_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    review, membership = review_for_request(request, slug, role=Role.SENIOR)
-    study = get_object_or_404(Study, review=review, pk=pk)
-    try:
-        a, b = copies_of(study)
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-        return redirect("extraction-study", slug=review.slug, pk=study.pk)
-    consensus = Extraction.objects.filter(study=study, extractor__isnull=True).first()
-    comparison = compare(a, b, consensus, spec=form_spec(review))
-    show_all = request.GET.get("all") == "1"
-    return render(
-        request,
-        "extraction/compare.html",
-        {
-            "review": review,
-            "membership": membership,
-            "study": study,
-            "comparison": comparison,
-            "show_all": show_all,
-        },
-    )
-
-
-@require_POST
-def compare_start(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    review, _ = review_for_request(request, slug, role=Role.SENIOR)
-    study = get_object_or_404(Study, review=review, pk=pk)
-    try:
-        consensus_start(study=study, user=current_user(request))
-    except ValidationError as error:
-        messages.error(request, error.messages[0])
-    else:
-        messages.success(request, "Consensus started from every value the two copies agree on.")
-    return redirect("extraction-compare", slug=review.slug, pk=study.pk)
+from reviewer.models import Review, User
 
 
 def _number(value: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _comparison(
+    review: Review, a: Extraction, b: Extraction, consensus: Extraction | None
+) -> Comparison:
+    return compare(a, b, consensus, spec=form_spec(review))
+
+
+def _take(consensus: Extraction, user: User, side: dual.Side, post: QueryDict) -> None:
+    consensus_take(
+        consensus=consensus,
+        user=user,
+        side=side,
+        field_id=_number(post.get("field", "")),
+        position=_number(post.get("position", "")),
+    )
+
+
+PAGES = dual.ConsensusPages(
+    model=Extraction,
+    prefix="extraction",
+    template="extraction/compare.html",
+    started="Consensus started from every value the two copies agree on.",
+    no_side="Say which copy to take the value from.",
+    copies_of=copies_of,
+    consensus_start=consensus_start,
+    comparison=_comparison,
+    take=_take,
+)
+
+
+@require_GET
+def compare_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    return dual.compare_page(PAGES, request, slug, pk)
+
+
+@require_POST
+def compare_start(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    return dual.compare_start(PAGES, request, slug, pk)
+
+
 @require_POST
 def consensus_take_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    review, _ = review_for_request(request, slug, role=Role.SENIOR)
-    consensus = get_object_or_404(Extraction, review=review, pk=pk, extractor__isnull=True)
-    side = request.POST.get("side", "")
-    if side not in ("a", "b"):
-        messages.error(request, "Say which copy to take the value from.")
-    else:
-        try:
-            consensus_take(
-                consensus=consensus,
-                user=current_user(request),
-                side="a" if side == "a" else "b",
-                field_id=_number(request.POST.get("field", "")),
-                position=_number(request.POST.get("position", "")),
-            )
-        except ValidationError as error:
-            messages.error(request, error.messages[0])
-    response = redirect("extraction-compare", slug=review.slug, pk=consensus.study_id)
-    anchor = request.POST.get("anchor", "")
-    if anchor.replace("-", "").isalnum():
-        response["Location"] += f"#{anchor}"
-    return response
+    return dual.take(PAGES, request, slug, pk)
 
 
 urlpatterns: list[URLPattern] = [

@@ -1,11 +1,11 @@
 """Extraction pages for everyone on the team: the studies with their progress, and a
 study's page where one copy of its data is filled in beside the PDF.
 
-Who sees what (`may_view`): your own copy; the consensus copy; and, for a senior who is
-not one of the study's extractors, either extractor's copy once the study has all its
-extractors (so that looking cannot be followed by extracting). With dual extraction the two
-extractors never see each other's copy: the comparison opens only to seniors once both
-copies are done.
+Who sees what (`extraction.dual.rules.may_view`, appraisal's rule too): your own copy;
+the consensus copy; and, for a senior who is not one of the study's extractors, either
+extractor's copy once the study has all its extractors (so that looking cannot be
+followed by extracting). With dual extraction the two extractors never see each other's
+copy: the comparison opens only to seniors once both copies are done.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from extraction.models import Extraction, ExtractionStatus, Field, FieldType
+from extraction.dual import rules
+from extraction.models import Extraction, Field, FieldType
 from extraction.selectors import Progress, progress_seen_by
 from extraction.services.entry import (
     CellError,
@@ -49,11 +50,8 @@ def _cells(count: int) -> str:
 
 
 def may_view(extraction: Extraction, membership: Membership, copies: list[Extraction]) -> bool:
-    if extraction.is_consensus or extraction.extractor_id == membership.user_id:
-        return True
-    extractors = {c.extractor_id for c in copies if not c.is_consensus}
-    full = len(extractors) >= (2 if setup_of(extraction.review).dual else 1)
-    return membership.is_senior and membership.user_id not in extractors and full
+    """`extraction.dual.rules.may_view`, with as many extractors as the review has."""
+    return rules.may_view(extraction, membership, copies, dual=setup_of(extraction.review).dual)
 
 
 @require_GET
@@ -208,7 +206,7 @@ def _copy_context(
         for cell in row.cells:
             if cell.field.pk == error.field_id:
                 cell.error = error.message
-    editable = may_edit(extraction, membership) and extraction.status != ExtractionStatus.DONE
+    editable = may_edit(extraction, membership) and not extraction.done
     blank = _blank_rows(spec, max((r.index for r in rows), default=-1) + 1) if editable else []
     pdfs = study_pdfs(review, study)
     chosen = request.GET.get("report", "")
@@ -261,8 +259,8 @@ def study_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     mine = next((c for c in copies if c.extractor_id == membership.user_id), None)
     if mine is not None:
         return _render_copy(request, _copy_context(request, review, membership, study, mine))
-    others = [c for c in copies if not c.is_consensus]
-    allowed = 2 if setup_of(review).dual else 1
+    others, consensus = rules.split(copies)
+    allowed = rules.copies_needed(setup_of(review).dual)
     return render(
         request,
         "extraction/study.html",
@@ -271,7 +269,7 @@ def study_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "membership": membership,
             "study": study,
             "copies": [c for c in copies if may_view(c, membership, copies)],
-            "consensus": next((c for c in copies if c.is_consensus), None),
+            "consensus": consensus,
             "can_start": len(others) < allowed,
             "extractors": [c.extractor for c in others],
             "pdfs": study_pdfs(review, study),
@@ -392,7 +390,10 @@ def copy_done(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def copy_reopen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     review, membership = review_for_request(request, slug)
     extraction = _copy(review, pk)
-    if not (may_edit(extraction, membership) or membership.is_senior):
+    copies = list(Extraction.objects.filter(study=extraction.study))
+    if not may_view(extraction, membership, copies):
+        raise Http404("No such copy.")
+    if not rules.may_reopen(extraction, membership, copies, dual=setup_of(review).dual):
         raise PermissionDenied("This copy is not yours to reopen.")
     try:
         extraction_reopen(extraction=extraction, user=current_user(request))

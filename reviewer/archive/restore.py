@@ -29,6 +29,7 @@ from django.db import DatabaseError, models, transaction
 from reviewer.archive import layout
 from reviewer.archive.values import BadValue, load
 from reviewer.models import Membership, Review, Role, User
+from reviewer.services.ranking import ranking_after_role_change, ranking_for_new_member
 from reviewer.version import VERSION
 
 #: A member unpacking to more than this many times its packed size is refused (JSON packs
@@ -591,13 +592,19 @@ def _finish_deferred(
 
 
 def _make_owner(review: Review, user: User) -> bool:
-    """Make `user` an owner of the restored review; True if that changed anything."""
+    """Make `user` an owner of the restored review; True if that changed anything. Their
+    ranking starts as any new member's does (`ranking_for_new_member`)."""
     membership = Membership.objects.filter(review=review, user=user).first()
     if membership is None:
-        Membership.objects.create(review=review, user=user, role=Role.OWNER, added_by=user)
+        membership = Membership.objects.create(
+            review=review, user=user, role=Role.OWNER, added_by=user
+        )
+        ranking_for_new_member(membership=membership)
         return True
     if membership.role != Role.OWNER:
+        was_senior = membership.is_senior
         membership.role = Role.OWNER
         membership.save(update_fields=["role"])
+        ranking_after_role_change(membership=membership, was_senior=was_senior)
         return True
     return False

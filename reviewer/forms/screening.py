@@ -28,7 +28,7 @@ class DecisionForm(forms.Form):
     def __init__(self, *args: Any, review: Review, stage: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.data.get("exclude_reason"):
-            # a reason's own button (key "x" then its number): exclude, with that reason
+            # a reason's own button (its digit at title/abstract): exclude, with that reason
             data = dict(self.data.items())
             data["choice"] = "exclude"
             data["reason"] = data["exclude_reason"]

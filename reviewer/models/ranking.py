@@ -37,6 +37,8 @@ class RankingTrigger(models.TextChoices):
     RECORDS = "records", "After records were imported"
     QUESTION = "question", "After the review's question or criteria changed"
     JOINED = "joined", "When you joined the review"
+    ROLE = "role", "When your role changed"
+    BLINDING = "blinding", "When the review's blinding changed"
     DEMO = "demo", "Built with the demo review"
 
 

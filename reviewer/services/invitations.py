@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from reviewer.models import Invitation, InvitationState, Membership, Review, Role, User
+from reviewer.services.reviews import member_join
 
 logger = logging.getLogger(__name__)
 
@@ -146,10 +147,10 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
             f"You are already a member of this review (as {existing.get_role_display()}); "
             "the invitation is left unused."
         )
-    membership = Membership.objects.create(
+    membership = member_join(
         review=invitation.review,
         user=user,
-        role=invitation.role,
+        role=Role(invitation.role),
         added_by=invitation.created_by,
     )
     invitation.accepted_at = timezone.now()

@@ -45,6 +45,7 @@ from django.utils import timezone
 
 from reviewer.models import (
     Decision,
+    Membership,
     RankingJob,
     RankingMethod,
     RankingStatus,
@@ -159,12 +160,19 @@ def ranking_after_decision(*, review: Review, user: User) -> RankingJob | None:
 
 
 def ranking_for_members(
-    *, review: Review, trigger: str, users: list[User] | None = None, unlearnt_only: bool = False
+    *,
+    review: Review,
+    trigger: str,
+    users: list[User] | None = None,
+    unlearnt_only: bool = False,
+    labels_changed: bool = False,
 ) -> list[RankingJob]:
     """Queue a retrain for every member of `review` (or `users`): after an import (new
     records need scores, and before the first decision the question ranks them), when the
-    review's question changes (`unlearnt_only`: rankings that learnt ignore it), or for a
-    new member. Nothing when the review has no records to screen yet."""
+    review's question changes (`unlearnt_only`: rankings that learnt ignore it), for a
+    new member, or when what a member may learn from changed (`labels_changed`: the
+    blinding or their role; they may have enough labels now, with no ranking before).
+    Nothing when the review has no records to screen yet."""
     if not eligible(review, TA).exists():
         return []
     members = (
@@ -180,10 +188,33 @@ def ranking_for_members(
             .first()
         )
         learnt = latest is not None and latest.method == RankingMethod.LEARNT
-        if (unlearnt_only and learnt) or not (by_question or (latest and latest.trained)):
-            continue  # the question is not what it ranks by, or there is nothing to rank by
+        if unlearnt_only and learnt:
+            continue  # the question is no longer what it ranks by
+        if not (by_question or labels_changed or (latest and latest.trained)):
+            continue  # nothing to rank by
         jobs.append(ranking_job_request(review=review, user=user, trigger=trigger))
     return jobs
+
+
+def ranking_for_new_member(*, membership: Membership) -> list[RankingJob]:
+    """The start every member gets, however they joined (added by name, by invitation, on
+    the review's restore): their own ranking at once, by the review's question until they
+    can learn from their decisions, so their queue is ordered before their first one."""
+    return ranking_for_members(
+        review=membership.review, trigger=RankingTrigger.JOINED, users=[membership.user]
+    )
+
+
+def ranking_after_role_change(*, membership: Membership, was_senior: bool) -> list[RankingJob]:
+    """After a member's role changed: in a blinded review a senior learns from the records
+    two reviewers agreed on and a reviewer does not (`selectors.labels`), so a move across
+    that line changes what their ranking may learn from; it is retrained at once."""
+    review = membership.review
+    if not review.blinded or was_senior == membership.is_senior:
+        return []
+    return ranking_for_members(
+        review=review, trigger=RankingTrigger.ROLE, users=[membership.user], labels_changed=True
+    )
 
 
 #: The review's fields the ranking reads before it can learn (`selectors.review_query`).
@@ -192,10 +223,26 @@ QUESTION_FIELDS = frozenset({"question", "criteria", "highlight_include", "highl
 
 def ranking_after_settings(*, review: Review, changed: Iterable[str]) -> list[RankingJob]:
     """After the review's settings were saved: when its question, criteria or highlight
-    terms changed, re-rank for the members whose ranking has not learnt yet."""
-    if not QUESTION_FIELDS.intersection(changed):
-        return []
-    return ranking_for_members(review=review, trigger=RankingTrigger.QUESTION, unlearnt_only=True)
+    terms changed, re-rank for the members whose ranking has not learnt yet; when its
+    blinding changed, for the reviewers below senior, whose labels it changes (the records
+    two colleagues agreed on: `selectors.labels`)."""
+    changed = set(changed)
+    jobs = []
+    if "blinded" in changed:
+        reviewers = [m.user for m in review.memberships.select_related("user") if not m.is_senior]
+        jobs += ranking_for_members(
+            review=review, trigger=RankingTrigger.BLINDING, users=reviewers, labels_changed=True
+        )
+    if QUESTION_FIELDS.intersection(changed):
+        asked = {job.pk for job in jobs}
+        jobs += [
+            job
+            for job in ranking_for_members(
+                review=review, trigger=RankingTrigger.QUESTION, unlearnt_only=True
+            )
+            if job.pk not in asked  # a reviewer's waiting job is joined, not listed twice
+        ]
+    return jobs
 
 
 def _both_classes(decisions: QuerySet[Decision]) -> bool:

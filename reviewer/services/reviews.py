@@ -13,12 +13,11 @@ from reviewer.models import (
     ExclusionReason,
     FormerMember,
     Membership,
-    RankingTrigger,
     Review,
     Role,
     User,
 )
-from reviewer.services.ranking import ranking_for_members
+from reviewer.services.ranking import ranking_after_role_change, ranking_for_new_member
 
 
 def unique_review_slug(title: str) -> str:
@@ -54,9 +53,14 @@ def member_add(*, review: Review, username: str, role: Role, added_by: User) -> 
         )
     if review.memberships.filter(user=user).exists():
         raise ValidationError(f"{user.username} is already a member of this review.")
+    return member_join(review=review, user=user, role=role, added_by=added_by)
+
+
+def member_join(*, review: Review, user: User, role: Role, added_by: User) -> Membership:
+    """`user` becomes a member: the one way in (added by name, or by accepting an
+    invitation), so every new member gets the same start (`ranking_for_new_member`)."""
     membership = Membership.objects.create(review=review, user=user, role=role, added_by=added_by)
-    # their own ranking, by the review's question until they have decided
-    ranking_for_members(review=review, trigger=RankingTrigger.JOINED, users=[user])
+    ranking_for_new_member(membership=membership)
     return membership
 
 
@@ -70,8 +74,10 @@ def _ensure_an_owner_remains(review: Review, leaving: Membership) -> None:
 def member_set_role(*, membership: Membership, role: Role) -> Membership:
     if membership.role == Role.OWNER and role != Role.OWNER:
         _ensure_an_owner_remains(membership.review, membership)
+    was_senior = membership.is_senior
     membership.role = role
     membership.save(update_fields=["role"])
+    ranking_after_role_change(membership=membership, was_senior=was_senior)
     return membership
 
 

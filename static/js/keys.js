@@ -10,18 +10,18 @@
  * The templates decide which shortcuts a page has and show them as <kbd> hints;
  * this script only listens. Keys typed into form fields are left alone, and
  * Escape leaves a field that a shortcut focused.
+ *
+ * No key that does something waits for a timer: a key that is a shortcut alone acts
+ * at once, even if some sequence also starts with it (pages avoid that). Only a key
+ * that starts sequences and does nothing alone ("g") waits for the next key; the wait
+ * is dropped after a while, and doing nothing.
  */
 (function () {
   "use strict";
 
   var SEQUENCE_TIMEOUT_MS = 1500;
-  // A key that does something alone and also starts sequences ("x" excludes, "x 3"
-  // excludes with the third reason): alone once this passes, or at once on Enter or
-  // the same key again.
-  var ALONE_AFTER_MS = 900;
   var pending = "";
   var pendingTimer = null;
-  var pendingAlone = null;
 
   function isTyping(target) {
     if (!target || !target.tagName) {
@@ -75,7 +75,6 @@
 
   function clearPending() {
     pending = "";
-    pendingAlone = null;
     if (pendingTimer) {
       window.clearTimeout(pendingTimer);
       pendingTimer = null;
@@ -118,13 +117,6 @@
       return;
     }
     var key = event.key;
-    if (pending && pendingAlone && (key === "Enter" || key === pending)) {
-      var alone = pendingAlone;
-      clearPending();
-      event.preventDefault();
-      activate(alone);
-      return;
-    }
     if (!key || key.length !== 1) {
       if (key !== "Shift") {
         clearPending();
@@ -144,20 +136,6 @@
     }
 
     var single = findTarget(key);
-    if (single && startsASequence(key)) {
-      event.preventDefault();
-      pending = key;
-      pendingAlone = single;
-      showPending(key);
-      pendingTimer = window.setTimeout(function () {
-        var target = pendingAlone;
-        clearPending();
-        if (target && document.body.contains(target)) {
-          activate(target);
-        }
-      }, ALONE_AFTER_MS);
-      return;
-    }
     if (single) {
       event.preventDefault();
       activate(single);

@@ -10,6 +10,8 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -101,6 +103,44 @@ def test_overview_offers_both_pooled_analyses_with_the_reviews_fields(client, te
     assert "Binomial-normal GLMM" in text
     assert "The GLMM is recommended for small studies and rare events" in text
     assert "events of its patients" in text
+
+
+def overview_queries(client, review):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url("analysis-overview", review))
+    return len(queries.captured_queries), page_text(response)
+
+
+def test_overview_reads_the_pooled_data_once_for_all_its_pooled_runs(client, team, review):
+    # each finished pooled run re-read the form, the final copies and their patient rows
+    # to say whether its data changed; now they are read once for all of them
+    client.force_login(team.reviewer)
+    specs = [
+        (AnalysisKind.POOLED_PROPORTION, RATE),
+        (AnalysisKind.POOLED_PROPORTION, {**RATE, "method": "reml"}),
+        (AnalysisKind.POOLED_PROPORTION, {**RATE, "method": "dl"}),
+        (AnalysisKind.POOLED_RATIO, RATIO),
+        (AnalysisKind.POOLED_RATIO, {**RATIO, "measure": "RR"}),
+    ]
+    runs = [
+        analysis_run_now(review=review, kind=kind, spec=dict(spec), user=team.owner)
+        for kind, spec in specs[:1]
+    ]
+    one, _ = overview_queries(client, review)
+    runs += [
+        analysis_run_now(review=review, kind=kind, spec=dict(spec), user=team.owner)
+        for kind, spec in specs[1:]
+    ]
+
+    five, text = overview_queries(client, review)
+
+    assert five == one
+    assert all(run.status == RunStatus.SUCCEEDED for run in runs)
+    assert all(f"#{run.pk}" in text for run in runs)
+    assert "data changed since" not in text
+    final_study(review, "Zhou 2020", [patient(recurrence="yes")])  # the counts move
+    _, text = overview_queries(client, review)
+    assert text.count("data changed since") == 5
 
 
 def test_a_pooled_proportion_shows_its_figures_forest_plot_and_studies(

@@ -1,5 +1,6 @@
-"""Title/abstract screening in a real browser: an exclusion with its reason by two keys
-("x" then the reason's number), and a label added by keyboard and then filtered on."""
+"""Title/abstract screening in a real browser: an exclusion with its reason by one key (the
+reason's digit), "x" excluding at once without one, and a label added by keyboard and then
+filtered on."""
 
 from __future__ import annotations
 
@@ -30,23 +31,55 @@ def screening(page: Page, live_server: object) -> tuple[object, list[object]]:
     return review, records
 
 
-def test_an_exclusion_with_its_reason_by_two_keys(browser_page: Page, live_server) -> None:
+def test_an_exclusion_with_its_reason_by_its_digit(browser_page: Page, live_server) -> None:
     page = browser_page
     review, records = screening(page, live_server)
     second = review.exclusion_reasons.filter(is_active=True).order_by("position")[1]
-    folded = page.locator(".screen-decide__reasons summary")
-    expect(folded).to_contain_text("Exclude with a reason (optional): x then 1–9")  # the keys
-    folded.click()
     reasons = page.get_by_role("group", name="Exclude with a reason")
-    expect(reasons.get_by_role("button", name=f"2 {second.label}")).to_be_visible()
+    button = reasons.get_by_role("button", name=second.label)
+    expect(button).to_be_visible()  # beside the record, unfolded
+    expect(button.locator("kbd")).to_have_text("2")  # its key, in sight
+    expect(button).to_have_attribute("aria-keyshortcuts", "2")
 
-    page.keyboard.press("x")
     page.keyboard.press("2")
 
     expect(page.get_by_role("heading", name=records[1].title)).to_be_visible()
     expect(page.locator(".screen-undo")).to_contain_text(f"Exclude ({second.label})")
     decision = Decision.objects.get(record=records[0])
     assert (decision.choice, decision.reason) == ("exclude", second)
+
+    # undo brings the reason back: marked in the list, and its key said
+    page.keyboard.press("u")
+    expect(page.get_by_role("heading", name=records[0].title)).to_be_visible()
+    expect(page.locator("#reason-withdrawn")).to_have_text(
+        f"Before the undo: Exclude ({second.label}); 2 gives it again."
+    )
+    expect(button).to_have_class("choice--reason choice--reason-withdrawn")
+    assert not Decision.objects.exists()
+
+
+def test_x_excludes_at_once_without_a_reason_when_the_review_has_reasons(
+    browser_page: Page, live_server
+) -> None:
+    page = browser_page
+    review, records = screening(page, live_server)
+    first = review.exclusion_reasons.filter(is_active=True).order_by("position")[0]
+
+    page.keyboard.press("x")
+
+    # nothing waits for a second key (before, "x" showed "waiting for the next key")
+    assert page.locator("#key-pending").is_hidden()
+    expect(page.get_by_role("heading", name=records[1].title)).to_be_visible()
+    expect(page.locator(".screen-undo")).to_contain_text("You chose Exclude for record")
+    decision = Decision.objects.get(record=records[0])
+    assert (decision.choice, decision.reason) == ("exclude", None)
+
+    page.keyboard.press("1")  # a digit alone: that reason, on the record now shown
+
+    expect(page.get_by_role("heading", name=records[2].title)).to_be_visible()
+    decision = Decision.objects.get(record=records[1])
+    assert (decision.choice, decision.reason) == ("exclude", first)
+    assert Decision.objects.count() == 2
 
 
 def test_a_label_added_by_keyboard_and_the_queue_filtered_on_it(

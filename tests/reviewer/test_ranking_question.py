@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from reviewer.models import RankingJob, RankingMethod, RankingTrigger, Role
+from reviewer.models import RankingJob, RankingMethod, RankingTrigger, RelevanceScore, Role
 from reviewer.ranking.selectors import inclusion_criteria, ranking_state, review_query
+from reviewer.services.invitations import invitation_create, invitation_token
 from reviewer.services.ranking import ranking_after_settings, ranking_for_members
-from reviewer.services.reviews import member_add
+from reviewer.services.reviews import member_add, member_set_role
 from tests.factories import add_member, make_record, make_review, make_user, page_text
 from tests.reviewer.test_services_ranking import LIKELY_IN, LIKELY_OUT
 
@@ -96,7 +97,7 @@ def test_a_changed_question_reranks_only_rankings_that_have_not_learnt(
         method=RankingMethod.LEARNT,
     )
 
-    assert ranking_after_settings(review=review, changed=["blinded"]) == []
+    assert ranking_after_settings(review=review, changed=["title"]) == []  # not read
     jobs = ranking_after_settings(review=review, changed=["question"])
 
     assert {job.reviewer for job in jobs} == {review.created_by, waiting}  # not `learnt`
@@ -113,6 +114,86 @@ def test_a_new_member_gets_the_question_ranking(django_capture_on_commit_callbac
 
     job = RankingJob.objects.get(reviewer__username="newcomer")
     assert (job.trigger, job.method) == (RankingTrigger.JOINED, RankingMethod.QUESTION)
+
+
+def queue_order(client, review, user):
+    """The records `user` sees, in their queue's order: the first waiting, then Next."""
+    client.force_login(user)
+    page = client.get(
+        reverse("screen-queue", kwargs={"slug": review.slug, "stage": "ta"}), follow=True
+    )
+    seen = [page.context["record"].title]
+    while page.context["next_id"]:
+        page = client.get(
+            reverse(
+                "screen-record",
+                kwargs={"slug": review.slug, "stage": "ta", "pk": page.context["next_id"]},
+            )
+        )
+        seen.append(page.context["record"].title)
+    return seen, page_text(page)
+
+
+def test_an_invited_member_starts_with_the_same_ordered_queue_as_one_added_by_name(
+    client, django_capture_on_commit_callbacks
+):
+    # issue 16: only member_add queued the question ranking; an invitee waited for a decision
+    review = make_review(question=QUESTION)
+    records = imported(review)
+    make_user("added")
+    with django_capture_on_commit_callbacks(execute=True):
+        member_add(review=review, username="added", role=Role.REVIEWER, added_by=review.created_by)
+    invited = make_user("invited", email="invited@example.org")
+    invitation = invitation_create(
+        review=review, email=invited.email, role=Role.REVIEWER, created_by=review.created_by
+    )
+    client.force_login(invited)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("invitation-accept", kwargs={"token": invitation_token(invitation)}))
+
+    order, text = queue_order(client, review, invited)
+
+    # the order of the ranking a member added by name got (the same question, the same start)
+    expected = RelevanceScore.objects.filter(job__reviewer__username="added").order_by("rank")
+    assert order == [score.record.title for score in expected.select_related("record")]
+    assert "Ordered by similarity to the review's question" in text
+    assert set(order[:5]) == set(LIKELY_IN)  # the likely relevant first, not import order
+    assert order != [r.title for r in records]
+    job = RankingJob.objects.get(reviewer=invited)
+    assert (job.trigger, job.method) == (RankingTrigger.JOINED, RankingMethod.QUESTION)
+
+
+def test_a_role_change_across_senior_retrains_in_a_blinded_review(
+    django_capture_on_commit_callbacks,
+):
+    # a senior learns from the records two reviewers agreed on, a reviewer does not
+    review = make_review(question=QUESTION, blinded=True)
+    imported(review)
+    membership = add_member(review, make_user("promoted"), Role.REVIEWER)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        member_set_role(membership=membership, role=Role.SENIOR)
+        member_set_role(membership=membership, role=Role.OWNER)  # senior still: no change
+
+    jobs = RankingJob.objects.filter(reviewer=membership.user)
+    assert [(job.trigger, job.method) for job in jobs] == [
+        (RankingTrigger.ROLE, RankingMethod.QUESTION)
+    ]
+
+
+def test_a_change_of_blinding_retrains_the_reviewers_below_senior(
+    django_capture_on_commit_callbacks,
+):
+    review = make_review(blinded=True)  # no question: nothing ranked so far
+    imported(review)
+    reviewer = add_member(review, make_user("plain"), Role.REVIEWER).user
+    add_member(review, make_user("senior"), Role.SENIOR)
+
+    jobs = ranking_after_settings(review=review, changed=["blinded"])
+
+    # unblinded, what colleagues agreed on may now teach her: asked even with no ranking yet
+    assert [(job.reviewer, job.trigger) for job in jobs] == [(reviewer, RankingTrigger.BLINDING)]
 
 
 def test_the_query_is_the_question_inclusion_criteria_and_highlight_terms():

@@ -543,12 +543,60 @@ def test_title_abstract_exclusion_with_a_reason_by_its_own_button(client, team, 
         decide_url(team.review, records[0]), {"exclude_reason": reasons[1].pk}, **HX
     )
 
-    listed = f"x then 1 – 9 1 {reasons[0].label} 2 {reasons[1].label}"
-    assert f"Exclude with a reason (optional) : {listed}" in page_text(page)
-    assertContains(page, 'data-key="x 2"')
+    # beside the record, each reason with its digit: one key, no waiting for a second
+    listed = f"Exclude with a reason (optional) 1 {reasons[0].label} 2 {reasons[1].label}"
+    assert listed in page_text(page)
+    assert "x excludes without a reason." in page_text(page)
+    html = page.content.decode()
+    assert re.search(rf'form="decision-form" name="exclude_reason" value="{reasons[1].pk}"', html)
+    assert re.search(rf'value="{reasons[1].pk}"[^>]*data-key="2"', html)
+    assert re.search(rf'value="{reasons[8].pk}"[^>]*data-key="9"', html)
+    assert not re.search(rf'value="{reasons[9].pk}"[^>]*data-key', html)  # the tenth: none
+    assert 'data-key="x 2"' not in html  # no sequences after "x": it acts at once
     decision = Decision.objects.get()
     assert (decision.choice, decision.reason) == ("exclude", reasons[1])
     assert f"You chose Exclude ({reasons[1].label}) for record" in page_text(response)
+
+
+def test_title_abstract_reason_without_javascript_and_back_after_undo(client, team, records):
+    reason = team.review.exclusion_reasons.filter(is_active=True).order_by("position")[2]
+    client.force_login(team.reviewer)
+
+    plain = client.post(
+        decide_url(team.review, records[0]), {"exclude_reason": reason.pk, "note": "adults"}
+    )
+    assert plain.status_code == 302  # the plain form, then the next record
+    assert Decision.objects.get().reason == reason
+    swapped = client.post(undo_url(team.review, records[0]), **HX)
+    client.post(decide_url(team.review, records[0]), {"exclude_reason": reason.pk})
+    again = client.post(undo_url(team.review, records[0]), follow=True)
+
+    for response in (swapped, again):
+        text = page_text(response)
+        assert f"Before the undo: Exclude ({reason.label}); 3 gives it again." in text
+        assert re.search(
+            rf'value="{reason.pk}" class="choice--reason choice--reason-withdrawn"',
+            response.content.decode(),
+        )
+    assert not Decision.objects.exists()
+    later = client.get(record_url(team.review, records[0]))  # once only
+    assert "Before the undo" not in page_text(later)
+
+
+def test_my_own_digit_key_keeps_its_action_and_its_reason_goes_without(client, team, records):
+    # chosen before the digits were the reasons' keys: one key must not do two things
+    reasons = list(team.review.exclusion_reasons.filter(is_active=True).order_by("position"))
+    team.reviewer.screening_keys = {"include": "1"}
+    team.reviewer.save()
+    client.force_login(team.reviewer)
+
+    html = client.get(record_url(team.review, records[0])).content.decode()
+    keys_page = page_text(client.get(url("screening-keys", team.review)))
+
+    assert re.search(r'value="include"[^>]*data-key="1"', html)
+    assert not re.search(rf'value="{reasons[0].pk}"[^>]*data-key', html)
+    assert re.search(rf'value="{reasons[1].pk}"[^>]*data-key="2"', html)
+    assert "Your key 1 (Include) is also the key of an exclusion reason" in keys_page
 
 
 def test_title_abstract_reason_is_optional_and_only_with_an_exclusion(client, team, records):
@@ -880,9 +928,9 @@ def test_my_keys_show_on_the_screening_page(client, team, records):
     response = client.post(
         url("screening-keys", team.review),
         {
-            "include": "1",
-            "exclude": "2",
-            "maybe": "3",
+            "include": "a",
+            "exclude": "s",
+            "maybe": "d",
             "undo": "u",
             "next": "j",
             "previous": "k",
@@ -893,11 +941,12 @@ def test_my_keys_show_on_the_screening_page(client, team, records):
 
     assertRedirects(response, url("screening-keys", team.review))
     team.reviewer.refresh_from_db()
-    assert team.reviewer.screening_keys == {"include": "1", "exclude": "2", "maybe": "3"}
+    assert team.reviewer.screening_keys == {"include": "a", "exclude": "s", "maybe": "d"}
     html = page.content.decode()
-    assert re.search(r'value="include"[^>]*data-key="1"', html)
-    assert "<kbd>1</kbd>" in html
+    assert re.search(r'value="include"[^>]*data-key="a"', html)
+    assert "<kbd>a</kbd>" in html
     assert 'data-key="i"' not in html
+    assert "<kbd>s</kbd> excludes without a reason." in html
 
 
 def test_my_keys_are_mine_only(client, team, records):
@@ -914,6 +963,11 @@ def test_my_keys_are_mine_only(client, team, records):
         ({"include": "x"}, "“x” is used twice: Include and Exclude."),
         ({"include": "g"}, "Include: “g” is taken by the app's own shortcuts."),
         ({"include": "ii"}, "Include: use one visible character, not “ii”."),
+        (
+            {"maybe": "3"},
+            "Maybe (title/abstract): “3” is taken: the digits 1–9 exclude with a reason "
+            "at title/abstract.",
+        ),
     ],
 )
 def test_bad_keys_are_refused_with_the_reason(client, team, keys, message):

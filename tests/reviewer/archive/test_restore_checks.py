@@ -12,7 +12,18 @@ import pytest
 from analysis.models import AnalysisKind, AnalysisRun, RunStatus
 from reviewer.archive import ArchiveError, archive_restore, layout
 from reviewer.archive import restore as restore_module
-from reviewer.models import Decision, FullText, Membership, Review, Role, User
+from reviewer.models import (
+    Decision,
+    FullText,
+    Membership,
+    RankingJob,
+    RankingMethod,
+    RankingStatus,
+    RankingTrigger,
+    Review,
+    Role,
+    User,
+)
 from tests.reviewer.archive.helpers import archive_bytes, manifest_of, members, rewrite, rows_in
 from tests.reviewer.archive.small import small_review, snapshot
 
@@ -227,6 +238,26 @@ def test_the_person_restoring_becomes_an_owner(archive):
 
     assert restored.owner_added
     assert Membership.objects.get(review=restored.review, user=newcomer).role == Role.OWNER
+
+
+def test_the_person_restoring_gets_the_ranking_start_of_any_new_member(
+    django_capture_on_commit_callbacks,
+):
+    review = small_review()
+    review.question = "Inflammatory myofibroblastic tumour of the lung"
+    review.save()
+    data = archive_bytes(review)
+    newcomer = User.objects.create_user("nina", password="pw")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        restored = archive_restore(source=io.BytesIO(data), slug="mine", owner=newcomer)
+
+    job = RankingJob.objects.get(review=restored.review, reviewer=newcomer)
+    assert (job.trigger, job.status, job.method) == (
+        RankingTrigger.JOINED,
+        RankingStatus.SUCCEEDED,
+        RankingMethod.QUESTION,
+    )
 
 
 def test_an_unfinished_job_comes_back_failed_saying_why():

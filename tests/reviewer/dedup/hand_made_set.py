@@ -1,13 +1,14 @@
-"""A labelled set written by hand from the classes of issue 14 (not from any benchmark file).
+"""The made-up records of the de-duplication tests, named, and the labelled set built from them.
 
-Each group below is a case a reviewer would name: a year of "Editor's Comments" exported by
+Written by hand from the classes of issue 14 (not from any benchmark file). Each named
+record below is a case a reviewer would name: a year of "Editor's Comments" exported by
 three databases (two with issue and pages, one without), a recurring column with a specific
 title, a title translated in one database, a shortened title, a journal given as a section
 name, a dissertation and its Dissertation Abstracts entry, an issue number mistyped, and a
 one-page notice in a later issue, and two trial registrations that differ in one word
-(adult / pediatric). ``hand_made_set()`` returns records and gold clusters in
-the shape of the shared labelled sets, so the tests and ``bench/dedup_ablation.py`` score
-it the same way.
+(adult / pediatric). The rule tests (`test_rules.py`) vary these records one field at a
+time; ``hand_made_set()`` returns them as records and gold clusters in the shape of the
+shared labelled sets, so the tests and ``bench/dedup_ablation.py`` score it the same way.
 """
 
 from __future__ import annotations
@@ -17,16 +18,104 @@ from dataclasses import replace
 from reviewer.dedup import DedupInput
 from reviewer.dedup.benchmark import LabelledSet
 
+# --- the named records --------------------------------------------------------------------
+
+#: An editorial column with a generic title: its March issue.
+COLUMN = DedupInput(
+    id="mar",
+    title="Editor's Comments",
+    authors=("Straub, Detmar W.",),
+    year=2009,
+    journal="MIS Quarterly",
+    volume="33",
+    issue="1",
+    pages="iii-vi",
+)
+#: A journal article (three authors; the hand-made set keeps the first two).
+ARTICLE = DedupInput(
+    id="a",
+    title="Cervical cytology screening in women over fifty: a register-based cohort",
+    authors=("Berger, Anna", "Keller, Thomas", "Wolf, Jonas"),
+    year=2008,
+    journal="Deutsches Arzteblatt International",
+    volume="105",
+    issue="12",
+    pages="212-218",
+)
+#: A German-language article, and (`TRANSLATED`) its record in a database that gives the
+#: title translated into English, in brackets.
+ORIGINAL = DedupInput(
+    id="de",
+    title="Zervixzytologie bei Frauen über fünfzig: eine registerbasierte Kohortenstudie",
+    authors=("Berger, A", "Keller, T"),
+    year=2008,
+    journal="Dtsch Arztebl Int",
+    volume="105",
+    issue="12",
+    pages="212-8",
+)
+TRANSLATED = replace(
+    ORIGINAL,
+    id="en",
+    title="[Cervical cytology in women over fifty: a register-based cohort study]",
+    journal="Deutsches Arzteblatt international",
+    issue="",
+)
+#: A dissertation, and (`DAI`) its Dissertation Abstracts International entry.
+THESIS = DedupInput(
+    id="thesis",
+    title="Coping with uncertainty after an abnormal cervical smear",
+    authors=("Novak, Jana",),
+    year=2001,
+    journal="University of Michigan",
+    publication_type="phdthesis",
+)
+DAI = DedupInput(
+    id="dai",
+    title="Coping with uncertainty after an abnormal cervical smear.",
+    authors=("Novak, J.",),
+    year=2003,
+    journal="Dissertation Abstracts International: Section B: The Sciences and Engineering",
+    volume="63",
+    issue="8-B",
+    pages="3712",
+)
+#: A recurring column whose title is not generic: its first issue.
+GATEWAYS = DedupInput(
+    id="g1",
+    title="Gateways to clinical trials",
+    authors=("Bayes, M.", "Rabasseda, X."),
+    year=2006,
+    journal="Methods and Findings in Experimental and Clinical Pharmacology",
+    volume="28",
+    issue="1",
+    pages="49-71",
+)
+#: A trial registration, for adults (its sister registrations differ in one word).
+REGISTRATION = DedupInput(
+    id="adult",
+    title="Open label trial of eculizumab in adult patients with plasma therapy-sensitive aHUS",
+    authors=("Alexion Pharmaceuticals, Inc",),
+    year=2011,
+)
+#: One team's article (four authors), whose abstracts and notices appear in other issues.
+TEAM_ARTICLE = DedupInput(
+    id="article",
+    title="Oral iron every other day versus daily in pregnant women with anaemia",
+    authors=("Mensah, Kofi", "Duarte, Lucia", "Petrov, Ivan", "Haddad, Rana"),
+    year=2014,
+    journal="Transfusion Medicine",
+    volume="24",
+    issue="6",
+    pages="388-394",
+)
+
+
+# --- the labelled set ---------------------------------------------------------------------
+
 
 def _editors_comments() -> tuple[list[DedupInput], list[tuple[str, ...]]]:
-    base = DedupInput(
-        id="",
-        title="Editor's Comments",
-        authors=("Straub, Detmar W.",),
-        year=2009,
-        journal="MIS Quarterly",
-        volume="33",
-    )
+    base = replace(COLUMN, id="", issue="", pages="")
     records: list[DedupInput] = []
     gold: list[tuple[str, ...]] = []
     for quarter, pages in ((1, "iii-vi"), (2, "iii-v"), (3, "iii-vii"), (4, "iii-iv")):
@@ -41,14 +130,7 @@ def _editors_comments() -> tuple[list[DedupInput], list[tuple[str, ...]]]:
 
 
 def _recurring_column() -> list[DedupInput]:
-    base = DedupInput(
-        id="",
-        title="Gateways to clinical trials",
-        authors=("Bayes, M.", "Rabasseda, X."),
-        year=2006,
-        journal="Methods and Findings in Experimental and Clinical Pharmacology",
-        volume="28",
-    )
+    base = replace(GATEWAYS, id="", issue="", pages="")
     return [
         replace(base, id="gw1", issue="1", pages="49-71"),
         replace(base, id="gw3", issue="3", pages="185-206"),
@@ -58,19 +140,11 @@ def _recurring_column() -> list[DedupInput]:
 
 
 def _pairs() -> tuple[list[DedupInput], list[tuple[str, ...]]]:
-    article = DedupInput(
-        id="art-a",
-        title="Cervical cytology screening in women over fifty: a register-based cohort",
-        authors=("Berger, Anna", "Keller, Thomas"),
-        year=2008,
-        journal="Deutsches Arzteblatt International",
-        volume="105",
-        issue="12",
-        pages="212-218",
-    )
-    translated_original = DedupInput(
+    article = replace(ARTICLE, id="art-a", authors=ARTICLE.authors[:2])
+    # the translated pair in another journal than `ORIGINAL`'s, by other authors
+    translated_original = replace(
+        ORIGINAL,
         id="tr-de",
-        title="Zervixzytologie bei Frauen über fünfzig: eine registerbasierte Kohortenstudie",
         authors=("Horn, A", "Vogel, T"),
         year=2011,
         journal="Geburtshilfe Frauenheilkd",
@@ -81,7 +155,7 @@ def _pairs() -> tuple[list[DedupInput], list[tuple[str, ...]]]:
     translated = replace(
         translated_original,
         id="tr-en",
-        title="[Cervical cytology in women over fifty: a register-based cohort study]",
+        title=TRANSLATED.title,
         journal="Geburtshilfe und Frauenheilkunde",
         issue="",
     )
@@ -101,30 +175,12 @@ def _pairs() -> tuple[list[DedupInput], list[tuple[str, ...]]]:
     section = replace(in_journal, id="jc-b", journal="ACP Journal Club", issue="", pages="")
     typo = replace(article, id="art-d", issue="21", pages="212")
     notice = replace(article, id="notice", issue="19", pages="1180-1181")
-    thesis = DedupInput(
-        id="thesis",
-        title="Coping with uncertainty after an abnormal cervical smear",
-        authors=("Novak, Jana",),
-        year=2001,
-        journal="University of Michigan",
-        pages="245",
-        publication_type="phdthesis",
-    )
-    abstract_entry = DedupInput(
-        id="dai",
-        title="Coping with uncertainty after an abnormal cervical smear.",
-        authors=("Novak, J.",),
-        year=2003,
-        journal="Dissertation Abstracts International: Section B: The Sciences and Engineering",
-        volume="63",
-        issue="8-B",
-        pages="3712",
-    )
-    adults = DedupInput(
+    thesis = replace(THESIS, pages="245")
+    abstract_entry = DAI
+    adults = replace(
+        REGISTRATION,
         id="trial-adult",
         title="Open-label trial of eculizumab in adult patients with plasma therapy-resistant aHUS",
-        authors=("Alexion Pharmaceuticals, Inc",),
-        year=2011,
     )
     children = replace(adults, id="trial-child", title=adults.title.replace("adult", "pediatric"))
     records = [

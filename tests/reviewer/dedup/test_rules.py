@@ -3,7 +3,8 @@
 The cases are the ones a reviewer meets in real exports and names this way: a recurring
 editorial column, a typo in an issue number, a title translated in one database, a
 shortened title, a journal given as a section name, a dissertation and its Dissertation
-Abstracts entry. They are written by hand from those classes, not taken from a labelled set.
+Abstracts entry. They are written by hand from those classes, not taken from a labelled set:
+the named records live in `hand_made_set.py`, with the labelled set built from them.
 """
 
 from __future__ import annotations
@@ -15,30 +16,19 @@ import pytest
 from reviewer.dedup import Band, DedupInput, deduplicate
 from reviewer.dedup.benchmark import pairwise_scores
 from reviewer.dedup.rules import generic_title, issue_numbers, page_range
-from tests.reviewer.dedup.hand_made_set import hand_made_set
+from tests.reviewer.dedup.hand_made_set import (
+    ARTICLE,
+    COLUMN,
+    DAI,
+    GATEWAYS,
+    ORIGINAL,
+    REGISTRATION,
+    TEAM_ARTICLE,
+    THESIS,
+    TRANSLATED,
+    hand_made_set,
+)
 from tests.reviewer.dedup.helpers import band_of, find_pair
-
-COLUMN = DedupInput(
-    id="mar",
-    title="Editor's Comments",
-    authors=("Straub, Detmar W.",),
-    year=2009,
-    journal="MIS Quarterly",
-    volume="33",
-    issue="1",
-    pages="iii-vi",
-)
-ARTICLE = DedupInput(
-    id="a",
-    title="Cervical cytology screening in women over fifty: a register-based cohort",
-    authors=("Berger, Anna", "Keller, Thomas", "Wolf, Jonas"),
-    year=2008,
-    journal="Deutsches Arzteblatt International",
-    volume="105",
-    issue="12",
-    pages="212-218",
-)
-
 
 # --- rule 8: generic titles ---------------------------------------------------------------
 
@@ -184,24 +174,6 @@ def test_issue_and_page_parsing() -> None:
 
 # --- rule 9: a title translated in one database -------------------------------------------
 
-ORIGINAL = DedupInput(
-    id="de",
-    title="Zervixzytologie bei Frauen über fünfzig: eine registerbasierte Kohortenstudie",
-    authors=("Berger, A", "Keller, T"),
-    year=2008,
-    journal="Dtsch Arztebl Int",
-    volume="105",
-    issue="12",
-    pages="212-8",
-)
-TRANSLATED = replace(
-    ORIGINAL,
-    id="en",
-    title="[Cervical cytology in women over fifty: a register-based cohort study]",
-    journal="Deutsches Arzteblatt international",
-    issue="",
-)
-
 
 def test_a_title_translated_in_brackets_matches_the_original_language_title() -> None:
     pair = find_pair(deduplicate([ORIGINAL, TRANSLATED]), "de", "en")
@@ -255,26 +227,6 @@ def test_a_journal_club_section_name_instead_of_the_journal_still_merges() -> No
     assert band_of(ARTICLE, in_section) is Band.CERTAIN
 
 
-THESIS = DedupInput(
-    id="thesis",
-    title="Coping with uncertainty after an abnormal cervical smear",
-    authors=("Novak, Jana",),
-    year=2001,
-    journal="University of Michigan",
-    publication_type="phdthesis",
-)
-DAI = DedupInput(
-    id="dai",
-    title="Coping with uncertainty after an abnormal cervical smear.",
-    authors=("Novak, J.",),
-    year=2003,
-    journal="Dissertation Abstracts International: Section B: The Sciences and Engineering",
-    volume="63",
-    issue="8-B",
-    pages="3712",
-)
-
-
 def test_a_dissertation_and_its_dissertation_abstracts_entry_are_merged() -> None:
     pair = find_pair(deduplicate([THESIS, DAI]), "thesis", "dai")
     assert pair is not None and pair.band is Band.CERTAIN
@@ -304,17 +256,6 @@ def test_two_generic_items_on_the_same_page_are_not_linked_by_their_coordinates(
 
 
 # --- a recurring column whose title is not generic ----------------------------------------
-
-GATEWAYS = DedupInput(
-    id="g1",
-    title="Gateways to clinical trials",
-    authors=("Bayes, M.", "Rabasseda, X."),
-    year=2006,
-    journal="Methods and Findings in Experimental and Clinical Pharmacology",
-    volume="28",
-    issue="1",
-    pages="49-71",
-)
 
 
 def test_a_recurring_column_in_each_issue_stays_one_item_per_issue() -> None:
@@ -362,13 +303,6 @@ def test_the_hand_made_set_of_hard_cases_has_no_false_merge_and_every_duplicate(
 
 # --- rule 12: titles that differ in a swapped word ----------------------------------------
 
-REGISTRATION = DedupInput(
-    id="adult",
-    title="Open label trial of eculizumab in adult patients with plasma therapy-sensitive aHUS",
-    authors=("Alexion Pharmaceuticals, Inc",),
-    year=2011,
-)
-
 
 def test_sister_trial_registrations_for_adults_and_children_are_two_studies() -> None:
     children = replace(
@@ -403,17 +337,6 @@ def test_a_swapped_word_with_the_same_volume_and_first_page_is_a_typo() -> None:
 
 
 # --- rule 13: one team's meeting abstract or notice under its study's title ---------------
-
-TEAM_ARTICLE = DedupInput(
-    id="article",
-    title="Oral iron every other day versus daily in pregnant women with anaemia",
-    authors=("Mensah, Kofi", "Duarte, Lucia", "Petrov, Ivan", "Haddad, Rana"),
-    year=2014,
-    journal="Transfusion Medicine",
-    volume="24",
-    issue="6",
-    pages="388-394",
-)
 
 
 def test_a_teams_meeting_abstract_in_an_earlier_issue_is_merged_with_its_article() -> None:

@@ -187,7 +187,7 @@ class Command(BaseCommand):
             f"{conflicts} conflicts waiting for carol, "
             f"{counts[State.TA_PASSED]} agreed records waiting for carol to release them to "
             f"full text, {counts[State.APPROVED]} inclusions approved. Some of alice's "
-            "title/abstract exclusions give a reason (x then 1-9 on the screening page), and "
+            "title/abstract exclusions give a reason (keys 1-9 on the screening page), and "
             f"a few records carry labels ({', '.join(review.labels)}; bob's own: “ask carol”)."
         )
         if review.blinded:

@@ -1,0 +1,147 @@
+"""The dual copy written once (`extraction.dual`): extraction copies and appraisals obey
+the same rules. Each test runs on both kinds, so a rule that one kind bends fails here.
+
+Two rules used to differ: an assessor could not reopen her appraisal once the consensus
+was *started* (an extractor could until it was *final*), and a senior who keeps one
+extraction copy could reopen her colleague's, which she may not even open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from extraction.appraisal.models import Appraisal
+from extraction.dual.models import CopyStatus, DualCopy
+from extraction.models import Extraction
+from reviewer.archive import layout
+from reviewer.models import Review, Study, User
+from tests.extraction.helpers import JBI_ALL_YES, appraise, case_series_form, fill, make_study
+from tests.factories import page_text
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    model: type[DualCopy]
+    make: Callable[[Study, User | None, bool], Any]
+    reopen_url: str
+
+    def reopen(self, client: Any, review: Review, copy: DualCopy) -> Any:
+        return client.post(reverse(self.reopen_url, args=[review.slug, copy.pk]), follow=True)
+
+
+def _extraction(study: Study, user: User | None, done: bool) -> Extraction:
+    if not study.review.extraction_fields.exists():
+        case_series_form(study.review)
+    return fill(study, user, study_values={"country": "Spain"}, done=done)
+
+
+def _appraisal(study: Study, user: User | None, done: bool) -> Appraisal:
+    appraisal: Appraisal = appraise(study, user, JBI_ALL_YES, done=done)
+    return appraisal
+
+
+KINDS = [
+    Kind("extraction", Extraction, _extraction, "extraction-reopen"),
+    Kind("appraisal", Appraisal, _appraisal, "appraisal-reopen"),
+]
+
+
+@pytest.fixture(params=KINDS, ids=lambda kind: kind.name)
+def kind(request: pytest.FixtureRequest) -> Kind:
+    kind: Kind = request.param
+    return kind
+
+
+def _status(copy: DualCopy) -> str:
+    copy.refresh_from_db()
+    return copy.status
+
+
+def test_a_persons_copy_reopens_while_the_consensus_is_open(client, team, kind):
+    study = make_study(team.review)
+    mine = kind.make(study, team.reviewer, True)
+    kind.make(study, team.senior, True)
+    kind.make(study, None, False)
+    client.force_login(team.reviewer)
+
+    page = page_text(kind.reopen(client, team.review, mine))
+
+    assert "Reopened for changes." in page
+    assert _status(mine) == CopyStatus.IN_PROGRESS
+
+
+def test_a_persons_copy_stays_done_while_the_consensus_is_final(client, team, kind):
+    study = make_study(team.review)
+    mine = kind.make(study, team.reviewer, True)
+    kind.make(study, team.senior, True)
+    kind.make(study, None, True)
+    client.force_login(team.reviewer)
+
+    page = page_text(kind.reopen(client, team.review, mine))
+
+    assert "The consensus of this study is final. A senior reopens it first." in page
+    assert _status(mine) == CopyStatus.DONE
+
+
+def test_a_senior_who_keeps_a_copy_cannot_reopen_her_colleagues(client, team, kind):
+    study = make_study(team.review)
+    theirs = kind.make(study, team.reviewer, True)
+    kind.make(study, team.senior, True)
+    client.force_login(team.senior)
+
+    response = kind.reopen(client, team.review, theirs)
+
+    assert response.status_code == 404
+    assert _status(theirs) == CopyStatus.DONE
+
+
+def test_a_senior_who_keeps_no_copy_reopens_a_done_copy(client, team, kind):
+    study = make_study(team.review)
+    theirs = kind.make(study, team.reviewer, True)
+    kind.make(study, team.owner, True)
+    client.force_login(team.senior)
+
+    page = page_text(kind.reopen(client, team.review, theirs))
+
+    assert "Reopened for changes." in page
+    assert _status(theirs) == CopyStatus.IN_PROGRESS
+
+
+def test_one_copy_per_person_and_one_consensus_per_study(team, kind):
+    study = make_study(team.review)
+    kind.make(study, team.reviewer, False)
+    kind.make(study, None, False)
+
+    for person in (team.reviewer, None):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            kind.make(study, person, False)
+    assert kind.model._default_manager.filter(study=study).count() == 2
+
+
+def test_the_constraints_and_archived_columns_keep_their_names():
+    """The shared base changed neither: the database and the archives stay as they were
+    (the order of the columns in the archive follows the base's fields first)."""
+    assert [c.name for c in Extraction._meta.constraints] == [
+        "extraction_one_per_extractor",
+        "extraction_one_consensus",
+    ]
+    assert [c.name for c in Appraisal._meta.constraints] == [
+        "appraisal_one_per_assessor",
+        "appraisal_one_consensus",
+    ]
+    assert {c.name for c in layout.columns("extraction.Extraction")} == {
+        "id", "review", "study", "extractor", "status", "values", "updated_by", "updated_at",
+    }  # fmt: skip
+    assert {c.name for c in layout.columns("extraction.Appraisal")} == {
+        "id", "review", "study", "assessor", "tool", "status", "answers", "judgements",
+        "updated_by", "updated_at",
+    }  # fmt: skip
