@@ -213,3 +213,28 @@ def test_many_authors_are_all_kept(exports: Path) -> None:
     record = records_of(exports / "asreview_demo_data/ris_many_authors.ris")[0]
 
     assert len(record.authors) == 7456
+
+
+def test_tag_collector_keeps_every_value_of_repeated_tags_and_continuation_lines() -> None:
+    """What rispy's parsers did with the mapping switched off and `enforce_list_tags=False`:
+    a list tag always holds a list, a repeated single tag becomes the list of its values,
+    and a continuation line adds an item to a list tag but text to any other."""
+    from reviewer.imports.ris import TagCollector
+
+    collector = TagCollector(frozenset({"AU", "KW"}))
+    record: dict[str, object] = {}
+    collector.add(record, "AU", "Smith, J")
+    collector.extend(record, "AU", "Doe, A")  # an author on a line of its own
+    collector.add(record, "TI", "A long title")
+    collector.extend(record, "TI", "on two lines")
+    collector.add(record, "SN", "1234-5678")
+    collector.add(record, "SN", "8765-4321")  # a single tag given twice: both kept
+    collector.extend(record, "SN", "(print)")  # continues the last value only
+    collector.add(record, "KW", "tumour")
+
+    assert record == {
+        "AU": ["Smith, J", "Doe, A"],
+        "TI": "A long title on two lines",
+        "SN": ["1234-5678", "8765-4321 (print)"],
+        "KW": ["tumour"],
+    }
