@@ -59,6 +59,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterField(
             model_name='analysisrun',
+            name='phase',
+            field=models.CharField(blank=True, default='', help_text='The step under way.', max_length=120),
+        ),
+        migrations.AlterField(
+            model_name='analysisrun',
             name='status',
             field=models.CharField(choices=[('queued', 'Waiting to run'), ('running', 'Running'), ('succeeded', 'Finished'), ('failed', 'Failed')], default='queued', max_length=20),
         ),

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='pendingimport',
             name='phase',
-            field=models.CharField(blank=True, help_text='The step under way.', max_length=120),
+            field=models.CharField(blank=True, default='', help_text='The step under way.', max_length=120),
         ),
         migrations.AddField(
             model_name='pendingimport',

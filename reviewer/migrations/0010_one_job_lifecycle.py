@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='dedupjob',
             name='phase',
-            field=models.CharField(blank=True, help_text='The step under way.', max_length=120),
+            field=models.CharField(blank=True, default='', help_text='The step under way.', max_length=120),
         ),
         migrations.AddField(
             model_name='dedupjob',
@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='importjob',
             name='phase',
-            field=models.CharField(blank=True, help_text='The step under way.', max_length=120),
+            field=models.CharField(blank=True, default='', help_text='The step under way.', max_length=120),
         ),
         migrations.AddField(
             model_name='importjob',
@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='rankingjob',
             name='phase',
-            field=models.CharField(blank=True, help_text='The step under way.', max_length=120),
+            field=models.CharField(blank=True, default='', help_text='The step under way.', max_length=120),
         ),
         migrations.AddField(
             model_name='rankingjob',

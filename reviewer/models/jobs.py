@@ -73,7 +73,9 @@ class Job(models.Model):
     progress_total = models.PositiveIntegerField(
         null=True, blank=True, help_text="Out of how much; empty while that is not known."
     )
-    phase = models.CharField(max_length=120, blank=True, help_text="The step under way.")
+    phase = models.CharField(
+        max_length=120, blank=True, default="", help_text="The step under way."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(
         null=True,
