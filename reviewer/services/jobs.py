@@ -292,7 +292,7 @@ def job_kind_register(kind: JobKind) -> None:
     _KINDS[kind.model] = kind
 
 
-def job_kind(job: models.Model) -> JobKind:
+def job_kind(job: Job) -> JobKind:
     return _KINDS[type(job)]
 
 
@@ -301,26 +301,24 @@ def resend_cutoff() -> datetime:
     return timezone.now() - timedelta(minutes=settings.JOB_RESEND_MINUTES)
 
 
-def job_waiting_since(job: models.Model) -> datetime:
+def job_waiting_since(job: Job) -> datetime:
     """When the job last entered its waiting status, as near as the row tells: its creation,
     or its last claim (an import waits again after it was read)."""
-    assert isinstance(job, Job)
     created: datetime = job.created_at
     stamp = job.claimed_at
     return max(created, stamp) if stamp is not None else created
 
 
-def job_is_undelivered(job: models.Model) -> bool:
+def job_is_undelivered(job: Job) -> bool:
     """Waiting, and its message cannot have reached a worker: not sent, or waiting too long."""
     kind = job_kind(job)
-    if job.status not in kind.waiting:  # type: ignore[attr-defined]
+    if job.status not in kind.waiting:
         return False
-    return job.error == NOT_SENT or job_waiting_since(job) < resend_cutoff()  # type: ignore[attr-defined]
+    return job.error == NOT_SENT or job_waiting_since(job) < resend_cutoff()
 
 
-def job_is_stuck(job: models.Model) -> bool:
+def job_is_stuck(job: Job) -> bool:
     """Undelivered (waiting), or working with a stale claim: the page offers to send it again."""
-    assert isinstance(job, Job)
     if job.status in job.WORKING:
         return job.is_stale
     return job_is_undelivered(job)
@@ -349,14 +347,14 @@ def _task_for(kind: JobKind, status: str) -> Any:
     return import_string(kind.tasks[status])
 
 
-def job_send_now(job: models.Model) -> bool:
+def job_send_now(job: Job) -> bool:
     """Give the job's task to the broker now (eagerly: run it). False when the broker could
     not be reached: the job is then marked `NOT_SENT` and left waiting for the sweep."""
     from reviewer.celery import app
 
     kind = job_kind(job)
     model, pk = type(job), job.pk
-    status = job.status  # type: ignore[attr-defined]
+    status = job.status
     task = _task_for(kind, status)
     if app.conf.task_always_eager:
         task.apply_async(kwargs={kind.argument: pk})
@@ -371,7 +369,7 @@ def job_send_now(job: models.Model) -> bool:
     return True
 
 
-def job_send(job: models.Model) -> None:
+def job_send(job: Job) -> None:
     """Send the job's task once the current transaction commits (see the module doc)."""
     transaction.on_commit(lambda: job_send_now(job))
 
@@ -379,7 +377,7 @@ def job_send(job: models.Model) -> None:
 # --- the sweep ---
 
 
-def _resent_recently(job: models.Model) -> bool:
+def _resent_recently(job: Job) -> bool:
     """Sent again by a sweep less than `JOB_RESEND_MINUTES` ago (noted in the cache; with
     the cache down, every sweep sends: a duplicate does no harm)."""
     key = f"job-resent:{job._meta.label_lower}:{job.pk}"
@@ -401,9 +399,9 @@ def jobs_sweep() -> dict[str, int]:
         stale = Q(status__in=kind.working, claimed_at__lt=stale_claim_cutoff())
         count = 0
         for job in kind.model._default_manager.filter(undelivered | stale).order_by("pk"):
-            if job.error != NOT_SENT and _resent_recently(job):  # type: ignore[attr-defined]
+            if job.error != NOT_SENT and _resent_recently(job):
                 continue
-            if job.status in kind.working:  # type: ignore[attr-defined]
+            if job.status in kind.working:
                 logger.warning(
                     "%s %s lost its worker; sending it again", kind.model.__name__, job.pk
                 )
@@ -416,17 +414,17 @@ def jobs_sweep() -> dict[str, int]:
 # --- what the owner can do ---
 
 
-def _locked(job: models.Model) -> models.Model:
+def _locked(job: Job) -> Job:
     return type(job)._default_manager.select_for_update().get(pk=job.pk)
 
 
 @transaction.atomic
-def job_restart(*, job: models.Model) -> None:
+def job_restart(*, job: Job) -> None:
     """Send a stuck job's task again: a waiting job's at once, a working job's once its
     claim is stale (the new delivery takes it over). Refused for a job that is working."""
     kind = job_kind(job)
     job = _locked(job)
-    status = job.status  # type: ignore[attr-defined]
+    status = job.status
     if status not in kind.unfinished:
         raise ValidationError("This job has finished; there is nothing to start again.")
     if status in kind.working and not job_is_stuck(job):
@@ -438,12 +436,12 @@ def job_restart(*, job: models.Model) -> None:
 
 
 @transaction.atomic
-def job_cancel(*, job: models.Model, user: Any) -> None:
+def job_cancel(*, job: Job, user: Any) -> None:
     """End an unfinished job for good, whatever it is doing. Its claim is taken away, so a
     worker still on it finds `ClaimLost` at its next write and keeps nothing."""
     kind = job_kind(job)
     job = _locked(job)
-    if job.status not in kind.unfinished:  # type: ignore[attr-defined]
+    if job.status not in kind.unfinished:
         raise ValidationError("This job has already finished.")
     kind.cancel(job, user)
 

@@ -82,6 +82,7 @@ def dedup_run(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         services.dedup_job_start(review=review, user=current_user(request))
     except JobGoing as going:  # one whole-review run at a time
+        assert isinstance(going.job, DedupJob)
         if going.job.is_stuck:
             services.dedup_job_restart(job=going.job)  # its message was lost: send it again
             messages.info(request, "The waiting de-duplication run was sent to the workers again.")
