@@ -26,7 +26,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -94,13 +94,13 @@ def dedup_job_create(
     return job
 
 
-def dedup_job_start(*, review: Review, user: User) -> DedupJob:
+def dedup_job_start(*, review: Review, user: User, enqueue: bool = True) -> DedupJob:
     """Queue a run over the whole review, one at a time: while one waits or runs, raises
     `JobGoing` with it (the constraint `one_unfinished_dedup_per_review` decides, so two
     clicks at once cannot start two)."""
     try:
         with transaction.atomic():
-            return dedup_job_create(review=review, user=user)
+            return dedup_job_create(review=review, user=user, enqueue=enqueue)
     except IntegrityError:
         going = review.dedup_jobs.get(import_job=None, status__in=DedupJob.unfinished_statuses())
         raise JobGoing(going) from None
@@ -116,10 +116,20 @@ def dedup_after_import(*, import_job: ImportJob) -> DedupJob | None:
 
 
 def dedup_run_now(*, review: Review, user: User) -> DedupJob:
-    """Run over the whole review in this process (the `dedupe` command)."""
-    job = dedup_job_create(review=review, user=user, enqueue=False)
+    """Run over the whole review in this process (the `dedupe` command). A whole-review run
+    already waiting is the one run here (one at a time); one that a live worker holds is
+    left to it, refused with a ValidationError."""
+    try:
+        job = dedup_job_start(review=review, user=user, enqueue=False)
+    except JobGoing as going:
+        job = cast(DedupJob, going.job)
     dedup_job_run(job_id=job.pk)
     job.refresh_from_db()
+    if job.is_running:
+        raise ValidationError(
+            f"De-duplication run #{job.pk} is already going in a worker; its result will be "
+            "on the duplicates page."
+        )
     return job
 
 

@@ -6,8 +6,11 @@ with its reason, progress lives on the row and every job page shows it the same 
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -300,3 +303,23 @@ def test_asking_again_for_an_analysis_whose_worker_stopped_takes_that_run_over(t
 
     assert again.already_queued and again.run.pk == first.run.pk
     assert AnalysisRun.objects.count() == 1
+
+
+def test_the_dedupe_command_runs_the_whole_review_run_already_waiting(team):
+    make_record(team.review, title="One record")
+    waiting = a_dedup_job(team)  # queued from the page, its worker not there yet
+    out = StringIO()
+
+    call_command("dedupe", "--review", team.review.slug, stdout=out)
+
+    assert "1 records, 0 candidate pairs compared" in out.getvalue()
+    assert list(DedupJob.objects.values_list("pk", "status")) == [(waiting.pk, "succeeded")]
+
+
+def test_the_dedupe_command_leaves_a_run_a_live_worker_holds(team):
+    make_record(team.review, title="One record")
+    held = a_dedup_job(team, status=DedupStatus.RUNNING, claimed_at=timezone.now())
+
+    with pytest.raises(CommandError, match=f"run #{held.pk} is already going in a worker"):
+        call_command("dedupe", "--review", team.review.slug, stdout=StringIO())
+    assert DedupJob.objects.count() == 1
