@@ -123,6 +123,9 @@ class Claim:
     pk: int
     token: datetime
     finished: bool = False
+    #: Claimed inside a transaction of the caller's (a test, a command run in one): then the
+    #: body's transactions are part of it and progress is written through it too.
+    claimed_in_transaction: bool = False
     _last_progress: float = field(default=0.0, repr=False)
     _phase: str = field(default="", repr=False)
     #: The second connection progress is written through from inside a transaction.
@@ -156,7 +159,7 @@ class Claim:
             return
         self._last_progress, self._phase = now, phase
         fields = {"progress": max(0, done), "progress_total": total, "phase": phase[:120]}
-        if connection.in_atomic_block:
+        if connection.in_atomic_block and not self.claimed_in_transaction:
             _progress_outside(self, fields)
         else:
             self.write(**fields)
@@ -165,8 +168,10 @@ class Claim:
 def _progress_outside(claim: Claim, fields: dict[str, Any]) -> None:
     """Progress written from inside the body's own transaction (an import lands all at once)
     would be seen by nobody until it commits, and would lock the job's row against a cancel:
-    write it through a second connection instead. SQLite has one writer at a time, so there
-    the bar stays indeterminate until the transaction commits."""
+    write it through a second connection instead. (The claim committed before that
+    transaction began, so the row is not locked by it: the second connection never waits.)
+    SQLite has one writer at a time, so there the bar stays indeterminate until the
+    transaction commits."""
     if connection.vendor != "postgresql":
         return
     if claim.side is None:
@@ -220,7 +225,7 @@ def run_claimed(
     token = claim_job(model, pk, waiting=waiting, working=working, **dict(claim_fields or {}))
     if token is None:
         return False
-    claim = Claim(model, pk, token)
+    claim = Claim(model, pk, token, claimed_in_transaction=connection.in_atomic_block)
     try:
         outcome = body(claim)
         if not claim.finished:
