@@ -30,7 +30,8 @@ def one_unfinished_dedup(apps, schema_editor):
     """Before the constraint: of several unfinished whole-review runs (possible when a stale
     one was started again), keep the newest; the others end failed, saying why."""
     DedupJob = apps.get_model("reviewer", "DedupJob")
-    unfinished = DedupJob.objects.filter(status__in=["queued", "running"], import_job=None)
+    DedupJob.objects.filter(import_job=None).update(whole_review=True)
+    unfinished = DedupJob.objects.filter(status__in=["queued", "running"], whole_review=True)
     newest = {}
     for job in unfinished.order_by("-pk"):
         if job.review_id in newest:
@@ -118,10 +119,15 @@ class Migration(migrations.Migration):
             name='claimed_at',
             field=models.DateTimeField(blank=True, help_text='When a worker last took the job on (its start); also the token of that claim.', null=True),
         ),
+        migrations.AddField(
+            model_name='dedupjob',
+            name='whole_review',
+            field=models.BooleanField(default=False, help_text="A run over all records, asked for by a person (one at a time); not an import's check, which stays one even once its import is deleted."),
+        ),
         migrations.RunPython(rename_statuses, rename_back),
         migrations.RunPython(one_unfinished_dedup, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='dedupjob',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['queued', 'running']), ('import_job__isnull', True)), fields=('review',), name='one_unfinished_dedup_per_review'),
+            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['queued', 'running']), ('whole_review', True)), fields=('review',), name='one_unfinished_dedup_per_review'),
         ),
     ]

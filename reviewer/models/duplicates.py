@@ -44,6 +44,11 @@ class DedupJob(Job):
     status = models.CharField(
         max_length=20, choices=DedupStatus.choices, default=DedupStatus.QUEUED
     )
+    whole_review = models.BooleanField(
+        default=False,
+        help_text="A run over all records, asked for by a person (one at a time); not an "
+        "import's check, which stays one even once its import is deleted.",
+    )
     counts = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -55,7 +60,7 @@ class DedupJob(Job):
             models.UniqueConstraint(
                 fields=["review"],
                 condition=unfinished(DedupStatus.QUEUED, DedupStatus.RUNNING)
-                & models.Q(import_job__isnull=True),
+                & models.Q(whole_review=True),
                 name="one_unfinished_dedup_per_review",
             )
         ]

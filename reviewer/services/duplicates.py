@@ -88,7 +88,9 @@ def dedup_job_create(
     *, review: Review, user: User, import_job: ImportJob | None = None, enqueue: bool = True
 ) -> DedupJob:
     """Queue a run over the whole review, or over one import's records against all others."""
-    job = DedupJob.objects.create(review=review, created_by=user, import_job=import_job)
+    job = DedupJob.objects.create(
+        review=review, created_by=user, import_job=import_job, whole_review=import_job is None
+    )
     if enqueue:
         job_send(job)
     return job
@@ -102,7 +104,7 @@ def dedup_job_start(*, review: Review, user: User, enqueue: bool = True) -> Dedu
         with transaction.atomic():
             return dedup_job_create(review=review, user=user, enqueue=enqueue)
     except IntegrityError:
-        going = review.dedup_jobs.get(import_job=None, status__in=DedupJob.unfinished_statuses())
+        going = review.dedup_jobs.get(whole_review=True, status__in=DedupJob.unfinished_statuses())
         raise JobGoing(going) from None
 
 

@@ -30,6 +30,8 @@ LONG_AGO = timedelta(hours=3)
 
 
 def a_dedup_job(team, **fields) -> DedupJob:
+    """A run over the whole review, as the page asks for one."""
+    fields.setdefault("whole_review", True)
     return DedupJob.objects.create(review=team.review, created_by=team.owner, **fields)
 
 
@@ -247,7 +249,8 @@ def test_a_second_unfinished_whole_review_de_duplication_is_refused_by_the_datab
     with pytest.raises(IntegrityError), transaction.atomic():
         a_dedup_job(team, status=DedupStatus.RUNNING)
     finished = a_dedup_job(team, status=DedupStatus.DONE)  # finished runs may pile up
-    assert finished.pk
+    an_imports_check = a_dedup_job(team, whole_review=False)  # runs beside it
+    assert finished.pk and an_imports_check.pk
 
 
 def test_running_de_duplication_while_one_goes_says_so_and_starts_none(client, team):
@@ -314,6 +317,20 @@ def test_the_dedupe_command_runs_the_whole_review_run_already_waiting(team):
 
     assert "1 records, 0 candidate pairs compared" in out.getvalue()
     assert list(DedupJob.objects.values_list("pk", "status")) == [(waiting.pk, "succeeded")]
+
+
+def test_deleting_a_review_with_several_imports_being_checked_is_not_refused(team):
+    """An import's check keeps its scope when its import goes (the FK is set to NULL)."""
+    source = make_source(team.review)
+    for _ in range(2):
+        DedupJob.objects.create(
+            review=team.review, created_by=team.owner, import_job=make_import_job(source)
+        )
+    a_dedup_job(team)
+
+    team.review.delete()
+
+    assert not DedupJob.objects.exists()
 
 
 def test_the_dedupe_command_leaves_a_run_a_live_worker_holds(team):
