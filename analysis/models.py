@@ -4,8 +4,11 @@ A run carries what was asked (`kind` and `spec`), where the job stands (`status`
 `progress`, `phase`, `error`), who asked and when, the fingerprint of the data it used,
 and the result as plain JSON (tables and test results from `analysis.stats`).
 
-A worker claims a run with a conditional update (queued -> running, or a stale running
-run taken over), so a task delivered twice or retried runs it once.
+A run is a background job (`reviewer.models.jobs.Job`): a worker claims it with a
+conditional update (queued -> running, or a stale running run taken over), so a task
+delivered twice or retried runs it once. Its progress is a percentage (`progress` of 100).
+One unfinished run per analysis asked for (`one_unfinished_analysis_per_spec`): asking
+again while it waits or runs shows that run.
 """
 
 from __future__ import annotations
@@ -15,8 +18,7 @@ from django.db import models
 from django.urls import reverse
 
 from reviewer.models import Review
-from reviewer.models.sources import stale_claim_cutoff
-from reviewer.services.jobs import NOT_SENT, job_is_stuck
+from reviewer.models.jobs import Job, JobStatus, unfinished
 
 
 class AnalysisKind(models.TextChoices):
@@ -38,28 +40,25 @@ class ReportingRule(models.TextChoices):
 
 
 class RunStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting to run"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Finished"
-    FAILED = "failed", "Failed"
+    QUEUED = JobStatus.QUEUED.value, "Waiting to run"
+    RUNNING = JobStatus.RUNNING.value, "Running"
+    SUCCEEDED = JobStatus.SUCCEEDED.value, "Finished"
+    FAILED = JobStatus.FAILED.value, "Failed"
 
 
-class AnalysisRun(models.Model):
+class AnalysisRun(Job):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="analysis_runs")
     kind = models.CharField(max_length=20, choices=AnalysisKind.choices)
     spec = models.JSONField(
         default=dict, help_text="What was asked: fields, exposure and outcomes, rows and columns."
     )
-    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done, 0-100.")
-    phase = models.CharField(max_length=120, blank=True, help_text="The step under way.")
-    error = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress_total = models.PositiveIntegerField(
+        default=100, null=True, blank=True, help_text="A run's progress is a percentage."
+    )
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     fingerprint = models.CharField(
         max_length=64,
         blank=True,
@@ -73,7 +72,12 @@ class AnalysisRun(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(progress__lte=100), name="analysis_run_progress_percent"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["review", "kind", "spec"],
+                condition=unfinished(RunStatus.QUEUED, RunStatus.RUNNING),
+                name="one_unfinished_analysis_per_spec",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -83,34 +87,11 @@ class AnalysisRun(models.Model):
         return reverse("analysis-run", kwargs={"slug": self.review.slug, "pk": self.pk})
 
     @property
-    def is_running(self) -> bool:
-        return self.status in {RunStatus.QUEUED, RunStatus.RUNNING}
-
-    @property
-    def is_stale(self) -> bool:
-        """Claimed long ago and never finished: its worker stopped (a crash, a restart)."""
-        return (
-            self.status == RunStatus.RUNNING
-            and self.started_at is not None
-            and self.started_at < stale_claim_cutoff()
-        )
-
-    @property
-    def is_stuck(self) -> bool:
-        """Its task cannot be on its way: never sent, or waiting or stale too long
-        (`reviewer.services.jobs.job_is_stuck`). The page offers to send it again."""
-        return job_is_stuck(self)
-
-    @property
-    def not_sent(self) -> bool:
-        return self.is_running and self.error == NOT_SENT
-
-    @property
     def fingerprint_short(self) -> str:
         return self.fingerprint[:8]
 
     @property
     def duration_seconds(self) -> float | None:
-        if self.started_at is None or self.finished_at is None:
+        if self.claimed_at is None or self.finished_at is None:
             return None
-        return (self.finished_at - self.started_at).total_seconds()
+        return (self.finished_at - self.claimed_at).total_seconds()

@@ -47,7 +47,9 @@ def measure(count: int, seed: int) -> dict[str, object]:
     user, _ = User.objects.get_or_create(username="bench")
     review = review_create(title=f"bench {time.time()}", created_by=user)
     source, _ = imports.source_for_command(review=review, name="bench", created_by=user)
-    job = ImportJob.objects.create(review=review, source=source, created_by=user, status="done")
+    job = ImportJob.objects.create(
+        review=review, source=source, created_by=user, status="succeeded"
+    )
     import_file = ImportFile.objects.create(job=job, original_name="bench.ris", sha256="0")
     records, _ = build_records(count, seed)
     Record.objects.bulk_create(

@@ -83,7 +83,9 @@ def setup(records: int, reviewers: int, screened: float) -> dict[str, object]:
     owner, _ = User.objects.get_or_create(username="bench")
     review = review_create(title=f"Screening bench {time.time():.0f}", created_by=owner)
     source, _ = imports.source_for_command(review=review, name="PubMed", created_by=owner)
-    job = ImportJob.objects.create(review=review, source=source, created_by=owner, status="done")
+    job = ImportJob.objects.create(
+        review=review, source=source, created_by=owner, status="succeeded"
+    )
     import_file = ImportFile.objects.create(job=job, original_name="bench.nbib", sha256="0")
     papers = demo_papers(count=420)
     Record.objects.bulk_create(

@@ -20,8 +20,7 @@ from django.conf import settings
 from django.db import models
 
 from extraction.dual.models import CopyStatus, DualCopy, one_copy_each, person_column
-from reviewer.models import Review
-from reviewer.services.jobs import NOT_SENT, job_is_stuck
+from reviewer.models import Job, JobStatus, Review
 
 
 class Level(models.TextChoices):
@@ -188,17 +187,17 @@ class PendingStatus(models.TextChoices):
     left for longer than `UPLOAD_KEPT`.
     """
 
-    WAITING = "waiting", "Waiting to read the file"
-    READING = "reading", "Reading the file"
-    READY = "ready", "Read"
-    FAILED = "failed", "Failed"
+    WAITING = JobStatus.QUEUED.value, "Waiting to read the file"
+    READING = JobStatus.RUNNING.value, "Reading the file"
+    READY = JobStatus.SUCCEEDED.value, "Read"
+    FAILED = JobStatus.FAILED.value, "Failed"
 
 
 def pending_upload_path(instance: PendingImport, filename: str) -> str:
     return f"extraction-imports/{instance.token}{PurePath(filename).suffix.lower()[:8]}"
 
 
-class PendingImport(models.Model):
+class PendingImport(Job):
     """An uploaded extraction sheet waiting for its uploader to check and commit it.
 
     Found by its random `token` (which the preview's address carries) together with its
@@ -218,17 +217,9 @@ class PendingImport(models.Model):
     kind = models.CharField(max_length=10, choices=SheetKind.choices)
     target = models.CharField(max_length=10, choices=ImportTarget.choices)
     status = models.CharField(
-        max_length=10, choices=PendingStatus.choices, default=PendingStatus.WAITING
+        max_length=20, choices=PendingStatus.choices, default=PendingStatus.WAITING
     )
-    error = models.TextField(blank=True)
     preview = models.JSONField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    claimed_at = models.DateTimeField(
-        null=True,
-        blank=True,
-        help_text="When a worker last took the reading on; also the token of that claim.",
-    )
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -240,20 +231,6 @@ class PendingImport(models.Model):
 
     def __str__(self) -> str:
         return f"Pending import of {self.name}"
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in {PendingStatus.WAITING, PendingStatus.READING}
-
-    @property
-    def is_stuck(self) -> bool:
-        """Its task cannot be on its way (`reviewer.services.jobs.job_is_stuck`): the page
-        offers to send it again."""
-        return job_is_stuck(self)
-
-    @property
-    def not_sent(self) -> bool:
-        return self.is_running and self.error == NOT_SENT
 
 
 # The appraisal models live beside the code that reads them; Django finds them here.

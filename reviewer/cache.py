@@ -1,6 +1,6 @@
 """The cache backend: Django's Redis cache, but a Redis that is down is a cache miss.
 
-The cache holds only what can be lost: job progress (the job row has the status), the
+The cache holds only what can be lost: the screening counters, the
 records handed out to screeners for two minutes, and the like. When Redis is unreachable
 (restarting, crashed, the network), every read here is a miss and every write is dropped,
 with a warning in the log, instead of an error page — in particular after a write that

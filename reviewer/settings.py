@@ -350,8 +350,8 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Job progress is written to the cache so other processes can read it while
-# the job's own transaction is still open.
+# The cache: the screening counters and hand-outs, the sweep's notes (job progress is on
+# the job's row: reviewer.models.jobs).
 if REDIS_URL:
     CACHES = {
         "default": {

@@ -16,14 +16,12 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from analysis.models import AnalysisKind, AnalysisRun, ReportingRule, RunStatus
 from analysis.services.compute import compute, json_safe
@@ -51,20 +49,16 @@ from extraction.selectors import final_copies
 from extraction.values import form_spec
 from reviewer.models import Review, User
 from reviewer.services.jobs import (
-    ClaimLost,
+    Claim,
     JobKind,
-    cancelled_note,
-    claim_job,
+    cancel_as_failed,
     job_cancel,
-    job_is_undelivered,
     job_kind_register,
     job_send,
+    run_claimed,
 )
 
 logger = logging.getLogger(__name__)
-
-#: Progress is written at most this often (the page polls once a second).
-PROGRESS_EVERY_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -244,17 +238,26 @@ def analysis_submit(
     stored = next((r for r in same if r.status == RunStatus.SUCCEEDED), None)
     if stored is not None:
         return Submitted(stored, stored=True)
-    going = next((r for r in same if r.is_running and not r.is_stale), None)
-    if going is not None:
-        if enqueue and job_is_undelivered(going):  # its message was lost: send it again
-            job_send(going)
-        return Submitted(going, already_queued=True)
-    run = AnalysisRun.objects.create(
-        review=review, kind=kind, spec=spec, started_by=user, fingerprint=fingerprint
-    )
-    if enqueue:
-        _enqueue(run)
-    return Submitted(run)
+    going = next((r for r in same if r.is_running), None)
+    if going is None:
+        try:
+            with transaction.atomic():
+                run = AnalysisRun.objects.create(
+                    review=review, kind=kind, spec=spec, started_by=user, fingerprint=fingerprint
+                )
+        except IntegrityError:  # the same run was asked for a moment ago: that one answers
+            going = AnalysisRun.objects.get(
+                review=review, kind=kind, spec=spec, status__in=AnalysisRun.unfinished_statuses()
+            )
+        else:
+            if enqueue:
+                _enqueue(run)
+            return Submitted(run)
+    # One unfinished run per analysis (`one_unfinished_analysis_per_spec`). One whose message
+    # was lost, or whose worker stopped, is sent again: the new delivery takes it over.
+    if enqueue and going.is_stuck:
+        job_send(going)
+    return Submitted(going, already_queued=True)
 
 
 def analysis_rerun(*, run: AnalysisRun, user: User, enqueue: bool = True) -> Submitted:
@@ -286,41 +289,15 @@ def _enqueue(run: AnalysisRun) -> None:
 # --- running (the worker) ---
 
 
-def _claim(run_id: int) -> datetime | None:
-    return claim_job(
-        AnalysisRun,
-        run_id,
-        waiting=RunStatus.QUEUED,
-        working=RunStatus.RUNNING,
-        stamp="started_at",
-        progress=0,
-        phase="Starting",
-        error="",
-    )
-
-
-def _write(run_id: int, claim: datetime, **fields: Any) -> None:
-    if not AnalysisRun.objects.filter(pk=run_id, started_at=claim).update(**fields):
-        raise ClaimLost(f"analysis run {run_id} was taken over")
-
-
 def analysis_run_execute(*, run_id: int) -> None:
     """Run one analysis and store its result or its failure. Run by the `analysis.run` task."""
-    claim = _claim(run_id)
-    if claim is None:
-        return  # finished, or claimed by another worker: a duplicate delivery does nothing
-    run = AnalysisRun.objects.select_related("review").get(pk=run_id)
 
-    last = [0.0]
+    def execute(claim: Claim) -> dict[str, Any]:
+        run = AnalysisRun.objects.select_related("review").get(pk=run_id)
 
-    def report(percent: int, phase: str) -> None:
-        # A poll every second needs no more; on SQLite every write is a commit.
-        now = time.monotonic()
-        if now - last[0] >= PROGRESS_EVERY_SECONDS:
-            last[0] = now
-            _write(run_id, claim, progress=max(0, min(99, percent)), phase=phase[:120])
+        def report(percent: int, phase: str) -> None:
+            claim.progress(max(0, min(99, percent)), 100, phase)
 
-    try:
         report(5, "Reading the final extraction data")
         try:
             spec = _spec_for(run.review, run.kind, run.spec)
@@ -356,51 +333,27 @@ def analysis_run_execute(*, run_id: int) -> None:
             if RISK_OF_BIAS in spec:
                 result["risk_of_bias"] = risk_of_bias_statement(spec, data, every.studies)
         report(98, "Saving the result")
-        _write(
-            run_id,
-            claim,
-            status=RunStatus.SUCCEEDED,
-            progress=100,
-            phase="",
-            result=result,
-            fingerprint=fingerprint,
-            finished_at=timezone.now(),
-        )
-    except ClaimLost:
-        logger.warning("Analysis run %s was taken over by another worker", run_id)
-    except StatsInputError as problem:
-        _fail(run_id, claim, str(problem))
-    except Exception as error:  # the row must not hang in "running"; the reason is shown
-        logger.exception("Analysis run %s failed", run_id)
-        _fail(run_id, claim, f"Unexpected error ({type(error).__name__}: {error}).")
+        return {"result": result, "fingerprint": fingerprint}
 
-
-def _fail(run_id: int, claim: datetime, message: str) -> None:
-    AnalysisRun.objects.filter(pk=run_id, started_at=claim).update(
-        status=RunStatus.FAILED, error=message, phase="", finished_at=timezone.now()
+    run_claimed(
+        AnalysisRun,
+        run_id,
+        execute,
+        claim_fields={"phase": "Starting"},
+        expected=(StatsInputError,),
+        failed=lambda error: f"Unexpected error ({type(error).__name__}: {error}).",
+        label=f"Analysis run {run_id}",
     )
 
 
 def register_job_kind() -> None:
     """Let `reviewer.services.jobs` send, sweep and cancel analysis runs like other jobs."""
 
-    def cancel(run: AnalysisRun, user: User) -> None:
-        AnalysisRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED,
-            started_at=None,
-            phase="",
-            error=cancelled_note(user),
-            finished_at=timezone.now(),
-        )
-
     job_kind_register(
         JobKind(
             model=AnalysisRun,
             tasks={RunStatus.QUEUED: "analysis.tasks.run", RunStatus.RUNNING: "analysis.tasks.run"},
-            waiting=frozenset({RunStatus.QUEUED}),
-            working=frozenset({RunStatus.RUNNING}),
-            stamp="started_at",
             argument="run_id",
-            cancel=cancel,
+            cancel=cancel_as_failed,
         )
     )

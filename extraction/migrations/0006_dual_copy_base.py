@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('extraction', '0004_setup_row_noun'),
+        ('extraction', '0005_one_job_lifecycle'),
         ('reviewer', '0009_ranking_method'),
     ]
 

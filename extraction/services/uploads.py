@@ -29,7 +29,6 @@ import datetime as dt
 import logging
 import secrets
 import zipfile
-from datetime import datetime
 from functools import partial
 from pathlib import PurePath
 from typing import IO, Any
@@ -45,12 +44,12 @@ from extraction.transfer_sheets import LIMITS
 from reviewer.imports.workbook_limits import WorkbookTooLarge
 from reviewer.models import Review, User
 from reviewer.services.jobs import (
-    ClaimLost,
+    Claim,
     JobKind,
-    claim_job,
     job_kind_register,
     job_restart,
     job_send,
+    run_claimed,
 )
 
 logger = logging.getLogger(__name__)
@@ -147,23 +146,11 @@ def pending_import_preview(pending: PendingImport) -> transfer.Preview | None:
 # --- reading (in the request, or the worker) ---
 
 
-def _write(pending_id: int, claim: datetime, **fields: Any) -> None:
-    if not PendingImport.objects.filter(pk=pending_id, claimed_at=claim).update(**fields):
-        raise ClaimLost(f"pending extraction import {pending_id} was cancelled or taken over")
-
-
 def pending_import_read(*, pending_id: int) -> None:
     """Read and check the pending import's file and keep the preview, or the reason it could
     not be read. Run by the `extraction.read_pending_import` task for large files."""
-    claim = claim_job(
-        PendingImport,
-        pending_id,
-        waiting=PendingStatus.WAITING,
-        working=PendingStatus.READING,
-    )
-    if claim is None:
-        return  # read, cancelled, or being read: a duplicate delivery does nothing
-    try:
+
+    def read(claim: Claim) -> dict[str, Any]:
         pending = PendingImport.objects.select_related("review", "created_by").get(pk=pending_id)
         data = pending_import_data(pending)
         if data is None:
@@ -176,33 +163,18 @@ def pending_import_read(*, pending_id: int) -> None:
             name=pending.name,
             data=data,
         )
-        _write(
-            pending_id,
-            claim,
-            status=PendingStatus.READY,
-            preview=preview.as_json(),
-            error="",
-            finished_at=timezone.now(),
-        )
-    except ClaimLost:
-        logger.info("Pending extraction import %s went while it was read", pending_id)
-    except PermissionDenied as refusal:
-        _fail(pending_id, claim, str(refusal))
-    except Exception as error:  # the row must not hang in "reading"; the reason is shown
-        logger.exception("Reading pending extraction import %s failed", pending_id)
-        _fail(
-            pending_id,
-            claim,
+        return {"status": PendingStatus.READY, "preview": preview.as_json(), "error": ""}
+
+    run_claimed(
+        PendingImport,
+        pending_id,
+        read,
+        expected=(PermissionDenied,),
+        failed=lambda error: (
             f"The file could not be read ({type(error).__name__}: {error}). Nothing was "
-            "imported; upload it again, or save it as CSV UTF-8 first.",
-        )
-
-
-def _fail(pending_id: int, claim: datetime, message: str) -> None:
-    PendingImport.objects.filter(pk=pending_id, claimed_at=claim).update(
-        status=PendingStatus.FAILED,
-        error=message.replace("\x00", "\ufffd"),
-        finished_at=timezone.now(),
+            "imported; upload it again, or save it as CSV UTF-8 first."
+        ),
+        label=f"Pending extraction import {pending_id}",
     )
 
 
@@ -272,9 +244,6 @@ def register_job_kind() -> None:
                 PendingStatus.WAITING: "extraction.tasks.read_pending_import",
                 PendingStatus.READING: "extraction.tasks.read_pending_import",
             },
-            waiting=frozenset({PendingStatus.WAITING}),
-            working=frozenset({PendingStatus.READING}),
-            stamp="claimed_at",
             argument="pending_id",
             cancel=cancel,
         )

@@ -234,6 +234,34 @@ JSON_WITHOUT_IDS: frozenset[tuple[str, str]] = frozenset(
 )
 
 
+#: Columns that archives written before the job lifecycle was one (issue 15) name
+#: differently: old name -> the name now. Restoring reads them under the new name; no archive
+#: written since uses an old name, so a server from before refuses the new archives (their
+#: `claimed_at` is a column it does not know) instead of misreading them.
+RENAMED_COLUMNS: dict[str, dict[str, str]] = {
+    "analysis.AnalysisRun": {"started_at": "claimed_at"},
+}
+
+#: Values those archives store differently: (label, column) -> {old value: value now}.
+RENAMED_VALUES: dict[tuple[str, str], dict[str, str]] = {
+    ("reviewer.ImportJob", "status"): {"done": "succeeded"},
+    ("reviewer.DedupJob", "status"): {"done": "succeeded"},
+}
+
+
+def column_now(label: str, name: str) -> str:
+    """An archived column's name as this version calls it."""
+    return RENAMED_COLUMNS.get(label, {}).get(name, name)
+
+
+def value_now(label: str, column: str, value: Any) -> Any:
+    """An archived value as this version stores it."""
+    renamed = RENAMED_VALUES.get((label, column))
+    if renamed is None or not isinstance(value, str):
+        return value
+    return renamed.get(value, value)
+
+
 @dataclass(frozen=True)
 class Interrupted:
     """A job model's unfinished statuses, and what a restored unfinished job becomes."""

@@ -263,6 +263,8 @@ def _check_tables(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
         columns = entry.get("columns")
         if not isinstance(columns, list):
             raise ArchiveError(f"manifest.json: table {label} lists no columns.")
+        columns = [layout.column_now(label, str(name)) for name in columns]  # older archives
+        entry = {**entry, "columns": columns}
         ours = {c.name: c for c in layout.columns(label)}
         unknown = set(columns) - set(ours)
         if unknown:
@@ -483,6 +485,7 @@ def _table(state: _Restoring, label: str, entry: dict[str, Any]) -> None:
         number = row.get("id")
         if not isinstance(number, int) or number < 1:
             raise ArchiveError(f"{where}: no valid “id”.")
+        row = {layout.column_now(label, name): value for name, value in row.items()}
         unknown = set(row) - listed
         if unknown:
             raise ArchiveError(
@@ -495,7 +498,7 @@ def _table(state: _Restoring, label: str, entry: dict[str, Any]) -> None:
                 continue
             if column.name not in row:
                 continue  # an older archive: the column's default applies
-            raw = row[column.name]
+            raw = layout.value_now(label, column.name, row[column.name])
             try:
                 _column_value(state, label, column, raw, values, pending, where)
             except (BadValue, layout.IdNotFound) as error:

@@ -9,6 +9,7 @@ from reviewer.models.duplicates import (
     DuplicatePair,
     PairStatus,
 )
+from reviewer.models.jobs import FINISHED_STATUSES, Job, JobStatus
 from reviewer.models.ranking import (
     RankingJob,
     RankingMethod,
@@ -53,6 +54,7 @@ from reviewer.models.users import User
 __all__ = [
     "COMMON_SOURCE_NAMES",
     "DEFAULT_EXCLUSION_REASONS",
+    "FINISHED_STATUSES",
     "STAGE_CHOICES",
     "Adjudication",
     "Approval",
@@ -74,6 +76,8 @@ __all__ = [
     "ImportStatus",
     "Invitation",
     "InvitationState",
+    "Job",
+    "JobStatus",
     "Membership",
     "PairStatus",
     "RankingJob",

@@ -13,19 +13,24 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from reviewer.models.jobs import Job, JobStatus, unfinished
 from reviewer.models.reviews import Review
-from reviewer.models.sources import ImportJob, Record, stale_claim_cutoff
+from reviewer.models.sources import ImportJob, Record
 
 
 class DedupStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting to run"
-    RUNNING = "running", "Running"
-    DONE = "done", "Finished"
-    FAILED = "failed", "Failed"
+    QUEUED = JobStatus.QUEUED.value, "Waiting to run"
+    RUNNING = JobStatus.RUNNING.value, "Running"
+    DONE = JobStatus.SUCCEEDED.value, "Finished"
+    FAILED = JobStatus.FAILED.value, "Failed"
 
 
-class DedupJob(models.Model):
-    """One run of the de-duplication engine over a review, whole or for one import's records."""
+class DedupJob(Job):
+    """One run of the de-duplication engine over a review, whole or for one import's records.
+
+    One whole-review run at a time (`one_unfinished_dedup_per_review`): asking again while
+    one waits or runs shows that one (`services.duplicates.dedup_run_request`).
+    """
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="dedup_jobs")
     import_job = models.ForeignKey(
@@ -39,49 +44,32 @@ class DedupJob(models.Model):
     status = models.CharField(
         max_length=20, choices=DedupStatus.choices, default=DedupStatus.QUEUED
     )
-    error = models.TextField(blank=True)
+    whole_review = models.BooleanField(
+        default=False,
+        help_text="A run over all records, asked for by a person (one at a time); not an "
+        "import's check, which stays one even once its import is deleted.",
+    )
     counts = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review"],
+                condition=unfinished(DedupStatus.QUEUED, DedupStatus.RUNNING)
+                & models.Q(whole_review=True),
+                name="one_unfinished_dedup_per_review",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"De-duplication #{self.pk}"
 
     def get_absolute_url(self) -> str:
         return reverse("dedup-job", kwargs={"slug": self.review.slug, "pk": self.pk})
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in {DedupStatus.QUEUED, DedupStatus.RUNNING}
-
-    @property
-    def is_stale(self) -> bool:
-        return (
-            self.status == DedupStatus.RUNNING
-            and self.claimed_at is not None
-            and self.claimed_at < stale_claim_cutoff()
-        )
-
-    @property
-    def is_stuck(self) -> bool:
-        """Its task cannot be on its way: never sent, or waiting or stale too long
-        (`reviewer.services.jobs.job_is_stuck`). The page offers to send it again."""
-        from reviewer.services.jobs import job_is_stuck
-
-        return job_is_stuck(self)
-
-    @property
-    def not_sent(self) -> bool:
-        from reviewer.services.jobs import NOT_SENT
-
-        return self.is_running and self.error == NOT_SENT
 
     @property
     def scope_label(self) -> str:

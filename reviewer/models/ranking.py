@@ -20,15 +20,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from reviewer.models.jobs import Job, JobStatus
 from reviewer.models.reviews import Review
-from reviewer.models.sources import Record, stale_claim_cutoff
+from reviewer.models.sources import Record
 
 
 class RankingStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting to run"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Finished"
-    FAILED = "failed", "Failed"
+    QUEUED = JobStatus.QUEUED.value, "Waiting to run"
+    RUNNING = JobStatus.RUNNING.value, "Running"
+    SUCCEEDED = JobStatus.SUCCEEDED.value, "Finished"
+    FAILED = JobStatus.FAILED.value, "Failed"
 
 
 class RankingTrigger(models.TextChoices):
@@ -50,7 +51,7 @@ class RankingMethod(models.TextChoices):
     LEARNT = "learnt", "Learnt from your decisions"
 
 
-class RankingJob(models.Model):
+class RankingJob(Job):
     """One retrain of one reviewer's model, and what it learnt from."""
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="ranking_jobs")
@@ -73,7 +74,6 @@ class RankingJob(models.Model):
         "similarity to the review's question, criteria and highlight terms.",
     )
     reason = models.TextField(blank=True, help_text="Why no model could be trained.")
-    error = models.TextField(blank=True)
     records = models.PositiveIntegerField(default=0, help_text="Records scored.")
     relevant = models.PositiveIntegerField(default=0, help_text="Labels used: relevant.")
     irrelevant = models.PositiveIntegerField(default=0, help_text="Labels used: irrelevant.")
@@ -86,9 +86,6 @@ class RankingJob(models.Model):
     )
     train_seconds = models.FloatField(null=True, blank=True)
     store_seconds = models.FloatField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-pk"]
@@ -106,32 +103,6 @@ class RankingJob(models.Model):
 
     def __str__(self) -> str:
         return f"Ranking #{self.pk} of {self.reviewer_id} ({self.status})"
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in {RankingStatus.QUEUED, RankingStatus.RUNNING}
-
-    @property
-    def is_stale(self) -> bool:
-        return (
-            self.status == RankingStatus.RUNNING
-            and self.claimed_at is not None
-            and self.claimed_at < stale_claim_cutoff()
-        )
-
-    @property
-    def is_stuck(self) -> bool:
-        """Its task cannot be on its way: never sent, or waiting or stale too long
-        (`reviewer.services.jobs.job_is_stuck`). The page offers to send it again."""
-        from reviewer.services.jobs import job_is_stuck
-
-        return job_is_stuck(self)
-
-    @property
-    def not_sent(self) -> bool:
-        from reviewer.services.jobs import NOT_SENT
-
-        return self.is_running and self.error == NOT_SENT
 
     @property
     def total_seconds(self) -> float:

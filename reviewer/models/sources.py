@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
 
 from reviewer.imports.base import FileFormat
+from reviewer.models.jobs import Job, JobStatus, stale_claim_cutoff
 from reviewer.models.reviews import Review
+
+__all__ = ["stale_claim_cutoff"]  # its home is `reviewer.models.jobs`; imported from here too
 
 
 class SourceKind(models.TextChoices):
@@ -82,8 +82,10 @@ class Source(models.Model):
 class ImportStatus(models.TextChoices):
     """An import job's life: read the files (preview), then import them on confirmation.
 
-    Each waiting state is claimed by exactly one worker with a conditional update,
-    so a task delivered twice does its work once.
+    Its two steps each have a waiting state and a working state of their own; the states
+    every job has use the shared words (`JobStatus`). Each waiting state is claimed by
+    exactly one worker with a conditional update, so a task delivered twice does its work
+    once.
     """
 
     WAITING_TO_READ = "waiting-read", "Waiting to read the files"
@@ -91,9 +93,9 @@ class ImportStatus(models.TextChoices):
     READY = "ready", "Ready to import"
     WAITING_TO_IMPORT = "waiting-import", "Waiting to import"
     IMPORTING = "importing", "Importing"
-    DONE = "done", "Imported"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
+    DONE = JobStatus.SUCCEEDED.value, "Imported"
+    FAILED = JobStatus.FAILED.value, "Failed"
+    CANCELLED = JobStatus.CANCELLED.value, "Cancelled"
 
 
 RUNNING_STATUSES = frozenset(
@@ -106,29 +108,24 @@ RUNNING_STATUSES = frozenset(
 )
 
 
-class ImportJob(models.Model):
+class ImportJob(Job):
     """One upload of one or more files into a source: read, previewed, then imported whole.
 
     The job is the unit of all-or-nothing: either every file's records land in
     one transaction, or none do and `error` says why.
     """
 
+    WAITING = frozenset({ImportStatus.WAITING_TO_READ, ImportStatus.WAITING_TO_IMPORT})
+    WORKING = frozenset({ImportStatus.READING, ImportStatus.IMPORTING})
+
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="import_jobs")
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="import_jobs")
     status = models.CharField(
         max_length=20, choices=ImportStatus.choices, default=ImportStatus.WAITING_TO_READ
     )
-    error = models.TextField(blank=True)
     record_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    finished_at = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(
-        null=True,
-        blank=True,
-        help_text="When a worker last took the job on; also the token of that claim.",
     )
 
     class Meta:
@@ -141,33 +138,6 @@ class ImportJob(models.Model):
         return reverse("import-detail", kwargs={"slug": self.review.slug, "pk": self.pk})
 
     @property
-    def is_running(self) -> bool:
-        return self.status in RUNNING_STATUSES
-
-    @property
-    def is_stale(self) -> bool:
-        """Reading or importing, but claimed so long ago that its worker must have stopped."""
-        return (
-            self.status in {ImportStatus.READING, ImportStatus.IMPORTING}
-            and self.claimed_at is not None
-            and self.claimed_at < stale_claim_cutoff()
-        )
-
-    @property
-    def is_stuck(self) -> bool:
-        """Its task cannot be on its way: never sent, or waiting or stale too long
-        (`reviewer.services.jobs.job_is_stuck`). The page offers to send it again."""
-        from reviewer.services.jobs import job_is_stuck
-
-        return job_is_stuck(self)
-
-    @property
-    def not_sent(self) -> bool:
-        from reviewer.services.jobs import NOT_SENT
-
-        return self.is_running and self.error == NOT_SENT
-
-    @property
     def status_label(self) -> str:
         """The status as shown: a reading that failed says the upload was refused."""
         if self.status == ImportStatus.FAILED and self.finished_at is None:
@@ -178,15 +148,6 @@ class ImportJob(models.Model):
     def can_confirm(self) -> bool:
         """Ready, and every file was read without error."""
         return self.status == ImportStatus.READY and not any(f.error for f in self.files.all())
-
-
-def stale_claim_cutoff() -> datetime:
-    """Claims older than this belong to a worker that stopped (a crash, a restart).
-
-    A 100,000-record import takes about a minute, so the default of 30 minutes
-    leaves a wide margin before a job is taken over.
-    """
-    return timezone.now() - timedelta(minutes=settings.IMPORT_JOB_STALE_MINUTES)
 
 
 def import_upload_path(instance: ImportFile, filename: str) -> str:

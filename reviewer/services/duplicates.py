@@ -26,11 +26,10 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reviewer.dedup import Band as EngineBand
@@ -42,7 +41,6 @@ from reviewer.models import (
     DedupAction,
     DedupEvent,
     DedupJob,
-    DedupStatus,
     DuplicatePair,
     ImportJob,
     PairStatus,
@@ -53,12 +51,16 @@ from reviewer.models import (
 from reviewer.models.duplicates import DECIDED_STATUSES
 from reviewer.screening import counters
 from reviewer.selectors import pending_duplicate_pairs
-from reviewer.services import progress
-from reviewer.services.jobs import ClaimLost, claim_job, job_cancel, job_restart, job_send
+from reviewer.services.jobs import (
+    Claim,
+    JobGoing,
+    job_cancel,
+    job_restart,
+    job_send,
+    run_claimed,
+)
 
 logger = logging.getLogger(__name__)
-
-PROGRESS = "dedup-job"
 
 #: Fields a kept record may take from its duplicates when it has none of its own: every
 #: normalised field but the title, which is what the group is recognised by.
@@ -79,10 +81,6 @@ ENGINE_FIELDS = (
 )
 
 
-def progress_get(job_id: int) -> dict[str, Any] | None:
-    return progress.progress_get(PROGRESS, job_id)
-
-
 # --- running the engine ---
 
 
@@ -90,10 +88,24 @@ def dedup_job_create(
     *, review: Review, user: User, import_job: ImportJob | None = None, enqueue: bool = True
 ) -> DedupJob:
     """Queue a run over the whole review, or over one import's records against all others."""
-    job = DedupJob.objects.create(review=review, created_by=user, import_job=import_job)
+    job = DedupJob.objects.create(
+        review=review, created_by=user, import_job=import_job, whole_review=import_job is None
+    )
     if enqueue:
         job_send(job)
     return job
+
+
+def dedup_job_start(*, review: Review, user: User, enqueue: bool = True) -> DedupJob:
+    """Queue a run over the whole review, one at a time: while one waits or runs, raises
+    `JobGoing` with it (the constraint `one_unfinished_dedup_per_review` decides, so two
+    clicks at once cannot start two)."""
+    try:
+        with transaction.atomic():
+            return dedup_job_create(review=review, user=user, enqueue=enqueue)
+    except IntegrityError:
+        going = review.dedup_jobs.get(whole_review=True, status__in=DedupJob.unfinished_statuses())
+        raise JobGoing(going) from None
 
 
 def dedup_after_import(*, import_job: ImportJob) -> DedupJob | None:
@@ -106,15 +118,21 @@ def dedup_after_import(*, import_job: ImportJob) -> DedupJob | None:
 
 
 def dedup_run_now(*, review: Review, user: User) -> DedupJob:
-    """Run over the whole review in this process (the `dedupe` command)."""
-    job = dedup_job_create(review=review, user=user, enqueue=False)
+    """Run over the whole review in this process (the `dedupe` command). A whole-review run
+    already waiting is the one run here (one at a time); one that a live worker holds is
+    left to it, refused with a ValidationError."""
+    try:
+        job = dedup_job_start(review=review, user=user, enqueue=False)
+    except JobGoing as going:
+        job = cast(DedupJob, going.job)
     dedup_job_run(job_id=job.pk)
     job.refresh_from_db()
+    if job.is_running:
+        raise ValidationError(
+            f"De-duplication run #{job.pk} is already going in a worker; its result will be "
+            "on the duplicates page."
+        )
     return job
-
-
-def _claim(job_id: int) -> datetime | None:
-    return claim_job(DedupJob, job_id, waiting=DedupStatus.QUEUED, working=DedupStatus.RUNNING)
 
 
 def _engine_records(review: Review) -> list[DedupInput]:
@@ -142,12 +160,10 @@ def _engine_records(review: Review) -> list[DedupInput]:
 
 def dedup_job_run(*, job_id: int) -> None:
     """Run the engine and store its result in one transaction. Run by the `run_dedup` task."""
-    claim = _claim(job_id)
-    if claim is None:
-        return
-    job = DedupJob.objects.select_related("review").get(pk=job_id)
-    try:
-        progress.progress_set(PROGRESS, job_id, done=0, total=None, phase="Reading the records")
+
+    def run(claim: Claim) -> None:
+        job = DedupJob.objects.select_related("review").get(pk=job_id)
+        claim.progress(0, None, "Reading the records")
         records = _engine_records(job.review)
         only_against: set[int | str] | None = None
         if job.import_job_id is not None:
@@ -163,34 +179,27 @@ def dedup_job_run(*, job_id: int) -> None:
         )
 
         def report(done: int, total: int) -> None:
-            progress.progress_set(
-                PROGRESS, job_id, done=done, total=total, phase="Comparing records"
-            )
+            claim.progress(done, total, "Comparing records")
 
         result = deduplicate(
             records, only_against=only_against, cannot_link=cannot_link, progress=report
         )
-        progress.progress_set(PROGRESS, job_id, done=0, total=None, phase="Saving the groups")
+        claim.progress(0, None, "Saving the groups")
         with transaction.atomic():
             counts = _store_result(job, result)
-            done = DedupJob.objects.filter(pk=job_id, claimed_at=claim).update(
-                status=DedupStatus.DONE, counts=counts, finished_at=timezone.now()
-            )
-            if not done:
-                raise ClaimLost(f"de-duplication job {job_id} was taken over")
+            claim.finish(counts=counts)
             # duplicates leave screening: the screening counters count again
             counters.forget(job.review_id)
-    except ClaimLost:
-        logger.warning("De-duplication job %s was taken over by another worker", job_id)
-    except Exception as error:  # the row must not hang in "running"
-        logger.exception("De-duplication job %s failed", job_id)
-        DedupJob.objects.filter(pk=job_id, claimed_at=claim).update(
-            status=DedupStatus.FAILED,
-            error=f"Unexpected error ({type(error).__name__}: {error}). Nothing was changed.",
-            finished_at=timezone.now(),
-        )
-    finally:
-        progress.progress_clear(PROGRESS, job_id)
+
+    run_claimed(
+        DedupJob,
+        job_id,
+        run,
+        failed=lambda error: (
+            f"Unexpected error ({type(error).__name__}: {error}). Nothing was changed."
+        ),
+        label=f"De-duplication job {job_id}",
+    )
 
 
 def dedup_job_restart(*, job: DedupJob) -> None:

@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -20,7 +20,6 @@ from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files import File
 from django.db import connection, reset_queries, transaction
 from django.template.defaultfilters import pluralize
-from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from reviewer.imports import ParsedRecord, ParseError, detect_format, read_file, summarise
@@ -39,28 +38,14 @@ from reviewer.models import (
     User,
 )
 from reviewer.screening import counters
-from reviewer.services import progress
 from reviewer.services.duplicates import dedup_after_import
-from reviewer.services.jobs import ClaimLost, claim_job, job_restart, job_send
+from reviewer.services.jobs import Claim, job_restart, job_send, run_claimed
 from reviewer.services.ranking import ranking_for_members
 
 logger = logging.getLogger(__name__)
 
 INSERT_BATCH = 2000
 SAMPLE_FIELDS = ("title", "authors", "year", "journal", "doi", "pmid", "location")
-
-
-# --- progress, readable by other processes while the job's transaction is open ---
-
-PROGRESS = "import-job"
-
-
-def progress_set(job_id: int, *, done: int, total: int | None, phase: str) -> None:
-    progress.progress_set(PROGRESS, job_id, done=done, total=total, phase=phase)
-
-
-def progress_get(job_id: int) -> dict[str, Any] | None:
-    return progress.progress_get(PROGRESS, job_id)
 
 
 # --- creating a job ---
@@ -165,18 +150,6 @@ def _enqueue_read(job: ImportJob) -> None:
 
 def _enqueue_run(job: ImportJob) -> None:
     job_send(job)  # the job waits to be imported: its task is `reviewer.run_import`
-
-
-def _claim(job_id: int, *, waiting: ImportStatus, working: ImportStatus) -> datetime | None:
-    """Take a job on: move it from its waiting state to its working state
-    (`services.jobs.claim_job`)."""
-    return claim_job(ImportJob, job_id, waiting=waiting, working=working)
-
-
-def _finish(job_id: int, claim: datetime, **fields: Any) -> None:
-    """Write a job's outcome, but only while this worker's claim still holds."""
-    if not ImportJob.objects.filter(pk=job_id, claimed_at=claim).update(**fields):
-        raise ClaimLost(f"import job {job_id} was taken over by another worker")
 
 
 # --- reading (the preview) ---
@@ -334,45 +307,41 @@ def import_job_read(*, job_id: int) -> None:
 
     The job ends "ready" when every file was read, "failed" (with the reason) when any
     was not: it can then be changed (another format, a column mapping) or cancelled.
-    Whatever goes wrong, the job does not stay "reading".
+    Whatever goes wrong, the job does not stay "reading" (`services.jobs.run_claimed`).
     """
-    claim = _claim(job_id, waiting=ImportStatus.WAITING_TO_READ, working=ImportStatus.READING)
-    if claim is None:
-        return
-    try:
+
+    def read(claim: Claim) -> dict[str, Any]:
         files = list(ImportJob.objects.get(pk=job_id).files.all())
         for n, import_file in enumerate(files, start=1):
-            progress_set(job_id, done=n - 1, total=len(files), phase=f"Reading {import_file}")
+            claim.progress(n - 1, len(files), f"Reading {import_file}")
             _read_one(import_file, job_id)
         unread = [f for f in files if f.error]
-        if unread:
-            outcome: dict[str, Any] = {
+        if unread:  # refused, not finished: another format or a mapping may still do
+            return {
                 "status": ImportStatus.FAILED,
                 "error": _unread_message(unread, len(files)),
                 "record_count": 0,
             }
-        else:
-            outcome = {
-                "status": ImportStatus.READY,
-                "error": "",
-                "record_count": sum(f.record_count for f in files),
-            }
-        _finish(job_id, claim, **outcome)
-    except ClaimLost:
-        logger.warning("Reading import job %s was taken over; its result is the newer one", job_id)
-    except Exception as error:  # the job row must not hang in "reading"
-        logger.exception("Reading import job %s failed", job_id)
-        _fail(
-            job_id,
-            claim,
-            without_nul(
-                f"Reading the files failed ({type(error).__name__}: {error}). Nothing was "
-                "imported; cancel this upload, or try again."
-            ),
-            finished=False,
-        )
-    finally:
-        progress.progress_clear(PROGRESS, job_id)
+        return {
+            "status": ImportStatus.READY,
+            "error": "",
+            "record_count": sum(f.record_count for f in files),
+        }
+
+    run_claimed(
+        ImportJob,
+        job_id,
+        read,
+        waiting=ImportStatus.WAITING_TO_READ,
+        working=ImportStatus.READING,
+        failed=lambda error: (
+            f"Reading the files failed ({type(error).__name__}: {error}). Nothing was "
+            "imported; cancel this upload, or try again."
+        ),
+        failure_fields={"record_count": 0},
+        failure_finishes=False,
+        label=f"Reading import job {job_id}",
+    )
 
 
 def _unread_message(unread: list[ImportFile], total: int) -> str:
@@ -549,7 +518,7 @@ def _insert_batch(batch: list[Record]) -> None:
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
 
 
-def _insert_records(job: ImportJob) -> int:
+def _insert_records(job: ImportJob, claim: Claim | None = None) -> int:
     total = job.record_count or None
     done = 0
     for import_file in job.files.all():
@@ -568,7 +537,8 @@ def _insert_records(job: ImportJob) -> int:
                 reset_queries()  # with DEBUG on, the query log would keep every batch's SQL
                 done += len(batch)
                 batch = []
-                progress_set(job.pk, done=done, total=total, phase="Importing")
+                if claim is not None:
+                    claim.progress(done, total, "Importing")
         _insert_batch(batch)
         done += len(batch)
         import_file.record_count = count
@@ -578,20 +548,12 @@ def _insert_records(job: ImportJob) -> int:
 
 def import_job_run(*, job_id: int) -> None:
     """Import every file of a confirmed job in one transaction. Run by the `run_import` task."""
-    claim = _claim(job_id, waiting=ImportStatus.WAITING_TO_IMPORT, working=ImportStatus.IMPORTING)
-    if claim is None:
-        return
-    job = ImportJob.objects.get(pk=job_id)
-    try:
-        with transaction.atomic():
-            count = _insert_records(job)
-            _finish(
-                job_id,
-                claim,
-                status=ImportStatus.DONE,
-                record_count=count,
-                finished_at=timezone.now(),
-            )
+
+    def run(claim: Claim) -> None:
+        job = ImportJob.objects.get(pk=job_id)
+        with transaction.atomic():  # rolled back whole when anything fails, a lost claim too
+            count = _insert_records(job, claim)
+            claim.finish(status=ImportStatus.DONE, record_count=count)
             job.record_count = count
             # the screening counters count the new records (`screening.counters`)
             counters.forget(job.review_id)
@@ -599,33 +561,20 @@ def import_job_run(*, job_id: int) -> None:
             dedup_after_import(import_job=job)
             # the new records get scores; before any decision, the question ranks them
             ranking_for_members(review=job.review, trigger=RankingTrigger.RECORDS)
-    except ClaimLost:  # rolled back: the worker that took over imports instead
-        logger.warning("Import job %s was taken over by another worker", job_id)
-    except ParseError as error:
-        _fail(job_id, claim, str(error))
-    except Exception as error:  # the job row must not hang in "importing"
-        logger.exception("Import job %s failed", job_id)
-        message = f"Unexpected error ({type(error).__name__}: {error}). Nothing was imported."
-        _fail(job_id, claim, message)
-    finally:
-        progress.progress_clear(PROGRESS, job_id)
 
-
-def _fail(job_id: int, claim: datetime, message: str, *, finished: bool = True) -> None:
-    """End a job as failed with `message`; `finished` stamps it (an import that ran),
-    while a failed reading stays open to another format or a cancel."""
-    fields: dict[str, Any] = {"finished_at": timezone.now()} if finished else {}
-    try:
-        _finish(
-            job_id,
-            claim,
-            status=ImportStatus.FAILED,
-            error=message,
-            record_count=0,
-            **fields,
-        )
-    except ClaimLost:
-        logger.warning("Import job %s failed after it was taken over: %s", job_id, message)
+    run_claimed(
+        ImportJob,
+        job_id,
+        run,
+        waiting=ImportStatus.WAITING_TO_IMPORT,
+        working=ImportStatus.IMPORTING,
+        expected=(ParseError,),
+        failed=lambda error: (
+            f"Unexpected error ({type(error).__name__}: {error}). Nothing was imported."
+        ),
+        failure_fields={"record_count": 0},
+        label=f"Import job {job_id}",
+    )
 
 
 def import_job_restart(*, job: ImportJob) -> None:
@@ -646,7 +595,7 @@ def import_job_cancel(*, job: ImportJob) -> None:
         raise ValidationError(
             "Only an import that has not finished can be cancelled: this one has."
         )
-    worked_on = job.status in {ImportStatus.READING, ImportStatus.IMPORTING} and not job.is_stale
+    worked_on = job.status in job.WORKING and not job.is_stale
     if not worked_on:
         for import_file in job.files.all():
             transaction.on_commit(partial(import_file.file.storage.delete, import_file.file.name))

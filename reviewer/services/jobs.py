@@ -1,11 +1,15 @@
-"""The life of a background job row (import, de-duplication, ranking, analysis), in one place:
-claiming it, sending its task, sending it again when its message was lost, cancelling it.
+"""The life of a background job row (import, de-duplication, ranking, analysis, pending
+extraction upload), in one place: claiming it, running it, sending its task, sending it
+again when its message was lost, cancelling it. The row itself is `reviewer.models.jobs.Job`.
 
-**Claiming.** A worker moves the row from its waiting status to its working status with a
-conditional UPDATE and keeps the claim's time as its token; every later write checks that
-token. A claim gone stale (its worker stopped: `stale_claim_cutoff`) can be taken over, and
-the stopped worker's writes then find the token changed and raise `ClaimLost`. So a task
-delivered twice, or sent again, does its work once: sending again is always safe.
+**Claiming and running** (`run_claimed`, which every task calls). A worker moves the row
+from its waiting status to its working status with a conditional UPDATE and keeps the
+claim's time as its token; every later write (progress, the result, the failure) checks
+that token. A claim gone stale (its worker stopped: `stale_claim_cutoff`) can be taken
+over, and the stopped worker's writes then find the token changed and raise `ClaimLost`:
+it keeps nothing. So a task delivered twice, or sent again, does its work once: sending
+again is always safe. Whatever the body raises, the row does not stay working: it ends
+failed with a readable reason.
 
 **Sending.** `job_send` queues the job's task once the transaction commits. If the broker
 cannot be reached then, the write that made the job has committed all the same: nothing
@@ -25,8 +29,9 @@ The sweep does not run on a page view: a GET never writes, and the page offers t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,12 +39,20 @@ from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    connection,
+    connections,
+    models,
+    transaction,
+)
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from reviewer.models.sources import stale_claim_cutoff
+from reviewer.models.jobs import Job, JobStatus, stale_claim_cutoff
 
 logger = logging.getLogger(__name__)
 
@@ -49,32 +62,202 @@ NOT_SENT = (
     "was queued. It is sent again automatically once the queue is back."
 )
 
+#: Progress is written at most this often (the pages poll once a second).
+PROGRESS_EVERY_SECONDS = 0.25
+
 
 class ClaimLost(Exception):
     """Another worker took the job over (or the job was cancelled); this one must not write
     its result."""
 
 
+class JobGoing(Exception):
+    """Refused: the one unfinished job allowed at a time (a partial unique constraint) is
+    already there; `job` is that one."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(f"{type(job).__name__} {job.pk} is already waiting or running")
+        self.job = job
+
+
 def claim_job(
-    model: type[models.Model],
+    model: type[Job],
     pk: int,
     *,
-    waiting: str,
-    working: str,
-    stamp: str = "claimed_at",
+    waiting: str = JobStatus.QUEUED,
+    working: str = JobStatus.RUNNING,
     **fields: Any,
 ) -> datetime | None:
-    """Move job `pk` from `waiting` (or a stale `working`) to `working`, stamping `stamp`
-    with the claim's time (also setting `fields`, and clearing a `NOT_SENT` note). Returns
-    that time, or None when another worker holds the job or it is finished."""
+    """Move job `pk` from `waiting` (or a stale `working`) to `working`, stamping
+    `claimed_at` with the claim's time (also setting `fields`, clearing a `NOT_SENT` note
+    and the progress a stopped worker left). Returns that time, or None when another worker
+    holds the job or it is finished."""
     now = timezone.now()
-    stale = Q(status=working, **{f"{stamp}__lt": stale_claim_cutoff()})
+    fresh: dict[str, Any] = {
+        "status": working,
+        "claimed_at": now,
+        "error": "",
+        "progress": 0,
+        "progress_total": model._meta.get_field("progress_total").get_default(),
+        "phase": "",
+    }
+    stale = Q(status=working, claimed_at__lt=stale_claim_cutoff())
     claimed = (
         model._default_manager.filter(pk=pk)
         .filter(Q(status=waiting) | stale)
-        .update(status=working, **{stamp: now, "error": "", **fields})
+        .update(**{**fresh, **fields})
     )
     return now if claimed else None
+
+
+def without_nul(text: str) -> str:
+    """No text column takes a NUL character (PostgreSQL refuses them), and an error's text
+    may quote a file's content."""
+    return text.replace("\x00", "\ufffd")
+
+
+@dataclass
+class Claim:
+    """A worker's hold on one job: every write through it is conditional on the claim."""
+
+    model: type[Job]
+    pk: int
+    token: datetime
+    finished: bool = False
+    #: Claimed inside a transaction of the caller's (a test, a command run in one): then the
+    #: body's transactions are part of it and progress is written through it too.
+    claimed_in_transaction: bool = False
+    _last_progress: float = field(default=0.0, repr=False)
+    _phase: str = field(default="", repr=False)
+    #: The second connection progress is written through from inside a transaction.
+    side: BaseDatabaseWrapper | None = field(default=None, repr=False)
+
+    def write(self, **fields: Any) -> None:
+        """Write `fields` on the job while this claim holds; `ClaimLost` once it does not."""
+        rows = self.model._default_manager.filter(pk=self.pk, claimed_at=self.token)
+        if not rows.update(**fields):
+            raise ClaimLost(f"{self.model.__name__} {self.pk} was taken over or cancelled")
+
+    def finish(self, status: str = JobStatus.SUCCEEDED, **fields: Any) -> None:
+        """End the job (succeeded, unless `status` says otherwise) with `fields`; inside the
+        caller's transaction when it has one, so the result and the status land together."""
+        done: dict[str, Any] = {"status": status, "phase": "", **fields}
+        if status == JobStatus.SUCCEEDED and "finished_at" not in fields:
+            done["finished_at"] = timezone.now()
+        total = self.model._meta.get_field("progress_total").get_default()
+        if status == JobStatus.SUCCEEDED and total:
+            done.setdefault("progress", total)
+        self.write(**done)
+        self.finished = True
+
+    def progress(self, done: int, total: int | None = None, phase: str = "") -> None:
+        """Say how far the work is (`done` of `total`, `total` None when not known) and
+        the step under way. Written at most every `PROGRESS_EVERY_SECONDS` (and whenever
+        the step changes); raises `ClaimLost` once the job was cancelled or taken over, so
+        a cancelled job stops early."""
+        now = time.monotonic()
+        if phase == self._phase and now - self._last_progress < PROGRESS_EVERY_SECONDS:
+            return
+        self._last_progress, self._phase = now, phase
+        fields = {"progress": max(0, done), "progress_total": total, "phase": phase[:120]}
+        if connection.in_atomic_block and not self.claimed_in_transaction:
+            _progress_outside(self, fields)
+        else:
+            self.write(**fields)
+
+
+def _progress_outside(claim: Claim, fields: dict[str, Any]) -> None:
+    """Progress written from inside the body's own transaction (an import lands all at once)
+    would be seen by nobody until it commits, and would lock the job's row against a cancel:
+    write it through a second connection instead. (The claim committed before that
+    transaction began, so the row is not locked by it: the second connection never waits.)
+    SQLite has one writer at a time, so there the bar stays indeterminate until the
+    transaction commits."""
+    if connection.vendor != "postgresql":
+        return
+    if claim.side is None:
+        claim.side = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with claim.side.cursor() as cursor:
+            table = claim.side.ops.quote_name(claim.model._meta.db_table)
+            cursor.execute(  # the same conditional write as `Claim.write`
+                f"UPDATE {table} SET progress = %s, progress_total = %s, phase = %s "
+                "WHERE id = %s AND claimed_at = %s",
+                [
+                    fields["progress"],
+                    fields["progress_total"],
+                    fields["phase"],
+                    claim.pk,
+                    claim.token,
+                ],
+            )
+    except DatabaseError:  # progress is advisory: the work goes on without it
+        logger.warning("Could not write the progress of %s %s", claim.model.__name__, claim.pk)
+
+
+def run_claimed(
+    model: type[Job],
+    pk: int,
+    body: Callable[[Claim], Mapping[str, Any] | None],
+    *,
+    waiting: str = JobStatus.QUEUED,
+    working: str = JobStatus.RUNNING,
+    claim_fields: Mapping[str, Any] | None = None,
+    expected: tuple[type[Exception], ...] = (),
+    failed: Callable[[Exception], str],
+    failure_fields: Mapping[str, Any] | None = None,
+    failure_finishes: bool = True,
+    label: str = "",
+) -> bool:
+    """Claim job `pk`, run `body(claim)`, and end the job: the one way every task runs.
+
+    `body` reports progress with `claim.progress(...)`, and either ends the job itself with
+    `claim.finish(...)` (inside its own transaction, so that its writes and the status land
+    together) or returns the fields to finish it with. An error of the `expected` kinds ends
+    the job failed with the error's own text; any other with `failed(error)`, and its trace
+    in the log. `failure_fields` go with a failure; `failure_finishes=False` leaves
+    `finished_at` empty (a reading that failed can still be changed). `ClaimLost` ends the
+    body quietly: the worker that took over, or the cancel, has the last word.
+
+    Returns False when the job could not be claimed (finished, or held by a live worker:
+    a duplicate delivery does nothing), True once it was run.
+    """
+    name = label or f"{model.__name__} {pk}"
+    token = claim_job(model, pk, waiting=waiting, working=working, **dict(claim_fields or {}))
+    if token is None:
+        return False
+    claim = Claim(model, pk, token, claimed_in_transaction=connection.in_atomic_block)
+    try:
+        outcome = body(claim)
+        if not claim.finished:
+            claim.finish(**dict(outcome or {}))
+    except ClaimLost:
+        logger.warning("%s was taken over or cancelled; this worker keeps nothing", name)
+    except expected as error:
+        _fail(claim, name, str(error), failure_fields, failure_finishes)
+    except Exception as error:  # the row must not stay working; the reason is shown
+        logger.exception("%s failed", name)
+        _fail(claim, name, failed(error), failure_fields, failure_finishes)
+    finally:
+        if claim.side is not None:
+            claim.side.close()
+    return True
+
+
+def _fail(
+    claim: Claim,
+    name: str,
+    message: str,
+    extra: Mapping[str, Any] | None,
+    finishes: bool,
+) -> None:
+    fields: dict[str, Any] = {"finished_at": timezone.now()} if finishes else {}
+    try:
+        claim.write(
+            status=JobStatus.FAILED, error=without_nul(message), phase="", **fields, **(extra or {})
+        )
+    except ClaimLost:
+        logger.warning("%s failed after it was taken over or cancelled: %s", name, message)
 
 
 # --- what each kind of job is ---
@@ -82,20 +265,25 @@ def claim_job(
 
 @dataclass(frozen=True)
 class JobKind:
-    """How the sweep, `job_send`, `job_restart` and `job_cancel` handle one job model."""
+    """How the sweep, `job_send`, `job_restart` and `job_cancel` handle one job model (its
+    waiting and working states are the model's own: `Job.WAITING`, `Job.WORKING`)."""
 
-    model: type[models.Model]
+    model: type[Job]
     #: The task (its dotted path) that moves the job on from each waiting status, and that
     #: takes over each working status once its claim is stale.
     tasks: dict[str, str]
-    waiting: frozenset[str]
-    working: frozenset[str]
-    #: The claim's token field (`claim_job`'s `stamp`).
-    stamp: str
     #: The task's keyword argument naming the row.
     argument: str
     #: Ends a job for good: `(job, user) -> None`, inside a transaction holding its row.
     cancel: Callable[[Any, Any], None]
+
+    @property
+    def waiting(self) -> frozenset[str]:
+        return self.model.WAITING
+
+    @property
+    def working(self) -> frozenset[str]:
+        return self.model.WORKING
 
     @property
     def unfinished(self) -> frozenset[str]:
@@ -110,7 +298,7 @@ def job_kind_register(kind: JobKind) -> None:
     _KINDS[kind.model] = kind
 
 
-def job_kind(job: models.Model) -> JobKind:
+def job_kind(job: Job) -> JobKind:
     return _KINDS[type(job)]
 
 
@@ -119,30 +307,26 @@ def resend_cutoff() -> datetime:
     return timezone.now() - timedelta(minutes=settings.JOB_RESEND_MINUTES)
 
 
-def job_waiting_since(job: models.Model) -> datetime:
+def job_waiting_since(job: Job) -> datetime:
     """When the job last entered its waiting status, as near as the row tells: its creation,
     or its last claim (an import waits again after it was read)."""
-    kind = job_kind(job)
-    created: datetime = job.created_at  # type: ignore[attr-defined]
-    stamp: datetime | None = getattr(job, kind.stamp)
+    created: datetime = job.created_at
+    stamp = job.claimed_at
     return max(created, stamp) if stamp is not None else created
 
 
-def job_is_undelivered(job: models.Model) -> bool:
+def job_is_undelivered(job: Job) -> bool:
     """Waiting, and its message cannot have reached a worker: not sent, or waiting too long."""
     kind = job_kind(job)
-    if job.status not in kind.waiting:  # type: ignore[attr-defined]
+    if job.status not in kind.waiting:
         return False
-    return job.error == NOT_SENT or job_waiting_since(job) < resend_cutoff()  # type: ignore[attr-defined]
+    return job.error == NOT_SENT or job_waiting_since(job) < resend_cutoff()
 
 
-def job_is_stuck(job: models.Model) -> bool:
+def job_is_stuck(job: Job) -> bool:
     """Undelivered (waiting), or working with a stale claim: the page offers to send it again."""
-    kind = job_kind(job)
-    status = job.status  # type: ignore[attr-defined]
-    if status in kind.working:
-        stamp: datetime | None = getattr(job, kind.stamp)
-        return stamp is not None and stamp < stale_claim_cutoff()
+    if job.status in job.WORKING:
+        return job.is_stale
     return job_is_undelivered(job)
 
 
@@ -169,12 +353,12 @@ def _task_for(kind: JobKind, status: str) -> Any:
     return import_string(kind.tasks[status])
 
 
-def job_send_now(job: models.Model) -> bool:
+def job_send_now(job: Job) -> bool:
     """Give the job's task to the broker now (eagerly: run it). False when the broker could
     not be reached: the job is then marked `NOT_SENT` and left waiting for the sweep."""
     kind = job_kind(job)
     model, pk = type(job), job.pk
-    status = job.status  # type: ignore[attr-defined]
+    status = job.status
     task = _task_for(kind, status)
     if current_app.conf.task_always_eager:
         task.apply_async(kwargs={kind.argument: pk})
@@ -189,7 +373,7 @@ def job_send_now(job: models.Model) -> bool:
     return True
 
 
-def job_send(job: models.Model) -> None:
+def job_send(job: Job) -> None:
     """Send the job's task once the current transaction commits (see the module doc)."""
     transaction.on_commit(lambda: job_send_now(job))
 
@@ -197,7 +381,7 @@ def job_send(job: models.Model) -> None:
 # --- the sweep ---
 
 
-def _resent_recently(job: models.Model) -> bool:
+def _resent_recently(job: Job) -> bool:
     """Sent again by a sweep less than `JOB_RESEND_MINUTES` ago (noted in the cache; with
     the cache down, every sweep sends: a duplicate does no harm)."""
     key = f"job-resent:{job._meta.label_lower}:{job.pk}"
@@ -212,18 +396,16 @@ def jobs_sweep() -> dict[str, int]:
     a stale claim. Returns how many of each model were sent."""
     sent: dict[str, int] = {}
     for kind in _KINDS.values():
-        stamp_old = Q(**{f"{kind.stamp}__isnull": True}) | Q(
-            **{f"{kind.stamp}__lt": resend_cutoff()}
-        )
+        stamp_old = Q(claimed_at__isnull=True) | Q(claimed_at__lt=resend_cutoff())
         undelivered = Q(status__in=kind.waiting) & (
             Q(error=NOT_SENT) | (Q(created_at__lt=resend_cutoff()) & stamp_old)
         )
-        stale = Q(status__in=kind.working, **{f"{kind.stamp}__lt": stale_claim_cutoff()})
+        stale = Q(status__in=kind.working, claimed_at__lt=stale_claim_cutoff())
         count = 0
         for job in kind.model._default_manager.filter(undelivered | stale).order_by("pk"):
-            if job.error != NOT_SENT and _resent_recently(job):  # type: ignore[attr-defined]
+            if job.error != NOT_SENT and _resent_recently(job):
                 continue
-            if job.status in kind.working:  # type: ignore[attr-defined]
+            if job.status in kind.working:
                 logger.warning(
                     "%s %s lost its worker; sending it again", kind.model.__name__, job.pk
                 )
@@ -236,17 +418,17 @@ def jobs_sweep() -> dict[str, int]:
 # --- what the owner can do ---
 
 
-def _locked(job: models.Model) -> models.Model:
+def _locked(job: Job) -> Job:
     return type(job)._default_manager.select_for_update().get(pk=job.pk)
 
 
 @transaction.atomic
-def job_restart(*, job: models.Model) -> None:
+def job_restart(*, job: Job) -> None:
     """Send a stuck job's task again: a waiting job's at once, a working job's once its
     claim is stale (the new delivery takes it over). Refused for a job that is working."""
     kind = job_kind(job)
     job = _locked(job)
-    status = job.status  # type: ignore[attr-defined]
+    status = job.status
     if status not in kind.unfinished:
         raise ValidationError("This job has finished; there is nothing to start again.")
     if status in kind.working and not job_is_stuck(job):
@@ -258,12 +440,12 @@ def job_restart(*, job: models.Model) -> None:
 
 
 @transaction.atomic
-def job_cancel(*, job: models.Model, user: Any) -> None:
+def job_cancel(*, job: Job, user: Any) -> None:
     """End an unfinished job for good, whatever it is doing. Its claim is taken away, so a
     worker still on it finds `ClaimLost` at its next write and keeps nothing."""
     kind = job_kind(job)
     job = _locked(job)
-    if job.status not in kind.unfinished:  # type: ignore[attr-defined]
+    if job.status not in kind.unfinished:
         raise ValidationError("This job has already finished.")
     kind.cancel(job, user)
 
@@ -273,32 +455,25 @@ def cancelled_note(user: Any) -> str:
     return f"Cancelled by {name} on {timezone.localtime():%d %b %Y at %H:%M}."
 
 
+def cancel_as_failed(job: Any, user: Any) -> None:
+    """How most jobs are cancelled: ended as failed, "Cancelled by …", the claim taken away."""
+    type(job)._default_manager.filter(pk=job.pk).update(
+        status=JobStatus.FAILED,
+        claimed_at=None,
+        phase="",
+        error=cancelled_note(user),
+        finished_at=timezone.now(),
+    )
+
+
 def register_reviewer_kinds() -> None:
     """The import, de-duplication and ranking jobs (called from `ReviewerConfig.ready`)."""
-    from reviewer.models import (
-        DedupJob,
-        DedupStatus,
-        ImportJob,
-        ImportStatus,
-        RankingJob,
-        RankingStatus,
-    )
+    from reviewer.models import DedupJob, DedupStatus, ImportJob, ImportStatus, RankingJob
 
     def cancel_import(job: Any, user: Any) -> None:
         from reviewer.services.imports import import_job_cancel
 
         import_job_cancel(job=job)
-
-    def cancel_as_failed(failed: str) -> Callable[[Any, Any], None]:
-        def cancel(job: Any, user: Any) -> None:
-            type(job)._default_manager.filter(pk=job.pk).update(
-                status=failed,
-                claimed_at=None,
-                error=cancelled_note(user),
-                finished_at=timezone.now(),
-            )
-
-        return cancel
 
     job_kind_register(
         JobKind(
@@ -309,9 +484,6 @@ def register_reviewer_kinds() -> None:
                 ImportStatus.WAITING_TO_IMPORT: "reviewer.tasks.run_import",
                 ImportStatus.IMPORTING: "reviewer.tasks.run_import",
             },
-            waiting=frozenset({ImportStatus.WAITING_TO_READ, ImportStatus.WAITING_TO_IMPORT}),
-            working=frozenset({ImportStatus.READING, ImportStatus.IMPORTING}),
-            stamp="claimed_at",
             argument="job_id",
             cancel=cancel_import,
         )
@@ -323,24 +495,18 @@ def register_reviewer_kinds() -> None:
                 DedupStatus.QUEUED: "reviewer.tasks.run_dedup",
                 DedupStatus.RUNNING: "reviewer.tasks.run_dedup",
             },
-            waiting=frozenset({DedupStatus.QUEUED}),
-            working=frozenset({DedupStatus.RUNNING}),
-            stamp="claimed_at",
             argument="job_id",
-            cancel=cancel_as_failed(DedupStatus.FAILED),
+            cancel=cancel_as_failed,
         )
     )
     job_kind_register(
         JobKind(
             model=RankingJob,
             tasks={
-                RankingStatus.QUEUED: "reviewer.tasks.retrain_ranking",
-                RankingStatus.RUNNING: "reviewer.tasks.retrain_ranking",
+                JobStatus.QUEUED: "reviewer.tasks.retrain_ranking",
+                JobStatus.RUNNING: "reviewer.tasks.retrain_ranking",
             },
-            waiting=frozenset({RankingStatus.QUEUED}),
-            working=frozenset({RankingStatus.RUNNING}),
-            stamp="claimed_at",
             argument="job_id",
-            cancel=cancel_as_failed(RankingStatus.FAILED),
+            cancel=cancel_as_failed,
         )
     )

@@ -34,7 +34,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from celery import current_app
 from django.conf import settings
@@ -62,7 +62,7 @@ from reviewer.ranking.stopping import DEFAULT_ALPHA, DEFAULT_TARGET
 from reviewer.screening.queries import eligible
 from reviewer.screening.rules import TA
 from reviewer.services.after_response import run_after_response
-from reviewer.services.jobs import ClaimLost, claim_job, job_is_undelivered, job_send_now
+from reviewer.services.jobs import Claim, job_is_undelivered, job_send_now, run_claimed
 
 logger = logging.getLogger(__name__)
 
@@ -264,12 +264,6 @@ def ranking_run_now(*, review: Review, user: User, trigger: str) -> RankingJob:
 # --- running one ---
 
 
-def _claim(job_id: int) -> datetime | None:
-    return claim_job(
-        RankingJob, job_id, waiting=RankingStatus.QUEUED, working=RankingStatus.RUNNING
-    )
-
-
 def rank_inputs(review: Review) -> list[RankInput]:
     """The records in title/abstract screening as the ranker reads them."""
     rows = eligible(review, TA).order_by("pk").values_list("pk", "title", "abstract", "keywords")
@@ -328,11 +322,8 @@ def ranking_job_run(*, job_id: int) -> None:
 
 
 def _run(job_id: int) -> None:
-    claim = _claim(job_id)
-    if claim is None:
-        return
-    job = RankingJob.objects.select_related("review", "reviewer").get(pk=job_id)
-    try:
+    def run(claim: Claim) -> None:
+        job = RankingJob.objects.select_related("review", "reviewer").get(pk=job_id)
         tick = time.perf_counter()
         records = rank_inputs(job.review)
         known = labels(job.review, job.reviewer)
@@ -359,8 +350,7 @@ def _run(job_id: int) -> None:
             ]
             RelevanceScore.objects.bulk_create(scores, batch_size=5000)
             relevant = sum(known.values())
-            done = RankingJob.objects.filter(pk=job_id, claimed_at=claim).update(
-                status=RankingStatus.SUCCEEDED,
+            claim.finish(
                 trained=ranking.trained,
                 method=ranking.method,
                 reason=ranking.reason,
@@ -371,27 +361,23 @@ def _run(job_id: int) -> None:
                 load_seconds=load_seconds,
                 vectorise_seconds=vectorise_seconds,
                 train_seconds=train_seconds,
-                finished_at=timezone.now(),
             )
-            if not done:
-                raise ClaimLost(f"ranking job {job_id} was taken over")
             # only the newest finished ranking is read: older scores go
             RelevanceScore.objects.filter(
                 job__review_id=job.review_id, job__reviewer_id=job.reviewer_id, job_id__lt=job_id
             ).delete()
         RankingJob.objects.filter(pk=job_id).update(store_seconds=time.perf_counter() - tick)
-    except ClaimLost:
-        logger.warning("Ranking job %s was taken over by another worker", job_id)
-    except Exception as error:  # the row must not hang in "running"
-        logger.exception("Ranking job %s failed", job_id)
-        RankingJob.objects.filter(pk=job_id, claimed_at=claim).update(
-            status=RankingStatus.FAILED,
-            error=(
-                f"Unexpected error ({type(error).__name__}: {error}). The previous ranking "
-                "stays in use."
-            ),
-            finished_at=timezone.now(),
-        )
+
+    run_claimed(
+        RankingJob,
+        job_id,
+        run,
+        failed=lambda error: (
+            f"Unexpected error ({type(error).__name__}: {error}). The previous ranking "
+            "stays in use."
+        ),
+        label=f"Ranking job {job_id}",
+    )
 
 
 # --- the stopping test's random sample ---

@@ -17,8 +17,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from reviewer import selectors
 from reviewer.access import current_user, review_for_request
-from reviewer.models import DedupEvent, DedupJob, DedupStatus, DuplicatePair, Record, Review, Role
+from reviewer.models import DedupEvent, DedupJob, DuplicatePair, Record, Review, Role
 from reviewer.services import duplicates as services
+from reviewer.services.jobs import JobGoing
 from reviewer.views.sources import HtmxHttpRequest
 
 #: The fields shown side by side, in reading order.
@@ -48,10 +49,7 @@ def _latest_job(review: Review) -> DedupJob | None:
 
 
 def _job_context(job: DedupJob | None) -> dict[str, Any]:
-    return {
-        "job": job,
-        "progress": services.progress_get(job.pk) if job and job.is_running else None,
-    }
+    return {"job": job}
 
 
 @require_GET
@@ -78,18 +76,19 @@ def dedup_overview(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def dedup_run(request: HttpRequest, slug: str) -> HttpResponse:
     review, _ = review_for_request(request, slug)
-    running = review.dedup_jobs.filter(status__in=[DedupStatus.QUEUED, DedupStatus.RUNNING]).first()
-    if running and running.is_stuck and running.status == DedupStatus.QUEUED:
-        services.dedup_job_restart(job=running)  # its message was lost: send it again
-        messages.info(request, "The waiting de-duplication run was sent to the workers again.")
-        return redirect("dedup-overview", slug=review.slug)
-    if running and not running.is_stale:
-        messages.info(request, "A de-duplication run is already going; its progress is below.")
-        return redirect("dedup-overview", slug=review.slug)
     if not review.records.exists():
         messages.error(request, "There are no records yet: import a search first.")
         return redirect("dedup-overview", slug=review.slug)
-    services.dedup_job_create(review=review, user=current_user(request))
+    try:
+        services.dedup_job_start(review=review, user=current_user(request))
+    except JobGoing as going:  # one whole-review run at a time
+        assert isinstance(going.job, DedupJob)
+        if going.job.is_stuck:
+            services.dedup_job_restart(job=going.job)  # its message was lost: send it again
+            messages.info(request, "The waiting de-duplication run was sent to the workers again.")
+        else:
+            messages.info(request, "A de-duplication run is already going; its progress is below.")
+        return redirect("dedup-overview", slug=review.slug)
     messages.success(request, "De-duplication started. Certain duplicates are linked as found.")
     return redirect("dedup-overview", slug=review.slug)
 

@@ -136,11 +136,10 @@ def _job_context(request: HttpRequest, slug: str, pk: int) -> dict[str, object]:
         "membership": membership,
         "job": job,
         "files": files,
-        "progress": import_services.progress_get(job.pk) if job.is_running else None,
         "same_files": preview and import_services.same_files(job),
         "cut_records": cut,
         "cut_at_end": any(c["at_end"] for _, c in cut),
-        "dedup": job.dedup_jobs.first() if job.status == "done" else None,
+        "dedup": job.dedup_jobs.first() if job.status == ImportStatus.DONE else None,
     }
 
 

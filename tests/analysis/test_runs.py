@@ -11,17 +11,23 @@ from django.utils import timezone
 from analysis.demo import analysis_demo
 from analysis.models import AnalysisRun, RunStatus
 from analysis.services.runs import (
-    _claim,
     analysis_rerun,
     analysis_run_execute,
     analysis_run_now,
     analysis_submit,
 )
 from extraction.models import PatientRow
+from reviewer.services.jobs import claim_job
 from tests.analysis.helpers_runs import final_study, imt_review, patient, reopen, with_form
 from tests.extraction.helpers import fill, make_study
 
 pytestmark = pytest.mark.django_db
+
+
+def _claim(pk: int):
+    """What a worker's `analysis.run` task does first (`reviewer.services.jobs.run_claimed`)."""
+    return claim_job(AnalysisRun, pk)
+
 
 CROSSTAB = {"row": "site", "col": "management", "rule": "auto", "yates": False}
 TABLE_ONE = {"exposure": "margin", "outcomes": ["recurrence", "reoperation", "outcome"]}
@@ -42,7 +48,7 @@ def submit(review, user, kind="crosstab", spec=CROSSTAB, **options):
 def test_a_run_is_claimed_once(review, team):
     run = submit(review, team.owner, enqueue=False).run
 
-    first, second = _claim(run.pk), _claim(run.pk)
+    first, second = _claim(run.pk), _claim(run.pk)  # two deliveries of the task
 
     assert first is not None
     assert second is None
@@ -69,11 +75,11 @@ def test_a_stale_running_run_is_taken_over_and_the_old_worker_writes_nothing(
     run = submit(review, team.owner, enqueue=False).run
     old_claim = _claim(run.pk)
     AnalysisRun.objects.filter(pk=run.pk).update(
-        started_at=timezone.now() - timedelta(minutes=settings.IMPORT_JOB_STALE_MINUTES + 1)
+        claimed_at=timezone.now() - timedelta(minutes=settings.IMPORT_JOB_STALE_MINUTES + 1)
     )
 
     analysis_run_execute(run_id=run.pk)  # a second worker takes it over
-    AnalysisRun.objects.filter(pk=run.pk, started_at=old_claim).update(error="old worker")
+    AnalysisRun.objects.filter(pk=run.pk, claimed_at=old_claim).update(error="old worker")
 
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED

@@ -47,7 +47,7 @@ def test_a_crosstab_asked_for_on_the_page_is_computed_by_the_worker(celery_worke
     assert response["Location"] == run.get_absolute_url()
     run = wait_for(run)
     assert run.progress == 100
-    assert run.started_at is not None and run.finished_at is not None
+    assert run.claimed_at is not None and run.finished_at is not None
     table = run.result["tables"][0]
     assert sum(map(sum, table["counts"])) == 60
     page = client.get(run.get_absolute_url())

@@ -71,7 +71,7 @@ def test_a_worker_whose_job_was_taken_over_cannot_commit(monkeypatch) -> None:
     make_import_file(job, "embase.ris", RIS, detected_format="ris", record_count=2)
     insert = imports._insert_records
 
-    def insert_then_lose_the_claim(job: ImportJob) -> int:
+    def insert_then_lose_the_claim(job: ImportJob, claim: object = None) -> int:
         count = insert(job)
         # Meanwhile another worker decided this one had stopped and took the job over.
         ImportJob.objects.filter(pk=job.pk).update(claimed_at=timezone.now() + timedelta(1))

@@ -116,14 +116,14 @@ def test_an_import_can_be_cancelled_in_every_unfinished_state(status: ImportStat
 
 def test_a_worker_still_importing_a_cancelled_job_keeps_nothing() -> None:
     job = waiting_import(ImportStatus.WAITING_TO_IMPORT, record_count=2)
-    claim = imports._claim(
-        job.pk, waiting=ImportStatus.WAITING_TO_IMPORT, working=ImportStatus.IMPORTING
+    token = jobs.claim_job(
+        ImportJob, job.pk, waiting=ImportStatus.WAITING_TO_IMPORT, working=ImportStatus.IMPORTING
     )
-    assert claim is not None
+    assert token is not None
     imports.import_job_cancel(job=job)
 
     with pytest.raises(jobs.ClaimLost):
-        imports._finish(job.pk, claim, status=ImportStatus.DONE)
+        jobs.Claim(ImportJob, job.pk, token).finish(status=ImportStatus.DONE)
     job.refresh_from_db()
     assert job.status == ImportStatus.CANCELLED
 

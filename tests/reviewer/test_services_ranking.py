@@ -18,6 +18,7 @@ from reviewer.models import (
 from reviewer.ranking import selectors
 from reviewer.services import after_response
 from reviewer.services import ranking as services
+from reviewer.services.jobs import claim_job
 from reviewer.services.screening import adjudicate
 from tests.factories import add_member, make_record, make_review, make_user, screen
 
@@ -116,7 +117,7 @@ def test_a_job_another_worker_holds_is_left_alone(review):
     job = services.ranking_job_request(
         review=review, user=ann, trigger=RankingTrigger.DECISIONS, enqueue=False
     )
-    assert services._claim(job.pk) is not None  # a worker took it a moment ago
+    assert claim_job(RankingJob, job.pk) is not None  # a worker took it a moment ago
 
     services.ranking_job_run(job_id=job.pk)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from reviewer.management.people import acting_user, review_by_slug
@@ -29,7 +30,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         review = review_by_slug(options["review"])
         user = acting_user(review, options["user"])
-        job = dedup_run_now(review=review, user=user)
+        try:
+            job = dedup_run_now(review=review, user=user)
+        except ValidationError as refusal:
+            raise CommandError(refusal.messages[0]) from None
         if job.status != DedupStatus.DONE:
             raise CommandError(job.error or f"The run ended as “{job.get_status_display()}”.")
         summary = duplicate_summary(review)
