@@ -12,8 +12,8 @@ page. A request while a retrain is already waiting joins it (one queued job per 
 a database constraint). The screening page only ever reads the newest finished ranking,
 so it never waits for one.
 
-Eager mode (no broker): the task runs in the web process, but only once the response
-has been sent (`after_response`), so deciding stays as fast as without ranking.
+Eager mode (no broker): the task runs in the web process's background thread
+(`background`), never in a request's thread, so deciding stays as fast as without ranking.
 
 The text features of a review's records are the slow part of a retrain (about 5 s at
 20,000 records; the model itself takes well under a second). Each process keeps the
@@ -59,7 +59,7 @@ from reviewer.ranking.selectors import RELEVANT_CHOICES, fingerprint, labels, re
 from reviewer.ranking.stopping import DEFAULT_ALPHA, DEFAULT_TARGET
 from reviewer.screening.queries import eligible
 from reviewer.screening.rules import TA
-from reviewer.services.after_response import run_after_response
+from reviewer.services import background
 from reviewer.services.jobs import ClaimLost, claim_job, job_is_undelivered, job_send_now
 
 logger = logging.getLogger(__name__)
@@ -109,9 +109,10 @@ def _dispatch(job: RankingJob) -> None:
     from reviewer import tasks
     from reviewer.celery import app
 
-    if app.conf.task_always_eager:
+    if app.conf.task_always_eager:  # no worker: this process's background thread
         job_id = job.pk
-        run_after_response(lambda: tasks.retrain_ranking.delay(job_id=job_id))
+        key = ("ranking", job.review_id, job.reviewer_id)
+        background.submit(key, lambda: tasks.retrain_ranking.delay(job_id=job_id))
     else:
         job_send_now(job)
 
