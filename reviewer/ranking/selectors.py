@@ -159,6 +159,12 @@ class RankingState:
     failed: RankingJob | None  # the newest job, when it failed
 
     @property
+    def newest(self) -> RankingJob | None:
+        """The newest job of any status (what `services.ranking.ranking_after_decision`
+        weighs), read with the rest: no query of its own."""
+        return self.pending or self.failed or self.current
+
+    @property
     def trained(self) -> bool:
         return self.current is not None and self.current.trained
 

@@ -249,11 +249,16 @@ class ScreeningQueue:
 
     # --- one record's place ---
 
-    def neighbours(self, pk: int) -> tuple[int | None, int | None]:
-        """The records before and after record `pk` in the queue."""
+    def neighbours(
+        self, pk: int, *, rank: int | bool | None = False
+    ) -> tuple[int | None, int | None]:
+        """The records before and after record `pk` in the queue (`rank`: its rank in the
+        walked ranking, when read already; None: not scored)."""
         walked = None
         if self.filters.walk_ranking is not None:
-            walked = queries.ranked_neighbours(self.records, self.filters.walk_ranking, pk)
+            walked = queries.ranked_neighbours(
+                self.records, self.filters.walk_ranking, pk, rank=rank
+            )
         return walked or queries.neighbours(self.records, pk)
 
     # --- the counters ---

@@ -35,6 +35,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -117,7 +118,9 @@ def _dispatch(job: RankingJob) -> None:
         job_send_now(job)
 
 
-def ranking_after_decision(*, review: Review, user: User) -> RankingJob | None:
+def ranking_after_decision(
+    *, review: Review, user: User, newest: RankingJob | Literal[False] | None = False
+) -> RankingJob | None:
     """After a new title/abstract decision of `user`: ask for a retrain when their ranking
     has fallen behind, so it never lags far while they screen.
 
@@ -128,12 +131,13 @@ def ranking_after_decision(*, review: Review, user: User) -> RankingJob | None:
     not learn yet (no relevant or no irrelevant decision) and now it could. Requests never
     pile up: one waiting job per reviewer, which the next requests join, and a running one.
     """
-    newest = (
-        RankingJob.objects.filter(review=review, reviewer=user)
-        .order_by("-pk")
-        .only("pk", "status", "method", "error", "created_at", "claimed_at")
-        .first()
-    )
+    if newest is False:  # not read by the request already (`selectors.RankingState.newest`)
+        newest = (
+            RankingJob.objects.filter(review=review, reviewer=user)
+            .order_by("-pk")
+            .only("pk", "status", "method", "error", "created_at", "claimed_at")
+            .first()
+        )
     if newest is not None and newest.status == RankingStatus.QUEUED:
         # it reads the labels when it starts: nothing to add, unless its message was lost
         return ranking_job_request(review=review, user=user, trigger=RankingTrigger.DECISIONS)
