@@ -226,7 +226,7 @@ def decide(
     # now rather than on commit (which tests never reach): a rollback after this point
     # leaves a count one off until it expires (`counters.TTL`)
     counters.decided(
-        review_id=review.pk,
+        review=review,
         user_id=user.pk,
         stage=stage,
         first=first_decision,
@@ -291,10 +291,8 @@ def withdraw(*, record: Record, user: User, stage: str) -> Decision:
     DecisionChange.objects.create(
         review=record.review, record=record, reviewer=user, stage=stage, choice=""
     )
-    review_id = record.review_id
-
-    counters.withdrawn(review_id=review_id, user_id=user.pk, stage=stage, decisions_before=before)
-    counters.queue_moved_back(review_id)
+    counters.withdrawn(review=record.review, user_id=user.pk, stage=stage, decisions_before=before)
+    counters.queue_moved_back(record.review_id)
     return mine
 
 
@@ -322,7 +320,7 @@ def adjudicate(
     if state is State.FT_REASON and choice != Choice.EXCLUDE:
         raise ValidationError("Both reviewers excluded this full text: choose the reason.")
     reason = _reason(review, reason) if stage == FT and choice == Choice.EXCLUDE else None
-    counters.forget(review.pk)
+    counters.changed(review)
     return Adjudication.objects.create(
         review=review,
         record=record,
@@ -365,7 +363,7 @@ def release_to_full_text(*, review: Review, user: User, records: Iterable[Record
     released = Record.objects.filter(pk__in=ids).update(
         released_at=timezone.now(), released_by=user
     )
-    counters.forget(review.pk, FT)  # the full-text queues grew
+    counters.changed(review)  # the full-text queues grew
     return released
 
 
@@ -469,9 +467,8 @@ def full_text_not_retrieved(
     full_text.note = note.strip()
     full_text.updated_by = user
     full_text.save()
-    review_id = record.review_id
-    counters.forget(review_id, FT)
-    counters.queue_moved_back(review_id)
+    counters.changed(record.review)
+    counters.queue_moved_back(record.review_id)
     return full_text
 
 
@@ -556,7 +553,7 @@ def remove_before_screening(
         raise ValidationError("Give the reason, e.g. “published before 1990”.")
     candidates = [r.pk for r in records if r.review_id == review.pk]
     ids = list(removable(review).filter(pk__in=candidates).values_list("pk", flat=True))
-    counters.forget(review.pk)
+    counters.changed(review)
     Removal.objects.bulk_create(
         Removal(
             review=review,
@@ -576,6 +573,5 @@ def restore(*, record: Record, user: User) -> None:
     _membership(record.review, user, Role.OWNER)
     if not Removal.objects.filter(record=record).delete()[0]:
         raise ValidationError("This record was not removed.")
-    review_id = record.review_id
-    counters.forget(review_id)
-    counters.queue_moved_back(review_id)
+    counters.changed(record.review)
+    counters.queue_moved_back(record.review_id)
