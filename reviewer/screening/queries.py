@@ -492,9 +492,15 @@ def neighbours(records: QuerySet[Record], pk: int) -> tuple[int | None, int | No
     keys = [key for key in records.query.order_by if key in ("sample_key", "sort_key")]
     values = records.filter(pk=pk).values_list(*keys).first() if keys else None
     if values is None:
-        previous = records.filter(pk__lt=pk).order_by("-pk").values_list("pk", flat=True).first()
-        following = records.filter(pk__gt=pk).order_by("pk").values_list("pk", flat=True).first()
-        return previous, following
+        before = records.filter(pk__lt=pk).order_by("-pk").values_list("pk", flat=True)[:1]
+        after = records.filter(pk__gt=pk).order_by("pk").values_list("pk", flat=True)[:1]
+        if not connection.features.supports_slicing_ordering_in_compound:  # SQLite
+            return before.first(), after.first()
+        found = list(before.union(after, all=True))  # one round trip
+        return (
+            next((other for other in found if other < pk), None),
+            next((other for other in found if other > pk), None),
+        )
     # lexicographic (key..., pk) comparison: equal on the keys before, then less/greater
     before, after = Q(), Q()
     for n, key in enumerate([*keys, "pk"]):
