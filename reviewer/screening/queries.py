@@ -135,11 +135,12 @@ def _tagged(queryset: QuerySet[Any], kind: str, **columns: Any) -> QuerySet[Any]
     blank = Value("", output_field=models.CharField())
     names = ("u_id", "u_reviewer", "u_stage", "u_choice", "u_reason")
     defaults = dict(zip(names, (none, none, blank, blank, none), strict=True))
-    return (
+    tagged: QuerySet[Any] = (
         queryset.order_by()
         .annotate(u_kind=Value(kind, output_field=models.CharField()), **{**defaults, **columns})
         .values_list("u_kind", *names)
     )
+    return tagged
 
 
 def record_rows(
@@ -492,11 +493,11 @@ def neighbours(records: QuerySet[Record], pk: int) -> tuple[int | None, int | No
     keys = [key for key in records.query.order_by if key in ("sample_key", "sort_key")]
     values = records.filter(pk=pk).values_list(*keys).first() if keys else None
     if values is None:
-        before = records.filter(pk__lt=pk).order_by("-pk").values_list("pk", flat=True)[:1]
-        after = records.filter(pk__gt=pk).order_by("pk").values_list("pk", flat=True)[:1]
+        lower = records.filter(pk__lt=pk).order_by("-pk").values_list("pk", flat=True)[:1]
+        upper = records.filter(pk__gt=pk).order_by("pk").values_list("pk", flat=True)[:1]
         if not connection.features.supports_slicing_ordering_in_compound:  # SQLite
-            return before.first(), after.first()
-        found = list(before.union(after, all=True))  # one round trip
+            return lower.first(), upper.first()
+        found = list(lower.union(upper, all=True))  # one round trip
         return (
             next((other for other in found if other < pk), None),
             next((other for other in found if other > pk), None),
