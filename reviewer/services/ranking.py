@@ -97,9 +97,10 @@ def ranking_job_request(
 
 
 def _lost_in_this_process(job: RankingJob) -> bool:
-    """Without a broker a waiting job runs right after the response that queued it, so one
-    still waiting after `RANKING_RETRAIN_AFTER_SECONDS` was lost (the server stopped before
-    it ran); a second run does no harm, the claim lets only one through."""
+    """Without a broker a waiting job runs in this process's background thread soon after
+    it was queued, so one still waiting after `RANKING_RETRAIN_AFTER_SECONDS` was lost (the
+    server stopped before it ran); sending it again does no harm: the background thread
+    keeps one pending run per reviewer, and the claim lets only one through."""
     from reviewer.celery import app
 
     cutoff = timezone.now() - timedelta(seconds=settings.RANKING_RETRAIN_AFTER_SECONDS)
