@@ -11,6 +11,10 @@ work goes to one daemon thread of the process instead, so no request ever waits 
   reads the newest labels when it starts anyway.
 - The thread closes its database connection after each piece of work, so it never keeps
   one open (or inside a transaction) while idle.
+- Outside a request (a management command, the shell, the demo, a test calling a
+  service) work runs at once, as before: nobody waits for a page there, and the caller
+  may go on writing the same rows (an archive being restored), which a concurrent retrain
+  would deadlock with.
 - Work queued while this thread's caller is still inside a transaction (a test's wrapping
   transaction: on-commit callbacks run inside it) runs in the caller's thread after the
   response instead (`after_response`): another connection could not see its rows yet.
@@ -31,7 +35,7 @@ from collections.abc import Callable, Hashable
 
 from django.db import connection, connections
 
-from reviewer.services.after_response import run_after_response
+from reviewer.services.after_response import in_request, run_after_response
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +54,9 @@ _thread: threading.Thread | None = None
 def submit(key: Hashable, work: Callable[[], object]) -> None:
     """Run `work` in the background thread (see the module docstring)."""
     global _thread
+    if not in_request():  # a command, the shell, the demo, a service called by a test
+        work()
+        return
     if connection.in_atomic_block:  # its rows are not visible to another connection yet
         run_after_response(work)
         return
