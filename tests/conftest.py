@@ -48,6 +48,7 @@ def _fast_and_isolated(request: pytest.FixtureRequest, settings, tmp_path: Path)
     from django.core.cache import cache
 
     from reviewer.celery import app
+    from reviewer.services import background
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()  # job progress lives in the cache, and job ids repeat between tests
@@ -57,6 +58,8 @@ def _fast_and_isolated(request: pytest.FixtureRequest, settings, tmp_path: Path)
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = eager
     request.addfinalizer(lambda: setattr(app.conf, "task_always_eager", previous))
+    # no background retrain of this test may run on into the next one
+    request.addfinalizer(lambda: background.wait_idle(timeout=120))
 
 
 # --- the fast part: tests without the database ------------------------------------

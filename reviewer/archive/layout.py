@@ -104,6 +104,8 @@ EXCLUDED_COLUMNS: dict[str, dict[str, str]] = {
     "reviewer.Review": {
         "archive_downloaded_at": "when this server last handed out an archive of the review; "
         "a restored copy has not been downloaded yet",
+        "counts_version": "keys this server's cached screening counters; a restored copy "
+        "starts its own",
     },
 }
 

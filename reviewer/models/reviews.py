@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -60,6 +62,10 @@ class Review(models.Model):
         blank=True,
         help_text="For an update: the reports of those studies.",
     )
+    # Bumped in the transaction of every write that can change the screening counters
+    # other than a decision (`screening.counters.changed`): the cached counts are keyed by
+    # it, so none can outlive such a change.
+    counts_version = models.PositiveBigIntegerField(default=0, editable=False)
     # Archived: read-only for everyone and out of the list of reviews, until restored.
     archived_at = models.DateTimeField(
         null=True, blank=True, help_text="Set while the review is archived: read-only, not listed."
@@ -82,6 +88,19 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, **kwargs: Any) -> None:
+        """Save, leaving `counts_version` as it is in the database: only
+        `screening.counters.changed` moves it, and a review read before a bump and saved
+        after it must not set it back (counts cached under the old version would be read
+        again)."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "counts_version"
+            ]
+        super().save(**kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("review-dashboard", kwargs={"slug": self.slug})

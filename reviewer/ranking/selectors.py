@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Max
+from django.db.models import Max, Subquery
 
 from reviewer.models import (
     Adjudication,
@@ -159,6 +159,12 @@ class RankingState:
     failed: RankingJob | None  # the newest job, when it failed
 
     @property
+    def newest(self) -> RankingJob | None:
+        """The newest job of any status (what `services.ranking.ranking_after_decision`
+        weighs), read with the rest: no query of its own."""
+        return self.pending or self.failed or self.current
+
+    @property
     def trained(self) -> bool:
         return self.current is not None and self.current.trained
 
@@ -203,8 +209,19 @@ class RankingState:
 
 def ranking_state(review: Review, user: User) -> RankingState:
     """The reviewer's ranking jobs that matter now, in one query."""
+    return ranking_state_and_sample(review, user)[0]
+
+
+def ranking_state_and_sample(review: Review, user: User) -> tuple[RankingState, int | None]:
+    """`ranking_state` and the id of the reviewer's current stopping sample
+    (`current_sample`), in one query when they have a ranking job (the screening queue
+    reads both on every request)."""
+    sample = (
+        StoppingSample.objects.filter(review=review, reviewer=user).order_by("-pk").values("pk")[:1]
+    )
     jobs = list(
         RankingJob.objects.filter(review=review, reviewer=user)
+        .annotate(sample_id=Subquery(sample))
         .order_by("-pk")
         .only(
             "pk",
@@ -225,7 +242,10 @@ def ranking_state(review: Review, user: User) -> RankingState:
     newest = jobs[0] if jobs else None
     pending = newest if newest is not None and newest.is_running else None
     failed = newest if newest is not None and newest.status == RankingStatus.FAILED else None
-    return RankingState(current=current, pending=pending, failed=failed)
+    state = RankingState(current=current, pending=pending, failed=failed)
+    if newest is None:
+        return state, sample.values_list("pk", flat=True).first()
+    return state, newest.sample_id
 
 
 def record_relevance(job: RankingJob | None, record_id: int) -> RelevanceScore | None:

@@ -3,11 +3,17 @@
 Counting them is a pass over the review's records and decisions, which grows with the
 review; a reviewer deciding every two seconds would pay it on every decision. So each
 count is read from the cache, counted afresh only when missing (first visit, expired,
-forgotten, Redis away), and moved by one on each decision or withdrawal instead of
-recounted. What can move them otherwise (imports, de-duplication, removals, a senior's
-adjudication) forgets them (`forget`), and every count expires after `TTL` seconds
-anyway, so a drift cannot outlive a couple of minutes. The cache is tolerant
-(`reviewer.cache`): without Redis every read is a miss and the page counts as before.
+Redis away), and moved by one on each decision or withdrawal instead of recounted.
+
+Everything else that can move them (imports, de-duplication and its manual pair
+decisions and splits, removals and restores, adjudications, releases, full texts not
+retrieved, blinding changes, records deleted with their source) calls `changed` in its
+transaction: it bumps the review's `counts_version`, which every key includes, so the
+counts cached before it are never read again, whichever process cached them, and a
+count made from data of before the commit is stored under the old version. No cache call
+has to reach Redis for this to hold. Every count also expires after `TTL` seconds
+anyway. The cache is tolerant (`reviewer.cache`): without Redis every read is a miss and
+the page counts as before.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import contextlib
 
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 
 from reviewer.models import Review, User
 from reviewer.screening import queries
@@ -24,16 +31,26 @@ from reviewer.screening.rules import FT, TA
 TTL = 120
 
 
-def _keys(review_id: int, stage: str, user_id: int) -> dict[str, str]:
-    base = f"screening:counts:{review_id}:{stage}"
+def _keys(review: Review, stage: str, user_id: int) -> dict[str, str]:
+    base = f"screening:counts:{review.pk}:{review.counts_version}:{stage}"
     return {"total": f"{base}:total", "done": f"{base}:done", "mine": f"{base}:mine:{user_id}"}
+
+
+def changed(review: Review) -> None:
+    """The review's counts may have changed (not by a decision: `decided`): bump its
+    `counts_version` in the caller's transaction, and on `review` itself, so that this
+    request too counts afresh."""
+    Review.objects.filter(pk=review.pk).update(counts_version=F("counts_version") + 1)
+    review.counts_version = Review.objects.values_list("counts_version", flat=True).get(
+        pk=review.pk
+    )
 
 
 def progress(
     review: Review, user: User, stage: str, *, review_wide: bool = True
 ) -> dict[str, int | None]:
     """`queries.progress`, from the cache where it has the figures (one round trip)."""
-    keys = _keys(review.pk, stage, user.pk)
+    keys = _keys(review, stage, user.pk)
     wanted = ["total", "mine", *(["done"] if review_wide else [])]
     cached = cache.get_many([keys[name] for name in wanted])
     if all(keys[name] in cached for name in wanted):
@@ -53,35 +70,36 @@ def _move(key: str, by: int) -> None:
 
 
 def decided(
-    *, review_id: int, user_id: int, stage: str, first: bool, decisions_before: int
+    *, review: Review, user_id: int, stage: str, first: bool, decisions_before: int
 ) -> None:
     """After a decision: mine moves on a first decision, overall done when it is the
     record's second."""
     if not first:
         return
-    keys = _keys(review_id, stage, user_id)
+    keys = _keys(review, stage, user_id)
     _move(keys["mine"], 1)
     if decisions_before == 1:
         _move(keys["done"], 1)
         if stage == TA:
-            forget(review_id, FT)  # the record may have passed to full text
+            _forget_full_text(review)  # the record may have passed to full text
 
 
-def withdrawn(*, review_id: int, user_id: int, stage: str, decisions_before: int) -> None:
-    keys = _keys(review_id, stage, user_id)
+def withdrawn(*, review: Review, user_id: int, stage: str, decisions_before: int) -> None:
+    keys = _keys(review, stage, user_id)
     _move(keys["mine"], -1)
     if decisions_before == 2:
         _move(keys["done"], -1)
         if stage == TA:
-            forget(review_id, FT)
+            _forget_full_text(review)
 
 
-def forget(review_id: int, stage: str = "") -> None:
-    """Forget the review-wide counts (of `stage`, default both): the next read counts them,
-    now and once the transaction commits (a count read in between would be the old one).
-    Each reviewer's own count expires by itself (`TTL`)."""
-    stages = [stage] if stage else [TA, FT]
-    keys = [key for s in stages for name, key in _keys(review_id, s, 0).items() if name != "mine"]
+def _forget_full_text(review: Review) -> None:
+    """A title/abstract decision may have moved a record to or from full text: forget the
+    review-wide full-text counts (not a version bump: that would write the review's row
+    on every such decision, a lock all its reviewers would queue for). Forgotten now and
+    once the transaction commits (a count read in between would be the old one); each
+    reviewer's own full-text count moves with their own decisions only."""
+    keys = [key for name, key in _keys(review, FT, 0).items() if name != "mine"]
     cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))
 

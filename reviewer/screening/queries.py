@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection, models
 from django.db.models import (
     BooleanField,
     Case,
@@ -116,10 +118,96 @@ def state_of(record: Record) -> Outcome:
     return states(record.review, [record.pk])[record.pk]
 
 
+@dataclass(frozen=True)
+class DecisionRow:
+    """A decision of one record, as `record_rows` reads it (not the model: no note)."""
+
+    pk: int
+    reviewer_id: int
+    stage: str
+    choice: str
+    reason_id: int | None
+
+
+def _tagged(queryset: QuerySet[Any], kind: str, **columns: Any) -> QuerySet[Any]:
+    """`queryset` as rows (kind, id, reviewer, stage, choice, reason) for one UNION ALL."""
+    none = Value(None, output_field=models.IntegerField())
+    blank = Value("", output_field=models.CharField())
+    names = ("u_id", "u_reviewer", "u_stage", "u_choice", "u_reason")
+    defaults = dict(zip(names, (none, none, blank, blank, none), strict=True))
+    tagged: QuerySet[Any] = (
+        queryset.order_by()
+        .annotate(u_kind=Value(kind, output_field=models.CharField()), **{**defaults, **columns})
+        .values_list("u_kind", *names)
+    )
+    return tagged
+
+
+def record_rows(
+    record: Record, *, fields: tuple[int | None, str, object] | None = None
+) -> tuple[RecordRows, list[DecisionRow]]:
+    """What one record's state is derived from (`rules.record_state`) and its decisions,
+    in one round trip where `_rows` takes six: its decisions, adjudications, full-text
+    report, approval and removal in one UNION ALL query. The record's own fields come from
+    `record` (its source loaded) or `fields` (duplicate_of_id, source kind, released_at:
+    read under the row's lock). `tests/reviewer/screening` keeps this equal to `_rows`."""
+    pk = record.pk
+    rows = _tagged(
+        Decision.objects.filter(record_id=pk),
+        "d",
+        u_id=F("id"),
+        u_reviewer=F("reviewer_id"),
+        u_stage=F("stage"),
+        u_choice=F("choice"),
+        u_reason=F("reason_id"),
+    ).union(
+        _tagged(
+            Adjudication.objects.filter(record_id=pk),
+            "a",
+            u_stage=F("stage"),
+            u_choice=F("choice"),
+            u_reason=F("reason_id"),
+        ),
+        _tagged(FullText.objects.filter(record_id=pk, not_retrieved=True), "f"),
+        _tagged(Approval.objects.filter(record_id=pk), "p"),
+        _tagged(Removal.objects.filter(record_id=pk), "r"),
+        all=True,
+    )
+    decisions: list[DecisionRow] = []
+    ta_adjudicated: str | None = None
+    ft_adjudicated: tuple[str, int | None] | None = None
+    kinds: set[str] = set()
+    for kind, row_id, reviewer_id, stage, choice, reason_id in rows:
+        kinds.add(kind)
+        if kind == "d":
+            decisions.append(DecisionRow(row_id, reviewer_id, stage, choice, reason_id))
+        elif kind == "a" and stage == TA:
+            ta_adjudicated = choice
+        elif kind == "a":
+            ft_adjudicated = (choice, reason_id)
+    decisions.sort(key=lambda d: d.pk)  # as `_rows` reads them
+    if fields is None:
+        fields = (record.duplicate_of_id, record.source.kind, record.released_at)
+    duplicate_of, source_kind, released_at = fields
+    return RecordRows(
+        is_duplicate=duplicate_of is not None,
+        removed="r" in kinds,
+        other_method=source_kind in OTHER_METHOD_KINDS,
+        blinded=record.review.blinded,
+        released=released_at is not None,
+        ta_choices=tuple(d.choice for d in decisions if d.stage == TA),
+        ta_adjudicated=ta_adjudicated,
+        ft_decisions=tuple((d.choice, d.reason_id) for d in decisions if d.stage != TA),
+        ft_adjudicated=ft_adjudicated,
+        not_retrieved="f" in kinds,
+        approved="p" in kinds,
+    ), decisions
+
+
 def rows_of(record: Record) -> RecordRows:
     """What one record's state is derived from (`rules.record_state`), and whether a senior
-    has closed a stage of it (`rules.closed_by_senior`)."""
-    return _rows(record.review, [record.pk])[record.pk]
+    has closed a stage of it (`rules.closed_by_senior`): `record_rows`, one query."""
+    return record_rows(record)[0]
 
 
 def waiting_for_senior(review: Review, stage: str = "") -> list[tuple[int, State]]:
@@ -405,9 +493,15 @@ def neighbours(records: QuerySet[Record], pk: int) -> tuple[int | None, int | No
     keys = [key for key in records.query.order_by if key in ("sample_key", "sort_key")]
     values = records.filter(pk=pk).values_list(*keys).first() if keys else None
     if values is None:
-        previous = records.filter(pk__lt=pk).order_by("-pk").values_list("pk", flat=True).first()
-        following = records.filter(pk__gt=pk).order_by("pk").values_list("pk", flat=True).first()
-        return previous, following
+        lower = records.filter(pk__lt=pk).order_by("-pk").values_list("pk", flat=True)[:1]
+        upper = records.filter(pk__gt=pk).order_by("pk").values_list("pk", flat=True)[:1]
+        if not connection.features.supports_slicing_ordering_in_compound:  # SQLite
+            return lower.first(), upper.first()
+        found = list(lower.union(upper, all=True))  # one round trip
+        return (
+            next((other for other in found if other < pk), None),
+            next((other for other in found if other > pk), None),
+        )
     # lexicographic (key..., pk) comparison: equal on the keys before, then less/greater
     before, after = Q(), Q()
     for n, key in enumerate([*keys, "pk"]):
@@ -455,6 +549,8 @@ def progress(
 # (or still waiting) by primary key: the first batch nearly always answers.
 
 RANK_BATCH = 400
+#: The first batch read on either side of a record for its neighbours (`ranked_neighbours`).
+NEIGHBOUR_BATCH = 100
 
 
 def _ranked_batches(
@@ -490,19 +586,21 @@ def ranked_first(records: QuerySet[Record], ranking_id: int, count: int) -> list
 
 
 def ranked_neighbours(
-    records: QuerySet[Record], ranking_id: int, pk: int
+    records: QuerySet[Record], ranking_id: int, pk: int, *, rank: int | bool | None = False
 ) -> tuple[int | None, int | None] | None:
     """The records before and after `pk` in a relevance-ordered queue; None when the
     ranking has no score for `pk` or nothing scored follows it (then `neighbours`, which
-    also orders the unscored records, answers)."""
+    also orders the unscored records, answers). `rank`: `pk`'s rank when the caller has
+    read it (None: not scored)."""
     from reviewer.models import RelevanceScore
 
-    rank = (
-        RelevanceScore.objects.filter(job_id=ranking_id, record_id=pk)
-        .values_list("rank", flat=True)
-        .first()
-    )
-    if rank is None:
+    if rank is False:
+        rank = (
+            RelevanceScore.objects.filter(job_id=ranking_id, record_id=pk)
+            .values_list("rank", flat=True)
+            .first()
+        )
+    if rank is None or isinstance(rank, bool):
         return None
 
     def first_of(batches: Iterable[list[int]]) -> int | None:
@@ -513,7 +611,24 @@ def ranked_neighbours(
                 return hit
         return None
 
-    following = first_of(_ranked_batches(ranking_id, after=rank))
+    # the first batch on either side in one query, and which of them are in the queue in
+    # another: nearly always enough; a side whose first batch has none walks on
+    scores = RelevanceScore.objects.filter(job_id=ranking_id).values_list("rank", "record_id")
+    above = scores.filter(rank__gt=rank).order_by("rank")[:NEIGHBOUR_BATCH]
+    below = scores.filter(rank__lt=rank).order_by("-rank")[:NEIGHBOUR_BATCH]
+    if connection.features.supports_slicing_ordering_in_compound:
+        around = list(above.union(below, all=True))
+    else:  # SQLite: two queries
+        around = [*above, *below]
+    present = set(records.filter(pk__in=[pk for _, pk in around]).values_list("pk", flat=True))
+    after = sorted((r, pk) for r, pk in around if r > rank)
+    before = sorted(((r, pk) for r, pk in around if r < rank), reverse=True)
+    following = next((pk for _, pk in after if pk in present), None)
+    if following is None and len(after) == NEIGHBOUR_BATCH:
+        following = first_of(_ranked_batches(ranking_id, after=after[-1][0]))
     if following is None:
         return None
-    return first_of(_ranked_batches(ranking_id, before=rank)), following
+    previous = next((pk for _, pk in before if pk in present), None)
+    if previous is None and len(before) == NEIGHBOUR_BATCH:
+        previous = first_of(_ranked_batches(ranking_id, before=before[-1][0]))
+    return previous, following

@@ -136,15 +136,14 @@ class ScreeningQueue:
         cls, request: HttpRequest, review: Review, membership: Membership, stage: str
     ) -> ScreeningQueue:
         """The request's filters, with the reviewer's ranking and stopping sample at
-        title/abstract (two small queries)."""
+        title/abstract (one small query)."""
         filters = Filters.from_request(request)
         if stage == TA:
-            user = membership.user
-            sample = ranking_selectors.current_sample(review, user)
+            ranking, sample_id = ranking_selectors.ranking_state_and_sample(review, membership.user)
             filters = replace(
                 filters,
-                ranking=ranking_selectors.ranking_state(review, user),
-                sample_id=sample.pk if sample is not None else None,
+                ranking=ranking,
+                sample_id=sample_id,
                 blinded=not may_see_review_wide_figures(
                     blinded=review.blinded, is_senior=membership.is_senior
                 ),
@@ -249,11 +248,16 @@ class ScreeningQueue:
 
     # --- one record's place ---
 
-    def neighbours(self, pk: int) -> tuple[int | None, int | None]:
-        """The records before and after record `pk` in the queue."""
+    def neighbours(
+        self, pk: int, *, rank: int | bool | None = False
+    ) -> tuple[int | None, int | None]:
+        """The records before and after record `pk` in the queue (`rank`: its rank in the
+        walked ranking, when read already; None: not scored)."""
         walked = None
         if self.filters.walk_ranking is not None:
-            walked = queries.ranked_neighbours(self.records, self.filters.walk_ranking, pk)
+            walked = queries.ranked_neighbours(
+                self.records, self.filters.walk_ranking, pk, rank=rank
+            )
         return walked or queries.neighbours(self.records, pk)
 
     # --- the counters ---

@@ -37,6 +37,11 @@ def run_after_response(work: Callable[[], object]) -> None:
         pending.append(work)
 
 
+def in_request() -> bool:
+    """Whether this thread is serving a request now (between its start and its end)."""
+    return getattr(_local, "pending", None) is not None
+
+
 def _started(**kwargs: Any) -> None:
     _local.pending = []
 

@@ -189,7 +189,7 @@ def dedup_job_run(*, job_id: int) -> None:
             counts = _store_result(job, result)
             claim.finish(counts=counts)
             # duplicates leave screening: the screening counters count again
-            counters.forget(job.review_id)
+            counters.changed(job.review)
 
     run_claimed(
         DedupJob,
@@ -543,6 +543,7 @@ def pair_decide(*, pair: DuplicatePair, user: User, duplicate: bool) -> Duplicat
     pair.save(update_fields=["status", "decided_by", "decided_at"])
     if not duplicate:
         _log_pair(pair, DedupAction.DISTINCT, user)
+    counters.changed(review)  # a record joined a group, so left screening (or not)
     return pair
 
 
@@ -576,6 +577,7 @@ def pair_reopen(*, pair: DuplicatePair, user: User) -> DuplicatePair:
     pair.decided_at = None
     pair.save(update_fields=["status", "decided_by", "decided_at"])
     _log_pair(pair, DedupAction.REOPENED, user)
+    counters.changed(review)  # a record may be back in screening
     return pair
 
 
@@ -644,6 +646,7 @@ def record_split(*, record: Record, user: User, note: str = "") -> list[int]:
     DedupEvent.objects.create(
         review=review, action=DedupAction.SPLIT, record=record, other_id=kept, user=user, note=note
     )
+    counters.changed(review)  # the record is screened again
     return rest
 
 

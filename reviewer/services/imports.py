@@ -556,7 +556,7 @@ def import_job_run(*, job_id: int) -> None:
             claim.finish(status=ImportStatus.DONE, record_count=count)
             job.record_count = count
             # the screening counters count the new records (`screening.counters`)
-            counters.forget(job.review_id)
+            counters.changed(job.review)
             # Check the new records against the review's others once they are committed.
             dedup_after_import(import_job=job)
             # the new records get scores; before any decision, the question ranks them

@@ -12,8 +12,8 @@ page. A request while a retrain is already waiting joins it (one queued job per 
 a database constraint). The screening page only ever reads the newest finished ranking,
 so it never waits for one.
 
-Eager mode (no broker): the task runs in the web process, but only once the response
-has been sent (`after_response`), so deciding stays as fast as without ranking.
+Eager mode (no broker): the task runs in the web process's background thread
+(`background`), never in a request's thread, so deciding stays as fast as without ranking.
 
 The text features of a review's records are the slow part of a retrain (about 5 s at
 20,000 records; the model itself takes well under a second). Each process keeps the
@@ -35,6 +35,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
+from typing import Literal
 
 from celery import current_app
 from django.conf import settings
@@ -61,7 +62,7 @@ from reviewer.ranking.selectors import RELEVANT_CHOICES, fingerprint, labels, re
 from reviewer.ranking.stopping import DEFAULT_ALPHA, DEFAULT_TARGET
 from reviewer.screening.queries import eligible
 from reviewer.screening.rules import TA
-from reviewer.services.after_response import run_after_response
+from reviewer.services import background
 from reviewer.services.jobs import Claim, job_is_undelivered, job_send_now, run_claimed
 
 logger = logging.getLogger(__name__)
@@ -98,9 +99,10 @@ def ranking_job_request(
 
 
 def _lost_in_this_process(job: RankingJob) -> bool:
-    """Without a broker a waiting job runs right after the response that queued it, so one
-    still waiting after `RANKING_RETRAIN_AFTER_SECONDS` was lost (the server stopped before
-    it ran); a second run does no harm, the claim lets only one through."""
+    """Without a broker a waiting job runs in this process's background thread soon after
+    it was queued, so one still waiting after `RANKING_RETRAIN_AFTER_SECONDS` was lost (the
+    server stopped before it ran); sending it again does no harm: the background thread
+    keeps one pending run per reviewer, and the claim lets only one through."""
     cutoff = timezone.now() - timedelta(seconds=settings.RANKING_RETRAIN_AFTER_SECONDS)
     return bool(current_app.conf.task_always_eager) and job.created_at < cutoff
 
@@ -108,14 +110,17 @@ def _lost_in_this_process(job: RankingJob) -> bool:
 def _dispatch(job: RankingJob) -> None:
     from reviewer import tasks
 
-    if current_app.conf.task_always_eager:
+    if current_app.conf.task_always_eager:  # no worker: this process's background thread
         job_id = job.pk
-        run_after_response(lambda: tasks.retrain_ranking.delay(job_id=job_id))
+        key = ("ranking", job.review_id, job.reviewer_id)
+        background.submit(key, lambda: tasks.retrain_ranking.delay(job_id=job_id))
     else:
         job_send_now(job)
 
 
-def ranking_after_decision(*, review: Review, user: User) -> RankingJob | None:
+def ranking_after_decision(
+    *, review: Review, user: User, newest: RankingJob | Literal[False] | None = False
+) -> RankingJob | None:
     """After a new title/abstract decision of `user`: ask for a retrain when their ranking
     has fallen behind, so it never lags far while they screen.
 
@@ -126,12 +131,13 @@ def ranking_after_decision(*, review: Review, user: User) -> RankingJob | None:
     not learn yet (no relevant or no irrelevant decision) and now it could. Requests never
     pile up: one waiting job per reviewer, which the next requests join, and a running one.
     """
-    newest = (
-        RankingJob.objects.filter(review=review, reviewer=user)
-        .order_by("-pk")
-        .only("pk", "status", "method", "error", "created_at", "claimed_at")
-        .first()
-    )
+    if newest is False:  # not read by the request already (`selectors.RankingState.newest`)
+        newest = (
+            RankingJob.objects.filter(review=review, reviewer=user)
+            .order_by("-pk")
+            .only("pk", "status", "method", "error", "created_at", "claimed_at")
+            .first()
+        )
     if newest is not None and newest.status == RankingStatus.QUEUED:
         # it reads the labels when it starts: nothing to add, unless its message was lost
         return ranking_job_request(review=review, user=user, trigger=RankingTrigger.DECISIONS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import Literal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -30,6 +31,7 @@ from reviewer.models import (
     ExclusionReason,
     FullText,
     Membership,
+    RankingJob,
     Record,
     Removal,
     Review,
@@ -40,8 +42,10 @@ from reviewer.models import (
 )
 from reviewer.screening import counters
 from reviewer.screening.queries import (
+    DecisionRow,
     queue,
     ranked_first,
+    record_rows,
     removable,
     rows_of,
     state_of,
@@ -115,13 +119,31 @@ def hand_out(*, review: Review, user: User, stage: str, first: list[int]) -> Rec
     return review.records.select_related("source").get(pk=chosen)
 
 
-def _membership(review: Review, user: User, role: Role = Role.REVIEWER) -> Membership:
-    membership = review.memberships.filter(user=user).first()
+def _membership(
+    review: Review, user: User, role: Role = Role.REVIEWER, known: Membership | None = None
+) -> Membership:
+    """`user`'s membership of `review` with `role`; `known`: the one the request already
+    read (`access.review_for_request`), used when it is this review's and user's."""
+    membership = known
+    if membership is None or (membership.review_id, membership.user_id) != (review.pk, user.pk):
+        membership = review.memberships.filter(user=user).first()
     if membership is None:
         raise ValidationError(f"{user.display_name()} is not a member of this review.")
     if not membership.has_role(role):
         raise ValidationError(f"Only a {role.label.lower()} can do this.")
     return membership
+
+
+def _lock(record: Record) -> tuple[int | None, str, object]:
+    """Lock the record's row until the transaction ends, and read under that lock what of
+    it a state depends on (duplicate_of_id, source kind, released_at: `rows_of`)."""
+    found = (
+        Record.objects.select_for_update(of=("self",))
+        .filter(pk=record.pk)
+        .values_list("duplicate_of_id", "source__kind", "released_at")
+        .get()
+    )
+    return found[0], found[1], found[2]
 
 
 def _locked(record: Record) -> Record:
@@ -146,20 +168,26 @@ def decide(
     choice: str,
     reason: ExclusionReason | None = None,
     note: str = "",
+    membership: Membership | None = None,
+    ranking: RankingJob | Literal[False] | None = False,
 ) -> Decision:
-    """Record (or change) a reviewer's decision on a record at a stage."""
-    record = _locked(record)
+    """Record (or change) a reviewer's decision on a record at a stage. `membership` and
+    `ranking` (the reviewer's newest ranking job, None: none) spare the queries when the
+    request has read them already."""
     review = record.review
-    _membership(review, user)
+    fields = _lock(record)
+    _membership(review, user, known=membership)
     if choice not in STAGE_CHOICES[Stage(stage)]:
         raise ValidationError(f"“{choice}” is not a decision at {Stage(stage).label.lower()}.")
-    rows = rows_of(record)
+    rows, decisions = record_rows(record, fields=fields)
     state = record_state(rows).state
     # full text: an exclusion needs its reason; title/abstract: one may be given (optional)
     needs_reason = choice == Choice.EXCLUDE and (stage == FT or reason is not None)
     reason = _reason(review, reason) if needs_reason else None
-    at_stage = list(Decision.objects.filter(record=record, stage=stage))
-    mine = next((d for d in at_stage if d.reviewer_id == user.pk), None)
+    at_stage = [d for d in decisions if d.stage == stage]
+    mine_row = next((d for d in at_stage if d.reviewer_id == user.pk), None)
+    # the decision itself (its note) only when it is changed
+    mine = Decision.objects.get(pk=mine_row.pk) if mine_row is not None else None
     if mine is None:
         # the same refusal whether the two decisions agree or not: which it is stays hidden
         if len(at_stage) >= REVIEWERS_PER_RECORD and state not in (State.DUPLICATE, State.REMOVED):
@@ -169,7 +197,7 @@ def decide(
             raise ValidationError(refusal)
         mine = Decision(review=review, record=record, reviewer=user, stage=stage)
     else:
-        _may_change(record, user, stage, rows, state)
+        _may_change(record, user, stage, rows, state, decisions=decisions)
     unchanged = (
         mine.pk is not None
         and mine.choice == choice
@@ -193,11 +221,12 @@ def decide(
         note=note,
     )
     if stage == TA and first_decision:
-        ranking_after_decision(review=review, user=user)  # a background retrain now and then
+        # a background retrain now and then
+        ranking_after_decision(review=review, user=user, newest=ranking)
     # now rather than on commit (which tests never reach): a rollback after this point
     # leaves a count one off until it expires (`counters.TTL`)
     counters.decided(
-        review_id=review.pk,
+        review=review,
         user_id=user.pk,
         stage=stage,
         first=first_decision,
@@ -206,12 +235,26 @@ def decide(
     return mine
 
 
-def _may_change(record: Record, user: User, stage: str, rows: RecordRows, state: State) -> None:
+def _may_change(
+    record: Record,
+    user: User,
+    stage: str,
+    rows: RecordRows,
+    state: State,
+    *,
+    decisions: list[DecisionRow] | None = None,
+) -> None:
     """Refuse to change or withdraw `user`'s decision once `rules.may_change_decision` says
-    it is final (never because of what a colleague decided)."""
-    decided_later = (
-        stage == TA and Decision.objects.filter(record=record, reviewer=user, stage=FT).exists()
-    )
+    it is final (never because of what a colleague decided). `decisions`: all of the
+    record's, when read already."""
+    if decisions is not None:
+        decided_later = stage == TA and any(
+            d.reviewer_id == user.pk and d.stage == FT for d in decisions
+        )
+    else:
+        decided_later = (
+            stage == TA and Decision.objects.filter(record=record, reviewer=user, stage=FT).exists()
+        )
     allowed = may_change_decision(
         state=state,
         stage=stage,
@@ -248,10 +291,8 @@ def withdraw(*, record: Record, user: User, stage: str) -> Decision:
     DecisionChange.objects.create(
         review=record.review, record=record, reviewer=user, stage=stage, choice=""
     )
-    review_id = record.review_id
-
-    counters.withdrawn(review_id=review_id, user_id=user.pk, stage=stage, decisions_before=before)
-    counters.queue_moved_back(review_id)
+    counters.withdrawn(review=record.review, user_id=user.pk, stage=stage, decisions_before=before)
+    counters.queue_moved_back(record.review_id)
     return mine
 
 
@@ -279,7 +320,7 @@ def adjudicate(
     if state is State.FT_REASON and choice != Choice.EXCLUDE:
         raise ValidationError("Both reviewers excluded this full text: choose the reason.")
     reason = _reason(review, reason) if stage == FT and choice == Choice.EXCLUDE else None
-    counters.forget(review.pk)
+    counters.changed(review)
     return Adjudication.objects.create(
         review=review,
         record=record,
@@ -322,7 +363,7 @@ def release_to_full_text(*, review: Review, user: User, records: Iterable[Record
     released = Record.objects.filter(pk__in=ids).update(
         released_at=timezone.now(), released_by=user
     )
-    counters.forget(review.pk, FT)  # the full-text queues grew
+    counters.changed(review)  # the full-text queues grew
     return released
 
 
@@ -426,9 +467,8 @@ def full_text_not_retrieved(
     full_text.note = note.strip()
     full_text.updated_by = user
     full_text.save()
-    review_id = record.review_id
-    counters.forget(review_id, FT)
-    counters.queue_moved_back(review_id)
+    counters.changed(record.review)
+    counters.queue_moved_back(record.review_id)
     return full_text
 
 
@@ -513,7 +553,7 @@ def remove_before_screening(
         raise ValidationError("Give the reason, e.g. “published before 1990”.")
     candidates = [r.pk for r in records if r.review_id == review.pk]
     ids = list(removable(review).filter(pk__in=candidates).values_list("pk", flat=True))
-    counters.forget(review.pk)
+    counters.changed(review)
     Removal.objects.bulk_create(
         Removal(
             review=review,
@@ -533,6 +573,5 @@ def restore(*, record: Record, user: User) -> None:
     _membership(record.review, user, Role.OWNER)
     if not Removal.objects.filter(record=record).delete()[0]:
         raise ValidationError("This record was not removed.")
-    review_id = record.review_id
-    counters.forget(review_id)
-    counters.queue_moved_back(review_id)
+    counters.changed(record.review)
+    counters.queue_moved_back(record.review_id)

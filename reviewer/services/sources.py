@@ -31,6 +31,7 @@ from reviewer.models import (
     User,
 )
 from reviewer.models.sources import RUNNING_STATUSES
+from reviewer.screening import counters
 from reviewer.services.duplicates import records_leave_groups
 from reviewer.services.reviews import delete_stored_files
 
@@ -80,6 +81,7 @@ def source_delete(*, source: Source) -> int:
         for start in range(0, len(ordered), 2000):
             Record.objects.filter(pk__in=ordered[start : start + 2000]).delete()
         source.delete()
+        counters.changed(review)  # its records leave screening
         transaction.on_commit(lambda: delete_stored_files([name for name in files if name]))
     return len(record_ids)
 

@@ -147,7 +147,7 @@ def review_settings(request: HttpRequest, slug: str) -> HttpResponse:
                     records=review.records.filter(pk__in=passed),
                 )
             if "blinded" in form.changed_data:  # what waits at full text is counted anew
-                counters.forget(review.pk)
+                counters.changed(review)
             ranking_after_settings(review=review, changed=form.changed_data)
         messages.success(request, "Review settings saved.")
         return redirect("review-settings", slug=review.slug)

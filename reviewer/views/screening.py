@@ -170,8 +170,10 @@ def _record_response(
     if draft is None:
         draft = _withdrawn_draft(request, record, stage)
     context = _common_context(request, queue, last)
-    rows = queries.rows_of(record)
+    rows, rows_decided = queries.record_rows(record)
     state = record_state(rows).state
+    # the decisions themselves (who, which reason) only when there are any
+    decisions = list(record.decisions.select_related("reviewer", "reason")) if rows_decided else []
 
     def visible(at: str) -> bool:
         return may_see_other_decisions(
@@ -182,7 +184,6 @@ def _record_response(
             closed_by_senior=closed_by_senior(rows, at),
         )
 
-    decisions = list(record.decisions.select_related("reviewer", "reason"))
     mine = next((d for d in decisions if d.reviewer_id == user.pk and d.stage == stage), None)
     others = [d for d in decisions if d.stage == stage and d.reviewer_id != user.pk]
     earlier = [d for d in decisions if d.stage == TA] if stage == FT and visible(TA) else []
@@ -214,17 +215,21 @@ def _record_response(
         decided_by_others=len(others) if mine is None else 0,
         see_others=see_others,
     )
-    previous_id, next_id = queue.neighbours(record.pk)
+    ranking = filters.ranking
+    # the reviewer's own ranking only: never a colleague's
+    relevance = ranking_selectors.record_relevance(
+        ranking.current if ranking is not None else None, record.pk
+    )
+    # the walked ranking is that same one: its rank is read already
+    walked = ranking is not None and filters.walk_ranking == ranking.ranking_id
+    rank: int | bool | None = (relevance.rank if relevance else None) if walked else False
+    previous_id, next_id = queue.neighbours(record.pk, rank=rank)
     full_text = None
     if stage == FT:
         full_text = FullText.objects.filter(record=record).select_related("updated_by").first()
-    ranking = filters.ranking
     context.update(
         {
-            # the reviewer's own ranking only: never a colleague's
-            "relevance": ranking_selectors.record_relevance(
-                ranking.current if ranking is not None else None, record.pk
-            ),
+            "relevance": relevance,
             "page_title": f"{Stage(stage).label} screening: record {record.pk}",
             "record": record,
             "state": state,
@@ -346,6 +351,8 @@ def screen_decide(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> H
             choice=form.cleaned_data["choice"],
             reason=form.cleaned_data["reason"],
             note=form.cleaned_data["note"].strip(),
+            membership=queue.membership,
+            ranking=queue.filters.ranking.newest if queue.filters.ranking is not None else False,
         )
     except ValidationError as error:
         messages.error(request, error.messages[0])

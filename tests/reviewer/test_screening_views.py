@@ -1050,7 +1050,7 @@ def test_a_decision_with_htmx_costs_the_same_queries_whatever_the_records(client
         for record in made[: n // 2]:
             screen(record, second, "include")
             screen(record, team.owner, "exclude")
-        counters.forget(team.review.pk)  # as an import does
+        counters.changed(team.review)  # as an import does
         cache.clear()
         return made
 
@@ -1070,6 +1070,11 @@ def test_a_decision_with_htmx_costs_the_same_queries_whatever_the_records(client
     large = decide(many[70])
 
     assert small[0] == large[0]
+    # session, user, membership, ranking and sample, the record, its lock and rows, the two
+    # writes, the next waiting, its record and rows, neighbours, reasons, labels, the
+    # counters counted cold (three), the retrain check: 22 (37 before the round trips were
+    # cut, issue 16); lower it when a change takes one away, never raise it
+    assert large[0] <= 22
     assert large[1].startswith(record_url(team.review, few[3]))  # the first waiting again
 
 

@@ -352,3 +352,21 @@ def test_the_records_a_removal_may_remove_are_those_the_rule_allows():
         "other method, one full-text decision",
     ):
         assert s.records[name].pk not in expected, name
+
+
+def test_one_records_rows_in_one_query_equal_the_review_wide_read(django_assert_num_queries):
+    """`queries.record_rows` (one UNION ALL query, the screening page's and a decision's
+    read) gives each record the same rows as `_rows` (six queries), in every state."""
+    s = build()
+    everyone = queries._rows(s.review, None)
+    problems = []
+    for name, record in s.records.items():
+        record = Record.objects.select_related("source", "review").get(pk=record.pk)
+        with django_assert_num_queries(1):
+            rows, decisions = queries.record_rows(record)
+        if rows != everyone[record.pk]:
+            problems.append(f"{name}: {rows} vs {everyone[record.pk]}")
+        stored = list(record.decisions.order_by("pk").values_list("pk", "reviewer_id", "stage"))
+        if [(d.pk, d.reviewer_id, d.stage) for d in decisions] != stored:
+            problems.append(f"{name}: its decisions differ")
+    assert not problems, "\n".join(problems)
