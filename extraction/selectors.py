@@ -15,12 +15,17 @@ from django.db import models
 
 from extraction.dual import rules
 from extraction.dual.rules import Progress as Progress  # re-exported: the pages read it here
-from extraction.models import Extraction, Field, PatientRow
-from extraction.services.forms import setup_of
+from extraction.models import Extraction, ExtractionSetup, Field, PatientRow
 from extraction.values import FormSpec, form_spec, show, typed
 from reviewer.models import Review, Study
 
 STUDY_KEY_PREFIX = "S"
+
+
+def extraction_setup_of(review: Review) -> ExtractionSetup:
+    """The review's extraction settings; the defaults (unsaved) until an owner saves them,
+    so that reading a page never writes. `services.forms.setup_update` stores them."""
+    return ExtractionSetup.objects.filter(review=review).first() or ExtractionSetup(review=review)
 
 
 def study_key(study: Study | int) -> str:
@@ -147,7 +152,7 @@ def compare(
 
 def progress(review: Review) -> list[StudyProgress]:
     """Every study of the review with its extraction progress, in label order."""
-    dual = setup_of(review).dual
+    dual = extraction_setup_of(review).dual
     studies = list(Study.objects.filter(review=review).order_by("label", "pk"))
     copies: dict[int, list[Extraction]] = {}
     for extraction in (
@@ -180,7 +185,7 @@ def progress_seen_by(review: Review, user_id: int, *, review_wide: bool) -> list
     state and patient rows, and "final" once the consensus is; never a colleague's copy,
     its progress or its row count, which move with work she must not see."""
     rows = progress(review)
-    if review_wide or not setup_of(review).dual:
+    if review_wide or not extraction_setup_of(review).dual:
         return rows
     seen = []
     for row in rows:
@@ -196,7 +201,7 @@ def progress_seen_by(review: Review, user_id: int, *, review_wide: bool) -> list
 
 def final_copies(review: Review) -> list[Extraction]:
     """The copy analysis reads for each study whose data are final."""
-    dual = setup_of(review).dual
+    dual = extraction_setup_of(review).dual
     copies: dict[int, list[Extraction]] = {}
     for extraction in (
         Extraction.objects.filter(review=review).select_related("study").order_by("pk")

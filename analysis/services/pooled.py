@@ -41,8 +41,7 @@ from analysis.stats.meta import (
 )
 from extraction.appraisal.selectors import studies_at_most
 from extraction.models import Extraction, Field, FieldType, PatientRow
-from extraction.selectors import final_copies
-from extraction.services.forms import setup_of
+from extraction.selectors import extraction_setup_of, final_copies
 from extraction.values import FormSpec, form_spec, typed
 from reviewer.models import Review
 
@@ -79,7 +78,7 @@ class RowNouns:
 
 
 def row_nouns(review: Review) -> RowNouns:
-    setup = setup_of(review)
+    setup = extraction_setup_of(review)
     return RowNouns(setup.row_noun, setup.row_noun_plural)
 
 

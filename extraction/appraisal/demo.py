@@ -14,8 +14,13 @@ import random
 
 from django.db import transaction
 
-from extraction.appraisal.models import Appraisal, AppraisalStatus, Design, StudyDesign
-from extraction.appraisal.selectors import setup_of
+from extraction.appraisal.models import (
+    Appraisal,
+    AppraisalSetup,
+    AppraisalStatus,
+    Design,
+    StudyDesign,
+)
 from reviewer.models import Review, User
 
 TOOL = "jbi-case-series"
@@ -66,7 +71,7 @@ def appraisal_demo(
 ) -> dict[str, int]:
     """Appraise the demo's studies; returns counts for the demo's output."""
     rng = random.Random(seed)
-    setup_of(review)
+    AppraisalSetup.objects.get_or_create(review=review)
     studies = list(review.studies.order_by("pk"))
     final = len(studies) - WAITING
     rows = []

@@ -11,18 +11,18 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
+from extraction import selectors as extraction_selectors
 from extraction.appraisal.models import Appraisal, AppraisalStatus
 from extraction.appraisal.plots import FORMATS, Plotted, summary, traffic_light
 from extraction.appraisal.selectors import (
     OVERALL,
     FinalRow,
     compare,
-    finals,
+    final_copies,
     tools_of,
 )
 from extraction.appraisal.tools import CRITICAL, HIGH, LOW, NA, NI, SOME, Tool
 from extraction.models import PatientRow
-from extraction.selectors import final_copies
 from reviewer.models import Review
 
 FIGURE_TYPES = FORMATS
@@ -53,7 +53,7 @@ class ToolResult:
 
 def patients_per_study(review: Review) -> dict[int, float]:
     """Each study's number of patients in its final extraction (the summary's weights)."""
-    finals_ = final_copies(review)
+    finals_ = extraction_selectors.final_copies(review)
     counts = (
         PatientRow.objects.filter(extraction__in=finals_)
         .values("extraction__study_id")
@@ -64,7 +64,7 @@ def patients_per_study(review: Review) -> dict[int, float]:
 
 def results(review: Review) -> list[ToolResult]:
     """The final judgements grouped by tool, tools in the review's order."""
-    rows = finals(review)
+    rows = final_copies(review)
     weights = patients_per_study(review)
     grouped: dict[str, list[FinalRow]] = {}
     for row in rows:

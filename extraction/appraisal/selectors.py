@@ -43,9 +43,10 @@ from reviewer.screening.agreement import Agreement, agreement
 OVERALL = "overall"
 
 
-def setup_of(review: Review) -> AppraisalSetup:
-    setup, _ = AppraisalSetup.objects.get_or_create(review=review)
-    return setup
+def appraisal_setup_of(review: Review) -> AppraisalSetup:
+    """The review's appraisal settings; the defaults (unsaved) until an owner saves them,
+    so that reading a page never writes. `services.tools_set` stores them."""
+    return AppraisalSetup.objects.filter(review=review).first() or AppraisalSetup(review=review)
 
 
 def custom_slug(slug: str) -> str:
@@ -65,7 +66,7 @@ def tools_of(review: Review) -> dict[str, Tool]:
 
 
 def tool_for_design(review: Review, design: str, setup: AppraisalSetup | None = None) -> str:
-    setup = setup or setup_of(review)
+    setup = setup or appraisal_setup_of(review)
     chosen = dict(DEFAULT_TOOLS)
     chosen.update({str(k): str(v) for k, v in (setup.tools or {}).items()})
     return chosen.get(design, "")
@@ -73,7 +74,7 @@ def tool_for_design(review: Review, design: str, setup: AppraisalSetup | None = 
 
 def designs_of(review: Review) -> dict[int, str]:
     """Study id -> design, the default for studies the senior has not set."""
-    default = setup_of(review).default_design
+    default = appraisal_setup_of(review).default_design
     set_ = dict(StudyDesign.objects.filter(review=review).values_list("study_id", "design"))
     return {pk: set_.get(pk, default) for pk in review.studies.values_list("pk", flat=True)}
 
@@ -324,7 +325,7 @@ def _status(
 def progress(review: Review) -> list[StudyProgress]:
     """Every study with its design, tool and appraisal progress, in label order."""
     tools = tools_of(review)
-    setup = setup_of(review)
+    setup = appraisal_setup_of(review)
     designs = designs_of(review)
     copies: dict[int, list[Appraisal]] = {}
     for appraisal in (
@@ -374,7 +375,7 @@ class FinalRow:
     judged: Judged
 
 
-def finals(review: Review, tool: str | None = None) -> list[FinalRow]:
+def final_copies(review: Review, tool: str | None = None) -> list[FinalRow]:
     """The final (consensus, done) appraisal of each study, by study label."""
     tools = tools_of(review)
     found = []
@@ -397,7 +398,7 @@ def studies_at_most(review: Review, level: str) -> set[int]:
     limit = RANK[level]
     return {
         row.study.pk
-        for row in finals(review)
+        for row in final_copies(review)
         if row.judged.overall in RANK and RANK[row.judged.overall] <= limit
     }
 

@@ -20,6 +20,7 @@ from django.db import transaction
 
 from extraction.appraisal.models import (
     Appraisal,
+    AppraisalSetup,
     AppraisalStatus,
     CustomTool,
     Design,
@@ -31,7 +32,6 @@ from extraction.appraisal.selectors import (
     designs_of,
     judge,
     problems,
-    setup_of,
     tool_for_design,
     tools_of,
 )
@@ -77,7 +77,7 @@ def tools_choose(
             chosen[design] = slug
     if default_design not in Design.values:
         raise ValidationError(f"“{default_design}” is not a study design.")
-    setup = setup_of(review)
+    setup, _ = AppraisalSetup.objects.get_or_create(review=review)
     setup.tools = chosen
     setup.default_design = default_design
     setup.save(update_fields=["tools", "default_design"])

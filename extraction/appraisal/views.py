@@ -27,11 +27,11 @@ from extraction.appraisal.selectors import (
     OVERALL,
     Progress,
     agreement_by_domain,
+    appraisal_setup_of,
     compare,
     designs_of,
     judge,
     progress_seen_by,
-    setup_of,
     tool_for_design,
     tools_of,
 )
@@ -339,7 +339,7 @@ def take(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def setup_page(request: HttpRequest, slug: str) -> HttpResponse:
     review, membership = review_for_request(request, slug, role=Role.OWNER)
-    setup = setup_of(review)
+    setup = appraisal_setup_of(review)
     tools = tools_of(review)
     if request.method == "POST":
         try:

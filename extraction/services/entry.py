@@ -19,7 +19,7 @@ from django.db.models import F
 from extraction.dual import rules
 from extraction.dual import services as dual
 from extraction.models import Extraction, ExtractionStatus, PatientRow
-from extraction.services.forms import setup_of
+from extraction.selectors import extraction_setup_of
 from extraction.values import REQUIRED_MESSAGE, FormSpec, ValueProblem, form_spec, parse
 from reviewer.models import Membership, Study, User
 
@@ -63,7 +63,7 @@ def extraction_start(*, study: Study, user: User) -> Extraction:
         Extraction,
         study=study,
         user=user,
-        allowed=rules.copies_needed(setup_of(study.review).dual),
+        allowed=rules.copies_needed(extraction_setup_of(study.review).dual),
         verb="extracted",
         create=lambda _others: Extraction.objects.create(
             review=study.review, study=study, extractor=user, updated_by=user
@@ -240,6 +240,6 @@ def extraction_reopen(*, extraction: Extraction, user: User) -> Extraction:
         Extraction,
         copy=extraction,
         user=user,
-        dual=setup_of(extraction.review).dual,
+        dual=extraction_setup_of(extraction.review).dual,
         noun="copy of the study",
     )

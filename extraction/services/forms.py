@@ -31,17 +31,12 @@ from reviewer.models import Review
 ROW_NOUN_LENGTH = 30
 
 
-def setup_of(review: Review) -> ExtractionSetup:
-    setup, _ = ExtractionSetup.objects.get_or_create(review=review)
-    return setup
-
-
 def setup_update(
     *, review: Review, dual: bool, row_noun: str | None = None, row_noun_plural: str | None = None
 ) -> ExtractionSetup:
     """Dual or single extraction; and, when given, the review's word for a patient-level
     row ("patient" / "patients", "site" / "sites"), which analysis texts use."""
-    setup = setup_of(review)
+    setup, _ = ExtractionSetup.objects.get_or_create(review=review)
     setup.dual = dual
     fields = ["dual"]
     for name, value in (("row_noun", row_noun), ("row_noun_plural", row_noun_plural)):

@@ -72,9 +72,8 @@ from extraction.models import (
     SheetKind,
 )
 from extraction.models import Field as FormField
-from extraction.selectors import final_copies, study_from_key, study_key
+from extraction.selectors import extraction_setup_of, final_copies, study_from_key, study_key
 from extraction.services.entry import extraction_start
-from extraction.services.forms import setup_of
 from extraction.transfer_sheets import Problem, Sheet, cell_text, column_letter, read_sheet
 from extraction.values import (
     REQUIRED_MESSAGE,
@@ -817,7 +816,7 @@ def _check_targets(
         ):
             if other.extractor is not None:
                 others.setdefault(other.study_id, []).append(other.extractor.display_name())
-    allowed = 2 if setup_of(review).dual else 1
+    allowed = 2 if extraction_setup_of(review).dual else 1
     counts = dict(
         PatientRow.objects.filter(extraction__in=[c.pk for c in plan.copies.values()])
         .values("extraction__study_id")

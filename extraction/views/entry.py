@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from extraction.dual import rules
 from extraction.models import Extraction, Field, FieldType
-from extraction.selectors import Progress, progress_seen_by
+from extraction.selectors import Progress, extraction_setup_of, progress_seen_by
 from extraction.services.entry import (
     CellError,
     PatientInput,
@@ -34,7 +34,6 @@ from extraction.services.entry import (
     extraction_start,
     may_edit,
 )
-from extraction.services.forms import setup_of
 from extraction.values import FormSpec, form_spec, show
 from reviewer.access import current_user, review_for_request
 from reviewer.models import Approval, Membership, Review, Study
@@ -51,7 +50,9 @@ def _cells(count: int) -> str:
 
 def may_view(extraction: Extraction, membership: Membership, copies: list[Extraction]) -> bool:
     """`extraction.dual.rules.may_view`, with as many extractors as the review has."""
-    return rules.may_view(extraction, membership, copies, dual=setup_of(extraction.review).dual)
+    return rules.may_view(
+        extraction, membership, copies, dual=extraction_setup_of(extraction.review).dual
+    )
 
 
 @require_GET
@@ -64,7 +65,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
     counts = {status: 0 for status in Progress}
     for row in rows:
         counts[row.status] += 1
-    setup = setup_of(review)
+    setup = extraction_setup_of(review)
     shown = [
         (s, n)
         for s, n in counts.items()
@@ -238,7 +239,7 @@ def _copy_context(
         "error_count": len(errors),
         "pdfs": pdfs,
         "pdf": pdf,
-        "dual": setup_of(review).dual,
+        "dual": extraction_setup_of(review).dual,
     }
 
 
@@ -260,7 +261,7 @@ def study_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     if mine is not None:
         return _render_copy(request, _copy_context(request, review, membership, study, mine))
     others, consensus = rules.split(copies)
-    allowed = rules.copies_needed(setup_of(review).dual)
+    allowed = rules.copies_needed(extraction_setup_of(review).dual)
     return render(
         request,
         "extraction/study.html",
@@ -380,7 +381,7 @@ def copy_done(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     messages.success(
         request,
         "Final: analysis now reads these data."
-        if extraction.is_consensus or not setup_of(review).dual
+        if extraction.is_consensus or not extraction_setup_of(review).dual
         else "Marked done.",
     )
     return redirect(_copy_url(extraction))
@@ -393,7 +394,7 @@ def copy_reopen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     copies = list(Extraction.objects.filter(study=extraction.study))
     if not may_view(extraction, membership, copies):
         raise Http404("No such copy.")
-    if not rules.may_reopen(extraction, membership, copies, dual=setup_of(review).dual):
+    if not rules.may_reopen(extraction, membership, copies, dual=extraction_setup_of(review).dual):
         raise PermissionDenied("This copy is not yours to reopen.")
     try:
         extraction_reopen(extraction=extraction, user=current_user(request))

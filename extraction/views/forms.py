@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from extraction.forms import ChoiceForm, FieldCreateForm, FieldEditForm
 from extraction.models import Field, FieldChoice, Level
+from extraction.selectors import extraction_setup_of
 from extraction.services import forms as services
 from extraction.templates_catalog import CATALOG, template_load
 from extraction.values import form_spec
@@ -61,7 +62,7 @@ def _render(
                 for options in spec.choices.values()
                 for choice in options
             },
-            "setup": services.setup_of(review),
+            "setup": extraction_setup_of(review),
             "create_form": create_form,
             "catalog": CATALOG,
         },

@@ -29,8 +29,8 @@ from django.views.decorators.http import require_GET
 
 from analysis.exports import file_name, forest_files, tables_bytes
 from analysis.models import AnalysisRun, RunStatus
+from extraction.appraisal import selectors as appraisal_selectors
 from extraction.appraisal.results import bundle_files as appraisal_files
-from extraction.appraisal.selectors import finals as appraisal_finals
 from extraction.models import PatientRow
 from extraction.selectors import final_copies
 from extraction.services.transfer import export_file
@@ -148,7 +148,7 @@ def _extraction_and_analysis(review: Review) -> dict[str, Any]:
         finals = final_copies(review)
         context["final_studies"] = len(finals)
         context["final_patients"] = PatientRow.objects.filter(extraction__in=finals).count()
-    context["risk_of_bias_studies"] = len(appraisal_finals(review))
+    context["risk_of_bias_studies"] = len(appraisal_selectors.final_copies(review))
     context["analyses"] = [
         (run, [table.get("title", "") for table in (run.result or {}).get("tables", [])])
         for run in _newest_runs(review)

@@ -391,7 +391,7 @@ def test_demo_has_an_invitation_waiting_whose_printed_link_works(client) -> None
 
 def test_demo_appraises_its_case_series_with_jbi_two_waiting_for_carol(client) -> None:
     from extraction.appraisal.selectors import Progress as Appraised
-    from extraction.appraisal.selectors import agreement_by_domain, finals
+    from extraction.appraisal.selectors import agreement_by_domain, final_copies
     from extraction.appraisal.selectors import progress as appraisal_progress
 
     output = run_demo()
@@ -407,7 +407,7 @@ def test_demo_appraises_its_case_series_with_jbi_two_waiting_for_carol(client) -
     }
     assert "Risk of bias: 42 case series appraised with the JBI checklist" in output
     # a realistic spread: reporting mostly "yes", consecutive inclusion often unclear
-    final = finals(review)
+    final = final_copies(review)
     q1 = Counter(row.judged.level_of("Q1") for row in final)
     q4 = Counter(row.judged.level_of("Q4") for row in final)
     assert q1["low"] > 25 and q4["some"] > 10
