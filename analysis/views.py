@@ -27,6 +27,7 @@ from analysis.forms import FORMS as TABLE_FORMS
 from analysis.forms import AnalysisForm
 from analysis.models import AnalysisKind, AnalysisRun, ReportingRule, RunStatus
 from analysis.pooled_forms import POOLED_FORMS
+from analysis.selectors import runs_of
 from analysis.services import runs as services
 from analysis.services.data import AnalysisData, Variable, analysis_data, form_variables
 from analysis.services.pooled import (
@@ -128,7 +129,7 @@ def _overview(
     bound: AnalysisForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    runs = AnalysisRun.objects.filter(review=review).select_related("started_by")
+    runs = runs_of(review)
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
     keys = {
@@ -232,9 +233,7 @@ def run_page(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
     """A run: its progress while it goes (an htmx poll gets only the run's body), then its
     result; without JavaScript the page refreshes itself while the run goes on."""
     review, membership = review_for_request(request, slug)
-    run = get_object_or_404(
-        AnalysisRun.objects.filter(review=review).select_related("started_by"), pk=pk
-    )
+    run = get_object_or_404(runs_of(review), pk=pk)
     context = _run_context(review, membership, run)
     if request.htmx:
         return render(request, "analysis/partials/run_body.html", context)
@@ -244,7 +243,7 @@ def run_page(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def rerun(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     review, _ = review_for_request(request, slug)
-    run = get_object_or_404(AnalysisRun.objects.filter(review=review), pk=pk)
+    run = get_object_or_404(runs_of(review), pk=pk)
     try:
         submitted = services.analysis_rerun(run=run, user=current_user(request))
     except ValidationError as problem:
@@ -258,7 +257,7 @@ def rerun(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def cancel(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Stop a run that has not finished (any member: runs change no data)."""
     review, _ = review_for_request(request, slug)
-    run = get_object_or_404(AnalysisRun.objects.filter(review=review), pk=pk)
+    run = get_object_or_404(runs_of(review), pk=pk)
     try:
         services.analysis_run_cancel(run=run, user=current_user(request))
     except ValidationError as problem:
@@ -270,9 +269,7 @@ def cancel(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 def _finished_run(request: HttpRequest, slug: str, pk: int) -> AnalysisRun:
     review, _ = review_for_request(request, slug)
-    run = get_object_or_404(
-        AnalysisRun.objects.filter(review=review).select_related("review"), pk=pk
-    )
+    run = get_object_or_404(runs_of(review).select_related("review"), pk=pk)
     if run.status != RunStatus.SUCCEEDED or not run.result:
         raise Http404("This run has no result yet.")
     return run

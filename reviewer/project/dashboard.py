@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from analysis.models import AnalysisRun
+from analysis.selectors import runs_of
 from extraction.appraisal.selectors import agreement_by_domain
 from extraction.selectors import Progress, progress_seen_by
 from reviewer import selectors
@@ -63,7 +63,5 @@ def _extraction_summary(review: Review, membership: Membership) -> dict[str, Any
         "extraction_studies": len(studies),
         # kappa per risk-of-bias domain moves with the assessors' done appraisals
         "appraisal_agreement": agreement_by_domain(review) if review_wide else [],
-        "analysis_runs": list(
-            AnalysisRun.objects.filter(review=review).select_related("started_by")[:3]
-        ),
+        "analysis_runs": list(runs_of(review)[:3]),
     }

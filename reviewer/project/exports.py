@@ -18,7 +18,6 @@ project corner (see `reviewer.project`); the screening files themselves are writ
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -28,7 +27,7 @@ from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET
 
 from analysis.exports import file_name, forest_files, tables_bytes
-from analysis.models import AnalysisRun, RunStatus
+from analysis.selectors import newest_runs
 from extraction.appraisal import selectors as appraisal_selectors
 from extraction.appraisal.results import bundle_files as appraisal_files
 from extraction.models import PatientRow
@@ -109,15 +108,6 @@ def export_included_ris(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _newest_runs(review: Review) -> list[AnalysisRun]:
-    """The newest finished run of each analysis asked for (kind and spec), oldest first."""
-    newest: dict[str, AnalysisRun] = {}
-    runs = AnalysisRun.objects.filter(review=review, status=RunStatus.SUCCEEDED)
-    for run in runs.select_related("review").order_by("pk"):
-        newest[json.dumps([run.kind, run.spec], sort_keys=True)] = run
-    return sorted(newest.values(), key=lambda run: run.pk)
-
-
 def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes], dict[str, int]]:
     """The final extraction data (what analysis reads), the risk-of-bias results and the
     newest result of each analysis asked for, as the bundle's `extraction/`,
@@ -131,7 +121,7 @@ def _extraction_files(review: Review, user: User) -> tuple[dict[str, str | bytes
             )
             files[f"extraction/{kind}-final.csv"] = exported.content
             counts[f"extraction/{kind}-final.csv"] = exported.rows
-    for run in _newest_runs(review):
+    for run in newest_runs(review):
         files[f"analysis/{file_name(run, 'tables', 'csv')}"] = tables_bytes(run, "csv")
         for name, body in forest_files(run).items():
             files[f"analysis/{name}"] = body
@@ -151,7 +141,7 @@ def _extraction_and_analysis(review: Review) -> dict[str, Any]:
     context["risk_of_bias_studies"] = len(appraisal_selectors.final_copies(review))
     context["analyses"] = [
         (run, [table.get("title", "") for table in (run.result or {}).get("tables", [])])
-        for run in _newest_runs(review)
+        for run in newest_runs(review)
     ]
     return context
 
