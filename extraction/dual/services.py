@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from extraction.dual import rules
 from extraction.dual.models import CopyStatus, DualCopy
+from extraction.dual.selectors import consensus_of
 from reviewer.models import Membership, Review, Role, Study, User
 
 Copy = TypeVar("Copy", bound=DualCopy)
@@ -59,12 +60,6 @@ def copy_start(
         names = " and ".join(c.person.display_name() for c in others if c.person)
         raise ValidationError(f"{study.label} is already {verb} by {names}.")
     return create(others)
-
-
-def consensus_of(model: type[Copy], study: Study) -> Copy | None:
-    return model._default_manager.filter(
-        study=study, **{f"{model.person_field}__isnull": True}
-    ).first()
 
 
 def done_pair(model: type[Copy], study: Study, *, people: str) -> tuple[Copy, Copy]:

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 
 from extraction.dual.models import DualCopy
+from extraction.dual.selectors import consensus_of
 from reviewer.access import current_user, review_for_request
 from reviewer.models import Review, Role, Study, User
 
@@ -51,9 +52,7 @@ def compare_page(pages: ConsensusPages, request: HttpRequest, slug: str, pk: int
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect(f"{pages.prefix}-study", slug=review.slug, pk=study.pk)
-    consensus = pages.model._default_manager.filter(
-        study=study, **{f"{pages.model.person_field}__isnull": True}
-    ).first()
+    consensus = consensus_of(pages.model, study)
     return render(
         request,
         pages.template,

@@ -1,0 +1,16 @@
+"""The reads every dual copy shares (`extraction.dual`), for extraction's and appraisal's
+pages and writes alike. The checks a write makes before it writes (`services.done_pair`)
+stay with the write: they refuse, they do not just read.
+"""
+
+from __future__ import annotations
+
+from extraction.dual.rules import Copy
+from reviewer.models import Study
+
+
+def consensus_of(model: type[Copy], study: Study) -> Copy | None:
+    """The study's consensus copy of this kind (the one with no person), if started."""
+    return model._default_manager.filter(
+        study=study, **{f"{model.person_field}__isnull": True}
+    ).first()
