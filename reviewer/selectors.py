@@ -1,4 +1,25 @@
-"""Reads that more than one view needs."""
+"""Reads that more than one view needs (the core's: reviews, members, sources, records,
+duplicates).
+
+Where reads live, across the apps: each concept has one `selectors.py` beside its models
+and services (`reviewer/selectors.py`, `reviewer/ranking/selectors.py`,
+`extraction/selectors.py`, `extraction/appraisal/selectors.py`, `extraction/dual/selectors.py`,
+`analysis/selectors.py`); screening's reads are `reviewer/screening/queries.py`, the SQL twin
+of `screening/rules.py` (its docstring says why it keeps that name). A view or a service
+that needs a query another page also runs takes it from there rather than writing it
+inline; a read used once, beside the code that consumes it, may stay there (analysis's
+columns in `services/data.py`). A selector only reads: a row that must exist is created by
+the write that needs it (`extraction_setup_of` returns the unsaved defaults until an owner
+saves the settings).
+
+How they are named, as most already are: after what they return, a plural noun for a
+collection of the review (`former_members(review)`, `final_copies(review)`, `runs_of(review)`
+where the bare noun would read as a variable); `<thing>_of(x)` for the one thing belonging
+to `x` (`state_of(record)`, `extraction_setup_of(review)`, `consensus_of(model, study)`);
+`<things>_for_<whom>` / `_seen_by` when narrowed to what one person may see
+(`reviews_for_user`, `progress_seen_by`). One idea has one name in every app: the final
+copy of each study is `final_copies` in extraction and in appraisal.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,14 @@
 
 States come from `rules` applied to the rows, loaded in a handful of queries whatever the
 number of records, so a page or a count never costs a query per record.
+
+This is screening's selectors module; it keeps the name `queries` rather than
+`selectors` because it is one half of a pair: `rules.py` states the screening rules in
+Python and this module states the same rules again in SQL (`eligible`, `_waiting_for`,
+`removable`, each naming its Python twin), and `tests/reviewer/screening/test_sql_equivalence.py`
+and the README's screening section tie the two by those names. It also sits beside
+`reviewer/selectors.py` in the callers that read both (`reviewer/views/reviews.py`,
+`reviewer/prisma/counts.py`), where two modules named `selectors` would need aliases.
 """
 
 from __future__ import annotations
