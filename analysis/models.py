@@ -44,6 +44,7 @@ class RunStatus(models.TextChoices):
     RUNNING = JobStatus.RUNNING.value, "Running"
     SUCCEEDED = JobStatus.SUCCEEDED.value, "Finished"
     FAILED = JobStatus.FAILED.value, "Failed"
+    CANCELLED = JobStatus.CANCELLED.value, "Cancelled"
 
 
 class AnalysisRun(Job):

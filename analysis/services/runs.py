@@ -51,7 +51,7 @@ from reviewer.models import Review, User
 from reviewer.services.jobs import (
     Claim,
     JobKind,
-    cancel_as_failed,
+    cancel_job,
     job_cancel,
     job_kind_register,
     job_send,
@@ -268,8 +268,9 @@ def analysis_rerun(*, run: AnalysisRun, user: User, enqueue: bool = True) -> Sub
 
 
 def analysis_run_cancel(*, run: AnalysisRun, user: User) -> None:
-    """Stop a run that has not finished: it ends as failed, "Cancelled by …", and a worker
-    still computing it keeps nothing (`reviewer.services.jobs.job_cancel`)."""
+    """Stop a run that has not finished: it ends `cancelled` (who and when in its `error`),
+    and a worker still computing it stops at its next progress and keeps nothing
+    (`reviewer.services.jobs.job_cancel`)."""
     job_cancel(job=run, user=user)
 
 
@@ -354,6 +355,6 @@ def register_job_kind() -> None:
             model=AnalysisRun,
             tasks={RunStatus.QUEUED: "analysis.tasks.run", RunStatus.RUNNING: "analysis.tasks.run"},
             argument="run_id",
-            cancel=cancel_as_failed,
+            cancel=cancel_job,
         )
     )

@@ -33,6 +33,7 @@ commands (`export_review`, `import_review`) and restore page are the core's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -41,6 +42,8 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db import models
+
+from reviewer.models.jobs import CANCELLED_NOTE, JobStatus
 
 #: Bumped when an archive written by this version could not be read by an older one in a
 #: way its checks would notice (a table or column renamed, a meaning changed). Adding a
@@ -249,6 +252,24 @@ RENAMED_VALUES: dict[tuple[str, str], dict[str, str]] = {
     ("reviewer.ImportJob", "status"): {"done": "succeeded"},
     ("reviewer.DedupJob", "status"): {"done": "succeeded"},
 }
+
+
+#: Job models whose cancelled runs archives written before every kind ended `cancelled`
+#: stored as `failed` with the cancel's note (`reviewer.models.jobs.CANCELLED_NOTE`).
+CANCELLED_AS_FAILED = frozenset(
+    {"reviewer.DedupJob", "reviewer.RankingJob", "analysis.AnalysisRun"}
+)
+
+
+def status_now(label: str, values: dict[str, Any]) -> None:
+    """A restored job row's status as this version stores it: a run such an archive holds
+    as failed by a cancel is cancelled (no archive written since holds one so)."""
+    if (
+        label in CANCELLED_AS_FAILED
+        and values.get("status") == JobStatus.FAILED
+        and re.match(CANCELLED_NOTE, str(values.get("error", "")))
+    ):
+        values["status"] = JobStatus.CANCELLED
 
 
 def column_now(label: str, name: str) -> str:

@@ -505,6 +505,7 @@ def _table(state: _Restoring, label: str, entry: dict[str, Any]) -> None:
                 raise ArchiveError(f"{where}: {error}.") from None
         if label == "reviewer.Review":
             values["slug"] = state.slug
+        layout.status_now(label, values)  # older archives
         if interrupted and values.get(interrupted.status_field) in interrupted.unfinished:
             values[interrupted.status_field] = interrupted.becomes
             values[interrupted.message_field] = layout.INTERRUPTED_MESSAGE

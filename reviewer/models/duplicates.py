@@ -23,6 +23,7 @@ class DedupStatus(models.TextChoices):
     RUNNING = JobStatus.RUNNING.value, "Running"
     DONE = JobStatus.SUCCEEDED.value, "Finished"
     FAILED = JobStatus.FAILED.value, "Failed"
+    CANCELLED = JobStatus.CANCELLED.value, "Cancelled"
 
 
 class DedupJob(Job):

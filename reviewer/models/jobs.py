@@ -11,6 +11,10 @@ keeps states of its own only where it truly has more steps: an import is read (i
 waiting and working states), previewed (`ready`), then imported. Each kind says which of
 its states wait for a worker and which a worker holds (`WAITING`, `WORKING`).
 
+**Cancelling** ends every kind `cancelled`, with who and when in `error` ("Cancelled by …
+on …", `reviewer.services.jobs.cancelled_note`) and `finished_at` set; the claim is taken
+away, so a worker still on the job stops at its next write and keeps nothing.
+
 **The claim.** A worker takes a job with a conditional update and stamps `claimed_at`: the
 time the work (last) started, and the token of that claim. Every later write is
 conditional on the token, so a worker whose job was taken over (its claim went stale, see
@@ -40,6 +44,12 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
 
+
+#: What a cancel writes in a job's `error` (`reviewer.services.jobs.cancelled_note`) as a
+#: regular expression. Before every kind ended `cancelled`, a cancelled de-duplication,
+#: ranking or analysis run ended `failed` with this note; the migrations and the archive's
+#: reading of older archives (`reviewer.archive.layout.status_now`) recognise them by it.
+CANCELLED_NOTE = r"^Cancelled by .+ on [0-9]{2} [A-Za-z]{3} [0-9]{4} at [0-9]{2}:[0-9]{2}\.$"
 
 #: The states a job never leaves.
 FINISHED_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})

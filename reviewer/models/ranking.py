@@ -30,6 +30,7 @@ class RankingStatus(models.TextChoices):
     RUNNING = JobStatus.RUNNING.value, "Running"
     SUCCEEDED = JobStatus.SUCCEEDED.value, "Finished"
     FAILED = JobStatus.FAILED.value, "Failed"
+    CANCELLED = JobStatus.CANCELLED.value, "Cancelled"
 
 
 class RankingTrigger(models.TextChoices):

@@ -39,7 +39,7 @@ from reviewer.models import (
 )
 from reviewer.screening import counters
 from reviewer.services.duplicates import dedup_after_import
-from reviewer.services.jobs import Claim, job_restart, job_send, run_claimed
+from reviewer.services.jobs import Claim, cancelled_fields, job_restart, job_send, run_claimed
 from reviewer.services.ranking import ranking_for_members
 
 logger = logging.getLogger(__name__)
@@ -584,8 +584,9 @@ def import_job_restart(*, job: ImportJob) -> None:
 
 
 @transaction.atomic
-def import_job_cancel(*, job: ImportJob) -> None:
-    """Drop a job that was not imported, whatever it is doing, and its stored files.
+def import_job_cancel(*, job: ImportJob, user: User) -> None:
+    """Drop a job that was not imported, whatever it is doing, and its stored files; it ends
+    `cancelled`, saying who cancelled it and when (`services.jobs.cancelled_fields`).
 
     A worker still reading or importing it loses its claim (`claimed_at` cleared) and keeps
     nothing: its import rolls back at its next write. Its files are then left for it (its
@@ -600,7 +601,4 @@ def import_job_cancel(*, job: ImportJob) -> None:
         for import_file in job.files.all():
             transaction.on_commit(partial(import_file.file.storage.delete, import_file.file.name))
         job.files.all().delete()
-    job.status = ImportStatus.CANCELLED
-    job.claimed_at = None
-    job.error = ""
-    job.save(update_fields=["status", "claimed_at", "error"])
+    ImportJob.objects.filter(pk=job.pk).update(**cancelled_fields(user))

@@ -191,8 +191,12 @@ def _progress_outside(claim: Claim, fields: dict[str, Any]) -> None:
                     claim.token,
                 ],
             )
+            written = cursor.rowcount
     except DatabaseError:  # progress is advisory: the work goes on without it
         logger.warning("Could not write the progress of %s %s", claim.model.__name__, claim.pk)
+        return
+    if not written:  # cancelled or taken over: stop now, the body's transaction rolls back
+        raise ClaimLost(f"{claim.model.__name__} {claim.pk} was taken over or cancelled")
 
 
 def run_claimed(
@@ -451,19 +455,27 @@ def job_cancel(*, job: Job, user: Any) -> None:
 
 
 def cancelled_note(user: Any) -> str:
+    """Who cancelled a job and when, as its page shows it (kept in the job's `error`;
+    `reviewer.models.jobs.CANCELLED_NOTE` matches it)."""
     name = user.display_name() if hasattr(user, "display_name") else str(user)
     return f"Cancelled by {name} on {timezone.localtime():%d %b %Y at %H:%M}."
 
 
-def cancel_as_failed(job: Any, user: Any) -> None:
-    """How most jobs are cancelled: ended as failed, "Cancelled by …", the claim taken away."""
-    type(job)._default_manager.filter(pk=job.pk).update(
-        status=JobStatus.FAILED,
-        claimed_at=None,
-        phase="",
-        error=cancelled_note(user),
-        finished_at=timezone.now(),
-    )
+def cancelled_fields(user: Any) -> dict[str, Any]:
+    """The fields of a job ended by `user`'s cancel: the shared `cancelled` status, who and
+    when, and no claim (a worker still on it finds `ClaimLost` at its next write)."""
+    return {
+        "status": JobStatus.CANCELLED,
+        "claimed_at": None,
+        "phase": "",
+        "error": cancelled_note(user),
+        "finished_at": timezone.now(),
+    }
+
+
+def cancel_job(job: Any, user: Any) -> None:
+    """How a job with nothing to clean up is cancelled (`JobKind.cancel`)."""
+    type(job)._default_manager.filter(pk=job.pk).update(**cancelled_fields(user))
 
 
 def register_reviewer_kinds() -> None:
@@ -473,7 +485,7 @@ def register_reviewer_kinds() -> None:
     def cancel_import(job: Any, user: Any) -> None:
         from reviewer.services.imports import import_job_cancel
 
-        import_job_cancel(job=job)
+        import_job_cancel(job=job, user=user)
 
     job_kind_register(
         JobKind(
@@ -496,7 +508,7 @@ def register_reviewer_kinds() -> None:
                 DedupStatus.RUNNING: "reviewer.tasks.run_dedup",
             },
             argument="job_id",
-            cancel=cancel_as_failed,
+            cancel=cancel_job,
         )
     )
     job_kind_register(
@@ -507,6 +519,6 @@ def register_reviewer_kinds() -> None:
                 JobStatus.RUNNING: "reviewer.tasks.retrain_ranking",
             },
             argument="job_id",
-            cancel=cancel_as_failed,
+            cancel=cancel_job,
         )
     )

@@ -181,7 +181,7 @@ def import_restart(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def import_cancel(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     job = _job_for(request, slug, pk, Role.OWNER)
     try:
-        import_services.import_job_cancel(job=job)
+        import_services.import_job_cancel(job=job, user=current_user(request))
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect(job)

@@ -5,10 +5,13 @@ with its reason, progress lives on the row and every job page shows it the same 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from importlib import import_module
 from io import StringIO
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, connections, transaction
@@ -18,7 +21,8 @@ from django.utils import timezone
 from analysis.models import AnalysisRun, RunStatus
 from analysis.services.runs import analysis_submit
 from extraction.models import PendingImport, PendingStatus
-from reviewer.models import DedupJob, DedupStatus, ImportStatus, JobStatus
+from reviewer.models import DedupJob, DedupStatus, ImportStatus, JobStatus, RankingJob
+from reviewer.models.jobs import CANCELLED_NOTE
 from reviewer.services import jobs
 from reviewer.services.jobs import Claim, ClaimLost, claim_job, run_claimed
 from tests.analysis.helpers_runs import imt_review
@@ -106,10 +110,131 @@ def test_a_job_cancelled_while_it_runs_keeps_nothing(team):
     assert run_claimed(DedupJob, job.pk, body, failed=never)
 
     job.refresh_from_db()
-    assert job.status == DedupStatus.FAILED
-    assert job.error.startswith("Cancelled by")
+    assert job.status == DedupStatus.CANCELLED == JobStatus.CANCELLED
+    assert job.error.startswith(f"Cancelled by {team.owner.display_name()} on ")
     assert job.counts == {}
     assert job.claimed_at is None
+
+
+def cancel_every_kind(team) -> list:
+    """One unfinished job of every kind that ends when cancelled, each cancelled by the
+    owner through the one `job_cancel`."""
+    imt_review(team.review, count=30)
+    made = [
+        a_dedup_job(team),
+        RankingJob.objects.create(review=team.review, reviewer=team.owner, trigger="requested"),
+        analysis_submit(
+            review=team.review, kind="characteristics", spec={}, user=team.owner, enqueue=False
+        ).run,
+        make_import_job(make_source(team.review), status=ImportStatus.WAITING_TO_READ),
+    ]
+    for job in made:
+        jobs.job_cancel(job=job, user=team.owner)
+        job.refresh_from_db()
+    return made
+
+
+def test_every_kind_of_job_ends_a_cancel_cancelled_saying_who_and_when(team):
+    cancelled = cancel_every_kind(team)
+
+    for job in cancelled:
+        assert (type(job).__name__, job.status) == (type(job).__name__, JobStatus.CANCELLED)
+        assert job.get_status_display() == "Cancelled"
+        assert job.error.startswith(f"Cancelled by {team.owner.display_name()} on "), job.error
+        assert job.finished_at is not None and job.claimed_at is None
+        assert re.match(CANCELLED_NOTE, job.error)
+
+
+def test_a_worker_stops_at_its_next_progress_once_its_job_is_cancelled(team):
+    job = a_dedup_job(team)
+    reached = []
+
+    def body(claim: Claim) -> None:
+        claim.progress(10, 400, "Comparing records")
+        jobs.job_cancel(job=DedupJob.objects.get(pk=job.pk), user=team.owner)
+        claim.progress(20, 400, "Saving the groups")  # a new step: written at once
+        reached.append("the rest of the work")
+
+    assert run_claimed(DedupJob, job.pk, body, failed=never)
+
+    job.refresh_from_db()
+    assert reached == []
+    assert job.status == JobStatus.CANCELLED and job.phase == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_inside_its_own_transaction_stops_and_rolls_back_once_cancelled(team):
+    """An import writes its progress through a second connection; a cancel stops it there."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer: the cancel is found at the import's commit")
+    job = a_dedup_job(team)
+    reached = []
+
+    def body(claim: Claim) -> None:
+        jobs.job_cancel(job=DedupJob.objects.get(pk=job.pk), user=team.owner)
+        with transaction.atomic():
+            make_record(team.review, title="Written before the worker noticed")
+            claim.progress(1, 2, "Importing")
+            reached.append("the rest of the import")
+
+    assert run_claimed(DedupJob, job.pk, body, failed=never)
+
+    job.refresh_from_db()
+    assert reached == []
+    assert job.status == JobStatus.CANCELLED
+    assert not team.review.records.exists(), "the import's transaction rolled back"
+
+
+@pytest.mark.parametrize("kind", ["dedup", "analysis", "import"])
+def test_a_cancelled_jobs_page_says_who_cancelled_it_and_when(client, team, kind):
+    dedup, _, run, imported = cancel_every_kind(team)
+    job, url, what = {
+        "dedup": (
+            dedup,
+            reverse("dedup-overview", args=[team.review.slug]),
+            "The run was cancelled. Nothing was changed.",
+        ),
+        "analysis": (
+            run,
+            reverse("analysis-run", args=[team.review.slug, run.pk]),
+            "The run was cancelled; it computed nothing.",
+        ),
+        "import": (
+            imported,
+            imported.get_absolute_url(),
+            "This import was cancelled; nothing was imported.",
+        ),
+    }[kind]
+    client.force_login(team.reviewer)
+
+    text = page_text(client.get(url))
+
+    assert what in text
+    assert f"Cancelled by {team.owner.display_name()} on " in text
+    assert job.error in text
+    assert "failed" not in text.lower()
+
+
+def test_the_runs_cancelled_before_are_moved_to_cancelled_by_the_migrations(team):
+    """Before every kind ended `cancelled`, a cancel ended a run `failed` with its note."""
+    dedup, ranking, run, _ = cancel_every_kind(team)
+    for job in (dedup, ranking, run):
+        type(job).objects.filter(pk=job.pk).update(status=JobStatus.FAILED)
+    failure = a_dedup_job(
+        team, whole_review=False, status=JobStatus.FAILED, error="Cancelled by the engine: odd."
+    )
+
+    for app, name in (
+        ("reviewer", "0013_job_cancelled_status"),
+        ("analysis", "0004_job_cancelled_status"),
+    ):
+        import_module(f"{app}.migrations.{name}").cancelled_runs(django_apps, None)
+
+    for job in (dedup, ranking, run):
+        job.refresh_from_db()
+        assert job.status == JobStatus.CANCELLED
+    failure.refresh_from_db()
+    assert failure.status == JobStatus.FAILED, "only the note a cancel wrote is a cancel"
 
 
 def test_a_failure_ends_the_job_failed_with_a_readable_reason(team):

@@ -106,10 +106,12 @@ def test_the_sweep_takes_over_a_job_whose_worker_was_killed() -> None:
 def test_an_import_can_be_cancelled_in_every_unfinished_state(status: ImportStatus) -> None:
     job = waiting_import(status, claimed_at=timezone.now())
 
-    imports.import_job_cancel(job=job)
+    imports.import_job_cancel(job=job, user=job.created_by)
 
     job.refresh_from_db()
     assert job.status == ImportStatus.CANCELLED
+    assert job.error.startswith(f"Cancelled by {job.created_by.display_name()} on ")
+    assert job.finished_at is not None
     assert job.claimed_at is None
     assert Record.objects.filter(source=job.source).count() == 0
 
@@ -120,7 +122,7 @@ def test_a_worker_still_importing_a_cancelled_job_keeps_nothing() -> None:
         ImportJob, job.pk, waiting=ImportStatus.WAITING_TO_IMPORT, working=ImportStatus.IMPORTING
     )
     assert token is not None
-    imports.import_job_cancel(job=job)
+    imports.import_job_cancel(job=job, user=job.created_by)
 
     with pytest.raises(jobs.ClaimLost):
         jobs.Claim(ImportJob, job.pk, token).finish(status=ImportStatus.DONE)
@@ -152,7 +154,7 @@ def test_a_dedup_run_can_be_cancelled_and_its_worker_then_changes_nothing() -> N
     duplicates.dedup_job_run(job_id=job.pk)  # a message delivered after the cancel
 
     job.refresh_from_db()
-    assert job.status == DedupStatus.FAILED
+    assert job.status == DedupStatus.CANCELLED
     assert job.error.startswith("Cancelled by")
     assert not Record.objects.filter(review=team.review, duplicate_of__isnull=False).exists()
     with pytest.raises(ValidationError, match="already finished"):
@@ -191,7 +193,7 @@ def test_a_ranking_job_can_be_cancelled_and_a_new_retrain_queued() -> None:
     )
 
     dead.refresh_from_db()
-    assert dead.status == RankingStatus.FAILED
+    assert dead.status == RankingStatus.CANCELLED
     assert fresh.pk != dead.pk and fresh.status == RankingStatus.QUEUED
 
 
@@ -227,6 +229,6 @@ def test_a_cancelled_analysis_run_is_not_computed_by_a_late_message() -> None:
     analysis_run_execute(run_id=run.pk)
 
     run.refresh_from_db()
-    assert run.status == RunStatus.FAILED
+    assert run.status == RunStatus.CANCELLED
     assert run.result is None
     assert run.error.startswith("Cancelled by")

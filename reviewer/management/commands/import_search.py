@@ -148,7 +148,7 @@ class Command(BaseCommand):
         if not failures and not options["import_again"]:
             failures += [_same_file_line(same) for same in services.same_files(job)]
         if failures:
-            services.import_job_cancel(job=job)
+            services.import_job_cancel(job=job, user=user)
             if created:
                 source.delete()
             raise CommandError("Nothing was imported.\n" + "\n".join(failures))

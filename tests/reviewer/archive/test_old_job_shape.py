@@ -1,6 +1,7 @@
 """Archives written before the job lifecycle was one (issue 15, item 2) still restore: their
 jobs' statuses ("done") and columns (an analysis run's `started_at`, no progress columns)
-are read as this version names them."""
+are read as this version names them; so are runs cancelled before every kind of job ended
+a cancel `cancelled` (they were `failed`, "Cancelled by …")."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from django.utils import timezone
 
 from analysis.models import AnalysisRun, RunStatus
 from reviewer.archive import archive_restore
-from reviewer.models import DedupJob, DedupStatus, ImportJob, ImportStatus
+from reviewer.models import DedupJob, DedupStatus, ImportJob, ImportStatus, JobStatus, RankingJob
+from reviewer.services.jobs import cancelled_note
 from tests.factories import make_import_job, make_source
 from tests.reviewer.archive.helpers import archive_bytes, rewrite, rows_in
 from tests.reviewer.archive.small import small_review
@@ -83,3 +85,58 @@ def test_an_archive_in_the_old_job_shape_restores_with_todays_words():
     assert run.claimed_at == started
     assert run.duration_seconds == pytest.approx(2.0)
     assert (run.progress, run.progress_total, run.progress_percent) == (100, 100, 100)
+
+
+def as_cancels_were_stored(files: dict[str, bytes]) -> None:
+    """Turn an archive of this version into one as a version before every kind ended
+    `cancelled` wrote it: a cancelled de-duplication, ranking or analysis run was `failed`,
+    with the cancel's note as its error."""
+    manifest = json.loads(files["manifest.json"])
+    for entry in manifest["tables"]:
+        if entry["model"] not in {
+            "reviewer.DedupJob",
+            "reviewer.RankingJob",
+            "analysis.AnalysisRun",
+        }:
+            continue
+        rows = []
+        for line in files[entry["file"]].decode().splitlines():
+            row = json.loads(line)
+            if row["status"] == "cancelled":
+                row["status"] = "failed"
+            rows.append(json.dumps(row) + "\n")
+        files[entry["file"]] = "".join(rows).encode()
+
+
+def test_runs_an_older_archive_holds_as_failed_by_a_cancel_restore_cancelled():
+    review = small_review()
+    owner = review.created_by
+    note = cancelled_note(owner)
+    DedupJob.objects.create(review=review, created_by=owner, status=JobStatus.CANCELLED, error=note)
+    RankingJob.objects.create(
+        review=review, reviewer=owner, trigger="requested", status=JobStatus.CANCELLED, error=note
+    )
+    AnalysisRun.objects.create(
+        review=review,
+        kind="crosstab",
+        spec={"row": "a", "col": "b"},
+        started_by=owner,
+        status=JobStatus.CANCELLED,
+        error=note,
+    )
+    failed = DedupJob.objects.create(
+        review=review, created_by=owner, status=JobStatus.FAILED, error="The engine stopped."
+    )
+    old = rewrite(archive_bytes(review), as_cancels_were_stored)
+    assert [
+        row["status"] for row in rows_in(old, "reviewer.RankingJob") if row["error"] == note
+    ] == ["failed"]
+
+    copy = archive_restore(source=io.BytesIO(old), slug="restored").review
+
+    assert sorted(DedupJob.objects.filter(review=copy).values_list("status", "error")) == sorted(
+        [(JobStatus.CANCELLED, note), (JobStatus.FAILED, failed.error)]
+    )
+    assert RankingJob.objects.get(review=copy, error=note).status == JobStatus.CANCELLED
+    run = AnalysisRun.objects.get(review=copy)
+    assert (run.status, run.get_status_display(), run.error) == ("cancelled", "Cancelled", note)
