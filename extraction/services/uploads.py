@@ -152,9 +152,14 @@ def pending_import_read(*, pending_id: int) -> None:
 
     def read(claim: Claim) -> dict[str, Any]:
         pending = PendingImport.objects.select_related("review", "created_by").get(pk=pending_id)
+        claim.progress(0, None, "Reading the file")
         data = pending_import_data(pending)
         if data is None:
             raise FileNotFoundError("the uploaded file is no longer on the server")
+
+        def checked(done: int, total: int) -> None:
+            claim.progress(done, total, "Rows checked")
+
         preview = transfer.import_preview(
             review=pending.review,
             user=pending.created_by,
@@ -162,6 +167,7 @@ def pending_import_read(*, pending_id: int) -> None:
             target=pending.target,
             name=pending.name,
             data=data,
+            progress=checked,
         )
         return {"status": PendingStatus.READY, "preview": preview.as_json(), "error": ""}
 

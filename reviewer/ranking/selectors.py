@@ -236,6 +236,9 @@ def ranking_state_and_sample(review: Review, user: User) -> tuple[RankingState, 
             "created_at",
             "claimed_at",
             "finished_at",
+            "progress",
+            "progress_total",
+            "phase",
         )[:10]
     )
     current = next((j for j in jobs if j.status == RankingStatus.SUCCEEDED), None)

@@ -327,14 +327,29 @@ def ranking_job_run(*, job_id: int) -> None:
         _run(job_id)
 
 
+#: A retrain's steps, as its progress counts them (`Claim.progress`: the steps done of these,
+#: and the one under way). The engine's own steps are single calls, so a step is the unit.
+RETRAIN_STEPS = (
+    "Reading the records and your decisions",
+    "Reading the records' words",
+    "Learning from your decisions",
+    "Saving the scores",
+)
+
+
 def _run(job_id: int) -> None:
     def run(claim: Claim) -> None:
+        def step(done: int) -> None:
+            claim.progress(done, len(RETRAIN_STEPS), RETRAIN_STEPS[done])
+
         job = RankingJob.objects.select_related("review", "reviewer").get(pk=job_id)
+        step(0)
         tick = time.perf_counter()
         records = rank_inputs(job.review)
         known = labels(job.review, job.reviewer)
         load_seconds = time.perf_counter() - tick
 
+        step(1)
         tick = time.perf_counter()
         ranker, cached = _ranker(job.review, records)
         vectorise_seconds = 0.0 if cached else time.perf_counter() - tick
@@ -342,11 +357,13 @@ def _run(job_id: int) -> None:
         known = {pk: value for pk, value in known.items() if pk in ranked}
         engine_labels: dict[RecordId, bool] = {pk: value for pk, value in known.items()}
 
+        step(2)
         tick = time.perf_counter()
         # a fixed seed: the same labels always give the same scores
         ranking = ranker.train(engine_labels, seed=0, query=review_query(job.review))
         train_seconds = time.perf_counter() - tick
 
+        step(3)
         tick = time.perf_counter()
         with transaction.atomic():
             scores = [

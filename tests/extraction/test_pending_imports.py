@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -16,7 +17,8 @@ from django.utils import timezone
 from extraction.models import Extraction, PendingImport, PendingStatus
 from extraction.selectors import study_key
 from extraction.services import uploads
-from reviewer.services.jobs import NOT_SENT, jobs_sweep
+from reviewer.services import jobs
+from reviewer.services.jobs import NOT_SENT, Claim, jobs_sweep
 from tests.extraction.helpers import case_series_form, make_study
 from tests.extraction.test_transfer_views import PATIENT, sheet, stored_uploads
 from tests.factories import page_text
@@ -115,6 +117,35 @@ def test_a_large_valid_file_previews_then_imports(
     assert copy.patients.count() == 40
     assert not PendingImport.objects.exists()
     assert stored_uploads() == []
+
+
+def test_a_large_file_counts_the_rows_checked_as_a_worker_reads_it(
+    client, team, study, form, small_threshold, django_capture_on_commit_callbacks, monkeypatch
+):
+    client.force_login(team.reviewer)
+    with django_capture_on_commit_callbacks() as queued:
+        token = token_of(upload(client, team.review, sheet(form, rows(study, 600))))
+    pending = PendingImport.objects.get(token=token)
+    seen = []
+    write = Claim.write
+
+    def watched(claim, **fields):  # the real write, and what the page then shows
+        write(claim, **fields)
+        if fields.get("progress_total"):
+            seen.append(page_text(client.get(preview_url(team.review, token))))
+
+    monkeypatch.setattr(Claim, "write", watched)
+    monkeypatch.setattr(uploads.transfer, "ROWS_PER_REPORT", 250)
+    monkeypatch.setattr(jobs, "PROGRESS_EVERY_SECONDS", 0)
+    queued[0]()
+
+    assert [re.search(r"Rows checked [\d,]+ of [\d,]+", text).group() for text in seen] == [
+        "Rows checked 0 of 600",
+        "Rows checked 250 of 600",
+        "Rows checked 500 of 600",
+    ]
+    pending.refresh_from_db()
+    assert pending.status == PendingStatus.READY and pending.phase == ""
 
 
 def test_a_failed_reading_ends_failed_and_the_page_says_why(

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from reviewer.models import RankingJob, RankingStatus, RankingTrigger, Role, StoppingSample
@@ -346,6 +347,25 @@ def test_asking_for_a_retrain_runs_one(client, team, labelled, django_capture_on
     assert "Trained on 2 relevant and 1 irrelevant records" in page_text(
         client.get(url("ranking-progress", team.review))
     )
+
+
+def test_a_running_retrain_shows_its_steps_on_the_ranking_page(client, team):
+    RankingJob.objects.create(
+        review=team.review,
+        reviewer=team.reviewer,
+        trigger=RankingTrigger.REQUESTED,
+        status=RankingStatus.RUNNING,
+        claimed_at=timezone.now(),
+        progress=2,
+        progress_total=4,
+        phase="Learning from your decisions",
+    )
+    client.force_login(team.reviewer)
+
+    response = client.get(url("ranking-progress", team.review))
+
+    assert '<progress id="ranking-progress" max="4" value="2">' in response.content.decode()
+    assert "Learning from your decisions 2 of 4 steps done" in page_text(response)
 
 
 def test_the_stopping_test_against_a_hand_computed_example(client, team):

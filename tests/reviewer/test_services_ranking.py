@@ -16,9 +16,9 @@ from reviewer.models import (
     Role,
 )
 from reviewer.ranking import selectors
-from reviewer.services import after_response
+from reviewer.services import after_response, jobs
 from reviewer.services import ranking as services
-from reviewer.services.jobs import claim_job
+from reviewer.services.jobs import Claim, claim_job
 from reviewer.services.screening import adjudicate
 from tests.factories import add_member, make_record, make_review, make_user, screen
 
@@ -90,6 +90,63 @@ def test_a_retrain_scores_every_record_from_the_reviewer_s_decisions(review):
     scores = scores_of(job)
     # the likely includes outrank every likely exclude
     assert min(scores[r.pk] for r in records[::2]) > max(scores[r.pk] for r in records[1::2])
+
+
+def test_a_retrain_counts_its_steps_on_the_row_as_it_goes(review, monkeypatch):
+    ann, _ = two_reviewers(review)
+    records = corpus(review)
+    screen(records[0], ann, "include")
+    screen(records[1], ann, "exclude")
+    job = services.ranking_job_request(
+        review=review, user=ann, trigger=RankingTrigger.REQUESTED, enqueue=False
+    )
+    seen = []
+    write = Claim.write
+
+    def watched(claim, **fields):  # the real write, and what the row then says
+        write(claim, **fields)
+        row = RankingJob.objects.get(pk=claim.pk)
+        if row.is_running:
+            seen.append((row.phase, row.progress, row.progress_total, row.progress_known))
+
+    monkeypatch.setattr(Claim, "write", watched)
+    services.ranking_job_run(job_id=job.pk)
+
+    assert seen == [
+        ("Reading the records and your decisions", 0, 4, True),
+        ("Reading the records' words", 1, 4, True),
+        ("Learning from your decisions", 2, 4, True),
+        ("Saving the scores", 3, 4, True),
+    ]
+    job.refresh_from_db()
+    assert job.status == RankingStatus.SUCCEEDED and job.phase == ""
+
+
+def test_a_retrain_cancelled_while_it_runs_stops_at_its_next_step_and_keeps_nothing(
+    review, monkeypatch
+):
+    ann, _ = two_reviewers(review)
+    records = corpus(review)
+    screen(records[0], ann, "include")
+    screen(records[1], ann, "exclude")
+    job = services.ranking_job_request(
+        review=review, user=ann, trigger=RankingTrigger.REQUESTED, enqueue=False
+    )
+    reached = []
+    train = services.Ranker.train
+
+    def cancelled_meanwhile(ranker, *args, **kwargs):  # the owner cancels as it learns
+        jobs.job_cancel(job=RankingJob.objects.get(pk=job.pk), user=ann)
+        reached.append("trained")
+        return train(ranker, *args, **kwargs)
+
+    monkeypatch.setattr(services.Ranker, "train", cancelled_meanwhile)
+    services.ranking_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert reached == ["trained"]
+    assert job.status == RankingStatus.CANCELLED
+    assert not RelevanceScore.objects.filter(job=job).exists()
 
 
 def test_a_job_delivered_twice_runs_once(review):
