@@ -318,19 +318,7 @@ PAGES = dual.ConsensusPages(
 )
 
 
-@require_GET
-def compare_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    return dual.compare_page(PAGES, request, slug, pk)
-
-
-@require_POST
-def compare_start(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    return dual.compare_start(PAGES, request, slug, pk)
-
-
-@require_POST
-def take(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    return dual.take(PAGES, request, slug, pk)
+VIEWS = dual.page_views(PAGES)
 
 
 # --- the owner's choice of tools ---
@@ -456,13 +444,13 @@ urlpatterns: list[URLPattern] = [
     path("appraisal/studies/<int:pk>/", study_page, name="appraisal-study"),
     path("appraisal/studies/<int:pk>/start/", study_start, name="appraisal-start"),
     path("appraisal/studies/<int:pk>/design/", study_design, name="appraisal-design"),
-    path("appraisal/studies/<int:pk>/compare/", compare_page, name="appraisal-compare"),
+    path("appraisal/studies/<int:pk>/compare/", VIEWS.compare, name="appraisal-compare"),
     path(
         "appraisal/studies/<int:pk>/compare/start/",
-        compare_start,
+        VIEWS.start,
         name="appraisal-consensus-start",
     ),
     path("appraisal/<int:pk>/", copy_page, name="appraisal-copy"),
     path("appraisal/<int:pk>/reopen/", copy_reopen, name="appraisal-reopen"),
-    path("appraisal/<int:pk>/take/", take, name="appraisal-take"),
+    path("appraisal/<int:pk>/take/", VIEWS.take, name="appraisal-take"),
 ]

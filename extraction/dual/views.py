@@ -3,8 +3,8 @@
 Seniors only. The comparison opens once both copies are done (otherwise back to the
 study's page with the reason); "start the consensus" takes everything the two agree on;
 "take A / take B" settles one disagreement and returns to it on the comparison page.
-Each kind's view module declares its own views and URL names and calls these with its
-`ConsensusPages`.
+Each kind's view module describes its pages once (`ConsensusPages`) and gets the three views
+from `page_views`, to route under its own URL names.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
 from extraction.dual.models import DualCopy
 from extraction.dual.selectors import consensus_of
@@ -24,6 +25,9 @@ from reviewer.access import current_user, review_for_request
 from reviewer.models import Review, Role, Study, User
 
 Side = Literal["a", "b"]
+
+#: A view of one study or copy: `(request, slug, pk)`.
+View = Callable[[HttpRequest, str, int], HttpResponse]
 
 
 @dataclass(frozen=True)
@@ -96,3 +100,38 @@ def take(pages: ConsensusPages, request: HttpRequest, slug: str, pk: int) -> Htt
     if anchor.replace("-", "").isalnum():
         response["Location"] += f"#{anchor}"
     return response
+
+
+@dataclass(frozen=True)
+class PageViews:
+    """One kind's comparison views, bound to its `ConsensusPages`."""
+
+    #: GET: the comparison of a study's two copies.
+    compare: View
+    #: POST: start the consensus from what the two agree on.
+    start: View
+    #: POST: take one side of a disagreement into the consensus.
+    take: View
+
+
+def page_views(pages: ConsensusPages) -> PageViews:
+    """The three views of `pages`, each guarded by its method, named after the kind (so a
+    traceback or the URL resolver says "extraction_compare", not a closure's name)."""
+
+    @require_GET
+    def compare(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+        return compare_page(pages, request, slug, pk)
+
+    @require_POST
+    def start(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+        return compare_start(pages, request, slug, pk)
+
+    @require_POST
+    def take_side(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+        return take(pages, request, slug, pk)
+
+    views = PageViews(compare=compare, start=start, take=take_side)
+    for role in ("compare", "start", "take"):
+        view = getattr(views, role)
+        view.__name__ = view.__qualname__ = f"{pages.prefix}_{role}"
+    return views

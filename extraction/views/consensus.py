@@ -8,9 +8,8 @@ The pages are the ones risk-of-bias appraisal has too (`extraction.dual.views`).
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import QueryDict
 from django.urls import URLPattern, path
-from django.views.decorators.http import require_GET, require_POST
 
 from extraction.dual import views as dual
 from extraction.models import Extraction
@@ -53,23 +52,11 @@ PAGES = dual.ConsensusPages(
 )
 
 
-@require_GET
-def compare_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    return dual.compare_page(PAGES, request, slug, pk)
-
-
-@require_POST
-def compare_start(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    return dual.compare_start(PAGES, request, slug, pk)
-
-
-@require_POST
-def consensus_take_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    return dual.take(PAGES, request, slug, pk)
+VIEWS = dual.page_views(PAGES)
 
 
 urlpatterns: list[URLPattern] = [
-    path("studies/<int:pk>/compare/", compare_page, name="extraction-compare"),
-    path("studies/<int:pk>/compare/start/", compare_start, name="extraction-consensus-start"),
-    path("copies/<int:pk>/take/", consensus_take_view, name="extraction-take"),
+    path("studies/<int:pk>/compare/", VIEWS.compare, name="extraction-compare"),
+    path("studies/<int:pk>/compare/start/", VIEWS.start, name="extraction-consensus-start"),
+    path("copies/<int:pk>/take/", VIEWS.take, name="extraction-take"),
 ]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from extraction.appraisal.models import Appraisal
 from extraction.dual.models import CopyStatus, DualCopy
@@ -145,3 +145,45 @@ def test_the_constraints_and_archived_columns_keep_their_names():
         "id", "review", "study", "assessor", "tool", "status", "answers", "judgements",
         "updated_by", "updated_at",
     }  # fmt: skip
+
+
+#: Each kind's comparison pages, as their URLs were before `dual.page_views` built the views.
+COMPARISON_URLS = {
+    "extraction-compare": ("/reviews/r/extraction/studies/7/compare/", "GET", "extraction_compare"),
+    "extraction-consensus-start": (
+        "/reviews/r/extraction/studies/7/compare/start/",
+        "POST",
+        "extraction_start",
+    ),
+    "extraction-take": ("/reviews/r/extraction/copies/7/take/", "POST", "extraction_take"),
+    "appraisal-compare": (
+        "/reviews/r/extraction/appraisal/studies/7/compare/",
+        "GET",
+        "appraisal_compare",
+    ),
+    "appraisal-consensus-start": (
+        "/reviews/r/extraction/appraisal/studies/7/compare/start/",
+        "POST",
+        "appraisal_start",
+    ),
+    "appraisal-take": ("/reviews/r/extraction/appraisal/7/take/", "POST", "appraisal_take"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPARISON_URLS))
+def test_each_kinds_comparison_views_keep_their_urls_and_methods(client, team, name):
+    path, method, view_name = COMPARISON_URLS[name]
+    assert reverse(name, kwargs={"slug": "r", "pk": 7}) == path
+    match = resolve(path)
+    assert (match.url_name, match.kwargs, match.func.__name__) == (
+        name,
+        {"slug": "r", "pk": 7},
+        view_name,
+    )
+    client.force_login(team.senior)
+    url = reverse(name, kwargs={"slug": team.review.slug, "pk": 7})
+
+    refused = client.post(url) if method == "GET" else client.get(url)
+
+    assert refused.status_code == 405
+    assert refused["Allow"] == method
