@@ -8,6 +8,7 @@ final (dual extraction), or the single extractor's copy marked done (single extr
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -214,6 +215,12 @@ def final_copies(review: Review) -> list[Extraction]:
         if final is not None:
             finals.append(final)
     return sorted(finals, key=lambda e: (e.study.label, e.study_id))
+
+
+def patient_count(copies: Iterable[Extraction]) -> int:
+    """How many patient rows these copies hold (the final copies: the patients with final
+    data)."""
+    return PatientRow.objects.filter(extraction__in=list(copies)).count()
 
 
 @dataclass

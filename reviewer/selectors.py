@@ -140,6 +140,17 @@ def review_counts(review: Review) -> dict[str, int]:
     }
 
 
+def export_counts(review: Review) -> dict[str, int]:
+    """What the exports page counts of the screening files: records, screening decisions
+    (every person's, every stage), included records and studies."""
+    return {
+        "records": review.records.count(),
+        "decisions": Decision.objects.filter(review=review).count(),
+        "included": review.approvals.count(),
+        "studies": review.studies.count(),
+    }
+
+
 @dataclass(frozen=True)
 class SourceDuplicates:
     """One search's part in de-duplication."""

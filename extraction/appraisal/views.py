@@ -50,6 +50,7 @@ from extraction.appraisal.services import (
 from extraction.appraisal.tools import ALL_LEVELS, COLOURS, Tool
 from extraction.dual import rules
 from extraction.dual import views as dual
+from extraction.dual.selectors import study_copies
 from extraction.views.entry import study_pdfs
 from reviewer.access import current_user, review_for_request
 from reviewer.downloads import attachment_headers
@@ -98,7 +99,7 @@ def _study(review: Review, pk: int) -> Study:
 def study_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     review, membership = review_for_request(request, slug)
     study = _study(review, pk)
-    copies = list(Appraisal.objects.filter(study=study).select_related("assessor"))
+    copies = study_copies(Appraisal, study, related=("assessor",))
     mine = next((c for c in copies if c.assessor_id == membership.user_id), None)
     if mine is not None:
         return redirect("appraisal-copy", slug=review.slug, pk=mine.pk)
@@ -230,7 +231,7 @@ def copy_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     marked and the page says what (the answers are saved)."""
     review, membership = review_for_request(request, slug)
     appraisal = _copy(review, pk)
-    copies = list(Appraisal.objects.filter(study=appraisal.study))
+    copies = study_copies(Appraisal, appraisal.study)
     if not may_view(appraisal, membership, copies):
         raise Http404("No such appraisal.")
     if request.method == "GET":
@@ -278,7 +279,7 @@ def copy_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def copy_reopen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     review, membership = review_for_request(request, slug)
     appraisal = _copy(review, pk)
-    copies = list(Appraisal.objects.filter(study=appraisal.study))
+    copies = study_copies(Appraisal, appraisal.study)
     if not may_view(appraisal, membership, copies):
         raise Http404("No such appraisal.")
     if not rules.may_reopen(appraisal, membership, copies):

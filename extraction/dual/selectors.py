@@ -14,3 +14,9 @@ def consensus_of(model: type[Copy], study: Study) -> Copy | None:
     return model._default_manager.filter(
         study=study, **{f"{model.person_field}__isnull": True}
     ).first()
+
+
+def study_copies(model: type[Copy], study: Study, *, related: tuple[str, ...] = ()) -> list[Copy]:
+    """Every copy of the study of this kind, each person's and the consensus: what
+    `rules.may_view` and `rules.may_reopen` weigh (`related`: what the page shows of them)."""
+    return list(model._default_manager.filter(study=study).select_related(*related))

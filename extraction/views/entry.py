@@ -23,6 +23,7 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from extraction.dual import rules
+from extraction.dual.selectors import study_copies
 from extraction.models import Extraction, Field, FieldType
 from extraction.selectors import Progress, extraction_setup_of, progress_seen_by
 from extraction.services.entry import (
@@ -256,7 +257,7 @@ def study_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Your copy of the study to fill in, or a page that offers to start one."""
     review, membership = review_for_request(request, slug)
     study = _study(review, pk)
-    copies = list(Extraction.objects.filter(study=study).select_related("extractor", "review"))
+    copies = study_copies(Extraction, study, related=("extractor", "review"))
     mine = next((c for c in copies if c.extractor_id == membership.user_id), None)
     if mine is not None:
         return _render_copy(request, _copy_context(request, review, membership, study, mine))
@@ -308,7 +309,7 @@ def copy_page(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """
     review, membership = review_for_request(request, slug)
     extraction = _copy(review, pk)
-    copies = list(Extraction.objects.filter(study=extraction.study))
+    copies = study_copies(Extraction, extraction.study)
     if not may_view(extraction, membership, copies):
         raise Http404("No such copy.")
     if request.method == "POST" and not may_edit(extraction, membership):
@@ -391,7 +392,7 @@ def copy_done(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def copy_reopen(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     review, membership = review_for_request(request, slug)
     extraction = _copy(review, pk)
-    copies = list(Extraction.objects.filter(study=extraction.study))
+    copies = study_copies(Extraction, extraction.study)
     if not may_view(extraction, membership, copies):
         raise Http404("No such copy.")
     if not rules.may_reopen(extraction, membership, copies, dual=extraction_setup_of(review).dual):

@@ -30,13 +30,12 @@ from analysis.exports import file_name, forest_files, tables_bytes
 from analysis.selectors import newest_runs
 from extraction.appraisal import selectors as appraisal_selectors
 from extraction.appraisal.results import bundle_files as appraisal_files
-from extraction.models import PatientRow
-from extraction.selectors import final_copies
+from extraction.selectors import final_copies, patient_count
 from extraction.services.transfer import export_file
-from reviewer import exports
+from reviewer import exports, selectors
 from reviewer.access import current_user, review_for_request
 from reviewer.downloads import attachment_headers
-from reviewer.models import Decision, Review, Role, User
+from reviewer.models import Review, Role, User
 from reviewer.prisma.counts import prisma_report
 
 
@@ -137,7 +136,7 @@ def _extraction_and_analysis(review: Review) -> dict[str, Any]:
     if context["extraction"]:
         finals = final_copies(review)
         context["final_studies"] = len(finals)
-        context["final_patients"] = PatientRow.objects.filter(extraction__in=finals).count()
+        context["final_patients"] = patient_count(finals)
     context["risk_of_bias_studies"] = len(appraisal_selectors.final_copies(review))
     context["analyses"] = [
         (run, [table.get("title", "") for table in (run.result or {}).get("tables", [])])
@@ -186,10 +185,7 @@ def export_list(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "review": review,
         "membership": membership,
-        "records": review.records.count(),
-        "decisions": Decision.objects.filter(review=review).count(),
-        "included": review.approvals.count(),
-        "studies": review.studies.count(),
+        **selectors.export_counts(review),
         # the ZIP's diagram is provisional while anything waits: the page says so first
         "prisma_waiting": prisma_report(review).waiting,
         **_extraction_and_analysis(review),

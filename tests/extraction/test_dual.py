@@ -17,7 +17,9 @@ from django.db import IntegrityError, transaction
 from django.urls import resolve, reverse
 
 from extraction.appraisal.models import Appraisal
+from extraction.dual import rules
 from extraction.dual.models import CopyStatus, DualCopy
+from extraction.dual.selectors import study_copies
 from extraction.models import Extraction
 from reviewer.archive import layout
 from reviewer.models import Review, Study, User
@@ -125,6 +127,19 @@ def test_one_copy_per_person_and_one_consensus_per_study(team, kind):
         with pytest.raises(IntegrityError), transaction.atomic():
             kind.make(study, person, False)
     assert kind.model._default_manager.filter(study=study).count() == 2
+
+
+def test_a_studys_copies_are_each_persons_and_the_consensus_and_no_other_studys(team, kind):
+    study, other = make_study(team.review, "Coffin 2007"), make_study(team.review, "Lee 2010")
+    mine = kind.make(study, team.reviewer, True)
+    theirs = kind.make(study, team.senior, True)
+    consensus = kind.make(study, None, False)
+    kind.make(other, team.reviewer, False)
+
+    copies = study_copies(kind.model, study, related=(kind.model.person_field,))
+
+    assert sorted(copy.pk for copy in copies) == sorted([mine.pk, theirs.pk, consensus.pk])
+    assert rules.split(copies) == ([mine, theirs], consensus)
 
 
 def test_the_constraints_and_archived_columns_keep_their_names():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from types import SimpleNamespace
 
@@ -339,3 +340,23 @@ def test_the_exports_page_says_the_diagram_in_the_zip_is_provisional(client, tea
         "Provisional — 1 record awaits title/abstract decisions, 0 reports await full-text "
         "decisions: the diagram and its data say so on the files themselves"
     ) in text
+
+
+def test_the_exports_page_counts_what_each_screening_file_holds(client, team):
+    first = make_record(team.review, make_source(team.review, "Embase"), title="Orbital IMT")
+    make_record(team.review, make_source(team.review, "Medline"), title="Bladder IMT")
+    screen(first, team.reviewer, "include")
+    screen(first, team.senior, "exclude")
+    client.force_login(team.senior)
+
+    response = client.get(reverse("export-list", args=[team.review.slug]))
+
+    html = response.content.decode()
+
+    def count(name: str) -> str:  # the row's last cell, after its link
+        url = reverse(name, args=[team.review.slug])
+        return re.search(rf'href="{url}".*?<td class="num"[^>]*>([^<]*)</td>', html, re.S)[1]
+
+    assert count("export-records") == "2"
+    assert count("export-decisions") == "2"
+    assert count("export-included-csv") == "0 reports, 0 studies"
