@@ -173,6 +173,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # (runserver plus a management command, say).
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 
+# The same database again, for what a job writes from inside its own transaction (its
+# progress bar, `reviewer.services.jobs.PROGRESS_DATABASE`): a connection of its own, in
+# autocommit. Tests share the default's test database (`MIRROR`); a test that runs a job
+# outside a test transaction on PostgreSQL declares it: django_db(databases=[..., "progress"]).
+DATABASES["progress"] = {
+    **DATABASES["default"],
+    "ATOMIC_REQUESTS": False,
+    "AUTOCOMMIT": True,
+    "TEST": {"MIRROR": "default"},
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "reviewer.User"
 

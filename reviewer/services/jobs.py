@@ -47,7 +47,6 @@ from django.db import (
     models,
     transaction,
 )
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -64,6 +63,10 @@ NOT_SENT = (
 
 #: Progress is written at most this often (the pages poll once a second).
 PROGRESS_EVERY_SECONDS = 0.25
+
+#: The database alias progress is written through from inside a job's own transaction: the
+#: same database as "default", its own connection, autocommit (`settings.DATABASES`).
+PROGRESS_DATABASE = "progress"
 
 
 class ClaimLost(Exception):
@@ -129,12 +132,13 @@ class Claim:
     claimed_in_transaction: bool = False
     _last_progress: float = field(default=0.0, repr=False)
     _phase: str = field(default="", repr=False)
-    #: The second connection progress is written through from inside a transaction.
-    side: BaseDatabaseWrapper | None = field(default=None, repr=False)
+    #: Progress was written through `PROGRESS_DATABASE` (its connection is closed at the end).
+    wrote_outside: bool = field(default=False, repr=False)
 
-    def write(self, **fields: Any) -> None:
-        """Write `fields` on the job while this claim holds; `ClaimLost` once it does not."""
-        rows = self.model._default_manager.filter(pk=self.pk, claimed_at=self.token)
+    def write(self, using: str = DEFAULT_DB_ALIAS, **fields: Any) -> None:
+        """Write `fields` on the job while this claim holds; `ClaimLost` once it does not.
+        (`using`: the database alias, `PROGRESS_DATABASE` from inside a transaction.)"""
+        rows = self.model._default_manager.using(using).filter(pk=self.pk, claimed_at=self.token)
         if not rows.update(**fields):
             raise ClaimLost(f"{self.model.__name__} {self.pk} was taken over or cancelled")
 
@@ -159,7 +163,11 @@ class Claim:
         if phase == self._phase and now - self._last_progress < PROGRESS_EVERY_SECONDS:
             return
         self._last_progress, self._phase = now, phase
-        fields = {"progress": max(0, done), "progress_total": total, "phase": phase[:120]}
+        fields: dict[str, Any] = {
+            "progress": max(0, done),
+            "progress_total": total,
+            "phase": phase[:120],
+        }
         if connection.in_atomic_block and not self.claimed_in_transaction:
             _progress_outside(self, fields)
         else:
@@ -169,34 +177,17 @@ class Claim:
 def _progress_outside(claim: Claim, fields: dict[str, Any]) -> None:
     """Progress written from inside the body's own transaction (an import lands all at once)
     would be seen by nobody until it commits, and would lock the job's row against a cancel:
-    write it through a second connection instead. (The claim committed before that
-    transaction began, so the row is not locked by it: the second connection never waits.)
-    SQLite has one writer at a time, so there the bar stays indeterminate until the
-    transaction commits."""
-    if connection.vendor != "postgresql":
+    write it through the `PROGRESS_DATABASE` alias instead: `Claim.write` on a connection
+    of its own. (The claim committed before that transaction began, so the row is not
+    locked by it: that connection never waits.) SQLite has one writer at a time, so there
+    the bar stays indeterminate until the transaction commits."""
+    if connections[PROGRESS_DATABASE].vendor != "postgresql":
         return
-    if claim.side is None:
-        claim.side = connections.create_connection(DEFAULT_DB_ALIAS)
+    claim.wrote_outside = True
     try:
-        with claim.side.cursor() as cursor:
-            table = claim.side.ops.quote_name(claim.model._meta.db_table)
-            cursor.execute(  # the same conditional write as `Claim.write`
-                f"UPDATE {table} SET progress = %s, progress_total = %s, phase = %s "
-                "WHERE id = %s AND claimed_at = %s",
-                [
-                    fields["progress"],
-                    fields["progress_total"],
-                    fields["phase"],
-                    claim.pk,
-                    claim.token,
-                ],
-            )
-            written = cursor.rowcount
+        claim.write(using=PROGRESS_DATABASE, **fields)  # ClaimLost once cancelled: stop now
     except DatabaseError:  # progress is advisory: the work goes on without it
         logger.warning("Could not write the progress of %s %s", claim.model.__name__, claim.pk)
-        return
-    if not written:  # cancelled or taken over: stop now, the body's transaction rolls back
-        raise ClaimLost(f"{claim.model.__name__} {claim.pk} was taken over or cancelled")
 
 
 def run_claimed(
@@ -243,8 +234,8 @@ def run_claimed(
         logger.exception("%s failed", name)
         _fail(claim, name, failed(error), failure_fields, failure_finishes)
     finally:
-        if claim.side is not None:
-            claim.side.close()
+        if claim.wrote_outside:
+            connections[PROGRESS_DATABASE].close()
     return True
 
 

@@ -162,7 +162,7 @@ def test_a_worker_stops_at_its_next_progress_once_its_job_is_cancelled(team):
     assert job.status == JobStatus.CANCELLED and job.phase == ""
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases=["default", "progress"])
 def test_a_worker_inside_its_own_transaction_stops_and_rolls_back_once_cancelled(team):
     """An import writes its progress through a second connection; a cancel stops it there."""
     if connection.vendor != "postgresql":
@@ -281,7 +281,7 @@ def test_progress_is_written_on_the_row_as_the_work_goes(team):
     assert seen == [(3, 10, "Comparing records", True)]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, databases=["default", "progress"])
 def test_progress_inside_the_jobs_own_transaction_is_seen_before_it_commits(team):
     """An import lands in one transaction; its bar must move meanwhile (a second connection)."""
     if connection.vendor != "postgresql":
@@ -307,6 +307,17 @@ def test_progress_inside_the_jobs_own_transaction_is_seen_before_it_commits(team
     run_claimed(DedupJob, job.pk, body, failed=never)
 
     assert seen == [(2000, 5000)]
+
+
+def test_progress_goes_through_a_second_name_for_the_same_database(settings):
+    """`jobs.PROGRESS_DATABASE`: its own connection, in autocommit, to the default's database."""
+    default, progress = (settings.DATABASES[name] for name in ("default", jobs.PROGRESS_DATABASE))
+
+    assert {k: progress[k] for k in ("ENGINE", "NAME", "HOST", "PORT", "USER")} == {
+        k: default[k] for k in ("ENGINE", "NAME", "HOST", "PORT", "USER")
+    }
+    assert progress["AUTOCOMMIT"] and not progress["ATOMIC_REQUESTS"]
+    assert progress["TEST"]["MIRROR"] == "default"
 
 
 def test_an_import_page_shows_its_progress(client, team):
