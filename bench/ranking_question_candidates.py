@@ -19,6 +19,7 @@ import math
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -32,7 +33,7 @@ from reviewer.ranking.engine import Query, Ranker
 from reviewer.ranking.simulation import rrf, simulate
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "screening"
-TIES = {"mode": "engine", "seed": 0}
+TIES: dict[str, Any] = {"mode": "engine", "seed": 0}
 
 
 def _columns(ranker: Ranker) -> sparse.csc_matrix:
@@ -45,7 +46,7 @@ def weight(ranker: Ranker, concepts: list[list[int]]) -> np.ndarray:
     total = np.zeros(ranker.matrix.shape[0])
     for columns in concepts:
         total += np.asarray(_columns(ranker)[:, columns].max(axis=1).toarray()).ravel()
-    return total + _ties(len(total))
+    return np.asarray(total + _ties(len(total)))
 
 
 def presence(ranker: Ranker, concepts: list[list[int]]) -> np.ndarray:
@@ -53,13 +54,13 @@ def presence(ranker: Ranker, concepts: list[list[int]]) -> np.ndarray:
     for columns in concepts:
         has = np.asarray(_columns(ranker)[:, columns].max(axis=1).toarray()).ravel() > 0
         total += math.log(len(has) / max(1, int(has.sum()))) * has
-    return total + _ties(len(total))
+    return np.asarray(total + _ties(len(total)))
 
 
 def _ties(n: int) -> np.ndarray:
     if TIES["mode"] == "engine":  # the engine adds its own
         return np.zeros(n)
-    return 1e-6 * np.random.RandomState(1000 + TIES["seed"]).random_sample(n)
+    return np.asarray(1e-6 * np.random.RandomState(1000 + int(TIES["seed"])).random_sample(n))
 
 
 def main() -> int:
