@@ -199,7 +199,10 @@ class Ranker:
         return np.asarray(1.0 / (1.0 + np.exp(-decision)), dtype=np.float64)
 
     def similarity(self, query: Query, *, seed: int = 0) -> np.ndarray | None:
-        """Each record's similarity to `query`, in 0..1 (None: no query word in any record).
+        """Each record's similarity to `query`, in 0..1.
+
+        None when it cannot order anything: no query word is in any record, or every record
+        has every word it seeks.
 
         Every word and two-word phrase of the query (English stop words left out) is one
         concept; a record has a concept when it has any of the record words that match it

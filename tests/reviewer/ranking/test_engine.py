@@ -196,6 +196,15 @@ def test_a_rare_question_word_counts_more_than_a_common_one() -> None:
     assert ranking.order([1, 2, 4, 3])[0] == 3
 
 
+def test_a_question_word_every_record_has_orders_nothing() -> None:
+    records = [RankInput(id=i, title=f"Surgery outcome {i}") for i in range(5)]
+
+    ranking = Ranker(records).train({}, query=Query(seek="surgery"))
+
+    assert not ranking.trained
+    assert ranking.order([4, 3, 2, 1, 0]) == [4, 3, 2, 1, 0]
+
+
 def test_records_with_the_same_question_words_come_in_a_seeded_random_order() -> None:
     records = [RankInput(id=i, title=f"Statins study number {i}") for i in range(40)]
     records += [RankInput(id=40 + i, title=f"Surgery study number {i}") for i in range(10)]
