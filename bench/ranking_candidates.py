@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
@@ -59,18 +60,31 @@ SETS = [
     "Triptans",
     "UrinaryIncontinence",
 ]
-_features: dict[tuple[str, str, int], sparse.csr_matrix] = {}
+_features: dict[tuple[Any, ...], sparse.csr_matrix] = {}
 _labels: dict[str, np.ndarray] = {}
 
 
-def _tfidf(texts: list[str]) -> sparse.csr_matrix:
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_df=0.95)
+def _tfidf(texts: list[str], **options: Any) -> sparse.csr_matrix:
+    settings: dict[str, Any] = {"ngram_range": (1, 2), "sublinear_tf": True, "max_df": 0.95}
+    settings.update(options)
+    vectorizer = TfidfVectorizer(**settings)
     return sparse.csr_matrix(vectorizer.fit_transform(texts))
 
 
-def features(topic: str, kind: str, title: int) -> sparse.csr_matrix:
+def features(
+    topic: str, kind: str, title: int, cand: dict[str, Any] | None = None
+) -> sparse.csr_matrix:
     """The set's TF-IDF matrix for one feature setting (cached per process)."""
-    key = (topic, kind, title)
+    cand = cand or {}
+    word_options: dict[str, Any] = {}
+    if cand.get("stop_words"):
+        word_options["stop_words"] = cand["stop_words"]
+    if cand.get("ngram_max"):
+        word_options["ngram_range"] = (1, int(cand["ngram_max"]))
+    if cand.get("min_df"):
+        word_options["min_df"] = int(cand["min_df"])
+    char = tuple(cand["char"]) if cand.get("char") else None
+    key = (topic, kind, title, tuple(sorted(word_options.items())), char)
     if key not in _features:
         with (DATA / f"Cohen_2006_{topic}.csv").open(newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
@@ -83,7 +97,13 @@ def features(topic: str, kind: str, title: int) -> sparse.csr_matrix:
             _features[key] = sparse.csr_matrix(normalize(stacked.tocsr()))
         else:
             texts = [" ".join([t] * title + [a]) for t, a in zip(titles, abstracts, strict=True)]
-            _features[key] = _tfidf(texts)
+            matrix = _tfidf(texts, **word_options)
+            if char:
+                chars = _tfidf(
+                    texts, analyzer="char_wb", ngram_range=char, sublinear_tf=True, max_df=0.95
+                )
+                matrix = sparse.csr_matrix(normalize(sparse.hstack([matrix, chars]).tocsr()))
+            _features[key] = matrix
     return _features[key]
 
 
@@ -96,9 +116,18 @@ def scores(topic: str, rows: np.ndarray, y: np.ndarray, cand: dict[str, Any], se
     """Every record's score from a model fitted on `rows` labelled `y`."""
     n_relevant = int(y.sum())
     n_irrelevant = len(y) - n_relevant
+    phase = cand.get("phase2")
+    if phase and n_relevant >= int(phase["after_relevant"]):
+        cand = {**cand, **phase["set"]}
     ratio = float(cand.get("ratio", 9.8))
     if cand.get("ratio_mode") == "cap":
         ratio = min(ratio, max(1.0, n_irrelevant / n_relevant))
+    if cand.get("ratio_mode") == "double":
+        # ASReview 1.x "double" balance: the relevant share of the training weight
+        # a (n1 / n0) ** -alpha against the irrelevant b n_read ** beta.
+        one = 2.155 * (n_relevant / n_irrelevant) ** -0.94
+        zero = 0.789 * (n_relevant + n_irrelevant) ** 1.0
+        ratio = one / zero
     weights = np.where(y == 1, 1.0, n_relevant / (ratio * n_irrelevant))
     weights *= len(y) / weights.sum()
     models = cand.get("models", ["svm"])
@@ -108,12 +137,34 @@ def scores(topic: str, rows: np.ndarray, y: np.ndarray, cand: dict[str, Any], se
             x = features(topic, "word", 1)
             fitted: Any = LinearSVC(C=0.11, random_state=seed)
         else:
-            x = features(topic, cand.get("features", "word"), int(cand.get("title", 2)))
+            x = features(topic, cand.get("features", "word"), int(cand.get("title", 2)), cand)
             if model == "nb":
                 fitted = MultinomialNB(alpha=3.822)
+            elif model == "lr":
+                fitted = LogisticRegression(
+                    C=float(cand.get("lr_C", 1.0)), solver="liblinear", random_state=seed
+                )
             else:
-                fitted = LinearSVC(C=float(cand.get("C", 0.2)), random_state=seed)
+                fitted = LinearSVC(
+                    C=float(cand.get("C", 0.2)),
+                    loss=cand.get("loss", "squared_hinge"),
+                    random_state=seed,
+                )
         fitted.fit(x[rows], y, sample_weight=weights)
+        under = cand.get("undersample")
+        if under and model == "svm" and n_relevant >= int(under["after_relevant"]):
+            # Aggressive undersampling (Wallace et al. 2010; FASTREAD's "A" from 30
+            # relevant on): keep as many irrelevant labels as relevant ones, dropping those
+            # nearest the boundary ("far": keep the farthest) or the farthest ("near").
+            labelled = np.asarray(fitted.decision_function(x[rows]))
+            irrelevant = np.where(y == 0)[0]
+            by_score = irrelevant[np.argsort(labelled[irrelevant])]
+            kept = by_score[:n_relevant] if under["keep"] == "far" else by_score[-n_relevant:]
+            keep = np.concatenate([np.where(y == 1)[0], kept])
+            ratio_u = float(under.get("ratio", ratio))
+            w = np.where(y[keep] == 1, 1.0, 1.0 / ratio_u)
+            w *= len(keep) / w.sum()
+            fitted.fit(x[rows[keep]], y[keep], sample_weight=w)
         if model == "nb":
             log_proba = fitted.predict_log_proba(x)
             decision = log_proba[:, 1] - log_proba[:, 0]

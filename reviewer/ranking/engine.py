@@ -16,6 +16,7 @@ The model was chosen and tuned only on the simulation in `bench/ranking_simulati
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -57,6 +58,9 @@ RELEVANT_WEIGHT_RATIO = 9.8
 # signs of irrelevance (and the exclusion criteria) count against a record at this weight.
 QUERY_AVOID_WEIGHT = 0.5
 QUERY_SUFFIX_MIN = 6
+# Records with the same similarity are taken in a seeded random order: a share this small
+# of the 0..1 score never reorders records whose concepts differ.
+TIE_BREAK = 1e-9
 # How a finished ranking ordered the records (`Ranking.method`).
 LEARNT = "learnt"
 QUESTION = "question"
@@ -163,7 +167,7 @@ class Ranker:
                 "Ranking needs at least one relevant and one irrelevant decision "
                 f"({n_relevant} relevant, {n_irrelevant} irrelevant so far)."
             )
-            similar = self.similarity(query) if query else None
+            similar = self.similarity(query, seed=seed) if query else None
             if similar is not None:
                 return Ranking(
                     trained=True,
@@ -194,14 +198,26 @@ class Ranker:
         # A logistic squash keeps the order and gives a 0..1 score to show.
         return np.asarray(1.0 / (1.0 + np.exp(-decision)), dtype=np.float64)
 
-    def similarity(self, query: Query) -> np.ndarray | None:
-        """Each record's similarity to `query`, in 0..1 (None: no query word in any record).
+    def similarity(self, query: Query, *, seed: int = 0) -> np.ndarray | None:
+        """Each record's similarity to `query`, in 0..1.
+
+        None when it cannot order anything: no query word is in any record, or every record
+        has every word it seeks.
 
         Every word and two-word phrase of the query (English stop words left out) is one
-        concept; a record's score for a concept is its largest TF-IDF weight among the
-        record words that match it (`QUERY_SUFFIX_MIN`), and its similarity is the sum over
-        the concepts it seeks less `QUERY_AVOID_WEIGHT` times the sum over those it avoids.
-        TF-IDF rows have unit length, so long abstracts do not win by length alone.
+        concept; a record has a concept when it has any of the record words that match it
+        (`QUERY_SUFFIX_MIN`), and its similarity is the sum of the inverse document
+        frequency, log(records / records having it), of the concepts it seeks that it has,
+        less `QUERY_AVOID_WEIGHT` times that sum over those it avoids.
+
+        Which concepts a record has counts, not how often it uses them (BM25 with its term
+        frequency saturated at the first use): the records were retrieved by a search on
+        these same words, and the ones that repeat them most are mostly reviews and
+        commentaries about the topic in general, not eligible studies (on the Cohen sets,
+        ranking by TF-IDF weight put 27 irrelevant NSAIDS records before the first relevant
+        one; bench/ranking_results.md). A concept every record has weighs nothing. Records
+        with the same concepts tie, and ties are broken in a random order drawn from `seed`
+        (the random start within each tie), never by import order.
         """
         import numpy as np
 
@@ -215,7 +231,9 @@ class Ranker:
         low, high = float(raw.min()), float(raw.max())
         if high <= 0:
             return None
-        return np.asarray((raw - low) / (high - low), dtype=np.float64)
+        scaled = (raw - low) / (high - low)
+        tie_break = np.random.RandomState(seed).random_sample(len(scaled))
+        return np.asarray(scaled * (1 - TIE_BREAK) + TIE_BREAK * tie_break, dtype=np.float64)
 
     def _concepts(self, text: str) -> list[list[int]]:
         """Column numbers matching each concept of `text`, concepts without a match left out."""
@@ -255,7 +273,9 @@ class Ranker:
 
         if self._csc is None:
             self._csc = sparse.csc_matrix(self.matrix)
-        total = np.zeros(self.matrix.shape[0], dtype=np.float64)
+        n_records = self.matrix.shape[0]
+        total = np.zeros(n_records, dtype=np.float64)
         for columns in concepts:
-            total += np.asarray(self._csc[:, columns].max(axis=1).toarray()).ravel()
+            has = np.asarray(self._csc[:, columns].max(axis=1).toarray()).ravel() > 0
+            total += math.log(n_records / max(1, int(has.sum()))) * has
         return total

@@ -172,6 +172,55 @@ def test_a_question_word_matches_its_plural_and_the_drug_names_built_on_it() -> 
     assert ranker.train({}, query=Query(seek="Estrogens")).order([3, 1, 2])[0] == 2
 
 
+def test_a_record_that_repeats_the_question_word_does_not_outrank_one_that_has_it_once() -> None:
+    records = [
+        RankInput(id=1, title="NSAIDs: a review", abstract="NSAIDs, NSAID toxicity and NSAIDs."),
+        RankInput(id=2, title="Celecoxib in osteoarthritis", abstract="A trial of two NSAIDs."),
+        RankInput(id=3, title="Hip fracture surgery", abstract="mortality after surgery"),
+    ]
+    ranking = Ranker(records).train({}, query=Query(seek="NSAIDs"))
+
+    assert ranking.scores[1] == pytest.approx(ranking.scores[2], abs=1e-6)
+    assert min(ranking.scores[1], ranking.scores[2]) > ranking.scores[3]
+
+
+def test_a_rare_question_word_counts_more_than_a_common_one() -> None:
+    records = [
+        RankInput(id=1, title="A trial of physiotherapy"),
+        RankInput(id=2, title="A trial of aspirin"),
+        RankInput(id=3, title="Celecoxib and the stomach"),
+        RankInput(id=4, title="A trial of surgery"),
+    ]
+    ranking = Ranker(records).train({}, query=Query(seek="trial of celecoxib"))
+
+    assert ranking.order([1, 2, 4, 3])[0] == 3
+
+
+def test_a_question_word_every_record_has_orders_nothing() -> None:
+    records = [RankInput(id=i, title=f"Surgery outcome {i}") for i in range(5)]
+
+    ranking = Ranker(records).train({}, query=Query(seek="surgery"))
+
+    assert not ranking.trained
+    assert ranking.order([4, 3, 2, 1, 0]) == [4, 3, 2, 1, 0]
+
+
+def test_records_with_the_same_question_words_come_in_a_seeded_random_order() -> None:
+    records = [RankInput(id=i, title=f"Statins study number {i}") for i in range(40)]
+    records += [RankInput(id=40 + i, title=f"Surgery study number {i}") for i in range(10)]
+    ids = [record.id for record in records]
+    ranker = Ranker(records)
+
+    first = ranker.train({}, seed=1, query=Query(seek="statins")).order(ids)
+    again = ranker.train({}, seed=1, query=Query(seek="statins")).order(ids)
+    other = ranker.train({}, seed=2, query=Query(seek="statins")).order(ids)
+
+    assert first == again
+    assert set(first[:40]) == set(range(40))  # every statin study before the others
+    assert first[:40] != ids[:40]  # not import order
+    assert other[:40] != first[:40]
+
+
 def test_terms_marked_as_signs_of_irrelevance_push_records_down() -> None:
     query = Query(seek="overactive bladder", avoid="statins")
     ranking = Ranker(RECORDS).train({}, query=query)
@@ -192,7 +241,7 @@ def test_simulation_from_no_label_starts_with_the_question(shared_data: Path) ->
     query = Query(seek="Urinary incontinence")
     asked = simulate(records, labels, seed=1, zero_start=True, query=query)
     blind = simulate(records, labels, seed=1, zero_start=True)
-    by_question = Ranker(records).train({}, query=query).order([r.id for r in records])
+    by_question = Ranker(records).train({}, seed=1, query=query).order([r.id for r in records])
     rows = {record.id: row for row, record in enumerate(records)}
 
     assert sorted(asked.labels_in_order) == sorted(labels)
