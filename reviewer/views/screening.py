@@ -12,6 +12,7 @@ Blinding: another reviewer's decision is put in the context only when
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.contrib import messages
@@ -47,6 +48,7 @@ from reviewer.screening.rules import (
     label_at,
     may_change_decision,
     may_see_other_decisions,
+    may_see_others_labels,
     record_state,
     refusal_shown,
 )
@@ -109,14 +111,14 @@ def _last_decision(queue: ScreeningQueue, value: str) -> dict[str, Any] | None:
 def _common_context(
     request: HttpRequest, queue: ScreeningQueue, last: dict[str, Any] | None
 ) -> dict[str, Any]:
-    review, stage, filters = queue.review, queue.stage, queue.filters
+    review, membership, stage, filters = queue.review, queue.membership, queue.stage, queue.filters
     if last is None:
         last = _last_decision(queue, request.GET.get("last", ""))
     keys = keys_for(queue.user.screening_keys)
     choices = STAGE_CHOICES[Stage(stage)]
     return {
         "review": review,
-        "membership": queue.membership,
+        "membership": membership,
         "stage": stage,
         "stage_label": Stage(stage).label,
         "other_stage": FT if stage == TA else TA,
@@ -134,7 +136,8 @@ def _common_context(
         "ranking": filters.ranking,
         # lazily: the answer to a decision does not show the filters
         "sources": lambda: list(review.sources.order_by("name", "pk").values_list("pk", "name")),
-        "label_filter_choices": lambda: label_services.label_choices(review, queue.membership),
+        # the label filter and the labels offered to add (outside the panel): read once
+        "label_filter_choices": cache(lambda: label_services.label_choices(review, membership)),
         "progress": queue.progress,
         "review_wide": queue.review_wide,
         "last": last,
@@ -397,13 +400,15 @@ def screen_undo(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> Htt
 
 
 def _labels_context(queue: ScreeningQueue, record: Record) -> dict[str, Any]:
-    visible = label_services.visible_labels(queue.review, queue.membership)
-    on_record = list(visible.filter(record=record).select_related("added_by"))
-    return {
-        "record_labels": on_record,
-        "label_choices": lambda: label_services.label_choices(queue.review, queue.membership),
-        "labels_of_others": any(label.added_by_id != queue.user.pk for label in on_record),
-    }
+    """The labels on `record` this member may see, in one query: her own only while
+    blinded (`rules.may_see_others_labels`), then without a join, since no one else's
+    name is shown. The labels to choose from (`label_filter_choices`) are not the
+    record's: the page has them once, outside the panel a decision's answer swaps."""
+    review, membership = queue.review, queue.membership
+    on_record = label_services.visible_labels(review, membership).filter(record=record)
+    if may_see_others_labels(blinded=review.blinded, is_senior=membership.is_senior):
+        on_record = on_record.select_related("added_by")
+    return {"record_labels": list(on_record)}
 
 
 @require_POST
