@@ -35,7 +35,7 @@ from reviewer.models import (
 )
 from reviewer.ranking import selectors as ranking_selectors
 from reviewer.screening import queries
-from reviewer.screening.keys import ACTIONS, keys_for
+from reviewer.screening.keys import ACTIONS, keys_for, reason_keys
 from reviewer.screening.queries import QUEUE_ORDERS
 from reviewer.screening.queue import MINE_FILTERS, Filters, ScreeningQueue
 from reviewer.screening.rules import (
@@ -81,6 +81,13 @@ def _queue_url(review: Review, stage: str, filters: Filters, **extra: object) ->
     return url + filters.querystring(**extra)
 
 
+def _screen_path(review: Review, stage: str) -> str:
+    """The queue's path, reversed once per request: a record's pages are `<pk>/`,
+    `<pk>/decide/`, `<pk>/undo/` and `<pk>/labels/` under it (`urlpatterns`; a test
+    holds the templates to them), so the panel does not reverse each link anew."""
+    return reverse("screen-queue", kwargs={"slug": review.slug, "stage": stage})
+
+
 def _last_decision(queue: ScreeningQueue, value: str) -> dict[str, Any] | None:
     """The decision just made (`?last=<record>`), offered for undoing while it may change
     (`rules.may_change_decision`: never because of what a colleague decided)."""
@@ -120,6 +127,7 @@ def _common_context(
         "review": review,
         "membership": membership,
         "stage": stage,
+        "screen_path": _screen_path(review, stage),
         "stage_label": Stage(stage).label,
         "other_stage": FT if stage == TA else TA,
         "buttons": [(choice, keys[choice.value]) for choice in choices],
@@ -142,6 +150,30 @@ def _common_context(
         "review_wide": queue.review_wide,
         "last": last,
     }
+
+
+def _reasons(
+    review: Review, keys: dict[str, str], *, mine: Decision | None, draft: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The review's active exclusion reasons as the panel shows them, worked out here
+    once rather than per reason in the template: each with its key (`keys.reason_keys`),
+    whether it is my decision's (`pressed`), the one an undo brought back (`withdrawn`),
+    and so the one the full-text list selects (`selected`)."""
+    rows = []
+    for reason, key in reason_keys(keys, list(review.exclusion_reasons.filter(is_active=True))):
+        pressed = mine is not None and mine.reason_id == reason.pk
+        withdrawn = draft.get("reason") == str(reason.pk)
+        rows.append(
+            {
+                "pk": reason.pk,
+                "label": reason.label,
+                "key": key,
+                "pressed": pressed,
+                "withdrawn": withdrawn,
+                "selected": withdrawn if draft.get("reason") else pressed,
+            }
+        )
+    return rows
 
 
 #: The note and reason of a decision just withdrawn without JavaScript, kept in the
@@ -256,10 +288,11 @@ def _record_response(
             "previous_id": previous_id,
             "next_id": next_id,
             "full_text": full_text,
-            "reasons": list(review.exclusion_reasons.filter(is_active=True)),
+            "reasons": _reasons(review, context["keys"], mine=mine, draft=draft or {}),
             "draft": draft or {},
-            "upload_form": FullTextUploadForm(),
-            "not_retrieved_form": NotRetrievedForm(),
+            # classes: the template makes a form only where it shows one (full text)
+            "upload_form": FullTextUploadForm,
+            "not_retrieved_form": NotRetrievedForm,
             **_labels_context(queue, record),
         }
     )
@@ -408,7 +441,7 @@ def _labels_context(queue: ScreeningQueue, record: Record) -> dict[str, Any]:
     on_record = label_services.visible_labels(review, membership).filter(record=record)
     if may_see_others_labels(blinded=review.blinded, is_senior=membership.is_senior):
         on_record = on_record.select_related("added_by")
-    return {"record_labels": list(on_record)}
+    return {"record_labels": list(on_record), "screen_path": _screen_path(review, queue.stage)}
 
 
 @require_POST

@@ -400,6 +400,33 @@ def test_deciding_with_htmx_swaps_in_the_next_record_and_pushes_its_address(clie
     assert Decision.objects.get().choice == "exclude"
 
 
+def test_the_links_of_a_decisions_answer_are_the_screening_addresses(client, team, records):
+    """The panel builds its links from the queue's path (reversed once per request):
+    each must be the address `reverse` gives, filters kept."""
+    label_services.label_add(record=records[2], user=team.reviewer, name="case series")
+    client.force_login(team.reviewer)
+    kept = "?q=Abstract"
+
+    decided = client.post(decide_url(team.review, records[0]) + kept, {"choice": "include"}, **HX)
+    response = client.post(decide_url(team.review, records[1]) + kept, {"choice": "exclude"}, **HX)
+
+    html = response.content.decode()
+    nxt = records[2]
+    assert decided.status_code == response.status_code == 200
+    assert f'action="{decide_url(team.review, nxt)}{kept}"' in html
+    assert f'hx-post="{decide_url(team.review, nxt)}{kept}"' in html
+    # the previous record, and in the undo bar the record just decided and its undo
+    assert f'href="{record_url(team.review, records[1])}{kept}"' in html
+    assert f'hx-post="{undo_url(team.review, records[1])}{kept}"' in html
+    assert f'hx-post="{label_url(team.review, nxt)}{kept}"' in html
+    queue = url("screen-queue", team.review, stage="ta")
+    assert f'href="{queue}?label=case%20series"' in html
+    # my decision on a record I go back to: its withdraw form
+    back = client.get(record_url(team.review, records[0]) + kept, **HX)
+    assert f'hx-post="{undo_url(team.review, records[0])}{kept}"' in back.content.decode()
+    assert f'href="{record_url(team.review, records[1])}{kept}"' in back.content.decode()
+
+
 def test_the_counters_move_with_each_decision_without_recounting(client, team, second, records):
     client.force_login(team.reviewer)
     client.get(record_url(team.review, records[0]))  # counted once, then kept
@@ -1100,6 +1127,34 @@ def test_a_label_added_shows_on_the_record_and_comes_off_again(client, team, rec
     assert "+ case series + ask Ana" in page_text(page)
     assert "Labels my own ×" in page_text(removed)
     assert list(RecordLabel.objects.values_list("name", flat=True)) == ["my own"]
+
+
+def test_the_labels_offered_are_on_the_page_once_and_follow_a_label_added(client, team, records):
+    team.review.labels = ["case series"]
+    team.review.save()
+    label_services.label_add(record=records[2], user=team.reviewer, name="ask carol")
+    client.force_login(team.reviewer)
+
+    page = client.get(record_url(team.review, records[0])).content.decode()
+    decided = client.post(decide_url(team.review, records[0]), {"choice": "exclude"}, **HX)
+    added = client.post(label_url(team.review, records[1]), {"name": "pathology"}, **HX)
+
+    offered = r'<datalist id="label-options"[^>]*>(.*?)</datalist>'
+    assert page.count('id="label-options"') == 1
+    assert re.findall(r'value="([^"]*)"', re.search(offered, page, re.S).group(1)) == [
+        "case series",
+        "ask carol",
+    ]
+    # the answer to a decision swaps the panel only: the page's list stays as it is
+    assert 'id="label-options"' not in decided.content.decode()
+    # a label added: the list comes out of band with it
+    html = added.content.decode()
+    assert re.search(r'<datalist id="label-options" hx-swap-oob="true">', html)
+    assert re.findall(r'value="([^"]*)"', re.search(offered, html, re.S).group(1)) == [
+        "case series",
+        "ask carol",
+        "pathology",
+    ]
 
 
 def test_an_empty_label_is_refused_with_a_message(client, team, records):
