@@ -52,6 +52,7 @@ from reviewer.screening.rules import (
     record_state,
     refusal_shown,
 )
+from reviewer.selectors import active_reasons
 from reviewer.services import labels as label_services
 from reviewer.services import screening as services
 from reviewer.views.sources import HtmxHttpRequest
@@ -155,18 +156,19 @@ def _common_context(
 def _reasons(
     review: Review, keys: dict[str, str], *, mine: Decision | None, draft: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """The review's active exclusion reasons as the panel shows them, worked out here
-    once rather than per reason in the template: each with its key (`keys.reason_keys`),
+    """The review's active exclusion reasons (cached: `selectors.active_reasons`) as the
+    panel shows them, worked out here once rather than per reason in the template: each
+    with its key (`keys.reason_keys`),
     whether it is my decision's (`pressed`), the one an undo brought back (`withdrawn`),
     and so the one the full-text list selects (`selected`)."""
     rows = []
-    for reason, key in reason_keys(keys, list(review.exclusion_reasons.filter(is_active=True))):
-        pressed = mine is not None and mine.reason_id == reason.pk
-        withdrawn = draft.get("reason") == str(reason.pk)
+    for (pk, label), key in reason_keys(keys, active_reasons(review)):
+        pressed = mine is not None and mine.reason_id == pk
+        withdrawn = draft.get("reason") == str(pk)
         rows.append(
             {
-                "pk": reason.pk,
-                "label": reason.label,
+                "pk": pk,
+                "label": label,
                 "key": key,
                 "pressed": pressed,
                 "withdrawn": withdrawn,
