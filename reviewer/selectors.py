@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -259,3 +260,25 @@ def colleagues(user: User, review: Review) -> QuerySet[User]:
         .exclude(pk__in=review.memberships.values("user_id"))
         .order_by("first_name", "last_name", "username")
     )
+
+
+#: Seconds a review's active exclusion reasons stay cached. An owner's edit
+#: (`services.reviews`) shows at once; one made in the admin, within this time.
+REASONS_TTL = 300
+
+
+def active_reasons(review: Review) -> list[tuple[int, str]]:
+    """The review's active exclusion reasons in their order, as (pk, label).
+
+    The screening panel shows them with every record, so they come from the cache, keyed
+    by the review's `counts_version`: the writers of reasons bump it in their transaction
+    (`services.reviews`), as the writers of counts do (`screening.counters`), so a list
+    cached before an edit is never read after it, and one read from data of before the
+    commit is stored under the old version. Without Redis every read is a miss (one
+    small query, as before)."""
+    key = f"reviewer:reasons:{review.pk}:{review.counts_version}"
+    reasons: list[tuple[int, str]] | None = cache.get(key)
+    if reasons is None:
+        reasons = list(review.exclusion_reasons.filter(is_active=True).values_list("pk", "label"))
+        cache.set(key, reasons, REASONS_TTL)
+    return reasons

@@ -17,6 +17,7 @@ from reviewer.models import (
     Role,
     User,
 )
+from reviewer.screening import counters
 from reviewer.services.ranking import ranking_after_role_change, ranking_for_new_member
 
 
@@ -177,20 +178,29 @@ def _normalised_label(review: Review, label: str, *, exclude_pk: int | None = No
     return label
 
 
+# Each writer of reasons bumps `counts_version` in its transaction: the screening panel
+# reads the reasons from the cache under that version (`selectors.active_reasons`).
+
+
+@transaction.atomic
 def exclusion_reason_add(*, review: Review, label: str) -> ExclusionReason:
     label = _normalised_label(review, label)
     last = review.exclusion_reasons.aggregate(m=Max("position"))["m"]
-    return ExclusionReason.objects.create(
+    reason = ExclusionReason.objects.create(
         review=review, label=label, position=0 if last is None else last + 1
     )
+    counters.changed(review)
+    return reason
 
 
+@transaction.atomic
 def exclusion_reason_update(
     *, reason: ExclusionReason, label: str, is_active: bool
 ) -> ExclusionReason:
     reason.label = _normalised_label(reason.review, label, exclude_pk=reason.pk)
     reason.is_active = is_active
     reason.save(update_fields=["label", "is_active"])
+    counters.changed(reason.review)
     return reason
 
 
@@ -206,3 +216,4 @@ def exclusion_reason_move(*, reason: ExclusionReason, up: bool) -> None:
     for position, r in enumerate(reasons):
         r.position = position
     ExclusionReason.objects.bulk_update(reasons, ["position"])
+    counters.changed(reason.review)

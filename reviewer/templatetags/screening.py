@@ -1,5 +1,4 @@
-"""Template filters for the screening page: the review's highlight terms marked in a text,
-and the exclusion reasons with their keys (`with_keys`).
+"""Template filters for the screening page: the review's highlight terms marked in a text.
 
     {% load screening %}
     {{ record.abstract|highlight:review }}
@@ -21,14 +20,12 @@ Overlaps: where terms overlap, the match starting first wins, then the longest; 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-
-from reviewer.screening.keys import reason_keys
 
 register = template.Library()
 
@@ -105,11 +102,3 @@ def highlight(text: object, review: object) -> SafeString:
     include = _terms(getattr(review, "highlight_include", None))
     exclude = _terms(getattr(review, "highlight_exclude", None))
     return highlight_terms("" if text is None else str(text), include, exclude)
-
-
-@register.filter
-def with_keys(reasons: Sequence[object], keys: Mapping[str, str]) -> list[tuple[object, str]]:
-    """The title/abstract exclusion reasons, each with its key (`keys.reason_keys`).
-
-    {% for reason, key in reasons|with_keys:keys %}"""
-    return reason_keys(keys, reasons)

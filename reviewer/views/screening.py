@@ -12,6 +12,7 @@ Blinding: another reviewer's decision is put in the context only when
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.contrib import messages
@@ -34,7 +35,7 @@ from reviewer.models import (
 )
 from reviewer.ranking import selectors as ranking_selectors
 from reviewer.screening import queries
-from reviewer.screening.keys import ACTIONS, keys_for
+from reviewer.screening.keys import ACTIONS, keys_for, reason_keys
 from reviewer.screening.queries import QUEUE_ORDERS
 from reviewer.screening.queue import MINE_FILTERS, Filters, ScreeningQueue
 from reviewer.screening.rules import (
@@ -47,9 +48,11 @@ from reviewer.screening.rules import (
     label_at,
     may_change_decision,
     may_see_other_decisions,
+    may_see_others_labels,
     record_state,
     refusal_shown,
 )
+from reviewer.selectors import active_reasons
 from reviewer.services import labels as label_services
 from reviewer.services import screening as services
 from reviewer.views.sources import HtmxHttpRequest
@@ -77,6 +80,13 @@ def _record_url(review: Review, stage: str, pk: int, filters: Filters, **extra: 
 def _queue_url(review: Review, stage: str, filters: Filters, **extra: object) -> str:
     url = reverse("screen-queue", kwargs={"slug": review.slug, "stage": stage})
     return url + filters.querystring(**extra)
+
+
+def _screen_path(review: Review, stage: str) -> str:
+    """The queue's path, reversed once per request: a record's pages are `<pk>/`,
+    `<pk>/decide/`, `<pk>/undo/` and `<pk>/labels/` under it (`urlpatterns`; a test
+    holds the templates to them), so the panel does not reverse each link anew."""
+    return reverse("screen-queue", kwargs={"slug": review.slug, "stage": stage})
 
 
 def _last_decision(queue: ScreeningQueue, value: str) -> dict[str, Any] | None:
@@ -109,15 +119,16 @@ def _last_decision(queue: ScreeningQueue, value: str) -> dict[str, Any] | None:
 def _common_context(
     request: HttpRequest, queue: ScreeningQueue, last: dict[str, Any] | None
 ) -> dict[str, Any]:
-    review, stage, filters = queue.review, queue.stage, queue.filters
+    review, membership, stage, filters = queue.review, queue.membership, queue.stage, queue.filters
     if last is None:
         last = _last_decision(queue, request.GET.get("last", ""))
     keys = keys_for(queue.user.screening_keys)
     choices = STAGE_CHOICES[Stage(stage)]
     return {
         "review": review,
-        "membership": queue.membership,
+        "membership": membership,
         "stage": stage,
+        "screen_path": _screen_path(review, stage),
         "stage_label": Stage(stage).label,
         "other_stage": FT if stage == TA else TA,
         "buttons": [(choice, keys[choice.value]) for choice in choices],
@@ -134,11 +145,37 @@ def _common_context(
         "ranking": filters.ranking,
         # lazily: the answer to a decision does not show the filters
         "sources": lambda: list(review.sources.order_by("name", "pk").values_list("pk", "name")),
-        "label_filter_choices": lambda: label_services.label_choices(review, queue.membership),
+        # the label filter and the labels offered to add (outside the panel): read once
+        "label_filter_choices": cache(lambda: label_services.label_choices(review, membership)),
         "progress": queue.progress,
         "review_wide": queue.review_wide,
         "last": last,
     }
+
+
+def _reasons(
+    review: Review, keys: dict[str, str], *, mine: Decision | None, draft: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The review's active exclusion reasons (cached: `selectors.active_reasons`) as the
+    panel shows them, worked out here once rather than per reason in the template: each
+    with its key (`keys.reason_keys`),
+    whether it is my decision's (`pressed`), the one an undo brought back (`withdrawn`),
+    and so the one the full-text list selects (`selected`)."""
+    rows = []
+    for (pk, label), key in reason_keys(keys, active_reasons(review)):
+        pressed = mine is not None and mine.reason_id == pk
+        withdrawn = draft.get("reason") == str(pk)
+        rows.append(
+            {
+                "pk": pk,
+                "label": label,
+                "key": key,
+                "pressed": pressed,
+                "withdrawn": withdrawn,
+                "selected": withdrawn if draft.get("reason") else pressed,
+            }
+        )
+    return rows
 
 
 #: The note and reason of a decision just withdrawn without JavaScript, kept in the
@@ -253,10 +290,11 @@ def _record_response(
             "previous_id": previous_id,
             "next_id": next_id,
             "full_text": full_text,
-            "reasons": list(review.exclusion_reasons.filter(is_active=True)),
+            "reasons": _reasons(review, context["keys"], mine=mine, draft=draft or {}),
             "draft": draft or {},
-            "upload_form": FullTextUploadForm(),
-            "not_retrieved_form": NotRetrievedForm(),
+            # classes: the template makes a form only where it shows one (full text)
+            "upload_form": FullTextUploadForm,
+            "not_retrieved_form": NotRetrievedForm,
             **_labels_context(queue, record),
         }
     )
@@ -397,13 +435,15 @@ def screen_undo(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> Htt
 
 
 def _labels_context(queue: ScreeningQueue, record: Record) -> dict[str, Any]:
-    visible = label_services.visible_labels(queue.review, queue.membership)
-    on_record = list(visible.filter(record=record).select_related("added_by"))
-    return {
-        "record_labels": on_record,
-        "label_choices": lambda: label_services.label_choices(queue.review, queue.membership),
-        "labels_of_others": any(label.added_by_id != queue.user.pk for label in on_record),
-    }
+    """The labels on `record` this member may see, in one query: her own only while
+    blinded (`rules.may_see_others_labels`), then without a join, since no one else's
+    name is shown. The labels to choose from (`label_filter_choices`) are not the
+    record's: the page has them once, outside the panel a decision's answer swaps."""
+    review, membership = queue.review, queue.membership
+    on_record = label_services.visible_labels(review, membership).filter(record=record)
+    if may_see_others_labels(blinded=review.blinded, is_senior=membership.is_senior):
+        on_record = on_record.select_related("added_by")
+    return {"record_labels": list(on_record), "screen_path": _screen_path(review, queue.stage)}
 
 
 @require_POST

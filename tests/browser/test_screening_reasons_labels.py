@@ -111,3 +111,48 @@ def test_a_label_added_by_keyboard_and_the_queue_filtered_on_it(
     expect(
         page.get_by_role("heading", name="Nothing waiting for you matches these filters")
     ).to_be_visible()
+
+
+#: Eligibility criteria as long as a real review's (the demo's), which sit in the same
+#: column as the reasons.
+CRITERIA = (
+    "Include\n- Original articles reporting outcomes of pediatric IMT (0-18 years)\n"
+    "- At least 3 pediatric IMT patients\n\nExclude\n- Non-English language papers\n"
+    "- Case reports (fewer than 3 patients)\n"
+    "- Pediatric patients not analysable separately from adults\n"
+    "- IMT not analysable separately from other diagnoses"
+)
+
+
+def test_the_reasons_and_their_keys_are_in_sight_beside_the_record_on_a_laptop(
+    browser_page: Page, live_server
+) -> None:
+    """The ten default reasons, the first nine with their digit, beside the record (not
+    below it) at 1,024 to 1,440 px wide: all in the window on a 1,280 x 800 laptop as
+    the record opens, and at 1,024 x 768 once the page is scrolled to read the record,
+    to its end (the column stays in view, its top first)."""
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    review, records = screening(page, live_server)
+    review.criteria = CRITERIA
+    review.save()
+    page.reload()
+    keyed = page.get_by_role("group", name="Exclude with a reason").locator("[data-key]")
+    expect(keyed).to_have_count(9)
+
+    def beside_and_in_view() -> None:
+        title = page.get_by_role("heading", name=records[0].title).bounding_box()
+        assert title is not None
+        for n in range(9):
+            button = keyed.nth(n)
+            expect(button).to_be_in_viewport(ratio=1)
+            box = button.bounding_box()
+            assert box is not None and box["x"] >= title["x"] + title["width"]
+
+    beside_and_in_view()
+    page.set_viewport_size({"width": 1440, "height": 900})
+    beside_and_in_view()
+    page.set_viewport_size({"width": 1024, "height": 768})
+    expect(keyed.first).to_be_in_viewport(ratio=1)  # beside the title as it opens
+    page.get_by_role("heading", name=records[0].title).evaluate("title => title.scrollIntoView()")
+    beside_and_in_view()
