@@ -290,6 +290,17 @@ def reason_list(client, review):
     return client.get(reverse("reason-list", args=[review.slug]))
 
 
+def test_reason_list_says_the_reasons_serve_title_abstract_exclusions_too(client, team):
+    # walk: the page said "when they exclude a full text" while keys 1-9 give the same
+    # reasons at title/abstract
+    client.force_login(team.reviewer)
+
+    text = page_text(reason_list(client, team.review))
+
+    assert "when they exclude a full text (a reason is required there)" in text
+    assert "when they exclude at title/abstract (keys 1 – 9 on the screening page)" in text
+
+
 def test_reason_list_shows_the_default_reasons_in_order(client, team):
     client.force_login(team.reviewer)
 
