@@ -245,6 +245,22 @@ def test_a_refused_save_counts_only_the_rows_typed_in(client, team):
     assert len(response.context["blank_rows"]) == 3  # the page's usual offer, once
 
 
+def test_a_done_copy_s_wide_table_can_be_scrolled_from_the_keyboard(client, team):
+    # walk (axe, scrollable-region-focusable): the read-only patient table scrolls sideways
+    # but could not be reached with Tab; and it pointed at editing hints it did not show
+    case_series_form(team.review)
+    study = make_study(team.review)
+    copy = fill(study, team.reviewer, patients=[{"label": "Case 1"}], done=True)
+    client.force_login(team.reviewer)
+
+    html = client.get(reverse("extraction-copy", args=[team.review.slug, copy.pk])).content
+    html = html.decode()
+
+    assert 'tabindex="0" role="region" aria-labelledby="patients-heading"' in html
+    assert '<h3 id="patients-heading">Patients' in html
+    assert 'aria-describedby="table-hints"' not in html
+
+
 def test_a_good_save_stores_rows_and_a_ticked_row_is_deleted(client, team):
     case_series_form(team.review)
     study = make_study(team.review)
