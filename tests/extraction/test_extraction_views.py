@@ -357,6 +357,18 @@ def test_the_comparison_shows_disagreements_and_take_a_fills_the_consensus(clien
 # --- the form builder ---
 
 
+def test_the_add_a_field_form_says_what_the_unit_is_for(client, team):
+    # walk: "Unit — Numbers only, e.g. cm." read as "type a number here"
+    client.force_login(team.owner)
+
+    response = client.get(reverse("extraction-form", args=[team.review.slug]))
+
+    text = page_text(response)
+    assert "Unit Number fields only: the unit their values are in, e.g. cm." in text
+    assert "Numbers only" not in text
+    assert 'class="form-row xfield-add"' in response.content.decode()
+
+
 def test_deleting_a_field_with_values_is_refused_with_the_reason(client, team):
     case_series_form(team.review)
     fill(make_study(team.review), team.reviewer, study_values={"country": "Italy"})
