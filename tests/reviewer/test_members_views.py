@@ -139,6 +139,17 @@ def test_member_list_shows_everyone_and_their_role(client, team):
     assert "outsider" not in text
 
 
+def test_the_owner_role_is_said_to_include_the_senior_authors_work(client, team):
+    # walk: "Owner — manages the review ... May also screen." while the demo's owner (carol)
+    # adjudicates conflicts and approves inclusions: roles nest
+    client.force_login(team.reviewer)
+
+    text = page_text(member_list(client, team.review))
+
+    assert "Owner Everything a senior author does, and manages the review:" in text
+    assert "May also screen" not in text
+
+
 def colleague_of(owner, username="bob", **fields):
     """Someone who shares another review with `owner`."""
     colleague = make_user(username, **fields)
