@@ -96,6 +96,7 @@ class RiskFactorForm(AnalysisForm, _TestOptions):
         label="Outcomes",
         widget=forms.CheckboxSelectMultiple,
         help_text="One row per outcome, each with its counts, percentages and p-value.",
+        error_messages={"required": "Tick at least one outcome."},
     )
 
     field_order = ["exposure", "outcomes", "rule", "yates"]

@@ -157,6 +157,9 @@ def _overview(
         "excluded": [v for v in variables.values() if not v.categorical and not v.study_level],
         "patient_level": sum(not v.study_level for v in variables.values()),
         "nouns": row_nouns(review),
+        # a refused request is said at the top, where the page opens, with a link to its form
+        "refused": bound if bound is not None and bound.errors else None,
+        "refused_anchor": f"ask-{bound.kind.value.replace('_', '-')}" if bound is not None else "",
     }
     return render(request, "analysis/overview.html", context, status=status)
 

@@ -16,7 +16,11 @@ class FieldCreateForm(forms.Form):
         required=False,
         help_text="Column name in exports, made from the label when left empty. It cannot change.",
     )
-    unit = forms.CharField(max_length=30, required=False, help_text="Numbers only, e.g. cm.")
+    unit = forms.CharField(
+        max_length=30,
+        required=False,
+        help_text="Number fields only: the unit their values are in, e.g. cm.",
+    )
     required = forms.BooleanField(required=False)
     min_value = forms.DecimalField(label="Minimum", required=False, max_digits=20, decimal_places=6)
     max_value = forms.DecimalField(label="Maximum", required=False, max_digits=20, decimal_places=6)

@@ -145,7 +145,8 @@ def _blank_rows(spec: FormSpec, start: int) -> list[RowView]:
 def _submitted(
     post: QueryDict, spec: FormSpec
 ) -> tuple[dict[int, str], list[PatientInput], list[RowView]]:
-    """The study values and patient rows as typed, in page order; deleted rows left out."""
+    """The study values and patient rows as typed, in page order; deleted rows and the blank
+    new rows the page offered left out."""
     study_values = {
         f.pk: post.get(f"s-f{f.pk}", "") for f in spec.study_fields if f"s-f{f.pk}" in post
     }
@@ -171,6 +172,12 @@ def _submitted(
         values = {
             int(k[1:]): v for k, v in cells.items() if k.startswith("f") and int(k[1:]) in fields
         }
+        if (
+            pk is None
+            and not cells.get("label", "").strip()
+            and not any(v.strip() for v in values.values())
+        ):
+            continue  # a blank row the page offered: not a patient (the page offers new ones)
         patients.append(PatientInput(pk, cells.get("label", ""), values))
         views.append(
             RowView(

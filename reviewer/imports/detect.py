@@ -179,7 +179,7 @@ def _detect_text(text: str, filename: str, extension: str, *, complete: bool) ->
         )
     return Detection(
         None,
-        f"The format of {filename} was not recognised. We accept {ACCEPTED}. If it is one of "
+        f"{filename}: the format was not recognised. We accept {ACCEPTED}. If it is one of "
         "these, choose the format by hand.",
     )
 

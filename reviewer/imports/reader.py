@@ -133,11 +133,13 @@ def read_file(
     RIS), of no format we know, or a table with no column we can use as the title.
     """
     detection = detect_format(path, filename)
+    # a reason that starts with the file's name says it once ("x.pdf is a PDF document")
+    named = "" if filename and detection.reason.startswith(filename) else filename
     if detection.refused:
-        raise ParseError(detection.reason, filename=filename)
+        raise ParseError(detection.reason, filename=named)
     chosen = FileFormat(fmt) if fmt else detection.format
     if chosen is None:
-        raise ParseError(detection.reason, filename=filename)
+        raise ParseError(detection.reason, filename=named)
     warnings: list[str] = []
     if detection.format is not None and detection.format is not chosen:
         warnings.append(

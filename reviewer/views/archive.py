@@ -94,6 +94,17 @@ def _forget_abandoned() -> None:
             default_storage.delete(path)
 
 
+def _free_address(slug: str) -> str:
+    """The first of slug-copy, slug-copy-2, ... that no review has (within the 60 letters)."""
+    base = f"{slug[:50]}-copy"
+    taken = set(Review.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
 def _check_staged(staged: dict[str, str]) -> Checked:
     with default_storage.open(staged["file"], "rb") as archive:
         return archive_check(source=cast(IO[bytes], archive))
@@ -113,10 +124,16 @@ def review_restore(request: HttpRequest) -> HttpResponse:
         else:
             slug = form.cleaned_data["slug"]
             if not slug and Review.objects.filter(slug=checked.slug).exists():
+                free = _free_address(checked.slug)
+                data = request.POST.copy()
+                data["slug"] = free  # offered in the field, to take or change
+                form.data = data
                 form.add_error(
                     "slug",
                     f"A review with the archived address “{checked.slug}” exists already: "
-                    "give the copy another address.",
+                    f"give the copy another address (“{free}” is free and filled in), then "
+                    "choose the file again — a browser forgets a chosen file once the page "
+                    "comes back.",
                 )
             else:
                 _unstage(request)

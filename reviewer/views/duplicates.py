@@ -144,7 +144,12 @@ def dedup_queue(request: HttpRequest, slug: str) -> HttpResponse:
     if first is not None:
         return redirect(first)
     last = _last_decided(review, request.GET.get("last", ""))
-    context = {"review": review, "membership": membership, "last": last}
+    context = {
+        "review": review,
+        "membership": membership,
+        "last": last,
+        "ever": review.duplicate_pairs.exists(),  # "every pair was decided" needs one
+    }
     return render(request, "reviewer/dedup_queue_empty.html", context)
 
 

@@ -52,6 +52,7 @@ def prisma_page(request: HttpRequest, slug: str) -> HttpResponse:
         "counts": counts,
         "problems": validate(counts, pending=report.pending),
         "waiting": report.waiting,
+        "has_records": review.records.exists(),
         # our own drawing: every text in it is escaped by the renderer
         "svg": mark_safe(figure_svg(report)),
         "formats": FORMATS,

@@ -268,6 +268,35 @@ def test_a_bad_request_shows_the_form_again_with_the_reason(client, team, review
     assert not AnalysisRun.objects.exists()
 
 
+def test_a_refused_request_is_said_at_the_top_of_the_page_with_a_link_to_its_form(
+    client, team, review
+):
+    # walk: with no outcome ticked the page came back scrolled to the top, the runs table
+    # first, and "This field is required." far below in the middle of the third form
+    client.force_login(team.reviewer)
+
+    response = client.post(
+        url("analysis-start", review),
+        {"kind": "risk_factors", "risk_factors-exposure": "margin", "risk_factors-rule": "auto"},
+    )
+
+    assert response.status_code == 400
+    text = page_text(response)
+    top = text.index("Nothing was started: the risk-factor table request needs a correction.")
+    assert top < text.index("Runs")
+    assert "Outcomes: Tick at least one outcome." in text
+    assert "Go to the risk-factor table form ; what you chose is still there." in text
+    html = response.content.decode()
+    assert 'href="#ask-risk-factors"' in html and 'id="ask-risk-factors"' in html
+    assert not AnalysisRun.objects.exists()
+
+
+def test_an_accepted_page_says_nothing_was_refused(client, team, review):
+    client.force_login(team.reviewer)
+
+    assert "Nothing was started" not in page_text(client.get(url("analysis-overview", review)))
+
+
 def test_an_unknown_kind_is_refused_with_a_message(client, team, review):
     client.force_login(team.reviewer)
 

@@ -72,3 +72,35 @@ def test_reviewer_pools_the_recurrence_rate_and_sees_the_forest_plot(
     expect(plot).to_be_visible()
     assert "Forest plot: Recurrence: Yes, 3 studies" in (plot.get_attribute("alt") or "")
     page.screenshot(path="/tmp/pooled-proportion.png", full_page=True)
+
+
+def test_the_request_forms_keep_their_spacing_and_each_box_beside_its_label(
+    browser_page: Page, live_server
+) -> None:
+    # walk: at 1280x800 "Chemo/radiotherapy" went under its checkbox (the box alone on a
+    # line), and "Reported test" sat flush under the Columns menu of the cross-tabulation
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    review = make_review(owner=make_user("carol"), title="Pediatric IMT outcomes", slug="imt")
+    add_member(review, make_user("dan"))
+    imt_review(review, count=45)
+
+    log_in(page, live_server.url, "dan")
+    page.goto(f"{live_server.url}/reviews/imt/analysis/")
+
+    form = page.locator("form", has=page.locator("input[name=kind][value=crosstab]"))
+    columns = form.get_by_label("Columns").bounding_box()
+    reported = form.locator("label", has_text="Reported test").bounding_box()
+    assert columns and reported
+    assert reported["y"] - (columns["y"] + columns["height"]) >= 12
+    outcomes = page.locator("fieldset.analysis-checks")
+    labels = outcomes.locator("label")
+    assert labels.count() > 10
+    edge = outcomes.bounding_box()
+    assert edge
+    for i in range(labels.count()):
+        label = labels.nth(i)
+        box, text = label.locator("input").bounding_box(), label.bounding_box()
+        assert box and text
+        assert box["y"] - text["y"] < 8, f"{label.inner_text()!r}: its box is not on its first line"
+        assert text["x"] + text["width"] <= edge["x"] + edge["width"], label.inner_text()

@@ -221,6 +221,46 @@ def test_a_save_with_a_bad_cell_keeps_what_was_typed_and_marks_the_cell(client, 
     assert copy.values == {} and not copy.patients.exists()
 
 
+def test_a_refused_save_counts_only_the_rows_typed_in(client, team):
+    # walk: after a refused save the page said "Patients (5)" for 3 typed rows, and showed
+    # the two blank rows it had offered as patients 4 and 5, then three more blank ones
+    case_series_form(team.review)
+    study = make_study(team.review)
+    client.force_login(team.reviewer)
+    client.post(reverse("extraction-start", args=[team.review.slug, study.pk]))
+    copy = Extraction.objects.get(extractor=team.reviewer)
+    age = field_of(team.review, "age_months")
+    typed = {f"p-{i}-label": f"Case {i + 1}" for i in range(3)}
+    blank = {f"p-{i}-label": "" for i in range(3, 5)} | {
+        f"p-{i}-f{age.pk}": "" for i in range(3, 5)
+    }
+
+    response = post_copy(client, copy, typed | blank | {f"p-2-f{age.pk}": "abc"})
+
+    assert response.status_code == 400
+    assert "Patients ( 3 )" in page_text(response)
+    rows = response.context["rows"]
+    assert [row.label for row in rows] == ["Case 1", "Case 2", "Case 3"]
+    assert rows[2].cells[[c.field.pk for c in rows[2].cells].index(age.pk)].error
+    assert len(response.context["blank_rows"]) == 3  # the page's usual offer, once
+
+
+def test_a_done_copy_s_wide_table_can_be_scrolled_from_the_keyboard(client, team):
+    # walk (axe, scrollable-region-focusable): the read-only patient table scrolls sideways
+    # but could not be reached with Tab; and it pointed at editing hints it did not show
+    case_series_form(team.review)
+    study = make_study(team.review)
+    copy = fill(study, team.reviewer, patients=[{"label": "Case 1"}], done=True)
+    client.force_login(team.reviewer)
+
+    html = client.get(reverse("extraction-copy", args=[team.review.slug, copy.pk])).content
+    html = html.decode()
+
+    assert 'tabindex="0" role="region" aria-labelledby="patients-heading"' in html
+    assert '<h3 id="patients-heading">Patients' in html
+    assert 'aria-describedby="table-hints"' not in html
+
+
 def test_a_good_save_stores_rows_and_a_ticked_row_is_deleted(client, team):
     case_series_form(team.review)
     study = make_study(team.review)
@@ -315,6 +355,18 @@ def test_the_comparison_shows_disagreements_and_take_a_fills_the_consensus(clien
 
 
 # --- the form builder ---
+
+
+def test_the_add_a_field_form_says_what_the_unit_is_for(client, team):
+    # walk: "Unit — Numbers only, e.g. cm." read as "type a number here"
+    client.force_login(team.owner)
+
+    response = client.get(reverse("extraction-form", args=[team.review.slug]))
+
+    text = page_text(response)
+    assert "Unit Number fields only: the unit their values are in, e.g. cm." in text
+    assert "Numbers only" not in text
+    assert 'class="form-row xfield-add"' in response.content.decode()
 
 
 def test_deleting_a_field_with_values_is_refused_with_the_reason(client, team):

@@ -520,6 +520,22 @@ def test_any_member_sees_the_studies_and_their_reports(client, team, two_studies
     assertNotContains(response, "Rename")  # a senior's action
 
 
+def test_the_move_menu_names_no_study_until_the_senior_chooses_one(client, team, two_studies):
+    # walk: "A report of [Second report's study]" was preselected beside the first study's
+    # report, which read as a fact about it
+    client.force_login(team.senior)
+
+    response = client.get(url("study-list", team.review))
+
+    html = response.content.decode()
+    menu = html[html.index(f'id="move-{two_studies.a.pk}"') :]
+    menu = menu[: menu.index("</select>")]
+    assert "required" in menu.split(">", 1)[0]
+    assert '<option value="" selected>— choose a study —</option>' in menu
+    assert menu.count(" selected") == 1
+    assert "Same study as" in page_text(response)
+
+
 def test_linking_a_report_merges_two_studies(client, team, two_studies):
     client.force_login(team.senior)
     target = two_studies.b.study

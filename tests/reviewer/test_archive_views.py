@@ -234,6 +234,13 @@ def test_an_archive_whose_own_address_is_taken_asks_for_another_before_anything(
 
     assert "A review with the archived address “adult-imt” exists already" in page_text(response)
     assert snapshot() == before
+    # walk: the field came back empty, the file forgotten, with nothing said about either
+    assert "(“adult-imt-copy” is free and filled in), then choose the file again" in page_text(
+        response
+    )
+    assert 'value="adult-imt-copy"' in response.content.decode()
+    restored = choose(client, archive_bytes(review), slug="adult-imt-copy")
+    assert restored.status_code == 302
 
 
 def test_a_damaged_archive_is_refused_on_the_page_and_nothing_is_stored(client, review):

@@ -91,6 +91,18 @@ def test_my_queue_counts_what_waits_for_me_at_each_stage(client, team, bob):
     assert "1 full text to assess" in text
 
 
+def test_waiting_for_you_is_a_region_of_the_page_not_a_nested_sidebar(client, team):
+    # walk (axe, landmark-complementary-is-top-level): "Waiting for you" was an <aside>
+    # inside the screening section, a sidebar landmark a screen reader lists out of place
+    make_record(team.review)
+    client.force_login(team.reviewer)
+
+    html = dashboard(client, team.review).content.decode()
+
+    assert '<section aria-labelledby="my-screening">' in html
+    assert '<aside aria-labelledby="my-screening">' not in html
+
+
 def test_agreement_per_stage_and_pair_is_shown_to_seniors(client, team, bob):
     for mine, theirs in [("include", "include"), ("include", "exclude"), ("exclude", "exclude"),
                          ("exclude", "exclude")]:  # fmt: skip

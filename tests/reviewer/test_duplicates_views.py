@@ -189,6 +189,17 @@ def test_queue_opens_the_first_waiting_pair(client, team, found):
     assertRedirects(response, found.pair.get_absolute_url())
 
 
+def test_an_empty_queue_of_a_review_without_pairs_does_not_say_they_were_decided(client, team):
+    # walk: a new review's queue said "Every pair the engine was unsure of has been decided"
+    client.force_login(team.reviewer)
+
+    text = page_text(client.get(url("dedup-queue", team.review)))
+
+    assert "No possible duplicates wait for a decision" in text
+    assert "has been decided" not in text
+    assert "The engine has not been unsure of any pair of records: no search has been" in text
+
+
 def test_pair_page_shows_both_records_and_marks_the_words_that_differ(client, team, found):
     client.force_login(team.reviewer)
 
@@ -242,6 +253,7 @@ def test_deciding_moves_on_and_offers_to_undo(client, team, found):
     page = client.get(response.url)
     text = page_text(page)
     assert "No possible duplicates wait for a decision" in text
+    assert "Every pair the engine was unsure of has been decided." in text
     assert "duplicate (decided) by" in text
     assertContains(page, url("dedup-pair-undo", team.review, found.pair.pk))
     assert Record.objects.get(pk=found.right.pk).duplicate_of_id == found.left.pk

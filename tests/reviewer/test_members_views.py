@@ -139,6 +139,17 @@ def test_member_list_shows_everyone_and_their_role(client, team):
     assert "outsider" not in text
 
 
+def test_the_owner_role_is_said_to_include_the_senior_authors_work(client, team):
+    # walk: "Owner — manages the review ... May also screen." while the demo's owner (carol)
+    # adjudicates conflicts and approves inclusions: roles nest
+    client.force_login(team.reviewer)
+
+    text = page_text(member_list(client, team.review))
+
+    assert "Owner Everything a senior author does, and manages the review:" in text
+    assert "May also screen" not in text
+
+
 def colleague_of(owner, username="bob", **fields):
     """Someone who shares another review with `owner`."""
     colleague = make_user(username, **fields)
@@ -288,6 +299,17 @@ def test_removed_member_loses_access(client, team):
 
 def reason_list(client, review):
     return client.get(reverse("reason-list", args=[review.slug]))
+
+
+def test_reason_list_says_the_reasons_serve_title_abstract_exclusions_too(client, team):
+    # walk: the page said "when they exclude a full text" while keys 1-9 give the same
+    # reasons at title/abstract
+    client.force_login(team.reviewer)
+
+    text = page_text(reason_list(client, team.review))
+
+    assert "when they exclude a full text (a reason is required there)" in text
+    assert "when they exclude at title/abstract (keys 1 – 9 on the screening page)" in text
 
 
 def test_reason_list_shows_the_default_reasons_in_order(client, team):

@@ -164,6 +164,18 @@ def test_every_download_of_an_unfinished_review_says_it_is_provisional(client, t
     assertContains(figure, "Provisional — 1 record awaits")
 
 
+def test_a_review_without_records_is_not_called_final(client, team):
+    # walk: a new review's PRISMA page said "Final: every record is decided, ..." over a
+    # diagram of zeros
+    client.force_login(team.owner)
+
+    text = page_text(client.get(url("prisma", team.review)))
+
+    assert "Final:" not in text
+    assert "No records yet: every box says 0." in text
+    assert "add a search and upload its export" in text
+
+
 def test_a_finished_review_says_final_and_its_downloads_carry_no_provisional_line(client, tmp_path):
     finished = finished_from_imports(tmp_path)
     client.force_login(finished.team.senior)

@@ -319,6 +319,21 @@ def test_settings_form_shows_the_current_values(client, team):
     assertContains(response, "myofibroblastic\nALK")
 
 
+def test_settings_keep_the_update_of_an_earlier_review_apart_from_blinding(client, team):
+    # walk: "An update of an earlier review?" was a fieldset inside "Blinding"
+    client.force_login(team.owner)
+
+    html = client.get(reverse("review-settings", args=[team.review.slug])).content.decode()
+
+    blinding = html[html.index("<legend>Blinding</legend>") :]
+    blinding = blinding[: blinding.index("</fieldset>")]
+    assert 'name="blinded"' in blinding
+    assert "previous_studies" not in blinding and "<fieldset" not in blinding
+    update = html[html.index("<legend>An update of an earlier review?</legend>") :]
+    update = update[: update.index("</fieldset>")]
+    assert 'name="previous_studies"' in update and 'name="previous_reports"' in update
+
+
 def test_settings_without_a_title_are_not_saved(client, team):
     client.force_login(team.owner)
 

@@ -520,6 +520,10 @@ def test_an_unreadable_upload_reads_as_refused_and_cannot_be_confirmed(owner, ru
 
     assert "Refused: the file could not be read, so nothing can be imported." in page
     assert "This file could not be read." in page
+    # walk: the title was said twice, and the file's name twice in its message
+    assert page.count("could not be read, so nothing can be imported") == 1
+    assert "embase.txt: the format was not recognised." in page
+    assert "The format of embase.txt" not in page
     assert "Ready to import" not in page
     assert "Import 0 records" not in page
     assertContains(

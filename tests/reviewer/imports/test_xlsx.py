@@ -69,7 +69,7 @@ def test_damaged_workbook_is_refused(write: WriteFile) -> None:
         read_file(path, filename="damaged.xlsx", fmt=FileFormat.XLSX)
 
     assert str(raised.value) == (
-        "damaged.xlsx: damaged.xlsx looks like a ZIP archive but cannot be opened (damaged?)."
+        "damaged.xlsx looks like a ZIP archive but cannot be opened (damaged?)."
     )
 
 
