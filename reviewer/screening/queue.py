@@ -130,6 +130,8 @@ class ScreeningQueue:
     membership: Membership
     stage: str
     filters: Filters
+    #: the review's queue generation as this request read it (`_cursor`)
+    _generation: int | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def for_request(
@@ -161,24 +163,45 @@ class ScreeningQueue:
         )
 
     @cached_property
-    def records(self) -> QuerySet[Record]:
-        """The queue's records in its order, `waiting` annotated (`queries.queue`)."""
+    def members(self) -> QuerySet[Record]:
+        """The queue's records, without its annotations and order (`queries.members`): for
+        asking which records are in it."""
         filters = self.filters
-        records = queries.queue(
+        records = queries.members(
             self.review,
             self.user,
             self.stage,
             source_id=filters.source,
             mine=filters.mine,
             query=filters.query,
-            order=filters.order_used,
-            ranking_id=filters.ranking.ranking_id if filters.ranking is not None else None,
-            sample_id=filters.sample_id,
         )
         if filters.label:  # the records with this label, of those whose labels I may see
             labelled = visible_labels(self.review, self.membership).filter(name=filters.label)
             records = records.filter(pk__in=labelled.values("record"))
         return records
+
+    @cached_property
+    def records(self) -> QuerySet[Record]:
+        """The queue's records in its order, `waiting` annotated (`queries.queue`)."""
+        filters = self.filters
+        return queries.queue(
+            self.review,
+            self.user,
+            self.stage,
+            order=filters.order_used,
+            ranking_id=filters.ranking.ranking_id if filters.ranking is not None else None,
+            sample_id=filters.sample_id,
+            records=self.members,
+        )
+
+    @property
+    def _in_import_order(self) -> bool:
+        return self.filters.order_used == Order.IMPORT and self.filters.sample_id is None
+
+    @property
+    def _whole(self) -> bool:
+        """In import order without filters: the queries compiled once per process."""
+        return self._in_import_order and not self.filters.active
 
     # --- the first records waiting ---
 
@@ -192,27 +215,30 @@ class ScreeningQueue:
     def _cursor(self) -> int | None:
         key, generation = self._cursor_key(), counters.generation_key(self.review.pk)
         found = cache.get_many([key, generation])
+        self._generation = found.get(generation, 0)
         kept = found.get(key)
-        if not kept or kept[0] != found.get(generation, 0):
+        if not kept or kept[0] != self._generation:
             return None
         return int(kept[1])
 
     def _keep_cursor(self, position: int) -> None:
-        generation = cache.get(counters.generation_key(self.review.pk), 0)
+        generation = self._generation
+        if generation is None:  # not read by this request yet
+            generation = cache.get(counters.generation_key(self.review.pk), 0)
         cache.set(self._cursor_key(), (generation, position), CURSOR_SECONDS)
 
     def first_waiting(self, *, resume: bool = False, but: int | None = None) -> list[int]:
         """The ids of the first records still waiting for me, in the queue's order (at most
         `FIRST_WAITING`), leaving out record `but`. `resume`: go on from where the last
         look found its first (after a decision), instead of from the start."""
-        records = self.records if but is None else self.records.exclude(pk=but)
         ranking = self.filters.walk_ranking
-        simple = self.filters.order_used == Order.IMPORT and self.filters.sample_id is None
+        simple = self._in_import_order
         if ranking is not None or simple:
             start = self._cursor() if resume else None
+            members = self.members if but is None else self.members.exclude(pk=but)
             if ranking is not None:
                 walked = queries.ranked_waiting(
-                    records,
+                    members,
                     self.user,
                     self.stage,
                     ranking,
@@ -223,13 +249,24 @@ class ScreeningQueue:
                     self._keep_cursor(walked[0][0])
                     return [pk for _, pk in walked]
             elif start is not None:
-                found = queries.waiting_from(
-                    records, self.user, self.stage, start=start, count=FIRST_WAITING
-                )
+                if self._whole:
+                    found = queries.waiting_after(
+                        self.review,
+                        self.user,
+                        self.stage,
+                        start=start,
+                        count=FIRST_WAITING,
+                        but=but,
+                    )
+                else:
+                    found = queries.waiting_from(
+                        members, self.user, self.stage, start=start, count=FIRST_WAITING
+                    )
                 if found:
                     self._keep_cursor(found[0])
                     return found
         # from the start, the whole queue at once (records the ranking has not scored too)
+        records = self.records if but is None else self.records.exclude(pk=but)
         still = queries.waiting(self.review, self.user, self.stage, records)
         found = list(still.values_list("pk", flat=True)[:FIRST_WAITING])
         if found and simple:
@@ -256,9 +293,13 @@ class ScreeningQueue:
         walked = None
         if self.filters.walk_ranking is not None:
             walked = queries.ranked_neighbours(
-                self.records, self.filters.walk_ranking, pk, rank=rank
+                self.members, self.filters.walk_ranking, pk, rank=rank
             )
-        return walked or queries.neighbours(self.records, pk)
+        if walked:
+            return walked
+        if self._whole:
+            return queries.neighbours_in_import_order(self.review, self.stage, pk)
+        return queries.neighbours(self.records, pk)
 
     # --- the counters ---
 
