@@ -46,15 +46,32 @@ def changed(review: Review) -> None:
     )
 
 
+def progress_keys(review: Review, user: User, stage: str, *, review_wide: bool = True) -> list[str]:
+    """The cache keys `progress` reads: for a caller that reads them with its own keys, in
+    one round trip (`queue.ScreeningQueue`)."""
+    keys = _keys(review, stage, user.pk)
+    return [keys[name] for name in ("total", "mine", *(["done"] if review_wide else []))]
+
+
 def progress(
-    review: Review, user: User, stage: str, *, review_wide: bool = True
+    review: Review,
+    user: User,
+    stage: str,
+    *,
+    review_wide: bool = True,
+    cached: dict[str, object] | None = None,
 ) -> dict[str, int | None]:
-    """`queries.progress`, from the cache where it has the figures (one round trip)."""
+    """`queries.progress`, from the cache where it has the figures (one round trip;
+    none when the caller has read `progress_keys` already: `cached`)."""
     keys = _keys(review, stage, user.pk)
     wanted = ["total", "mine", *(["done"] if review_wide else [])]
-    cached = cache.get_many([keys[name] for name in wanted])
+    if cached is None:
+        cached = cache.get_many([keys[name] for name in wanted])
     if all(keys[name] in cached for name in wanted):
-        figures: dict[str, int | None] = {name: int(cached[keys[name]]) for name in wanted}
+        figures: dict[str, int | None] = {
+            name: int(cached[keys[name]])  # type: ignore[call-overload]
+            for name in wanted
+        }
         figures.setdefault("done", None)
         return figures
     counted = queries.progress(review, user, stage, review_wide=review_wide)

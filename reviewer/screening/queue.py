@@ -132,6 +132,8 @@ class ScreeningQueue:
     filters: Filters
     #: the review's queue generation as this request read it (`_cursor`)
     _generation: int | None = field(default=None, init=False, repr=False)
+    #: the counters in the cache as `_cursor` read them (None: not read)
+    _counts: dict[str, object] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def for_request(
@@ -213,8 +215,14 @@ class ScreeningQueue:
         return f"screening:cursor:{self.review.pk}:{self.user.pk}:{self.stage}:{digest}"
 
     def _cursor(self) -> int | None:
+        """Where the last look found its first record, if still good; read with the
+        counters (`progress`) in one round trip."""
         key, generation = self._cursor_key(), counters.generation_key(self.review.pk)
-        found = cache.get_many([key, generation])
+        counts = counters.progress_keys(
+            self.review, self.user, self.stage, review_wide=self.review_wide
+        )
+        found = cache.get_many([key, generation, *counts])
+        self._counts = {name: found[name] for name in counts if name in found}
         self._generation = found.get(generation, 0)
         kept = found.get(key)
         if not kept or kept[0] != self._generation:
@@ -305,4 +313,6 @@ class ScreeningQueue:
 
     @cached_property
     def progress(self) -> dict[str, int | None]:
-        return counters.progress(self.review, self.user, self.stage, review_wide=self.review_wide)
+        return counters.progress(
+            self.review, self.user, self.stage, review_wide=self.review_wide, cached=self._counts
+        )
