@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.sessions.backends import cached_db
+from django.core.cache import caches
 
 CACHE_SECONDS = 300
 
@@ -50,4 +52,4 @@ class _Capped:
 class SessionStore(cached_db.SessionStore):
     def __init__(self, session_key: str | None = None) -> None:
         super().__init__(session_key)
-        self._cache = _Capped(self._cache, CACHE_SECONDS)
+        self._cache: Any = _Capped(caches[settings.SESSION_CACHE_ALIAS], CACHE_SECONDS)

@@ -219,6 +219,25 @@ def record_rows(
     ), decisions
 
 
+def _record_query(lock: bool, *, review: int, pk: int) -> QuerySet[Record]:
+    records = Record.objects.filter(review_id=review, pk=pk).select_related("source")
+    return records.select_for_update(of=("self",)) if lock else records
+
+
+_RECORD = Prepared(_record_query)
+
+
+def record_of(review: Review, pk: int, *, lock: bool = False) -> Record | None:
+    """Record `pk` of `review`, its source loaded (`lock`: its row locked until the
+    transaction ends), or None; compiled once per process (`reviewer.prepared`)."""
+    found = _RECORD.objects((lock,), review=review.pk, pk=pk)
+    if not found:
+        return None
+    record: Record = found[0]
+    record.review = review
+    return record
+
+
 def rows_of(record: Record) -> RecordRows:
     """What one record's state is derived from (`rules.record_state`), and whether a senior
     has closed a stage of it (`rules.closed_by_senior`): `record_rows`, one query."""
@@ -669,6 +688,15 @@ def _ranked_batches(
             return
         yield [record_id for _, record_id in batch]
         last = batch[-1][0]
+
+
+def ranks_of(ranking_id: int, record_ids: Iterable[int]) -> list[int]:
+    """The ranks of these records in the ranking (those it has scored)."""
+    return list(
+        RelevanceScore.objects.filter(job_id=ranking_id, record_id__in=list(record_ids))
+        .order_by()
+        .values_list("rank", flat=True)
+    )
 
 
 def ranked_first(records: QuerySet[Record], ranking_id: int, count: int) -> list[int]:

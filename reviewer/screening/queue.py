@@ -7,9 +7,12 @@ relevance order) or the records in import order, so no view has to remember to c
 After a decision the next record is looked for from where the last look found the first
 waiting record (a cursor in the cache), probed record by record, so deciding costs the
 same at the start of a review and at its end. The cursor is a hint: it lapses after
-`CURSOR_SECONDS`, when a decision in the review is withdrawn or a record restored (a record
-behind it may be waiting again: `counters.queue_moved_back`), and when nothing waits after it; the
-queue is then read from its start as before.
+`CURSOR_SECONDS`, when a record of the review may be waiting again behind it (a record
+restored, a full text sought again: `counters.queue_moved_back`; de-duplication, an import
+and whatever else moves the counters: `counters.changed`), and when nothing waits after
+it; the queue is then read from its start as before. A decision withdrawn names its
+record: the cursor goes back to it (its rank, in a ranking walk) instead of lapsing, so
+one reviewer's undo does not cost every colleague a read of the whole queue.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ MINE_FILTERS = {
 #: How many of the first waiting records are looked at (and shared out among reviewers).
 FIRST_WAITING = 12
 CURSOR_SECONDS = 600
+#: How many withdrawals since a cursor was kept it may go back over (else it lapses).
+MOVED_AT_MOST = 20
 
 
 @dataclass(frozen=True)
@@ -223,17 +228,37 @@ class ScreeningQueue:
         )
         found = cache.get_many([key, generation, *counts])
         self._counts = {name: found[name] for name in counts if name in found}
-        self._generation = found.get(generation, 0)
+        current = self._generation = int(found.get(generation, 0))
         kept = found.get(key)
-        if not kept or kept[0] != self._generation:
+        if not kept or len(kept) != 3 or kept[1] != self.review.counts_version:
             return None
-        return int(kept[1])
+        kept_generation, position = int(kept[0]), int(kept[2])
+        if kept_generation == current:
+            return position
+        return self._moved_back(kept_generation, current, position)
+
+    def _moved_back(self, since: int, current: int, position: int) -> int | None:
+        """The cursor `position` kept at generation `since`, gone back to the records
+        withdrawn since (None: not all of them are known, the cursor lapses)."""
+        if not 0 <= since < current or current - since > MOVED_AT_MOST:
+            return None
+        keys = [counters.moved_key(self.review.pk, g) for g in range(since + 1, current + 1)]
+        moved = cache.get_many(keys)
+        if len(moved) != len(keys):
+            return None
+        records = {int(pk) for pk in moved.values()}
+        ranking = self.filters.walk_ranking
+        if ranking is None:
+            return min(position, *records)
+        ranks = queries.ranks_of(ranking, records)
+        return min(position, *ranks) if ranks else position
 
     def _keep_cursor(self, position: int) -> None:
         generation = self._generation
         if generation is None:  # not read by this request yet
             generation = cache.get(counters.generation_key(self.review.pk), 0)
-        cache.set(self._cursor_key(), (generation, position), CURSOR_SECONDS)
+        kept = (generation, self.review.counts_version, position)
+        cache.set(self._cursor_key(), kept, CURSOR_SECONDS)
 
     def first_waiting(self, *, resume: bool = False, but: int | None = None) -> list[int]:
         """The ids of the first records still waiting for me, in the queue's order (at most

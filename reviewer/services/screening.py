@@ -45,6 +45,7 @@ from reviewer.screening.queries import (
     DecisionRow,
     queue,
     ranked_first,
+    record_of,
     record_rows,
     removable,
     rows_of,
@@ -116,7 +117,10 @@ def hand_out(*, review: Review, user: User, stage: str, first: list[int]) -> Rec
         first[0],
     )
     cache.set(_handed_out_key(chosen, stage), user.pk, HAND_OUT_SECONDS)
-    return review.records.select_related("source").get(pk=chosen)
+    record = record_of(review, chosen)
+    if record is None:
+        raise Record.DoesNotExist(f"No record {chosen} in this review.")
+    return record
 
 
 def _membership(
@@ -203,9 +207,9 @@ def decide_on(
     """`decide` on the record `record_id` of `review`, read (with its source) under its
     row's lock in the same query: the screening page's decision, which has not read the
     record yet. Raises `Record.DoesNotExist` when the review has no such record."""
-    record = (
-        review.records.select_related("source").select_for_update(of=("self",)).get(pk=record_id)
-    )
+    record = record_of(review, record_id, lock=True)
+    if record is None:
+        raise Record.DoesNotExist(f"No record {record_id} in this review.")
     fields = (record.duplicate_of_id, record.source.kind, record.released_at)
     decision = _decide(
         record,
@@ -351,7 +355,7 @@ def withdraw(*, record: Record, user: User, stage: str) -> Decision:
         review=record.review, record=record, reviewer=user, stage=stage, choice=""
     )
     counters.withdrawn(review=record.review, user_id=user.pk, stage=stage, decisions_before=before)
-    counters.queue_moved_back(record.review_id)
+    counters.queue_moved_back(record.review_id, record.pk)
     return mine
 
 

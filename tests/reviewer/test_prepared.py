@@ -5,9 +5,12 @@ from its SQL compiled every time instead."""
 from __future__ import annotations
 
 import pytest
+from django.db.models import F
 
+from reviewer.access import _MEMBERSHIP
 from reviewer.models import Record
 from reviewer.prepared import Prepared
+from reviewer.screening import queries
 from tests.factories import make_record, make_review, make_team
 
 pytestmark = pytest.mark.django_db
@@ -45,4 +48,45 @@ def test_a_value_the_sql_does_not_carry_as_a_parameter_is_never_kept():
 
     assert prepared.rows(n=7) == [("Record 7",)]
     assert prepared.rows(n=8) == []
-    assert prepared._compiled == {((), ("n",)): None}
+    assert list(prepared._compiled.values()) == [None]
+
+
+def test_model_instances_come_with_their_related_objects_and_annotations(
+    django_assert_num_queries,
+):
+    team, other = make_team(), make_review(title="Another")
+    record = make_record(team.review, title="Mine", authors=["Ng, A"], year=2020)
+    theirs = make_record(other, title="Theirs")
+    expected = team.review.records.select_related("source").get(pk=record.pk)
+
+    with django_assert_num_queries(1):
+        found = queries.record_of(team.review, record.pk)
+        assert found is not None
+        assert found.source.kind == expected.source.kind  # loaded with it
+        assert found.review is team.review
+    for field in Record._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(expected, field.attname), field.name
+    assert queries.record_of(team.review, theirs.pk) is None
+    # a member's membership, its review and user (`access`): every page's first query
+    mine = _MEMBERSHIP.objects(slug=team.review.slug, user=team.reviewer.pk)
+    assert [(m.review.title, m.user.username) for m in mine] == [
+        (team.review.title, team.reviewer.username)
+    ]
+    assert _MEMBERSHIP.objects(slug=other.slug, user=team.reviewer.pk) == []
+
+
+def test_only_some_fields_and_annotations_as_the_orm_reads_them():
+    team = make_team()
+    make_record(team.review, title="First")
+    prepared = Prepared(
+        lambda review: (
+            Record.objects.filter(review_id=review)
+            .annotate(doubled=F("pk") * 2)
+            .only("pk", "title")
+        )
+    )
+
+    (found,) = prepared.objects(review=team.review.pk)
+
+    assert found.title == "First" and found.doubled == found.pk * 2
+    assert found.get_deferred_fields() >= {"abstract", "authors"}
