@@ -12,6 +12,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from reviewer.models import Membership, Review, Role, User
+from reviewer.prepared import Prepared
+
+#: A member's membership with its review and user: every view's first query, compiled once
+#: per process (`reviewer.prepared`).
+_MEMBERSHIP = Prepared(
+    lambda slug, user: Membership.objects.select_related("review", "user").filter(
+        review__slug=slug, user_id=user
+    )[:1]
+)
 
 #: Methods that change nothing: the only ones an archived review answers.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -26,11 +35,8 @@ def review_for_request(
     restore or delete it (`while_archived`)."""
     if not request.user.is_authenticated:  # LoginRequiredMiddleware sends them to log in
         raise Http404("No such review.")
-    membership = (
-        Membership.objects.select_related("review", "user")
-        .filter(review__slug=slug, user_id=request.user.pk)
-        .first()
-    )
+    found = _MEMBERSHIP.objects(slug=slug, user=request.user.pk)
+    membership = found[0] if found else None
     if membership is None:
         raise Http404("No such review.")
     if not membership.has_role(role):

@@ -165,7 +165,10 @@ WSGI_APPLICATION = "reviewer.wsgi.application"
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # kept open across requests (checked before reuse): a new PostgreSQL connection
+        # costs a process on the server, more than a screening decision's queries
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -374,6 +377,8 @@ if REDIS_URL:
             },
         }
     }
+    # sessions read from Redis, kept in the database too (reviewer/sessions.py)
+    SESSION_ENGINE = "reviewer.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

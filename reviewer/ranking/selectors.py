@@ -14,8 +14,9 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from django.db.models import Max, Subquery
+from django.db.models import Max, QuerySet, Subquery
 
 from reviewer.models import (
     Adjudication,
@@ -28,6 +29,7 @@ from reviewer.models import (
     StoppingSample,
     User,
 )
+from reviewer.prepared import Prepared
 from reviewer.ranking.curve import Chart, chart
 from reviewer.ranking.engine import QUESTION, Query
 from reviewer.ranking.stopping import StoppingEstimate, recall_test, sample_size_to_stop
@@ -212,16 +214,18 @@ def ranking_state(review: Review, user: User) -> RankingState:
     return ranking_state_and_sample(review, user)[0]
 
 
-def ranking_state_and_sample(review: Review, user: User) -> tuple[RankingState, int | None]:
-    """`ranking_state` and the id of the reviewer's current stopping sample
-    (`current_sample`), in one query when they have a ranking job (the screening queue
-    reads both on every request)."""
-    sample = (
-        StoppingSample.objects.filter(review=review, reviewer=user).order_by("-pk").values("pk")[:1]
+def _sample_query(review: int, user: int) -> QuerySet[StoppingSample, Any]:
+    return (
+        StoppingSample.objects.filter(review_id=review, reviewer_id=user)
+        .order_by("-pk")
+        .values("pk")[:1]
     )
-    jobs = list(
-        RankingJob.objects.filter(review=review, reviewer=user)
-        .annotate(sample_id=Subquery(sample))
+
+
+def _jobs_and_sample_query(review: int, user: int) -> QuerySet[RankingJob]:
+    return (
+        RankingJob.objects.filter(review_id=review, reviewer_id=user)
+        .annotate(sample_id=Subquery(_sample_query(review, user)))
         .order_by("-pk")
         .only(
             "pk",
@@ -241,14 +245,31 @@ def ranking_state_and_sample(review: Review, user: User) -> tuple[RankingState, 
             "phase",
         )[:10]
     )
+
+
+#: read on every screening request: compiled once per process (`reviewer.prepared`)
+_JOBS_AND_SAMPLE = Prepared(_jobs_and_sample_query)
+
+
+def current_sample_id(review: Review, user: User) -> int | None:
+    """The id of the reviewer's current stopping sample, if any."""
+    found: int | None = _sample_query(review.pk, user.pk).values_list("pk", flat=True).first()
+    return found
+
+
+def ranking_state_and_sample(review: Review, user: User) -> tuple[RankingState, int | None]:
+    """`ranking_state` and the id of the reviewer's current stopping sample
+    (`current_sample`), in one query when they have a ranking job (the screening queue
+    reads both on every request)."""
+    jobs: list[RankingJob] = _JOBS_AND_SAMPLE.objects(review=review.pk, user=user.pk)
     current = next((j for j in jobs if j.status == RankingStatus.SUCCEEDED), None)
     newest = jobs[0] if jobs else None
     pending = newest if newest is not None and newest.is_running else None
     failed = newest if newest is not None and newest.status == RankingStatus.FAILED else None
     state = RankingState(current=current, pending=pending, failed=failed)
     if newest is None:
-        return state, sample.values_list("pk", flat=True).first()
-    return state, newest.sample_id
+        return state, current_sample_id(review, user)
+    return state, newest.sample_id  # type: ignore[attr-defined]
 
 
 def record_relevance(job: RankingJob | None, record_id: int) -> RelevanceScore | None:

@@ -46,15 +46,32 @@ def changed(review: Review) -> None:
     )
 
 
+def progress_keys(review: Review, user: User, stage: str, *, review_wide: bool = True) -> list[str]:
+    """The cache keys `progress` reads: for a caller that reads them with its own keys, in
+    one round trip (`queue.ScreeningQueue`)."""
+    keys = _keys(review, stage, user.pk)
+    return [keys[name] for name in ("total", "mine", *(["done"] if review_wide else []))]
+
+
 def progress(
-    review: Review, user: User, stage: str, *, review_wide: bool = True
+    review: Review,
+    user: User,
+    stage: str,
+    *,
+    review_wide: bool = True,
+    cached: dict[str, object] | None = None,
 ) -> dict[str, int | None]:
-    """`queries.progress`, from the cache where it has the figures (one round trip)."""
+    """`queries.progress`, from the cache where it has the figures (one round trip;
+    none when the caller has read `progress_keys` already: `cached`)."""
     keys = _keys(review, stage, user.pk)
     wanted = ["total", "mine", *(["done"] if review_wide else [])]
-    cached = cache.get_many([keys[name] for name in wanted])
+    if cached is None:
+        cached = cache.get_many([keys[name] for name in wanted])
     if all(keys[name] in cached for name in wanted):
-        figures: dict[str, int | None] = {name: int(cached[keys[name]]) for name in wanted}
+        figures: dict[str, int | None] = {
+            name: int(cached[keys[name]])  # type: ignore[call-overload]
+            for name in wanted
+        }
         figures.setdefault("done", None)
         return figures
     counted = queries.progress(review, user, stage, review_wide=review_wide)
@@ -111,15 +128,28 @@ def generation_key(review_id: int) -> str:
     return f"screening:queue-generation:{review_id}"
 
 
-def queue_moved_back(review_id: int) -> None:
+def moved_key(review_id: int, generation: int) -> str:
+    return f"screening:queue-moved:{review_id}:{generation}"
+
+
+#: How long the record behind each generation is remembered: as long as a cursor lives.
+MOVED_SECONDS = 600
+
+
+def queue_moved_back(review_id: int, record_id: int | None = None) -> None:
     """A record of the review may be waiting again behind someone's cursor (a decision
-    withdrawn, a record restored): every cursor of the review lapses."""
+    withdrawn, a record restored): the review's queue generation moves on, and with it
+    every cursor; `record_id`, when it is the one record, is noted with the generation,
+    so that a cursor goes back to it instead of lapsing (`queue.ScreeningQueue`)."""
 
     def bump() -> None:
         try:
-            cache.incr(generation_key(review_id))
+            generation = cache.incr(generation_key(review_id))
         except ValueError:
-            cache.set(generation_key(review_id), 1, None)
+            generation = 1
+            cache.set(generation_key(review_id), generation, None)
+        if record_id is not None:
+            cache.set(moved_key(review_id, generation), record_id, MOVED_SECONDS)
 
     bump()
     transaction.on_commit(bump)  # and once it is true for every reader

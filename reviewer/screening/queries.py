@@ -33,7 +33,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
@@ -53,6 +52,7 @@ from reviewer.models import (
     User,
 )
 from reviewer.models.sources import OTHER_METHOD_KINDS
+from reviewer.prepared import Prepared
 from reviewer.screening.rules import (
     FT,
     REVIEWERS_PER_RECORD,
@@ -151,16 +151,8 @@ def _tagged(queryset: QuerySet[Any], kind: str, **columns: Any) -> QuerySet[Any]
     return tagged
 
 
-def record_rows(
-    record: Record, *, fields: tuple[int | None, str, object] | None = None
-) -> tuple[RecordRows, list[DecisionRow]]:
-    """What one record's state is derived from (`rules.record_state`) and its decisions,
-    in one round trip where `_rows` takes six: its decisions, adjudications, full-text
-    report, approval and removal in one UNION ALL query. The record's own fields come from
-    `record` (its source loaded) or `fields` (duplicate_of_id, source kind, released_at:
-    read under the row's lock). `tests/reviewer/screening` keeps this equal to `_rows`."""
-    pk = record.pk
-    rows = _tagged(
+def _record_rows_query(pk: int) -> QuerySet[Any]:
+    return _tagged(
         Decision.objects.filter(record_id=pk),
         "d",
         u_id=F("id"),
@@ -181,6 +173,21 @@ def record_rows(
         _tagged(Removal.objects.filter(record_id=pk), "r"),
         all=True,
     )
+
+
+#: compiled once per process (`reviewer.prepared`): the query runs on every screening page
+_RECORD_ROWS = Prepared(_record_rows_query)
+
+
+def record_rows(
+    record: Record, *, fields: tuple[int | None, str, object] | None = None
+) -> tuple[RecordRows, list[DecisionRow]]:
+    """What one record's state is derived from (`rules.record_state`) and its decisions,
+    in one round trip where `_rows` takes six: its decisions, adjudications, full-text
+    report, approval and removal in one UNION ALL query. The record's own fields come from
+    `record` (its source loaded) or `fields` (duplicate_of_id, source kind, released_at:
+    read under the row's lock). `tests/reviewer/screening` keeps this equal to `_rows`."""
+    rows = _RECORD_ROWS.rows(pk=record.pk)
     decisions: list[DecisionRow] = []
     ta_adjudicated: str | None = None
     ft_adjudicated: tuple[str, int | None] | None = None
@@ -210,6 +217,25 @@ def record_rows(
         not_retrieved="f" in kinds,
         approved="p" in kinds,
     ), decisions
+
+
+def _record_query(lock: bool, *, review: int, pk: int) -> QuerySet[Record]:
+    records = Record.objects.filter(review_id=review, pk=pk).select_related("source")
+    return records.select_for_update(of=("self",)) if lock else records
+
+
+_RECORD = Prepared(_record_query)
+
+
+def record_of(review: Review, pk: int, *, lock: bool = False) -> Record | None:
+    """Record `pk` of `review`, its source loaded (`lock`: its row locked until the
+    transaction ends), or None; compiled once per process (`reviewer.prepared`)."""
+    found = _RECORD.objects((lock,), review=review.pk, pk=pk)
+    if not found:
+        return None
+    record: Record = found[0]
+    record.review = review
+    return record
 
 
 def rows_of(record: Record) -> RecordRows:
@@ -361,6 +387,31 @@ def _sort_key(review: Review, user: User, stage: str, order: str, ranking_id: in
     return Value(0, output_field=IntegerField())
 
 
+def members(
+    review: Review,
+    user: User,
+    stage: str,
+    *,
+    source_id: int | None = None,
+    mine: str = "",
+    query: str = "",
+) -> QuerySet[Record]:
+    """The records of a reviewer's queue (`queue`), without its annotations and order:
+    for asking which records are in it, by primary key (cheaper to build and compile)."""
+    records = eligible(review, stage)
+    if source_id:
+        records = records.filter(source_id=source_id)
+    if mine:
+        my_decisions = Decision.objects.filter(review=review, stage=stage, reviewer=user)
+        if mine == "none":
+            records = records.exclude(pk__in=_records_of(my_decisions))
+        else:
+            records = records.filter(pk__in=_records_of(my_decisions.filter(choice=mine)))
+    for term in query.split():
+        records = records.filter(Q(title__icontains=term) | Q(abstract__icontains=term))
+    return records
+
+
 def queue(
     review: Review,
     user: User,
@@ -372,18 +423,21 @@ def queue(
     order: str = Order.IMPORT,
     ranking_id: int | None = None,
     sample_id: int | None = None,
+    records: QuerySet[Record] | None = None,
 ) -> QuerySet[Record]:
     """The records a reviewer goes through at `stage`, with `waiting` (still waiting for
     this reviewer) annotated. `mine` filters by the reviewer's own decision ("none" for
-    undecided), `source_id` by search, `query` by words.
+    undecided), `source_id` by search, `query` by words (`members`; `records`: those
+    members, read already).
 
     Order: the records of the reviewer's stopping sample (`sample_id`) first, in the
     sample's random order; then by `order`: relevance in the ranking `ranking_id` (the
     caller passes the reviewer's own), records no colleague has decided first, the
     reviewer's own random order, or import order; ties in import order. The caller
     decides which orders a reviewer may use (blinding: see `views.screening`)."""
-    my_decisions = Decision.objects.filter(review=review, stage=stage, reviewer=user)
-    records = eligible(review, stage).annotate(
+    if records is None:
+        records = members(review, user, stage, source_id=source_id, mine=mine, query=query)
+    records = records.annotate(
         waiting=ExpressionWrapper(_waiting_for(review, user, stage), BooleanField())
     )
     if order == Order.RELEVANCE and ranking_id is not None:
@@ -408,16 +462,7 @@ def queue(
         *(["sort_key"] if order != Order.IMPORT else []),
         "pk",
     ]
-    records = records.order_by(*keys)
-    if source_id:
-        records = records.filter(source_id=source_id)
-    if mine == "none":
-        records = records.exclude(pk__in=_records_of(my_decisions))
-    elif mine:
-        records = records.filter(pk__in=_records_of(my_decisions.filter(choice=mine)))
-    for term in query.split():
-        records = records.filter(Q(title__icontains=term) | Q(abstract__icontains=term))
-    return records
+    return records.order_by(*keys)
 
 
 def removable(review: Review) -> QuerySet[Record]:
@@ -434,14 +479,17 @@ def waiting_probe(user: User, stage: str) -> tuple[Any, ...]:
     """The test of `_waiting_for` again, as lookups correlated with each record (along the
     (record, stage) index) instead of sets over the whole review: for filtering a few
     records, or a queue walked from a known position with a LIMIT, whose cost must not
-    grow with the review. Pass to `filter(*...)`; `tests` keep the two forms agreeing."""
+    grow with the review. Pass to `filter(*...)`; `tests` keep the two forms agreeing.
+
+    "Fewer than two decisions" is "no second decision": an EXISTS that stops at the
+    second row it finds (OFFSET 1), never a count of them."""
     decisions = Decision.objects.filter(record=OuterRef("pk"), stage=stage)
-    decided = decisions.order_by().values("record").annotate(n=Count("pk")).values("n")[:1]
+    assert REVIEWERS_PER_RECORD == 2, "the OFFSET below is REVIEWERS_PER_RECORD - 1"
     return (
         ~Exists(decisions.filter(reviewer=user)),
         ~Exists(Adjudication.objects.filter(record=OuterRef("pk"), stage=stage)),
-        Q(decided_count__lt=2),
-    ), Coalesce(Subquery(decided, output_field=IntegerField()), Value(0))
+        ~Exists(decisions.order_by()[1:]),
+    )
 
 
 def waiting_from(
@@ -449,15 +497,45 @@ def waiting_from(
 ) -> list[int]:
     """The first `count` records of `records` (a queue in import order) from id `start`
     on that are still waiting for `user`, probed record by record (`waiting_probe`)."""
-    tests, decided = waiting_probe(user, stage)
     found = (
         records.filter(pk__gte=start)
-        .annotate(decided_count=decided)
-        .filter(*tests)
+        .filter(*waiting_probe(user, stage))
         .order_by("pk")
         .values_list("pk", flat=True)[:count]
     )
     return list(found)
+
+
+def _waiting_after_query(
+    stage: str, blinded: bool, count: int, *, review: int, user: int, start: int, but: int
+) -> QuerySet[Any]:
+    records = members(Review(pk=review, blinded=blinded), User(pk=user), stage)
+    waiting: QuerySet[Any] = (
+        records.exclude(pk=but)
+        .filter(pk__gte=start)
+        .filter(*waiting_probe(User(pk=user), stage))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:count]
+    )
+    return waiting
+
+
+_WAITING_AFTER = Prepared(_waiting_after_query)
+
+
+def waiting_after(
+    review: Review, user: User, stage: str, *, start: int, count: int, but: int | None = None
+) -> list[int]:
+    """`waiting_from` over the whole queue (no filters), leaving out record `but`: the
+    look after each decision, its SQL compiled once per process (`reviewer.prepared`)."""
+    rows = _WAITING_AFTER.rows(
+        (stage, review.blinded, count),
+        review=review.pk,
+        user=user.pk,
+        start=start,
+        but=but if but is not None else 0,
+    )
+    return [pk for (pk,) in rows]
 
 
 def ranked_waiting(
@@ -467,7 +545,7 @@ def ranked_waiting(
     the ranking's order from rank `after` on (exclusive), each batch probed by primary key
     (`waiting_probe`): what `ranked_first` does, at a cost that does not grow with the
     review."""
-    tests, decided = waiting_probe(user, stage)
+    tests = waiting_probe(user, stage)
     found: list[tuple[int, int]] = []
     last, size = after, max(count * 4, 48)
     while len(found) < count:
@@ -481,7 +559,6 @@ def ranked_waiting(
             break
         present = set(
             records.filter(pk__in=[pk for _, pk in batch])
-            .annotate(decided_count=decided)
             .filter(*tests)
             .values_list("pk", flat=True)
         )
@@ -525,6 +602,39 @@ def neighbours(records: QuerySet[Record], pk: int) -> tuple[int | None, int | No
     )
     following = records.filter(after).values_list("pk", flat=True).first()
     return previous, following
+
+
+def _around_query(stage: str, blinded: bool, side: str, *, review: int, pk: int) -> QuerySet[Any]:
+    records = members(Review(pk=review, blinded=blinded), User(), stage).values_list(
+        "pk", flat=True
+    )
+    lower = records.filter(pk__lt=pk).order_by("-pk")[:1]
+    upper = records.filter(pk__gt=pk).order_by("pk")[:1]
+    if side == "lower":
+        return lower
+    if side == "upper":
+        return upper
+    return lower.union(upper, all=True)
+
+
+_AROUND = Prepared(_around_query)
+
+
+def neighbours_in_import_order(
+    review: Review, stage: str, pk: int
+) -> tuple[int | None, int | None]:
+    """`neighbours` in a queue without filters in import order, its SQL compiled once per
+    process (`reviewer.prepared`)."""
+    shape = (stage, review.blinded)
+    if not connection.features.supports_slicing_ordering_in_compound:  # SQLite
+        lower = _AROUND.rows((*shape, "lower"), review=review.pk, pk=pk)
+        upper = _AROUND.rows((*shape, "upper"), review=review.pk, pk=pk)
+        return (lower[0][0] if lower else None), (upper[0][0] if upper else None)
+    found = [other for (other,) in _AROUND.rows((*shape, "both"), review=review.pk, pk=pk)]
+    return (
+        next((other for other in found if other < pk), None),
+        next((other for other in found if other > pk), None),
+    )
 
 
 def progress(
@@ -578,6 +688,15 @@ def _ranked_batches(
             return
         yield [record_id for _, record_id in batch]
         last = batch[-1][0]
+
+
+def ranks_of(ranking_id: int, record_ids: Iterable[int]) -> list[int]:
+    """The ranks of these records in the ranking (those it has scored)."""
+    return list(
+        RelevanceScore.objects.filter(job_id=ranking_id, record_id__in=list(record_ids))
+        .order_by()
+        .values_list("rank", flat=True)
+    )
 
 
 def ranked_first(records: QuerySet[Record], ranking_id: int, count: int) -> list[int]:

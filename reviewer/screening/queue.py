@@ -7,9 +7,12 @@ relevance order) or the records in import order, so no view has to remember to c
 After a decision the next record is looked for from where the last look found the first
 waiting record (a cursor in the cache), probed record by record, so deciding costs the
 same at the start of a review and at its end. The cursor is a hint: it lapses after
-`CURSOR_SECONDS`, when a decision in the review is withdrawn or a record restored (a record
-behind it may be waiting again: `counters.queue_moved_back`), and when nothing waits after it; the
-queue is then read from its start as before.
+`CURSOR_SECONDS`, when a record of the review may be waiting again behind it (a record
+restored, a full text sought again: `counters.queue_moved_back`; de-duplication, an import
+and whatever else moves the counters: `counters.changed`), and when nothing waits after
+it; the queue is then read from its start as before. A decision withdrawn names its
+record: the cursor goes back to it (its rank, in a ranking walk) instead of lapsing, so
+one reviewer's undo does not cost every colleague a read of the whole queue.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ MINE_FILTERS = {
 #: How many of the first waiting records are looked at (and shared out among reviewers).
 FIRST_WAITING = 12
 CURSOR_SECONDS = 600
+#: How many withdrawals since a cursor was kept it may go back over (else it lapses).
+MOVED_AT_MOST = 20
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,10 @@ class ScreeningQueue:
     membership: Membership
     stage: str
     filters: Filters
+    #: the review's queue generation as this request read it (`_cursor`)
+    _generation: int | None = field(default=None, init=False, repr=False)
+    #: the counters in the cache as `_cursor` read them (None: not read)
+    _counts: dict[str, object] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def for_request(
@@ -161,24 +170,45 @@ class ScreeningQueue:
         )
 
     @cached_property
-    def records(self) -> QuerySet[Record]:
-        """The queue's records in its order, `waiting` annotated (`queries.queue`)."""
+    def members(self) -> QuerySet[Record]:
+        """The queue's records, without its annotations and order (`queries.members`): for
+        asking which records are in it."""
         filters = self.filters
-        records = queries.queue(
+        records = queries.members(
             self.review,
             self.user,
             self.stage,
             source_id=filters.source,
             mine=filters.mine,
             query=filters.query,
-            order=filters.order_used,
-            ranking_id=filters.ranking.ranking_id if filters.ranking is not None else None,
-            sample_id=filters.sample_id,
         )
         if filters.label:  # the records with this label, of those whose labels I may see
             labelled = visible_labels(self.review, self.membership).filter(name=filters.label)
             records = records.filter(pk__in=labelled.values("record"))
         return records
+
+    @cached_property
+    def records(self) -> QuerySet[Record]:
+        """The queue's records in its order, `waiting` annotated (`queries.queue`)."""
+        filters = self.filters
+        return queries.queue(
+            self.review,
+            self.user,
+            self.stage,
+            order=filters.order_used,
+            ranking_id=filters.ranking.ranking_id if filters.ranking is not None else None,
+            sample_id=filters.sample_id,
+            records=self.members,
+        )
+
+    @property
+    def _in_import_order(self) -> bool:
+        return self.filters.order_used == Order.IMPORT and self.filters.sample_id is None
+
+    @property
+    def _whole(self) -> bool:
+        """In import order without filters: the queries compiled once per process."""
+        return self._in_import_order and not self.filters.active
 
     # --- the first records waiting ---
 
@@ -190,29 +220,58 @@ class ScreeningQueue:
         return f"screening:cursor:{self.review.pk}:{self.user.pk}:{self.stage}:{digest}"
 
     def _cursor(self) -> int | None:
+        """Where the last look found its first record, if still good; read with the
+        counters (`progress`) in one round trip."""
         key, generation = self._cursor_key(), counters.generation_key(self.review.pk)
-        found = cache.get_many([key, generation])
+        counts = counters.progress_keys(
+            self.review, self.user, self.stage, review_wide=self.review_wide
+        )
+        found = cache.get_many([key, generation, *counts])
+        self._counts = {name: found[name] for name in counts if name in found}
+        current = self._generation = int(found.get(generation, 0))
         kept = found.get(key)
-        if not kept or kept[0] != found.get(generation, 0):
+        if not kept or len(kept) != 3 or kept[1] != self.review.counts_version:
             return None
-        return int(kept[1])
+        kept_generation, position = int(kept[0]), int(kept[2])
+        if kept_generation == current:
+            return position
+        return self._moved_back(kept_generation, current, position)
+
+    def _moved_back(self, since: int, current: int, position: int) -> int | None:
+        """The cursor `position` kept at generation `since`, gone back to the records
+        withdrawn since (None: not all of them are known, the cursor lapses)."""
+        if not 0 <= since < current or current - since > MOVED_AT_MOST:
+            return None
+        keys = [counters.moved_key(self.review.pk, g) for g in range(since + 1, current + 1)]
+        moved = cache.get_many(keys)
+        if len(moved) != len(keys):
+            return None
+        records = {int(pk) for pk in moved.values()}
+        ranking = self.filters.walk_ranking
+        if ranking is None:
+            return min(position, *records)
+        ranks = queries.ranks_of(ranking, records)
+        return min(position, *ranks) if ranks else position
 
     def _keep_cursor(self, position: int) -> None:
-        generation = cache.get(counters.generation_key(self.review.pk), 0)
-        cache.set(self._cursor_key(), (generation, position), CURSOR_SECONDS)
+        generation = self._generation
+        if generation is None:  # not read by this request yet
+            generation = cache.get(counters.generation_key(self.review.pk), 0)
+        kept = (generation, self.review.counts_version, position)
+        cache.set(self._cursor_key(), kept, CURSOR_SECONDS)
 
     def first_waiting(self, *, resume: bool = False, but: int | None = None) -> list[int]:
         """The ids of the first records still waiting for me, in the queue's order (at most
         `FIRST_WAITING`), leaving out record `but`. `resume`: go on from where the last
         look found its first (after a decision), instead of from the start."""
-        records = self.records if but is None else self.records.exclude(pk=but)
         ranking = self.filters.walk_ranking
-        simple = self.filters.order_used == Order.IMPORT and self.filters.sample_id is None
+        simple = self._in_import_order
         if ranking is not None or simple:
             start = self._cursor() if resume else None
+            members = self.members if but is None else self.members.exclude(pk=but)
             if ranking is not None:
                 walked = queries.ranked_waiting(
-                    records,
+                    members,
                     self.user,
                     self.stage,
                     ranking,
@@ -223,13 +282,24 @@ class ScreeningQueue:
                     self._keep_cursor(walked[0][0])
                     return [pk for _, pk in walked]
             elif start is not None:
-                found = queries.waiting_from(
-                    records, self.user, self.stage, start=start, count=FIRST_WAITING
-                )
+                if self._whole:
+                    found = queries.waiting_after(
+                        self.review,
+                        self.user,
+                        self.stage,
+                        start=start,
+                        count=FIRST_WAITING,
+                        but=but,
+                    )
+                else:
+                    found = queries.waiting_from(
+                        members, self.user, self.stage, start=start, count=FIRST_WAITING
+                    )
                 if found:
                     self._keep_cursor(found[0])
                     return found
         # from the start, the whole queue at once (records the ranking has not scored too)
+        records = self.records if but is None else self.records.exclude(pk=but)
         still = queries.waiting(self.review, self.user, self.stage, records)
         found = list(still.values_list("pk", flat=True)[:FIRST_WAITING])
         if found and simple:
@@ -256,12 +326,18 @@ class ScreeningQueue:
         walked = None
         if self.filters.walk_ranking is not None:
             walked = queries.ranked_neighbours(
-                self.records, self.filters.walk_ranking, pk, rank=rank
+                self.members, self.filters.walk_ranking, pk, rank=rank
             )
-        return walked or queries.neighbours(self.records, pk)
+        if walked:
+            return walked
+        if self._whole:
+            return queries.neighbours_in_import_order(self.review, self.stage, pk)
+        return queries.neighbours(self.records, pk)
 
     # --- the counters ---
 
     @cached_property
     def progress(self) -> dict[str, int | None]:
-        return counters.progress(self.review, self.user, self.stage, review_wide=self.review_wide)
+        return counters.progress(
+            self.review, self.user, self.stage, review_wide=self.review_wide, cached=self._counts
+        )

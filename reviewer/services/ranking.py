@@ -78,12 +78,19 @@ _features_lock = threading.Lock()
 
 
 def ranking_job_request(
-    *, review: Review, user: User, trigger: str, enqueue: bool = True
+    *,
+    review: Review,
+    user: User,
+    trigger: str,
+    enqueue: bool = True,
+    waiting: RankingJob | None = None,
 ) -> RankingJob:
-    """Queue a retrain of `user`'s ranking in `review`, or join the one already waiting."""
-    waiting = RankingJob.objects.filter(
-        review=review, reviewer=user, status=RankingStatus.QUEUED
-    ).first()
+    """Queue a retrain of `user`'s ranking in `review`, or join the one already waiting
+    (`waiting`: that job, when the caller has just read it as waiting)."""
+    if waiting is None:
+        waiting = RankingJob.objects.filter(
+            review=review, reviewer=user, status=RankingStatus.QUEUED
+        ).first()
     if waiting is not None:
         if enqueue and (job_is_undelivered(waiting) or _lost_in_this_process(waiting)):
             transaction.on_commit(lambda: _dispatch(waiting))  # its message was lost: send again
@@ -140,7 +147,11 @@ def ranking_after_decision(
         )
     if newest is not None and newest.status == RankingStatus.QUEUED:
         # it reads the labels when it starts: nothing to add, unless its message was lost
-        return ranking_job_request(review=review, user=user, trigger=RankingTrigger.DECISIONS)
+        # (were it claimed since it was read, its labels were read then: the next
+        # decision finds it running and one behind)
+        return ranking_job_request(
+            review=review, user=user, trigger=RankingTrigger.DECISIONS, waiting=newest
+        )
     mine = Decision.objects.filter(review=review, stage=TA, reviewer=user)
     if newest is None:  # the first: by the review's question, or once it can learn
         waited = mine.count() >= settings.RANKING_RETRAIN_EVERY

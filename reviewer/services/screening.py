@@ -45,6 +45,7 @@ from reviewer.screening.queries import (
     DecisionRow,
     queue,
     ranked_first,
+    record_of,
     record_rows,
     removable,
     rows_of,
@@ -116,7 +117,10 @@ def hand_out(*, review: Review, user: User, stage: str, first: list[int]) -> Rec
         first[0],
     )
     cache.set(_handed_out_key(chosen, stage), user.pk, HAND_OUT_SECONDS)
-    return review.records.select_related("source").get(pk=chosen)
+    record = record_of(review, chosen)
+    if record is None:
+        raise Record.DoesNotExist(f"No record {chosen} in this review.")
+    return record
 
 
 def _membership(
@@ -174,8 +178,67 @@ def decide(
     """Record (or change) a reviewer's decision on a record at a stage. `membership` and
     `ranking` (the reviewer's newest ranking job, None: none) spare the queries when the
     request has read them already."""
+    return _decide(
+        record,
+        _lock(record),
+        user=user,
+        stage=stage,
+        choice=choice,
+        reason=reason,
+        note=note,
+        membership=membership,
+        ranking=ranking,
+    )
+
+
+@transaction.atomic
+def decide_on(
+    *,
+    review: Review,
+    record_id: int,
+    user: User,
+    stage: str,
+    choice: str,
+    reason: ExclusionReason | None = None,
+    note: str = "",
+    membership: Membership | None = None,
+    ranking: RankingJob | Literal[False] | None = False,
+) -> tuple[Record, Decision]:
+    """`decide` on the record `record_id` of `review`, read (with its source) under its
+    row's lock in the same query: the screening page's decision, which has not read the
+    record yet. Raises `Record.DoesNotExist` when the review has no such record."""
+    record = record_of(review, record_id, lock=True)
+    if record is None:
+        raise Record.DoesNotExist(f"No record {record_id} in this review.")
+    fields = (record.duplicate_of_id, record.source.kind, record.released_at)
+    decision = _decide(
+        record,
+        fields,
+        user=user,
+        stage=stage,
+        choice=choice,
+        reason=reason,
+        note=note,
+        membership=membership,
+        ranking=ranking,
+    )
+    return record, decision
+
+
+def _decide(
+    record: Record,
+    fields: tuple[int | None, str, object],
+    *,
+    user: User,
+    stage: str,
+    choice: str,
+    reason: ExclusionReason | None,
+    note: str,
+    membership: Membership | None,
+    ranking: RankingJob | Literal[False] | None,
+) -> Decision:
+    """`decide`'s work, its record's row locked and `fields` read under that lock."""
     review = record.review
-    fields = _lock(record)
     _membership(review, user, known=membership)
     if choice not in STAGE_CHOICES[Stage(stage)]:
         raise ValidationError(f"“{choice}” is not a decision at {Stage(stage).label.lower()}.")
@@ -292,7 +355,7 @@ def withdraw(*, record: Record, user: User, stage: str) -> Decision:
         review=record.review, record=record, reviewer=user, stage=stage, choice=""
     )
     counters.withdrawn(review=record.review, user_id=user.pk, stage=stage, decisions_before=before)
-    counters.queue_moved_back(record.review_id)
+    counters.queue_moved_back(record.review_id, record.pk)
     return mine
 
 

@@ -209,8 +209,6 @@ def _record_response(
     context = _common_context(request, queue, last)
     rows, rows_decided = queries.record_rows(record)
     state = record_state(rows).state
-    # the decisions themselves (who, which reason) only when there are any
-    decisions = list(record.decisions.select_related("reviewer", "reason")) if rows_decided else []
 
     def visible(at: str) -> bool:
         return may_see_other_decisions(
@@ -221,10 +219,19 @@ def _record_response(
             closed_by_senior=closed_by_senior(rows, at),
         )
 
+    see_others = visible(stage)
+    mine_row = next(
+        (d for d in rows_decided if d.reviewer_id == user.pk and d.stage == stage), None
+    )
+    other_rows = [d for d in rows_decided if d.stage == stage and d.reviewer_id != user.pk]
+    see_earlier = stage == FT and any(d.stage == TA for d in rows_decided) and visible(TA)
+    # the decisions themselves (who, which reason, the note) only when one is shown: mine,
+    # or colleagues' that may be seen
+    shown = mine_row is not None or (see_others and other_rows) or see_earlier
+    decisions = list(record.decisions.select_related("reviewer", "reason")) if shown else []
     mine = next((d for d in decisions if d.reviewer_id == user.pk and d.stage == stage), None)
     others = [d for d in decisions if d.stage == stage and d.reviewer_id != user.pk]
-    earlier = [d for d in decisions if d.stage == TA] if stage == FT and visible(TA) else []
-    see_others = visible(stage)
+    earlier = [d for d in decisions if d.stage == TA] if see_earlier else []
     adjudication = None
     if see_others and (rows.ta_adjudicated if stage == TA else rows.ft_adjudicated):
         adjudication = next(
@@ -240,16 +247,16 @@ def _record_response(
         stage=stage,
         closed_by_senior=closed_by_senior(rows, stage),
         decided_later_stage=stage == TA
-        and any(d.reviewer_id == user.pk and d.stage == FT for d in decisions),
+        and any(d.reviewer_id == user.pk and d.stage == FT for d in rows_decided),
     )
     # Hidden from a reviewer of a blinded review: whether two colleagues' decisions agree
     # (the stage is over) or not (a conflict). She is told only that two have decided.
-    decided_by_two = mine is None and len(others) >= REVIEWERS_PER_RECORD
+    decided_by_two = mine is None and len(other_rows) >= REVIEWERS_PER_RECORD
     not_here = refusal_shown(
         state=state,
         stage=stage,
         may_change=may_change,
-        decided_by_others=len(others) if mine is None else 0,
+        decided_by_others=len(other_rows) if mine is None else 0,
         see_others=see_others,
     )
     ranking = filters.ranking
@@ -375,15 +382,21 @@ def screen_decide(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> H
     typed kept."""
     queue = _queue(request, slug, stage)
     review, stage = queue.review, queue.stage
-    record = get_object_or_404(review.records.select_related("source"), pk=pk)
     form = DecisionForm(request.POST, review=review, stage=stage)
     draft = {"note": request.POST.get("note", ""), "reason": request.POST.get("reason", "")}
-    if not form.is_valid():
-        messages.error(request, form.first_error())
+
+    def refused(message: str) -> HttpResponse:
+        record = get_object_or_404(review.records.select_related("source"), pk=pk)
+        messages.error(request, message)
         return _record_response(request, queue, record, draft=draft)
+
+    if not form.is_valid():
+        return refused(form.first_error())
     try:
-        decision = services.decide(
-            record=record,
+        # the record is read under its row's lock, in the decision's transaction
+        record, decision = services.decide_on(
+            review=review,
+            record_id=pk,
             user=queue.user,
             stage=stage,
             choice=form.cleaned_data["choice"],
@@ -392,9 +405,10 @@ def screen_decide(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> H
             membership=queue.membership,
             ranking=queue.filters.ranking.newest if queue.filters.ranking is not None else False,
         )
+    except Record.DoesNotExist:
+        raise Http404("No such record.") from None
     except ValidationError as error:
-        messages.error(request, error.messages[0])
-        return _record_response(request, queue, record, draft=draft)
+        return refused(error.messages[0])
     following = _next_for_me(queue, after=record)
     if not request.htmx:
         if following is None:

@@ -7,6 +7,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -1125,12 +1126,16 @@ def test_a_decision_with_htmx_costs_the_same_queries_whatever_the_records(client
     large = decide(many[70])
 
     assert small[0] == large[0]
-    # session, user, membership, ranking and sample, the record, its lock and rows, the two
-    # writes, the next waiting, its record and rows, neighbours, its labels (the reasons
+    # user, membership, ranking and sample, the record read under its lock, its rows, the
+    # two writes, the next waiting, its record and rows, neighbours, its labels (the reasons
     # come from the cache, the labels to choose from stay on the page), the counters
-    # counted cold (three), the retrain check: 20 (37 before the round trips were cut,
-    # issue 16); lower it when a change takes one away, never raise it
-    assert large[0] <= 20
+    # counted cold (three), the retrain check: 18 on PostgreSQL with Redis (22 before the
+    # record's read and lock became one query, the session came from Redis, the reasons
+    # from the cache and the label choices left the panel; 37 before the round trips were
+    # cut, issue 16). Without Redis the session is read from the database; SQLite reads
+    # the neighbours in two queries. Lower it when a change takes one away, never raise it
+    expected = 18 + (settings.SESSION_ENGINE != "reviewer.sessions")
+    assert large[0] <= expected + (connection.vendor != "postgresql")
     assert large[1].startswith(record_url(team.review, few[3]))  # the first waiting again
 
 

@@ -66,3 +66,46 @@ def test_a_withdrawn_decision_behind_the_cursor_brings_its_record_back(world):
     services.withdraw(record=records[1], user=me, stage="ta")
 
     assert queue_for(team, me).first_waiting(resume=True)[0] == records[1].pk
+
+
+def whole_queue_reads(captured):
+    """The queries that read the whole queue (the set form groups the review's decisions)."""
+    return [q["sql"] for q in captured.captured_queries if "GROUP BY" in q["sql"]]
+
+
+def test_a_colleagues_withdrawal_brings_the_record_back_without_reading_the_whole_queue(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    team, me, records = world
+    other = team.review.memberships.get(user__username="bea").user
+    queue_for(team, me).first_waiting()  # the queue opened: records 0, 2, 6, 7
+    screen(records[0], me, "include")
+    screen(records[2], me, "include")
+    queue_for(team, me).first_waiting(resume=True)  # the cursor is now at record 6
+    services.withdraw(record=records[3], user=other, stage="ta")  # one decision left on 3
+
+    with CaptureQueriesContext(connection) as captured:
+        found = queue_for(team, me).first_waiting(resume=True)
+
+    assert found == [records[n].pk for n in (3, 6, 7)]
+    assert not whole_queue_reads(captured)
+
+
+def test_a_record_back_in_screening_behind_the_cursor_is_found_again(world):
+    """De-duplication splitting a pair (or anything else that moves the counters) puts a
+    record back behind the cursor: the cursor lapses."""
+    from reviewer.screening import counters
+
+    team, me, records = world
+    records[0].duplicate_of = records[7]
+    records[0].save(update_fields=["duplicate_of"])
+    counters.changed(team.review)
+    queue_for(team, me).first_waiting()  # records 2, 6, 7
+    screen(records[2], me, "include")
+    queue_for(team, me).first_waiting(resume=True)  # the cursor at record 6
+    records[0].duplicate_of = None
+    records[0].save(update_fields=["duplicate_of"])
+    counters.changed(team.review)
+
+    assert queue_for(team, me).first_waiting(resume=True)[0] == records[0].pk

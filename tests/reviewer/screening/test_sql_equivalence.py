@@ -269,6 +269,14 @@ def sql_side(review: Review, user, stage: str) -> dict[str, Any]:
     assert set(annotated) == eligible, "the queue is the eligible records"
     waiting = set(queries.waiting(review, user, stage, queue).values_list("pk", flat=True))
     assert waiting == {pk for pk, flag in annotated.items() if flag}, "annotation = filter"
+    # the record-by-record probe after a decision, compiled once (`reviewer.prepared`)
+    probed = queries.waiting_after(review, user, stage, start=0, count=10_000)
+    assert set(probed) == waiting and probed == sorted(probed), "probe = set form"
+    ordered = sorted(eligible)
+    for n, pk in enumerate(ordered):  # a queue without filters, in import order
+        expected = (ordered[n - 1] if n else None, ordered[n + 1] if n + 1 < len(ordered) else None)
+        assert queries.neighbours_in_import_order(review, stage, pk) == expected
+        assert queries.neighbours(queue, pk) == expected
     return {
         "queue": eligible,
         "waiting": waiting,
