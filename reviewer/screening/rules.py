@@ -15,7 +15,8 @@ Full text (after the record passed title/abstract and its full text was sought):
     exclude+exclude, same reason                -> excluded with that reason
     exclude+exclude, different reasons          -> the senior picks the reason to report
     include against exclude                     -> conflict, until a senior adjudicates
-A senior's adjudication is final for its stage. An approved inclusion is a report of a study.
+A senior's adjudication closes its stage; she may withdraw it until later work depends on
+it (`adjudication_final`). An approved inclusion is a report of a study.
 Duplicates and records removed before screening never enter screening. Records found by
 other methods (websites, organisations, citation searching) skip title/abstract: as in the
 PRISMA 2020 diagram, they are reports sought for retrieval from the start.
@@ -385,6 +386,44 @@ def closed_by_senior(rows: RecordRows, stage: str) -> bool:
     if stage == TA:
         return rows.ta_adjudicated is not None or rows.released or full_text_closed
     return full_text_closed
+
+
+def adjudication_final(
+    *,
+    stage: str,
+    ft_decided: bool = False,
+    ft_worked: bool = False,
+    ft_adjudicated: bool = False,
+    approved: bool = False,
+) -> str:
+    """Why a senior may no longer withdraw her adjudication at `stage` ("" when she may).
+
+    An adjudication closes its stage (`closed_by_senior`), so what is built on it is built
+    on a stage no one can move; withdrawing it (a mistyped key) is allowed only while
+    nothing is built on it yet. Built on it:
+      - at title/abstract: any full-text decision on the record (a reviewer's, kept while
+        it counts), its full text (a PDF attached or marked not retrieved), a full-text
+        adjudication, an approval;
+      - at full text: the approval of the inclusion (a study, extraction may follow).
+    Withdrawn, the record is what it was before the adjudication: waiting for a senior
+    (the reviewers' decisions were never touched, and may change again as they could
+    before it: `may_change_decision`)."""
+    if approved:
+        return "This inclusion is approved: the adjudication is final."
+    if stage == TA:
+        if ft_adjudicated:
+            return "A senior has decided this record at full text: the adjudication is final."
+        if ft_decided:
+            return (
+                "This record has been decided at full text: the title/abstract adjudication "
+                "is final."
+            )
+        if ft_worked:
+            return (
+                "Work on this record's full text has started (a PDF, or marked not "
+                "retrieved): the title/abstract adjudication is final."
+            )
+    return ""
 
 
 def may_change_decision(

@@ -60,6 +60,7 @@ from reviewer.screening.rules import (
     TA,
     RecordRows,
     State,
+    adjudication_final,
     closed_by_senior,
     may_change_decision,
     not_screened_here,
@@ -393,6 +394,43 @@ def adjudicate(
         note=note,
         decided_by=user,
     )
+
+
+def adjudication_refusal(adjudication: Adjudication) -> str:
+    """Why `adjudication` may no longer be withdrawn ("" when it may): what of the record
+    is built on it, read from the database for `rules.adjudication_final`."""
+    record_id = adjudication.record_id
+    return adjudication_final(
+        stage=adjudication.stage,
+        ft_decided=Decision.objects.filter(record_id=record_id, stage=FT).exists(),
+        ft_worked=FullText.objects.filter(record_id=record_id).exists(),
+        ft_adjudicated=Adjudication.objects.filter(record_id=record_id, stage=FT).exists(),
+        approved=Approval.objects.filter(record_id=record_id).exists(),
+    )
+
+
+@transaction.atomic
+def withdraw_adjudication(*, record: Record, user: User, stage: str) -> Adjudication:
+    """Undo an adjudication (a mistyped key): the record waits for a senior again, while
+    nothing is built on the adjudication yet (`rules.adjudication_final`). Any senior may,
+    as any senior may adjudicate. Returns the adjudication withdrawn (no longer stored),
+    so the page can offer its note and reason again.
+
+    Adjudications keep no history of their own (a decision's changes are `DecisionChange`
+    rows): the withdrawn one is gone, as it would be had the key not been pressed."""
+    record = _locked(record)
+    review = record.review
+    _membership(review, user, Role.SENIOR)
+    adjudication = Adjudication.objects.filter(record=record, stage=stage).first()
+    if adjudication is None:
+        raise ValidationError("This record has no adjudication to undo at this stage.")
+    refusal = adjudication_refusal(adjudication)
+    if refusal:
+        raise ValidationError(refusal)
+    adjudication.delete()
+    # the conflict counts again, and (title/abstract) the record leaves the full-text queues
+    counters.changed(review)
+    return adjudication
 
 
 # --- release to full text ---

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from reviewer.access import current_user, review_for_request
 from reviewer.forms.adjudication import AdjudicationForm, RemovalForm, is_english
 from reviewer.models import (
+    Adjudication,
     Approval,
     Choice,
     Decision,
@@ -123,6 +124,7 @@ def conflict_list(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "by_stage": {TA: counts[State.TA_CONFLICT], FT: len(waiting) - counts[State.TA_CONFLICT]},
         "first_url": _conflict_url(review, shown[0]) if shown else "",
         "release": release_offer(review),
+        "last": _last_adjudication(request, review),
     }
     return _pushed(request, render(request, "reviewer/senior/conflict_list.html", context))
 
@@ -146,6 +148,81 @@ def _adjudicated_message(record: Record, stage: str, choice: str, reason: Any) -
     if choice == Choice.INCLUDE:
         return f"{name} included at full text: it waits for approval."
     return f"{name} excluded at full text, reported as “{reason}”."
+
+
+#: The adjudication just made, kept in the session across the redirect to the next page,
+#: which offers to undo it beside the message saying what it did (once, as the message).
+_LAST_KEY = "adjudication-last"
+
+#: Notes (and full-text reasons) typed on a conflict and not adjudicated yet, per record
+#: and stage: kept when the senior skips the conflict, or brought back by an undo, and
+#: put back in the form when she returns to it.
+_DRAFTS_KEY = "adjudication-drafts"
+
+
+def _draft_key(pk: int, stage: str) -> str:
+    return f"{pk}:{stage}"
+
+
+def _draft(request: HttpRequest, pk: int, stage: str) -> dict[str, str] | None:
+    drafts = request.session.get(_DRAFTS_KEY) or {}
+    found: dict[str, str] | None = drafts.get(_draft_key(pk, stage))
+    return found
+
+
+def _draft_keep(
+    request: HttpRequest, pk: int, stage: str, *, note: str, reason: str, why: str
+) -> None:
+    drafts = dict(request.session.get(_DRAFTS_KEY) or {})
+    if note or reason:
+        drafts[_draft_key(pk, stage)] = {"note": note, "reason": reason, "why": why}
+    else:
+        drafts.pop(_draft_key(pk, stage), None)
+    request.session[_DRAFTS_KEY] = drafts
+
+
+def _draft_drop(request: HttpRequest, pk: int, stage: str) -> None:
+    drafts = dict(request.session.get(_DRAFTS_KEY) or {})
+    if drafts.pop(_draft_key(pk, stage), None) is not None:
+        request.session[_DRAFTS_KEY] = drafts
+
+
+def _skip(
+    request: HttpRequest, review: Review, record: Record, stage: str, waiting: Waiting
+) -> HttpResponse:
+    """Skip a conflict, keeping what was typed for it (its note, at full text the reason
+    chosen) until the senior comes back to it: a note is a judgement half made, and "skip"
+    means "later", not "forget"."""
+    note = request.POST.get("note", "").strip()[:2000]
+    reason = request.POST.get("reason", "")
+    reason = reason if reason.isdigit() and stage == FT else ""
+    _draft_keep(request, record.pk, stage, note=note, reason=reason, why="skipped")
+    if note:
+        messages.info(
+            request,
+            f"Your note on record {record.pk} is kept: it is back in the form when you return "
+            "to this conflict.",
+        )
+    following = _following(waiting, record.pk, stage)
+    if following is None:
+        return redirect("conflict-list", slug=review.slug)
+    return redirect(_conflict_url(review, following))
+
+
+def _last_adjudication(request: HttpRequest, review: Review) -> dict[str, Any] | None:
+    """The adjudication just made (`_LAST_KEY`, read once), with why it may no longer be
+    undone ("" while it may: `rules.adjudication_final`); None when there is none."""
+    last = request.session.pop(_LAST_KEY, None)
+    if not last:
+        return None
+    adjudication = (
+        Adjudication.objects.filter(review=review, record_id=last["record"], stage=last["stage"])
+        .select_related("record", "reason")
+        .first()
+    )
+    if adjudication is None:
+        return None
+    return {"adjudication": adjudication, "refusal": services.adjudication_refusal(adjudication)}
 
 
 @require_http_methods(["GET", "POST"])
@@ -172,12 +249,16 @@ def conflict_adjudicate(request: HtmxHttpRequest, slug: str, pk: int, stage: str
         if is_waiting
         else []
     )
+    if request.method == "POST" and request.POST.get("skip"):
+        return _skip(request, review, record, stage, waiting)
+    draft = _draft(request, record.pk, stage) if request.method == "GET" and is_waiting else None
     form = AdjudicationForm(
         request.POST or None,
         review=review,
         stage=stage,
         given_reason_ids=[d.reason_id for d in decisions if d.reason_id],
         reason_required=is_waiting and state is State.FT_REASON,
+        initial={"note": draft["note"], "reason": draft["reason"]} if draft else None,
     )
     if request.method == "POST" and form.is_valid():
         choice, reason = form.cleaned_data["choice"], form.cleaned_data["reason"]
@@ -200,6 +281,9 @@ def conflict_adjudicate(request: HtmxHttpRequest, slug: str, pk: int, stage: str
         except ValidationError as error:
             messages.error(request, error.messages[0])
             return redirect("conflict-adjudicate", slug=review.slug, pk=record.pk, stage=stage)
+        _draft_drop(request, record.pk, stage)
+        # the next page offers to undo it (`_last_adjudication`), with the message
+        request.session[_LAST_KEY] = {"record": record.pk, "stage": stage}
         messages.success(request, _adjudicated_message(record, stage, choice, reason))
         if released:
             messages.info(
@@ -237,9 +321,46 @@ def conflict_adjudicate(request: HtmxHttpRequest, slug: str, pk: int, stage: str
         "queue_size": len(waiting),
         "next_url": _conflict_url(review, following) if following else "",
         "pdf_url": _pdf_url(review, record) if stage == FT else "",
+        "draft": draft,
+        "last": _last_adjudication(request, review),
+        "undo_refusal": services.adjudication_refusal(adjudication) if adjudication else "",
     }
     response = render(request, "reviewer/senior/conflict_detail.html", context)
     return _pushed(request, response)
+
+
+@require_POST
+def conflict_undo(request: HtmxHttpRequest, slug: str, pk: int, stage: str) -> HttpResponse:
+    """Withdraw the adjudication of a record at a stage (a senior's undo), while nothing is
+    built on it (`rules.adjudication_final`): the record waits for a senior again, and its
+    page opens with the note and reason of the adjudication back in the form."""
+    review, _ = review_for_request(request, slug, role=Role.SENIOR)
+    if stage not in STAGES:
+        raise Http404("No such stage.")
+    record = get_object_or_404(review.records, pk=pk)
+    page = redirect("conflict-adjudicate", slug=review.slug, pk=record.pk, stage=stage)
+    try:
+        withdrawn = services.withdraw_adjudication(
+            record=record, user=current_user(request), stage=stage
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return page
+    _draft_keep(
+        request,
+        record.pk,
+        stage,
+        note=withdrawn.note,
+        reason=str(withdrawn.reason_id or ""),
+        why="withdrawn",
+    )
+    at = "title/abstract" if stage == TA else "full text"
+    messages.success(
+        request,
+        f"The adjudication of record {record.pk} at {at} is withdrawn: the record waits for a "
+        "senior again.",
+    )
+    return page
 
 
 # --- release to full text ---
@@ -654,6 +775,7 @@ def decision_history(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 urlpatterns = [
     path("conflicts/", conflict_list, name="conflict-list"),
     path("conflicts/<int:pk>/<str:stage>/", conflict_adjudicate, name="conflict-adjudicate"),
+    path("conflicts/<int:pk>/<str:stage>/undo/", conflict_undo, name="conflict-undo"),
     path("releases/", release_list, name="release-list"),
     path("approvals/", approval_list, name="approval-list"),
     path("studies/", study_list, name="study-list"),

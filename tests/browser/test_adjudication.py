@@ -153,3 +153,53 @@ def test_the_decisions_and_buttons_are_in_view_beside_a_long_abstract(
     )
     expect(abstract.locator("mark.hl-exclude").first).to_have_text("adults")
     expect(page.locator("#record-title mark.hl-include").first).to_be_visible()
+
+
+def test_senior_undoes_a_mistyped_adjudication_by_key_and_keeps_a_skipped_note(
+    browser_page: Page, live_server
+) -> None:
+    """The senior means "exclude", presses i: the next conflict offers Undo (u), which puts
+    the record back with her note; a note typed before Skip is there when she returns."""
+    page = browser_page
+    team = make_team()
+    review = team.review
+    first, second = team.reviewer, team.owner
+    mistyped = make_record(review, title="IMT of the lung in a 52-year-old man", year=2011)
+    screen(mistyped, first, "include")
+    screen(mistyped, second, "exclude")
+    other = make_record(review, title="Bladder IMT in a boy", year=2016)
+    screen(other, first, "include")
+    screen(other, second, "exclude")
+    third = make_record(review, title="IMT of the orbit", year=2019)
+    screen(third, first, "exclude")
+    screen(third, second, "include")
+    base = f"{live_server.url}/reviews/{review.slug}"
+
+    log_in(page, live_server.url, "senior")
+    page.goto(f"{base}/conflicts/{mistyped.pk}/ta/")
+    page.get_by_label("Note").fill("Adult patient: out of scope.")
+    page.get_by_label("Note").blur()  # keys typed into a field are left alone
+    page.keyboard.press("i")
+
+    expect(page).to_have_url(re.compile(rf"/conflicts/{other.pk}/ta/$"))
+    bar = page.locator("#adjudication-undo")
+    expect(bar).to_contain_text(f"You decided Include for record {mistyped.pk}")
+    expect(bar.get_by_role("link", name="History")).to_be_visible()
+    expect(bar.locator("kbd")).to_have_text("u")
+    snapshot(page, "adjudication-undo")
+    page.keyboard.press("u")
+
+    expect(page).to_have_url(re.compile(rf"/conflicts/{mistyped.pk}/ta/$"))
+    expect(page.locator("#main")).to_contain_text("withdrawn: the record waits for a senior again")
+    expect(page.get_by_label("Note")).to_have_value("Adult patient: out of scope.")
+    assert not Adjudication.objects.exists()
+    page.keyboard.press("x")
+    expect(page).to_have_url(re.compile(rf"/conflicts/{other.pk}/ta/$"))
+    assert Adjudication.objects.get().choice == "exclude"
+
+    page.get_by_label("Note").fill("Ask Ana: boy or adolescent?")
+    page.get_by_role("button", name=re.compile("Skip")).click()
+    expect(page.locator("#main")).to_contain_text(f"Your note on record {other.pk} is kept")
+    expect(page).to_have_url(re.compile(rf"/conflicts/{third.pk}/ta/$"))
+    page.goto(f"{base}/conflicts/{other.pk}/ta/")
+    expect(page.get_by_label("Note")).to_have_value("Ask Ana: boy or adolescent?")

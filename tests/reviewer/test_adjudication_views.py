@@ -62,8 +62,11 @@ def children(review):
     """A title/abstract conflict and two approved studies, with members of their own."""
     first, second = add_member(review).user, add_member(review).user
     senior = add_member(review, role=Role.SENIOR).user
+    adjudicated = ta_conflict(review, first, second)
+    services.adjudicate(record=adjudicated, user=senior, stage="ta", choice="exclude")
     return SimpleNamespace(
         conflict=ta_conflict(review, first, second),
+        adjudicated=adjudicated,
         report=approved(review, senior, first, second, title="Coffin 2007a"),
         other=approved(review, senior, first, second, title="Coffin 2007b"),
     )
@@ -83,6 +86,13 @@ ENDPOINTS = [
         302,
         kwargs=conflict_kwargs,
         data=lambda c: {"choice": "include"},
+    ),
+    Endpoint(
+        "conflict-undo",
+        "post",
+        Role.SENIOR,
+        302,
+        kwargs=lambda c: {"pk": c.adjudicated.pk, "stage": "ta"},
     ),
     Endpoint("release-list", "get", Role.SENIOR, 200),
     Endpoint("release-list", "post", Role.SENIOR, 302),
@@ -111,6 +121,13 @@ ENDPOINTS = [
 WRONG_METHODS = [
     Endpoint("conflict-list", "post", Role.SENIOR, 405),
     Endpoint("conflict-adjudicate", "put", Role.SENIOR, 405, kwargs=conflict_kwargs),
+    Endpoint(
+        "conflict-undo",
+        "get",
+        Role.SENIOR,
+        405,
+        kwargs=lambda c: {"pk": c.adjudicated.pk, "stage": "ta"},
+    ),
     Endpoint("release-list", "put", Role.SENIOR, 405),
     Endpoint("approval-list", "put", Role.SENIOR, 405),
     Endpoint("study-list", "post", Role.REVIEWER, 405),
@@ -391,6 +408,177 @@ def test_htmx_page_load_updates_the_address(client, team, waiting):
     response = client.get(page, headers={"HX-Request": "true"})
 
     assert response["HX-Push-Url"] == page
+
+
+# --- undoing an adjudication ---
+
+
+def test_the_page_after_an_adjudication_offers_its_undo_by_key_and_its_history(
+    client, team, waiting
+):
+    client.force_login(team.senior)
+
+    response = client.post(
+        url("conflict-adjudicate", team.review, waiting.ta.pk, "ta"),
+        {"choice": "include"},
+        follow=True,
+    )
+
+    text = page_text(response)
+    assert f"Record {waiting.ta.pk} included at title/abstract" in text
+    assert f"You decided Include for record {waiting.ta.pk}" in text
+    assertContains(response, f'action="{url("conflict-undo", team.review, waiting.ta.pk, "ta")}"')
+    assertContains(response, 'data-key="u"')
+    assertContains(response, "<dd>Undo the adjudication just made</dd>", html=True)
+    assertContains(response, url("decision-history", team.review, waiting.ta.pk))
+    # offered once, with the message: a reload shows neither
+    assertNotContains(client.get(response.request["PATH_INFO"]), 'data-key="u"')
+
+
+def test_the_conflict_list_offers_the_undo_after_the_last_conflict(client, team):
+    record = ta_conflict(team.review, team.reviewer, team.owner)
+    client.force_login(team.senior)
+
+    response = client.post(
+        url("conflict-adjudicate", team.review, record.pk, "ta"), {"choice": "exclude"}, follow=True
+    )
+
+    assertContains(response, "No more records wait for a senior.")
+    assertContains(response, url("conflict-undo", team.review, record.pk, "ta"))
+
+
+def test_undo_puts_the_conflict_back_with_its_note_and_reason_in_the_form(
+    client, team, waiting, reasons
+):
+    client.force_login(team.senior)
+    client.post(
+        url("conflict-adjudicate", team.review, waiting.ft.pk, "ft"),
+        {"choice": "exclude", "reason": reasons.design.pk, "note": "Mean age 45"},
+    )
+    assert state(waiting.ft) is State.FT_EXCLUDED
+
+    response = client.post(url("conflict-undo", team.review, waiting.ft.pk, "ft"))
+
+    assertRedirects(
+        response,
+        url("conflict-adjudicate", team.review, waiting.ft.pk, "ft"),
+        fetch_redirect_response=False,
+    )
+    assert state(waiting.ft) is State.FT_CONFLICT
+    assert not Adjudication.objects.exists()
+    page = client.get(response.url)
+    text = page_text(page)
+    assert f"The adjudication of record {waiting.ft.pk} at full text is withdrawn" in text
+    assert "The note and reason of the adjudication you withdrew are back below." in text
+    assertContains(page, "Mean age 45</textarea>")
+    assertContains(page, f'<option value="{reasons.design.pk}" selected>')
+    assertContains(page, "The two decisions")
+
+
+def test_undo_by_htmx_answers_with_the_conflict_page(client, team, waiting):
+    client.force_login(team.senior)
+    client.post(
+        url("conflict-adjudicate", team.review, waiting.ta.pk, "ta"),
+        {"choice": "exclude", "note": "Adults"},
+    )
+    page = url("conflict-adjudicate", team.review, waiting.ta.pk, "ta")
+
+    response = client.post(
+        url("conflict-undo", team.review, waiting.ta.pk, "ta"),
+        headers={"HX-Request": "true"},
+        follow=True,
+    )
+
+    assert response["HX-Push-Url"] == page
+    assertContains(response, "Adults</textarea>")
+    assert state(waiting.ta) is State.TA_CONFLICT
+
+
+def test_undo_is_refused_once_full_text_work_depends_on_it(client, team, waiting):
+    services.adjudicate(record=waiting.ta, user=team.senior, stage="ta", choice="include")
+    screen(waiting.ta, team.reviewer, "include", stage="ft")
+    client.force_login(team.senior)
+
+    page = client.get(url("conflict-adjudicate", team.review, waiting.ta.pk, "ta"))
+    assertContains(page, "the title/abstract adjudication is final.")
+    assertNotContains(page, "Withdraw this adjudication")
+
+    response = client.post(url("conflict-undo", team.review, waiting.ta.pk, "ta"), follow=True)
+
+    assertContains(response, "This record has been decided at full text")
+    assert Adjudication.objects.get().record_id == waiting.ta.pk
+    assert state(waiting.ta) is State.FT_ONE
+
+
+def test_an_adjudicated_record_page_offers_to_withdraw_it(client, team, waiting):
+    services.adjudicate(record=waiting.ta, user=team.senior, stage="ta", choice="exclude")
+    client.force_login(team.senior)
+
+    response = client.get(url("conflict-adjudicate", team.review, waiting.ta.pk, "ta"))
+
+    assertContains(response, "Withdraw this adjudication")
+    assertContains(response, url("conflict-undo", team.review, waiting.ta.pk, "ta"))
+
+
+@pytest.mark.parametrize("role", [Role.REVIEWER])
+def test_a_reviewer_cannot_withdraw_an_adjudication(client, team, waiting, role):
+    services.adjudicate(record=waiting.ta, user=team.senior, stage="ta", choice="exclude")
+    client.force_login(team.user(role))
+
+    response = client.post(url("conflict-undo", team.review, waiting.ta.pk, "ta"))
+
+    assert response.status_code == 403
+    assert Adjudication.objects.get().record_id == waiting.ta.pk
+    assert state(waiting.ta) is State.TA_EXCLUDED
+
+
+# --- skipping keeps the note ---
+
+
+def test_skip_keeps_the_note_typed_for_when_the_senior_returns(client, team, waiting, reasons):
+    client.force_login(team.senior)
+    page = url("conflict-adjudicate", team.review, waiting.ft.pk, "ft")
+
+    response = client.post(
+        page, {"skip": "1", "note": "Ask Ana about the age range", "reason": reasons.design.pk}
+    )
+
+    assertRedirects(
+        response,
+        url("conflict-adjudicate", team.review, waiting.reason.pk, "ft"),
+        fetch_redirect_response=False,
+    )
+    assert not Adjudication.objects.exists()
+    assert "Your note on record" in page_text(client.get(response.url))
+    back = client.get(page)
+    assertContains(back, "Ask Ana about the age range</textarea>")
+    assertContains(back, f'<option value="{reasons.design.pk}" selected>')
+    assert "Your note from before you skipped this conflict is back below." in page_text(back)
+    # adjudicated, the note is the adjudication's and the draft is gone
+    client.post(page, {"choice": "include", "note": "Ask Ana about the age range"})
+    client.post(url("conflict-undo", team.review, waiting.ft.pk, "ft"))
+    client.post(page, {"skip": "1", "note": ""})
+    assertNotContains(client.get(page), "Ask Ana")
+
+
+def test_skip_is_a_button_of_the_form_with_the_key(client, team, waiting):
+    client.force_login(team.senior)
+
+    response = client.get(url("conflict-adjudicate", team.review, waiting.ta.pk, "ta"))
+
+    assertContains(response, 'form="adjudicate-form" name="skip" value="1" formnovalidate')
+    assertContains(response, 'id="adjudicate-form"')
+
+
+def test_skip_without_a_note_says_nothing(client, team, waiting):
+    client.force_login(team.senior)
+
+    response = client.post(
+        url("conflict-adjudicate", team.review, waiting.ta.pk, "ta"), {"skip": "1"}, follow=True
+    )
+
+    assert "Your note on record" not in page_text(response)
+    assert state(waiting.ta) is State.TA_CONFLICT
 
 
 # --- approvals ---

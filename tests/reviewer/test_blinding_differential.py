@@ -95,6 +95,7 @@ NOT_FETCHED = {
     "fulltext-upload": "a write that redirects to the screening page, fetched here",
     "fulltext-not-retrieved": "a write that redirects to the screening page, fetched here",
     "fulltext-not-retrieved-undo": "a write that redirects to the screening page, fetched here",
+    "conflict-undo": "senior-only write (an adjudication withdrawn)",
     "study-rename": "senior-only write",
     "report-link": "senior-only write",
     "removal-restore": "owner-only write",

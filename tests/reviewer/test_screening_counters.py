@@ -180,6 +180,18 @@ def test_an_adjudication(team, watch):
     assert watch.after() == (0, 1, 0)
 
 
+def test_an_adjudication_withdrawn(team, watch):
+    made = records(team.review, 3)
+    screen(made[0], team.reviewer, "include")
+    screen(made[0], team.owner, "exclude")
+    services.adjudicate(record=made[0], user=team.senior, stage="ta", choice="include")
+    assert watch.before("ft") == (0, 1, 0)
+
+    services.withdraw_adjudication(record=made[0], user=team.senior, stage="ta")
+
+    assert watch.after() == (0, 0, 0)
+
+
 def test_a_release_to_full_text(team, watch):
     made = records(team.review, 3)
     screen(made[0], team.reviewer, "include")

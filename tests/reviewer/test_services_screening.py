@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from reviewer.models import (
+    Adjudication,
     Approval,
     Decision,
     DecisionChange,
@@ -275,6 +276,72 @@ def test_adjudication_needs_a_conflict_and_a_senior(team, record, second):
     screen(record, second, "exclude")
     with pytest.raises(ValidationError, match="Only a senior"):
         services.adjudicate(record=record, user=second, stage="ta", choice="include")
+
+
+def test_a_senior_withdraws_an_adjudication_and_the_conflict_waits_again(
+    team, record, second, reason
+):
+    screen(record, team.reviewer, "exclude")
+    screen(record, second, "include")
+    services.adjudicate(record=record, user=team.senior, stage="ta", choice="include", note="Kids")
+    assert state(record) is State.FT_SOUGHT
+
+    withdrawn = services.withdraw_adjudication(record=record, user=team.owner, stage="ta")
+
+    assert withdrawn.note == "Kids"
+    assert state(record) is State.TA_CONFLICT
+    assert not Adjudication.objects.exists()
+    assert record.decisions.count() == 2  # the reviewers' decisions are as they were
+
+
+def test_withdrawing_an_adjudication_needs_a_senior_and_an_adjudication(team, record, second):
+    screen(record, team.reviewer, "exclude")
+    screen(record, second, "include")
+    with pytest.raises(ValidationError, match="no adjudication to undo"):
+        services.withdraw_adjudication(record=record, user=team.senior, stage="ta")
+    services.adjudicate(record=record, user=team.senior, stage="ta", choice="exclude")
+
+    with pytest.raises(ValidationError, match="Only a senior"):
+        services.withdraw_adjudication(record=record, user=second, stage="ta")
+
+    assert state(record) is State.TA_EXCLUDED
+
+
+def test_a_title_abstract_adjudication_is_final_once_full_text_work_depends_on_it(
+    team, second, reason
+):
+    def adjudicated_include():
+        record = make_record(team.review)
+        screen(record, team.reviewer, "exclude")
+        screen(record, second, "include")
+        services.adjudicate(record=record, user=team.senior, stage="ta", choice="include")
+        return record
+
+    decided = adjudicated_include()
+    screen(decided, team.reviewer, "include", stage="ft")
+    with_pdf = adjudicated_include()
+    services.full_text_attach(record=with_pdf, user=second, upload=upload())
+
+    with pytest.raises(ValidationError, match="decided at full text"):
+        services.withdraw_adjudication(record=decided, user=team.senior, stage="ta")
+    with pytest.raises(ValidationError, match="Work on this record's full text has started"):
+        services.withdraw_adjudication(record=with_pdf, user=team.senior, stage="ta")
+
+    assert Adjudication.objects.filter(stage="ta").count() == 2
+    assert state(decided) is State.FT_ONE
+
+
+def test_a_full_text_adjudication_is_final_once_the_inclusion_is_approved(team, record, second):
+    pass_title_abstract(record, team.reviewer, second)
+    screen(record, team.reviewer, "include", stage="ft")
+    screen(record, second, "exclude", stage="ft", reason=make_reason(team.review, "Adults"))
+    services.adjudicate(record=record, user=team.senior, stage="ft", choice="include")
+    services.approve(review=team.review, records=[record], user=team.senior)
+
+    with pytest.raises(ValidationError, match="approved"):
+        services.withdraw_adjudication(record=record, user=team.senior, stage="ft")
+
+    assert state(record) is State.APPROVED
 
 
 # --- full text ---

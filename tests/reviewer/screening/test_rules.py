@@ -13,6 +13,7 @@ from reviewer.screening.rules import (
     Outcome,
     RecordRows,
     State,
+    adjudication_final,
     closed_by_senior,
     full_text,
     label_at,
@@ -284,3 +285,25 @@ def test_the_refusal_shown_tells_a_blinded_reviewer_only_that_two_have_decided()
         assert refusal_shown(
             state=state, stage=TA, may_change=False, decided_by_others=2, see_others=False
         ) == not_screened_here(state, TA)
+
+
+@pytest.mark.parametrize(
+    ("stage", "built_on_it", "final"),
+    [
+        (TA, {}, False),
+        (TA, {"ft_decided": True}, True),
+        (TA, {"ft_worked": True}, True),
+        (TA, {"ft_adjudicated": True}, True),
+        (TA, {"approved": True}, True),
+        (FT, {}, False),
+        # a full-text decision or PDF is what a full-text adjudication is made on
+        (FT, {"ft_decided": True, "ft_worked": True}, False),
+        (FT, {"ft_decided": True, "approved": True}, True),
+    ],
+)
+def test_an_adjudication_may_be_withdrawn_until_work_is_built_on_it(stage, built_on_it, final):
+    refusal = adjudication_final(stage=stage, **built_on_it)
+
+    assert bool(refusal) is final
+    if final:
+        assert refusal.endswith("adjudication is final.")
