@@ -254,6 +254,18 @@ def test_record_detail_shows_what_was_imported(client, team):
         assert shown in text
 
 
+def test_record_detail_names_the_language_beside_the_code_imported(client, team):
+    coded = make_record(team.review, language="fre")
+    named = make_record(team.review, language="English")
+    client.force_login(team.reviewer)
+
+    def details(record):
+        return page_text(client.get(reverse("record-detail", args=[team.review.slug, record.pk])))
+
+    assert "Language French (fre)" in details(coded)
+    assert "Language English Search" in details(named)  # no "(English)" repeated
+
+
 def test_record_without_a_title_still_has_a_page(client, team):
     record = make_record(team.review, title="")
     client.force_login(team.reviewer)
