@@ -89,8 +89,16 @@ class Comparison:
     rows: list[RowComparison] = field(default_factory=list)
 
     @property
+    def study_disagreements(self) -> int:
+        return sum(not c.agree for c in self.study_cells)
+
+    @property
+    def patient_disagreements(self) -> int:
+        return sum(r.disagreements for r in self.rows)
+
+    @property
     def disagreements(self) -> int:
-        return sum(not c.agree for c in self.study_cells) + sum(r.disagreements for r in self.rows)
+        return self.study_disagreements + self.patient_disagreements
 
 
 @dataclass

@@ -43,6 +43,18 @@ from reviewer.models import (
     User,
 )
 from reviewer.models.sources import RUNNING_STATUSES
+from reviewer.screening import queries
+from reviewer.screening.rules import (
+    FT,
+    PUBLIC_STATES,
+    REVIEWERS_PER_RECORD,
+    Choice,
+    RecordRows,
+    State,
+    closed_by_senior,
+    may_see_other_decisions,
+    record_state,
+)
 
 
 def reviews_for_user(user: User) -> QuerySet[Review]:
@@ -127,6 +139,84 @@ def records_search(
             | Q(journal__icontains=term)
         )
     return records
+
+
+@dataclass(frozen=True)
+class StateSeen:
+    """Where a record ended up, as one member may be told (`record_states_seen_by`)."""
+
+    label: str
+    #: The screening stage the record is at (`TA`, `FT`; "" for a duplicate or a removal).
+    stage: str
+    #: The whole state, when this member may be told it; None when only her own part is.
+    state: State | None
+
+
+def _seen(
+    rows: RecordRows,
+    *,
+    is_senior: bool,
+    mine: dict[str, str],
+    others: Counter[str],
+) -> StateSeen:
+    """`rows`' state as a member may be told it, by the screening page's rule: the whole
+    state to a senior (she has the decision history) and where `rules.may_see_other_decisions`
+    allows it, or in `rules.PUBLIC_STATES`; otherwise, as the screening page's badge says it,
+    only her own part (decided by her, or by `REVIEWERS_PER_RECORD` others whatever they
+    chose, or waiting for her) at the stage the record is at, which every reviewer's queue
+    shows anyway (a record reaches full text by a senior's act while the review is blinded)."""
+    state = record_state(rows).state
+    stage = state.stage
+    if (
+        is_senior
+        or state in PUBLIC_STATES
+        or not stage
+        or may_see_other_decisions(
+            blinded=rows.blinded,
+            is_senior=False,
+            state=state,
+            stage=stage,
+            closed_by_senior=closed_by_senior(rows, stage),
+        )
+    ):
+        return StateSeen(state.label, stage, state)
+    if stage in mine:
+        part = f"decided by you ({Choice(mine[stage]).label.lower()})"
+    elif others[stage] >= REVIEWERS_PER_RECORD:
+        part = "decided by two reviewers"
+    else:
+        part = "waiting for your decision"
+    where = "At full text" if stage == FT else "Title/abstract"
+    return StateSeen(f"{where}: {part}", stage, None)
+
+
+def record_states_seen_by(
+    review: Review, membership: Membership, record_ids: list[int]
+) -> dict[int, StateSeen]:
+    """Where each of these records ended up (waiting, excluded at title/abstract, included,
+    a duplicate, removed…), as `membership` may be told it under blinding (`_seen`). A
+    fixed number of queries, whatever the number of records."""
+    # `_rows` is screening's one read of many records' rows (`states` is built on it); it
+    # has no public name yet, and the closing acts (`closed_by_senior`) need the rows.
+    rows = queries._rows(review, record_ids)
+    mine: dict[int, dict[str, str]] = defaultdict(dict)
+    others: dict[int, Counter[str]] = defaultdict(Counter)
+    for record_id, stage, reviewer_id, choice in Decision.objects.filter(
+        review=review, record_id__in=record_ids
+    ).values_list("record_id", "stage", "reviewer_id", "choice"):
+        if reviewer_id == membership.user_id:
+            mine[record_id][stage] = choice
+        else:
+            others[record_id][stage] += 1
+    return {
+        pk: _seen(
+            record_rows,
+            is_senior=membership.is_senior,
+            mine=mine[pk],
+            others=others[pk],
+        )
+        for pk, record_rows in rows.items()
+    }
 
 
 def review_counts(review: Review) -> dict[str, int]:

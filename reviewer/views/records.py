@@ -1,8 +1,13 @@
+"""The records of a review: the searchable list and one record, each with where it ended up
+in screening, as the member may be told it under blinding (`selectors.record_states_seen_by`).
+"""
+
 from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from reviewer import selectors
@@ -31,12 +36,15 @@ def record_list(request: HttpRequest, slug: str) -> HttpResponse:
         labelled = label_services.visible_labels(review, membership).filter(name=label)
         records = records.filter(pk__in=labelled.values("record"))
     page = Paginator(records, 50).get_page(request.GET.get("page"))
+    seen = selectors.record_states_seen_by(review, membership, [r.pk for r in page.object_list])
     params = request.GET.copy()
     params.pop("page", None)
     context = {
         "review": review,
         "membership": membership,
         "page": page,
+        # where each record ended up, as this member may be told it (blinding)
+        "rows": [(record, seen[record.pk]) for record in page.object_list],
         "query": query,
         "source_id": source_id,
         "show": show,
@@ -55,6 +63,7 @@ def record_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     record = get_object_or_404(
         review.records.select_related("source", "import_file", "duplicate_of"), pk=pk
     )
+    seen = selectors.record_states_seen_by(review, membership, [record.pk])[record.pk]
     return render(
         request,
         "reviewer/record_detail.html",
@@ -63,5 +72,15 @@ def record_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "membership": membership,
             "record": record,
             "duplicate_count": record.duplicates.count(),
+            # where it ended up, as this member may be told it (blinding)
+            "seen": seen,
+            # a senior reads every decision on the history page; a reviewer opens her own
+            # decision on the screening page of the stage the record is at
+            "history_url": reverse("decision-history", args=[review.slug, record.pk])
+            if membership.is_senior
+            else "",
+            "screening_url": reverse("screen-record", args=[review.slug, seen.stage, record.pk])
+            if seen.stage
+            else "",
         },
     )

@@ -13,6 +13,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from analysis.models import AnalysisRun, RunStatus
 from analysis.services.runs import analysis_run_now
+from extraction.services.forms import field_create
 from reviewer.models import Role
 from tests.analysis.helpers_runs import final_study, imt_review, patient, with_form
 from tests.factories import Endpoint, page_text
@@ -149,6 +150,33 @@ def test_overview_without_a_form_says_to_set_up_extraction(client, team):
     text = page_text(client.get(url("analysis-overview", team.review)))
 
     assert "No patient-level fields yet" in text
+    # walk: the forms showed empty menus under the callout
+    assert "The analyses are offered once the extraction form has fields to analyse" in text
+    assert "Cross-tabulate" not in text and "Describe the patients" not in text
+    assert "<select" not in client.get(url("analysis-overview", team.review)).content.decode()
+
+
+def test_a_form_with_too_few_fields_says_which_analyses_it_cannot_offer_and_why(client, team):
+    field_create(review=team.review, level="patient", label="Age", type="integer")
+    field_create(
+        review=team.review, level="patient", label="Sex", type="choice", choices=["M", "F"]
+    )
+    client.force_login(team.owner)
+
+    response = client.get(url("analysis-overview", team.review))
+
+    text = page_text(response)
+    assert "Describe the patients" in text  # one field is enough to describe
+    assert "Pool the proportion" in text  # and to count an event in
+    assert (
+        "Not available: it needs two single-choice or yes/no fields (an exposure and an "
+        "outcome), and the extraction form has only one." in text
+    )
+    assert "Not available: a table needs two single-choice or yes/no fields" in text
+    assert "Not available: it needs two patient-level single-choice or yes/no fields" in text
+    for button in ("Test the risk factors", "Cross-tabulate", "Pool the ratio"):
+        assert button not in text
+    assert url("extraction-form", team.review) in response.content.decode()
 
 
 def test_overview_queries_do_not_grow_with_the_runs(

@@ -1,4 +1,4 @@
-"""The owner keeps the full-text exclusion reasons, in a real browser: every change is
+"""The owner keeps the exclusion reasons, in a real browser: every change is
 confirmed on screen, where the owner is looking."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def test_owner_adds_retires_and_moves_a_reason_and_is_told_each_time(
     review = make_review(owner=make_user("carol"), title="Pediatric IMT outcomes", slug="imt")
     log_in(page, live_server.url, "carol")
     page.goto(f"{live_server.url}/reviews/imt/settings/")
-    page.get_by_role("link", name="full-text exclusion reasons").click()
+    page.get_by_role("link", name="exclusion reasons", exact=True).click()
 
     page.get_by_label("Reason", exact=True).fill("Animal study")
     page.get_by_role("button", name="Add reason").click()

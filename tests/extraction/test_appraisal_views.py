@@ -159,6 +159,17 @@ def test_a_senior_settles_a_disagreement_by_taking_a_side(client, team):
     assert "included consecutively? Yes Unclear Unclear" in page_text(client.get(compare))
 
 
+def test_appraisals_that_agree_are_said_to_agree_instead_of_an_empty_table(client, team):
+    c = children(team.review)
+    client.force_login(team.senior)
+
+    text = page_text(client.get(_url("appraisal-compare", team.review, pk=c.final.pk)))
+
+    assert "Final 2001: 0 disagreements" in text
+    assert "The two appraisals agree on every answer and judgement." in text
+    assert "Question A B" not in text
+
+
 def test_the_reviewer_starts_an_appraisal_with_the_tool_of_the_studys_design(client, team):
     study_ = make_study(team.review, "Zhang 2019")
     client.force_login(team.reviewer)

@@ -354,6 +354,50 @@ def test_the_comparison_shows_disagreements_and_take_a_fills_the_consensus(clien
     assert "Country Italy Spain Spain" in page_text(client.get(compare_url))
 
 
+def test_copies_that_agree_are_said_to_agree_instead_of_empty_tables(client, team):
+    case_series_form(team.review)
+    study = make_study(team.review)
+    same = {"study_values": {"country": "Italy"}, "patients": [{"sex": "Male"}], "done": True}
+    fill(study, team.reviewer, **same)
+    fill(study, team.owner, **same)
+    client.force_login(team.senior)
+    compare_url = reverse("extraction-compare", args=[team.review.slug, study.pk])
+
+    text = page_text(client.get(compare_url))
+
+    assert "Coffin 2007: 0 disagreements" in text
+    assert "The two copies agree on every study value." in text
+    assert "The two copies agree on every patient" in text
+    assert "Field A B" not in text  # no table of headers only
+    every = page_text(client.get(compare_url + "?all=1"))
+    assert "agree on every" not in every and "Country Italy Italy" in every
+
+
+def test_only_the_part_that_agrees_is_said_to_agree(client, team):
+    case_series_form(team.review)
+    study = make_study(team.review)
+    fill(
+        study,
+        team.reviewer,
+        study_values={"country": "Italy"},
+        patients=[{"sex": "Male"}],
+        done=True,
+    )
+    fill(
+        study,
+        team.owner,
+        study_values={"country": "Italy"},
+        patients=[{"sex": "Female"}],
+        done=True,
+    )
+    client.force_login(team.senior)
+
+    text = page_text(client.get(reverse("extraction-compare", args=[team.review.slug, study.pk])))
+
+    assert "The two copies agree on every study value." in text
+    assert "agree on every patient" not in text and "Sex Male Female" in text
+
+
 # --- the form builder ---
 
 

@@ -127,7 +127,9 @@ def stored_uploads():
 # --- the page ---
 
 
-def test_page_offers_every_export_and_the_upload_form(client, team, form):
+def test_page_offers_every_export_and_the_upload_form(client, team, study):
+    fill(study, team.reviewer, patients=[PATIENT])
+    fill(study, None, patients=[PATIENT], done=True)  # the final consensus
     client.force_login(team.reviewer)
 
     response = client.get(reverse("extraction-transfer", args=[team.review.slug]))
@@ -137,6 +139,33 @@ def test_page_offers_every_export_and_the_upload_form(client, team, form):
     assert response.content.count(b"?kind=") == 8
     assert "Check the file" in text
     assert "age_months" in text  # the column guide
+
+
+def test_with_nothing_to_export_the_page_says_so_instead_of_offering_empty_files(
+    client, team, study
+):
+    fill(study, team.senior, patients=[PATIENT])  # a colleague's copy: not the reviewer's
+    client.force_login(team.reviewer)
+
+    response = client.get(reverse("extraction-transfer", args=[team.review.slug]))
+
+    text = page_text(response)
+    assert b"?kind=" not in response.content
+    assert "Final data (what analysis reads: 0 studies)" in text
+    assert "Nothing to export yet: no study has final data" in text
+    assert "My copies (0 studies)" in text
+    assert "Nothing to export yet: you have no copy of a study." in text
+
+
+def test_my_copies_are_offered_once_i_have_one(client, team, study):
+    fill(study, team.reviewer, patients=[PATIENT])
+    client.force_login(team.reviewer)
+
+    response = client.get(reverse("extraction-transfer", args=[team.review.slug]))
+
+    assert response.content.count(b"scope=mine") == 4
+    assert b"scope=final" not in response.content
+    assert "you have no copy" not in page_text(response)
 
 
 def test_reviewer_sees_the_consensus_target_disabled_and_why(client, team, form):

@@ -462,8 +462,8 @@ def _as_bytes(value: tuple[int, Any]) -> bytes:
 def test_the_same_comparison_sees_a_seniors_figures_move(client):
     """The differential is not blind itself: the senior keeps the review-wide figures, so
     the very step that leaves alice's pages alone moves the senior's dashboard, PRISMA
-    page, extraction and risk-of-bias overviews, ranking chart and the records waiting for
-    release to full text."""
+    page, extraction and risk-of-bias overviews, ranking chart, the records waiting for
+    release to full text, and where a record ended up on the records list and its page."""
     s = build()
     client.force_login(s.team.senior)
     slug = s.review.slug
@@ -475,8 +475,10 @@ def test_the_same_comparison_sees_a_seniors_figures_move(client):
             "extraction-overview",
             "appraisal-overview",
             "release-list",
+            "record-list",
         )
     ]
+    watched.append((reverse("record-detail", args=[slug, s.alice_in.pk]), False))
     before = snapshot(client, watched)
 
     with rolled_back():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -310,6 +311,19 @@ def test_reason_list_says_the_reasons_serve_title_abstract_exclusions_too(client
 
     assert "when they exclude a full text (a reason is required there)" in text
     assert "when they exclude at title/abstract (keys 1 – 9 on the screening page)" in text
+
+
+def test_links_to_the_reasons_do_not_call_them_full_text_reasons(client, team):
+    # walk: the members and settings pages linked to "full-text exclusion reasons" while
+    # the same reasons serve title/abstract exclusions
+    client.force_login(team.owner)
+    reasons_url = reverse("reason-list", args=[team.review.slug])
+
+    for page in ("member-list", "review-settings"):
+        response = client.get(reverse(page, args=[team.review.slug]))
+        link = re.search(rf'<a href="{reasons_url}">([^<]+)</a>', response.content.decode())
+        assert link and link.group(1).endswith("exclusion reasons"), page
+        assert "full-text exclusion reasons" not in page_text(response), page
 
 
 def test_reason_list_shows_the_default_reasons_in_order(client, team):

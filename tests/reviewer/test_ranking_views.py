@@ -421,6 +421,39 @@ def test_part_of_a_sample_gives_an_interim_p_value_and_no_rejection(client, team
     assert "The p-value uses the part of the sample screened so far." in text
 
 
+def test_an_empty_review_says_there_is_nothing_to_rank_or_sample_yet(client, team):
+    client.force_login(team.reviewer)
+
+    response = client.get(url("ranking-progress", team.review))
+
+    text = page_text(response)
+    assert "Nothing to rank or sample yet: no record is in title/abstract screening." in text
+    assert "Records to sample" not in text and "a sample of 0 records" not in text
+    assert "Draw the sample" not in text
+    assert reverse("source-list", args=[team.review.slug]) in response.content.decode()
+
+
+def test_with_every_record_screened_there_is_nothing_left_to_sample(client, team):
+    for n, record in enumerate(make_record(team.review, title=f"R {n}") for n in range(3)):
+        screen(record, team.reviewer, "include" if n else "exclude")
+    client.force_login(team.reviewer)
+
+    text = page_text(client.get(url("ranking-progress", team.review)))
+
+    assert "You have screened 3 of 3 records" in text and "0 are left." in text
+    assert "Nothing left to sample: you have screened every record" in text
+    assert "Records to sample" not in text and "a sample of 0 records" not in text
+
+
+def test_with_records_left_the_sample_form_suggests_a_size(client, team, labelled):
+    client.force_login(team.reviewer)
+
+    text = page_text(client.get(url("ranking-progress", team.review)))
+
+    assert "Records to sample" in text and "Draw the sample" in text
+    assert "Nothing left to sample" not in text and "Nothing to rank" not in text
+
+
 def test_a_sample_too_large_is_refused_with_a_message(client, team, labelled):
     client.force_login(team.reviewer)
 

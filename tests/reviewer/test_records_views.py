@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -11,12 +12,17 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from reviewer.models import Role
+from reviewer.services.screening import adjudicate, remove_before_screening
 from tests.factories import (
     Endpoint,
+    add_member,
     make_record,
     make_review,
     make_source,
+    make_user,
     page_text,
+    pass_title_abstract,
+    screen,
 )
 from tests.permissions import PermissionCases
 
@@ -248,6 +254,18 @@ def test_record_detail_shows_what_was_imported(client, team):
         assert shown in text
 
 
+def test_record_detail_names_the_language_beside_the_code_imported(client, team):
+    coded = make_record(team.review, language="fre")
+    named = make_record(team.review, language="English")
+    client.force_login(team.reviewer)
+
+    def details(record):
+        return page_text(client.get(reverse("record-detail", args=[team.review.slug, record.pk])))
+
+    assert "Language French (fre)" in details(coded)
+    assert "Language English Search" in details(named)  # no "(English)" repeated
+
+
 def test_record_without_a_title_still_has_a_page(client, team):
     record = make_record(team.review, title="")
     client.force_login(team.reviewer)
@@ -282,3 +300,137 @@ def test_record_list_filters_by_a_label_of_those_one_may_see(client, team):
     assert "IMT of the lung" in page
     assert "IMT of the bladder" not in page
     assert "IMT of the orbit" not in page  # blinded: a colleague's labels are not hers
+
+
+# --- where a record ended up, as each member may be told it ---
+
+
+def screening_situations(team):
+    """Records in the situations a member tells apart, in a blinded review: the reviewer
+    and a colleague (bob) screen; the senior adjudicates one conflict."""
+    review = team.review
+    bob = add_member(review, make_user("bob"), Role.REVIEWER).user
+    records = SimpleNamespace(
+        unscreened=make_record(review, title="Nobody decided"),
+        agreed_out=make_record(review, title="Both excluded"),
+        bob_only=make_record(review, title="Only bob decided"),
+        adjudicated=make_record(review, title="Adjudicated out"),
+        at_full_text=make_record(review, title="Released to full text"),
+        removed=make_record(review, title="Removed before screening"),
+    )
+    duplicate = make_record(review, title="A duplicate")
+    duplicate.duplicate_of = records.unscreened
+    duplicate.save(update_fields=["duplicate_of"])
+    records.duplicate = duplicate
+    screen(records.agreed_out, team.reviewer, "exclude")
+    screen(records.agreed_out, bob, "exclude")
+    screen(records.bob_only, bob, "include")
+    screen(records.adjudicated, team.reviewer, "include")
+    screen(records.adjudicated, bob, "exclude")
+    adjudicate(record=records.adjudicated, user=team.senior, stage="ta", choice="exclude")
+    pass_title_abstract(records.at_full_text, team.reviewer, bob)
+    remove_before_screening(
+        review=review, user=team.owner, records=[records.removed], reason="published in 1950"
+    )
+    return records
+
+
+def state_cells(response):
+    """Each listed record's title and its screening cell."""
+    html = response.content.decode()
+    return {
+        title: " ".join(cell.split())
+        for title, cell in re.findall(
+            r">([^<>]+)</a>(?:\s*<span[^>]*>[^<]*</span>)?\s*</td>(?:\s*<td[^>]*>.*?</td>){4}"
+            r"\s*<td[^>]*>(.*?)</td>",
+            html,
+            flags=re.S,
+        )
+    }
+
+
+def test_the_senior_sees_where_every_record_ended_up(client, team):
+    records = screening_situations(team)
+    client.force_login(team.senior)
+
+    cells = state_cells(record_list(client, team.review))
+
+    assert cells == {
+        "Nobody decided": "Not screened yet",
+        "Both excluded": "Excluded at title/abstract",
+        "Only bob decided": "Waiting for a second reviewer",
+        "Adjudicated out": "Excluded at title/abstract",
+        "Released to full text": "Full text sought",
+        "Removed before screening": "Removed before screening",
+        "A duplicate": "Duplicate",
+    }
+    detail = client.get(reverse("record-detail", args=[team.review.slug, records.bob_only.pk]))
+    assert "Screening: Waiting for a second reviewer · Decision history" in page_text(detail)
+    assert (
+        reverse("decision-history", args=[team.review.slug, records.bob_only.pk])
+        in detail.content.decode()
+    )
+
+
+def test_a_blinded_reviewer_is_told_only_her_own_part_and_what_a_senior_settled(client, team):
+    records = screening_situations(team)
+    client.force_login(team.reviewer)
+
+    cells = state_cells(record_list(client, team.review))
+
+    assert cells == {
+        "Nobody decided": "Title/abstract: waiting for your decision",
+        # bob agreed with her: not told (it would tell his open decision)
+        "Both excluded": "Title/abstract: decided by you (exclude)",
+        # bob decided: not told either
+        "Only bob decided": "Title/abstract: waiting for your decision",
+        "Adjudicated out": "Excluded at title/abstract",
+        # released by a senior: in every reviewer's full-text queue
+        "Released to full text": "At full text: waiting for your decision",
+        "Removed before screening": "Removed before screening",
+        "A duplicate": "Duplicate",
+    }
+    detail = client.get(reverse("record-detail", args=[team.review.slug, records.agreed_out.pk]))
+    text = page_text(detail)
+    assert "Screening: Title/abstract: decided by you (exclude)" in text
+    assert "colleagues' decisions on this record stay hidden" in text
+    assert "Decision history" not in text
+    assert reverse("decision-history", args=[team.review.slug, records.agreed_out.pk]) not in (
+        detail.content.decode()
+    )
+    assert (
+        reverse("screen-record", args=[team.review.slug, "ta", records.agreed_out.pk])
+        in detail.content.decode()
+    )
+
+
+def test_two_colleagues_decisions_read_the_same_whether_they_agreed_or_not(client, team):
+    review = team.review
+    bob, carl = (add_member(review, make_user(name), Role.REVIEWER).user for name in "bc")
+    agreed = make_record(review, title="Agreed")
+    conflict = make_record(review, title="Conflict")
+    for record, second in ((agreed, "include"), (conflict, "exclude")):
+        screen(record, bob, "include")
+        screen(record, carl, second)
+    client.force_login(team.reviewer)
+
+    cells = state_cells(record_list(client, review))
+
+    assert cells["Agreed"] == cells["Conflict"] == "Title/abstract: decided by two reviewers"
+
+
+def test_an_unblinded_review_tells_everyone_where_a_record_ended_up(client, team):
+    records = screening_situations(team)
+    team.review.blinded = False
+    team.review.save(update_fields=["blinded"])
+    client.force_login(team.reviewer)
+
+    cells = state_cells(record_list(client, team.review))
+
+    assert cells["Both excluded"] == "Excluded at title/abstract"
+    assert cells["Only bob decided"] == "Waiting for a second reviewer"
+    detail = page_text(
+        client.get(reverse("record-detail", args=[team.review.slug, records.bob_only.pk]))
+    )
+    assert "Screening: Waiting for a second reviewer" in detail
+    assert "stay hidden" not in detail

@@ -136,6 +136,22 @@ def test_language_rule_keeps_english_and_records_with_no_language(client, team, 
     assert Removal.objects.first().reason == "Not in English"
 
 
+def test_the_removed_records_name_their_language_whatever_code_the_export_gave(client, team, owner):
+    make_record(team.review, title="Coded", language="ger", year=1970)
+    make_record(team.review, title="Named", language="German", year=1970)
+    make_record(team.review, title="Two codes", language="chi; eng", year=1970)
+    make_record(team.review, title="Unknown code", language="xx", year=1970)
+    confirm(client, team.review, before_year="1990")
+
+    text = page_text(client.get(removal_url(team.review)))
+
+    assert "Coded 1970 · German · record" in text
+    assert "Named 1970 · German · record" in text
+    assert "Two codes 1970 · Chinese, English · record" in text
+    assert "Unknown code 1970 · xx · record" in text  # kept as the export wrote it
+    assert "· ger ·" not in text and "· chi; eng ·" not in text
+
+
 # --- the source rule, and rules together ---
 
 
