@@ -51,6 +51,12 @@ class Decision(models.Model):
         indexes = [
             models.Index(fields=["review", "stage", "reviewer"], name="decision_review_stage_user"),
             models.Index(fields=["record", "stage"], name="decision_record_stage"),
+            # a reviewer's decisions since her ranking last read them
+            # (`services.ranking.ranking_after_decision`): a range, not all of them
+            models.Index(
+                fields=["reviewer", "review", "stage", "created_at"],
+                name="decision_user_review_stage_at",
+            ),
         ]
 
     def __str__(self) -> str:

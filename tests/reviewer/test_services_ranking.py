@@ -3,6 +3,8 @@ from (blinding), when it runs, and the stopping sample."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.signals import request_finished, request_started
@@ -11,11 +13,13 @@ from reviewer.models import (
     RankingJob,
     RankingStatus,
     RankingTrigger,
+    Record,
     RelevanceScore,
     Removal,
     Role,
 )
 from reviewer.ranking import selectors
+from reviewer.ranking.engine import Ranker
 from reviewer.services import after_response, jobs
 from reviewer.services import ranking as services
 from reviewer.services.jobs import Claim, claim_job
@@ -252,6 +256,66 @@ def test_only_the_newest_ranking_keeps_its_scores(review):
     assert not first.scores.exists()
     assert second.scores.count() == 10
     assert (second.relevant, second.irrelevant) == (2, 1)
+
+
+def engine_ranking(review, user):
+    """(record, score, rank) as the engine ranks the review's records for `user`, without
+    the app's plumbing (its cache, its reading of the records, its storing)."""
+    records = services.rank_inputs(review)
+    ranking = Ranker(records).train(
+        selectors.labels(review, user), seed=0, query=selectors.review_query(review)
+    )
+    order = ranking.order([record.id for record in records])
+    return [(pk, ranking.scores[pk], rank) for rank, pk in enumerate(order, start=1)]
+
+
+def stored_ranking(job):
+    return list(job.scores.order_by("rank").values_list("record_id", "score", "rank"))
+
+
+def test_the_stored_scores_and_ranks_are_exactly_the_engine_s(review):
+    ann, _ = two_reviewers(review)
+    records = corpus(review)
+    screen(records[0], ann, "include")
+    screen(records[1], ann, "exclude")
+    screen(records[3], ann, "exclude")
+
+    job = services.ranking_run_now(review=review, user=ann, trigger=RankingTrigger.REQUESTED)
+
+    assert stored_ranking(job) == engine_ranking(review, ann)  # the same floats, the same order
+
+
+def test_cached_features_serve_until_a_record_s_text_changes(review, monkeypatch):
+    monkeypatch.setattr(services, "_features", OrderedDict())
+    ann, _ = two_reviewers(review)
+    records = corpus(review)
+    screen(records[0], ann, "include")
+    screen(records[1], ann, "exclude")
+    first = services.ranking_run_now(review=review, user=ann, trigger=RankingTrigger.REQUESTED)
+    screen(records[2], ann, "include")
+    second = services.ranking_run_now(review=review, user=ann, trigger=RankingTrigger.REQUESTED)
+    assert first.vectorise_seconds > 0  # read and vectorised
+    assert second.vectorise_seconds == 0  # the same records and text: cached
+    assert stored_ranking(second) == engine_ranking(review, ann)
+
+    # a record's text changes: its features are read again, and the scores follow
+    Record.objects.filter(pk=records[9].pk).update(
+        abstract="Inflammatory myofibroblastic tumour in children treated with crizotinib"
+    )
+    third = services.ranking_run_now(review=review, user=ann, trigger=RankingTrigger.REQUESTED)
+    assert third.vectorise_seconds > 0
+    assert stored_ranking(third) == engine_ranking(review, ann)
+    assert stored_ranking(third) != stored_ranking(second)
+
+    Record.objects.filter(pk=records[7].pk).update(keywords=["paediatric", "crizotinib"])
+    fourth = services.ranking_run_now(review=review, user=ann, trigger=RankingTrigger.REQUESTED)
+    assert fourth.vectorise_seconds > 0  # keywords are text the ranker reads too
+    assert stored_ranking(fourth) == engine_ranking(review, ann)
+
+    make_record(review, title="Crizotinib in paediatric inflammatory myofibroblastic tumour")
+    fifth = services.ranking_run_now(review=review, user=ann, trigger=RankingTrigger.REQUESTED)
+    assert fifth.vectorise_seconds > 0 and fifth.records == 11  # a new record: read again
+    assert stored_ranking(fifth) == engine_ranking(review, ann)
 
 
 def test_removed_records_and_duplicates_are_not_ranked(review):
