@@ -196,9 +196,8 @@ def record_states_seen_by(
     """Where each of these records ended up (waiting, excluded at title/abstract, included,
     a duplicate, removed…), as `membership` may be told it under blinding (`_seen`). A
     fixed number of queries, whatever the number of records."""
-    # `_rows` is screening's one read of many records' rows (`states` is built on it); it
-    # has no public name yet, and the closing acts (`closed_by_senior`) need the rows.
-    rows = queries._rows(review, record_ids)
+    # the rows, not only the states: the closing acts (`closed_by_senior`) need them
+    rows = queries.rows_by_record(review, record_ids)
     mine: dict[int, dict[str, str]] = defaultdict(dict)
     others: dict[int, Counter[str]] = defaultdict(Counter)
     for record_id, stage, reviewer_id, choice in Decision.objects.filter(

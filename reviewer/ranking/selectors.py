@@ -275,7 +275,10 @@ def ranking_state_and_sample(review: Review, user: User) -> tuple[RankingState, 
 def record_relevance(job: RankingJob | None, record_id: int) -> RelevanceScore | None:
     if job is None or not job.trained:
         return None
-    return RelevanceScore.objects.filter(job=job, record_id=record_id).first()
+    # no `.first()`: its ORDER BY id LIMIT 1 lets PostgreSQL walk the primary key through
+    # every ranking's scores (11 ms at 20,000 records) instead of the (job, record) index
+    found = list(RelevanceScore.objects.filter(job=job, record_id=record_id)[:1])
+    return found[0] if found else None
 
 
 # --- the progress chart ---

@@ -64,7 +64,10 @@ from reviewer.screening.rules import (
 )
 
 
-def _rows(review: Review, record_ids: Iterable[int] | None) -> dict[int, RecordRows]:
+def rows_by_record(review: Review, record_ids: Iterable[int] | None) -> dict[int, RecordRows]:
+    """What each record's state is derived from (`rules.record_state`) and whether a senior
+    closed a stage of it (`rules.closed_by_senior`), for `record_ids` of `review` (None:
+    all of them): screening's one read of many records' rows, a fixed number of queries."""
     records = review.records.all()
     ids: list[int] | None = None
     if record_ids is not None:
@@ -119,7 +122,7 @@ def _rows(review: Review, record_ids: Iterable[int] | None) -> dict[int, RecordR
 
 def states(review: Review, record_ids: Iterable[int] | None = None) -> dict[int, Outcome]:
     """Every record's state (or only these records')."""
-    return {pk: record_state(rows) for pk, rows in _rows(review, record_ids).items()}
+    return {pk: record_state(rows) for pk, rows in rows_by_record(review, record_ids).items()}
 
 
 def state_of(record: Record) -> Outcome:
@@ -183,10 +186,10 @@ def record_rows(
     record: Record, *, fields: tuple[int | None, str, object] | None = None
 ) -> tuple[RecordRows, list[DecisionRow]]:
     """What one record's state is derived from (`rules.record_state`) and its decisions,
-    in one round trip where `_rows` takes six: its decisions, adjudications, full-text
+    in one round trip where `rows_by_record` takes six: its decisions, adjudications, full-text
     report, approval and removal in one UNION ALL query. The record's own fields come from
     `record` (its source loaded) or `fields` (duplicate_of_id, source kind, released_at:
-    read under the row's lock). `tests/reviewer/screening` keeps this equal to `_rows`."""
+    read under the row's lock). `tests/reviewer/screening` keeps this equal to `rows_by_record`."""
     rows = _RECORD_ROWS.rows(pk=record.pk)
     decisions: list[DecisionRow] = []
     ta_adjudicated: str | None = None
@@ -200,7 +203,7 @@ def record_rows(
             ta_adjudicated = choice
         elif kind == "a":
             ft_adjudicated = (choice, reason_id)
-    decisions.sort(key=lambda d: d.pk)  # as `_rows` reads them
+    decisions.sort(key=lambda d: d.pk)  # as `rows_by_record` reads them
     if fields is None:
         fields = (record.duplicate_of_id, record.source.kind, record.released_at)
     duplicate_of, source_kind, released_at = fields
@@ -719,14 +722,10 @@ def ranked_neighbours(
     ranking has no score for `pk` or nothing scored follows it (then `neighbours`, which
     also orders the unscored records, answers). `rank`: `pk`'s rank when the caller has
     read it (None: not scored)."""
-    from reviewer.models import RelevanceScore
-
     if rank is False:
-        rank = (
-            RelevanceScore.objects.filter(job_id=ranking_id, record_id=pk)
-            .values_list("rank", flat=True)
-            .first()
-        )
+        # unordered, by the (job, record) index: see `selectors.record_relevance`
+        ranks = RelevanceScore.objects.filter(job_id=ranking_id, record_id=pk)
+        rank = next(iter(ranks.values_list("rank", flat=True)[:1]), None)
     if rank is None or isinstance(rank, bool):
         return None
 

@@ -167,52 +167,31 @@ def _reason(review: Review, reason: ExclusionReason | None) -> ExclusionReason:
 @transaction.atomic
 def decide(
     *,
-    record: Record,
+    record: Record | int,
     user: User,
     stage: str,
     choice: str,
     reason: ExclusionReason | None = None,
     note: str = "",
+    review: Review | None = None,
     membership: Membership | None = None,
     ranking: RankingJob | Literal[False] | None = False,
 ) -> Decision:
-    """Record (or change) a reviewer's decision on a record at a stage. `membership` and
-    `ranking` (the reviewer's newest ranking job, None: none) spare the queries when the
-    request has read them already."""
+    """Record (or change) a reviewer's decision on a record at a stage, the record's row
+    locked until the transaction ends. `record`: the record, or its id in `review` (the
+    screening page, which has not read it yet: it is read with its source under the lock
+    in the same query, and is the returned decision's `record`; `Record.DoesNotExist` when
+    the review has no such record). `membership` and `ranking` (the reviewer's newest
+    ranking job, None: none) spare the queries when the request has read them already."""
+    if isinstance(record, Record):
+        fields = _lock(record)
+    else:
+        assert review is not None, "a record's id needs its review"
+        found = record_of(review, record, lock=True)
+        if found is None:
+            raise Record.DoesNotExist(f"No record {record} in this review.")
+        record, fields = found, (found.duplicate_of_id, found.source.kind, found.released_at)
     return _decide(
-        record,
-        _lock(record),
-        user=user,
-        stage=stage,
-        choice=choice,
-        reason=reason,
-        note=note,
-        membership=membership,
-        ranking=ranking,
-    )
-
-
-@transaction.atomic
-def decide_on(
-    *,
-    review: Review,
-    record_id: int,
-    user: User,
-    stage: str,
-    choice: str,
-    reason: ExclusionReason | None = None,
-    note: str = "",
-    membership: Membership | None = None,
-    ranking: RankingJob | Literal[False] | None = False,
-) -> tuple[Record, Decision]:
-    """`decide` on the record `record_id` of `review`, read (with its source) under its
-    row's lock in the same query: the screening page's decision, which has not read the
-    record yet. Raises `Record.DoesNotExist` when the review has no such record."""
-    record = record_of(review, record_id, lock=True)
-    if record is None:
-        raise Record.DoesNotExist(f"No record {record_id} in this review.")
-    fields = (record.duplicate_of_id, record.source.kind, record.released_at)
-    decision = _decide(
         record,
         fields,
         user=user,
@@ -223,7 +202,6 @@ def decide_on(
         membership=membership,
         ranking=ranking,
     )
-    return record, decision
 
 
 def _decide(
@@ -252,6 +230,8 @@ def _decide(
     mine_row = next((d for d in at_stage if d.reviewer_id == user.pk), None)
     # the decision itself (its note) only when it is changed
     mine = Decision.objects.get(pk=mine_row.pk) if mine_row is not None else None
+    if mine is not None:
+        mine.record = record  # read already
     if mine is None:
         # the same refusal whether the two decisions agree or not: which it is stays hidden
         if len(at_stage) >= REVIEWERS_PER_RECORD and state not in (State.DUPLICATE, State.REMOVED):

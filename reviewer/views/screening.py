@@ -394,9 +394,9 @@ def screen_decide(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> H
         return refused(form.first_error())
     try:
         # the record is read under its row's lock, in the decision's transaction
-        record, decision = services.decide_on(
+        decision = services.decide(
+            record=pk,
             review=review,
-            record_id=pk,
             user=queue.user,
             stage=stage,
             choice=form.cleaned_data["choice"],
@@ -409,6 +409,7 @@ def screen_decide(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> H
         raise Http404("No such record.") from None
     except ValidationError as error:
         return refused(error.messages[0])
+    record = decision.record
     following = _next_for_me(queue, after=record)
     if not request.htmx:
         if following is None:
@@ -416,7 +417,6 @@ def screen_decide(request: HtmxHttpRequest, slug: str, stage: str, pk: int) -> H
         return redirect(_record_url(review, stage, following.pk, queue.filters, last=record.pk))
     # a decision just made may change (`rules.may_change_decision`): only a senior's
     # adjudication or my own full-text decision closes it, and neither came in between
-    decision.record = record
     last = {"decision": decision, "undoable": True}
     if following is None:
         return _empty_response(request, queue, last=last)

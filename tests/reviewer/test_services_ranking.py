@@ -20,6 +20,8 @@ from reviewer.models import (
 )
 from reviewer.ranking import selectors
 from reviewer.ranking.engine import Ranker
+from reviewer.screening import queries
+from reviewer.screening.rules import TA
 from reviewer.services import after_response, jobs
 from reviewer.services import ranking as services
 from reviewer.services.jobs import Claim, claim_job
@@ -244,18 +246,36 @@ def test_a_failed_retrain_says_why_and_the_previous_ranking_stays(review, monkey
     assert before.scores.count() == 10
 
 
-def test_only_the_newest_ranking_keeps_its_scores(review):
+def test_the_newest_ranking_and_the_one_before_keep_their_scores(review):
+    """The page reads only the newest, but a request that read which one just before the
+    next finished walks the one before for a moment more: its walk must still find the
+    records waiting, in its order. The ones before that go."""
     ann, _ = two_reviewers(review)
     records = corpus(review)
     screen(records[0], ann, "include")
     screen(records[1], ann, "exclude")
     first = services.ranking_run_now(review=review, user=ann, trigger=RankingTrigger.REQUESTED)
+    first_walk = queries.ranked_waiting(
+        queries.members(review, ann, TA), ann, TA, first.pk, after=0, count=4
+    )
     screen(records[2], ann, "include")
     second = services.ranking_run_now(review=review, user=ann, trigger=RankingTrigger.REQUESTED)
 
-    assert not first.scores.exists()
+    assert first.scores.count() == 10
     assert second.scores.count() == 10
     assert (second.relevant, second.irrelevant) == (2, 1)
+    # a walk of the first ranking, as a request that read it before the second finished
+    walked = queries.ranked_waiting(
+        queries.members(review, ann, TA), ann, TA, first.pk, after=0, count=3
+    )
+    assert [pk for _, pk in walked] == [pk for _, pk in first_walk if pk != records[2].pk][:3]
+
+    screen(records[3], ann, "exclude")
+    third = services.ranking_run_now(review=review, user=ann, trigger=RankingTrigger.REQUESTED)
+
+    assert not first.scores.exists()
+    assert second.scores.count() == 10
+    assert third.scores.count() == 10
 
 
 def engine_ranking(review, user):

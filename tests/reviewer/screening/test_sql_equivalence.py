@@ -366,7 +366,7 @@ def test_one_records_rows_in_one_query_equal_the_review_wide_read(django_assert_
     """`queries.record_rows` (one UNION ALL query, the screening page's and a decision's
     read) gives each record the same rows as `_rows` (six queries), in every state."""
     s = build()
-    everyone = queries._rows(s.review, None)
+    everyone = queries.rows_by_record(s.review, None)
     problems = []
     for name, record in s.records.items():
         record = Record.objects.select_related("source", "review").get(pk=record.pk)
