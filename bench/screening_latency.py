@@ -7,7 +7,12 @@
 Without `--broker` it runs as the quick start does (no Celery worker: `CELERY_BROKER_URL`
 empty), so the ranking retrains every few decisions run in the web process, in its
 background thread (`reviewer.services.background`); the request thread's CPU is reported
-apart from them.
+apart from them. With `--broker` it runs as deployed: it starts a Celery worker
+(deploy/reviewer-worker.service's command) on CELERY_BROKER_URL or REDIS_URL, and the
+retrains run there. Set REDIS_URL for the cache as deployed (counters, cursors, sessions).
+The in-process run first waits for the reviewer's learnt ranking (its first retrain
+vectorises every record), so it times the queue as it is for the rest of a review: walking
+that ranking; it says how many of its requests did.
 
 Builds a review of 20,000 records on PostgreSQL (DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/bench; the database is created if missing), half of
@@ -49,6 +54,8 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -177,7 +184,7 @@ def direct_worker(slug: str, username: str, decisions: int, profile: bool) -> di
 
     cpu_times: list[float] = []
 
-    def decide() -> tuple[float, int]:
+    def decide() -> tuple[float, int, bool]:
         nonlocal path
         choice = rng.choices([c for c, _ in CHOICES], weights=[w for _, w in CHOICES])[0]
         started, cpu = time.perf_counter(), time.thread_time()
@@ -192,10 +199,15 @@ def direct_worker(slug: str, username: str, decisions: int, profile: bool) -> di
         assert response.status_code == 200, response.status_code
         following = _panel_path(response.get("HX-Push-Url", ""))
         path = following
-        return seconds, len(response.content)
+        # the panel shows the record's rank when the queue walks the learnt ranking
+        return seconds, len(response.content), b"screen-relevance" in response.content
 
     for _ in range(20):  # warm up: connections, templates, caches
         decide()
+    # and until the ranking learnt from this reviewer's decisions is in use, as it is for
+    # the rest of a review: its first retrain reads and vectorises all the records (seconds
+    # at 20,000), and until then the queue is in import order (a cheaper walk)
+    learnt = _wait_for_learnt_ranking(slug, username, decide)
     queries = []
     for _ in range(5):
         with CaptureQueriesContext(connection) as captured:
@@ -204,19 +216,23 @@ def direct_worker(slug: str, username: str, decisions: int, profile: bool) -> di
     example = [q["sql"] for q in captured.captured_queries]
     timings: list[float] = []
     sizes: list[int] = []
+    walked = 0
     cpu_times.clear()
     profiler = None
+    statements: dict[str, list[float]] = defaultdict(list)
     if profile:
         import cProfile
 
+        connection.execute_wrappers.append(_statement_timer(statements))
         profiler = cProfile.Profile()
         profiler.enable()
     for _ in range(decisions):
         if not path:
             break
-        seconds, size = decide()
+        seconds, size, ranked = decide()
         timings.append(seconds)
         sizes.append(size)
+        walked += ranked
     waited = time.perf_counter()
     from reviewer.services import background
 
@@ -231,13 +247,73 @@ def direct_worker(slug: str, username: str, decisions: int, profile: bool) -> di
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
         print(out.getvalue(), file=sys.stderr)
         print("\n".join(example), file=sys.stderr)
+        _print_statements(statements, len(timings))
     return {
         "decide": timings,
         "cpu": cpu_times,
         "queries": queries,
         "bytes": sizes,
         "retrain_wait": retrain_wait,
+        "relevance_order": walked,
+        "learnt_after": learnt,
     }
+
+
+def _statement_timer(statements: dict[str, list[float]]) -> Callable[..., object]:
+    """A `connection.execute_wrappers` entry that times each SQL statement of the request
+    thread (wall time: the round trip, the database's planning and execution, and waiting
+    for the GIL when a retrain runs in this process), by its shape (numbers left out)."""
+
+    def timed(execute: Callable[..., object], sql: str, *args: object) -> object:
+        started = time.perf_counter()
+        try:
+            return execute(sql, *args)
+        finally:
+            shape = re.sub(r"\s+", " ", re.sub(r"\d+", "N", sql))
+            statements[shape].append(time.perf_counter() - started)
+
+    return timed
+
+
+def _print_statements(statements: dict[str, list[float]], decisions: int) -> None:
+    """Where the request thread's SQL time went: per statement shape, how many per
+    decision, p50 and total ms per decision, the costliest first."""
+    print(
+        "\nSQL per decision (wall ms): per decision, p50, total/decision, statement",
+        file=sys.stderr,
+    )
+    ordered = sorted(statements.items(), key=lambda item: -sum(item[1]))
+    for shape, times in ordered:
+        print(
+            f"{len(times) / decisions:5.2f} {statistics.median(times) * 1000:6.2f} "
+            f"{sum(times) * 1000 / decisions:6.2f}  {shape[:160]}",
+            file=sys.stderr,
+        )
+    total = sum(sum(times) for times in statements.values()) * 1000 / decisions
+    print(f"all SQL: {total:.1f} ms per decision", file=sys.stderr)
+
+
+def _wait_for_learnt_ranking(
+    slug: str, username: str, decide: Callable[[], tuple[float, int, bool]]
+) -> float:
+    """Decide now and then until the reviewer's newest finished ranking learnt from their
+    decisions (retrained in this process's background thread, or by the worker with
+    `--broker`); the seconds it took."""
+    from reviewer.models import RankingJob, RankingMethod, RankingStatus
+
+    started = time.perf_counter()
+    while time.perf_counter() - started < 300:
+        newest = (
+            RankingJob.objects.filter(review__slug=slug, reviewer__username=username)
+            .filter(status=RankingStatus.SUCCEEDED)
+            .order_by("-pk")
+            .first()
+        )
+        if newest is not None and newest.trained and newest.method == RankingMethod.LEARNT:
+            return time.perf_counter() - started
+        time.sleep(0.5)
+        decide()
+    raise SystemExit("no learnt ranking within 300 s: is a worker running (--broker)?")
 
 
 # --- the HTTP clients ---
@@ -463,6 +539,41 @@ def _child(args: list[str], env: dict[str, str]) -> dict[str, object]:
     return json.loads(result.stdout.strip().splitlines()[-1]) if result.stdout.strip() else {}
 
 
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+@contextmanager
+def _worker(env: dict[str, str]) -> Iterator[None]:
+    """A Celery worker as deploy/reviewer-worker.service runs it (`--concurrency=2`), on the
+    broker in CELERY_BROKER_URL or REDIS_URL, for the length of the run."""
+    if not (env.get("CELERY_BROKER_URL") or env.get("REDIS_URL")):
+        raise SystemExit("--broker needs CELERY_BROKER_URL or REDIS_URL")
+    worker = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("celery")),
+            "-A",
+            "reviewer",
+            "worker",
+            "--loglevel=WARNING",
+            "--concurrency=2",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,  # its banner; warnings and errors go to stderr
+        start_new_session=True,
+    )
+    try:
+        yield
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+
+
 def _ensure_database(url: str) -> None:
     """Create the PostgreSQL database named in `url` if it does not exist."""
     import psycopg
@@ -505,6 +616,12 @@ def report(
         label = "  of which the request thread's CPU (Django, ORM, template)"
         print(f"{label:<56} {_ms(cpu, 50):>8} {_ms(cpu, 95):>8}")
         print(f"  load average while measured: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        walked = direct.get("relevance_order", 0)
+        learnt = direct.get("learnt_after", 0.0)
+        print(
+            f"  {walked} of {len(times)} in relevance order (the learnt ranking walked; "
+            f"in use {learnt:.1f} s after the warm-up)"
+        )
         retrains: list[float] = direct.get("retrain_wait", [])  # type: ignore[assignment]
         if retrains:
             print(f"  waited for the background retrains at the end: {retrains[0]:.1f} s")
@@ -548,8 +665,9 @@ def main() -> None:
     parser.add_argument(
         "--broker",
         action="store_true",
-        help="keep CELERY_BROKER_URL from the environment (default: none, as the quick "
-        "start: retrains run in the web process)",
+        help="retrains in a Celery worker this bench starts (as deployed), on the broker in "
+        "CELERY_BROKER_URL or REDIS_URL (default: no broker, as the quick start: retrains "
+        "run in the web process)",
     )
     parser.add_argument("--child-setup", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--child-teardown", help=argparse.SUPPRESS)
@@ -587,8 +705,9 @@ def main() -> None:
     reviewers = max(args.reviewers, args.clients) + 1  # and one for the in-process run
     info = _child(["--child-setup", str(args.records), str(reviewers), str(args.screened)], env)
     try:
-        direct = run_direct(info, args, env)
-        http = None if args.direct else run_http(info, args, env)
+        with _worker(env) if args.broker else _nothing():
+            direct = run_direct(info, args, env)
+            http = None if args.direct else run_http(info, args, env)
     finally:
         if not args.keep:
             _child(["--child-teardown", str(info["slug"])], env)

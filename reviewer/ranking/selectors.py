@@ -272,9 +272,16 @@ def ranking_state_and_sample(review: Review, user: User) -> tuple[RankingState, 
     return state, newest.sample_id  # type: ignore[attr-defined]
 
 
-def record_relevance(job: RankingJob | None, record_id: int) -> RelevanceScore | None:
+def record_relevance(
+    job: RankingJob | None, record_id: int, *, known: dict[int, tuple[int, float]] | None = None
+) -> RelevanceScore | None:
+    """The record's score and rank in `job`; `known`: (rank, score) by record id of the
+    records just read from that ranking (`ScreeningQueue.walked`)."""
     if job is None or not job.trained:
         return None
+    if known and record_id in known:
+        rank, score = known[record_id]
+        return RelevanceScore(job=job, record_id=record_id, rank=rank, score=score)
     # no `.first()`: its ORDER BY id LIMIT 1 lets PostgreSQL walk the primary key through
     # every ranking's scores (11 ms at 20,000 records) instead of the (job, record) index
     found = list(RelevanceScore.objects.filter(job=job, record_id=record_id)[:1])

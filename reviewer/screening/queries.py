@@ -543,30 +543,26 @@ def waiting_after(
 
 def ranked_waiting(
     records: QuerySet[Record], user: User, stage: str, ranking_id: int, *, after: int, count: int
-) -> list[tuple[int, int]]:
-    """(rank, id) of the first `count` records of `records` still waiting for `user`, in
-    the ranking's order from rank `after` on (exclusive), each batch probed by primary key
-    (`waiting_probe`): what `ranked_first` does, at a cost that does not grow with the
-    review."""
-    tests = waiting_probe(user, stage)
-    found: list[tuple[int, int]] = []
+) -> list[tuple[int, int, float]]:
+    """(rank, id, score) of the first `count` records of `records` still waiting for
+    `user`, in the ranking's order from rank `after` on (exclusive): what `ranked_first`
+    does, at a cost that does not grow with the review. Each batch of the ranking is read
+    along its (job, rank) index with, for each of its records, whether it is in the queue
+    and still waiting (`waiting_probe`, by primary key): one query, nearly always one batch."""
+    waiting = records.filter(pk=OuterRef("record_id")).filter(*waiting_probe(user, stage))
+    found: list[tuple[int, int, float]] = []
     last, size = after, max(count * 4, 48)
     while len(found) < count:
         batch = list(
             RelevanceScore.objects.filter(job_id=ranking_id, rank__gt=last)
             .order_by("rank")
-            .values_list("rank", "record_id")[:size]
+            .annotate(waiting=Exists(waiting))
+            .values_list("rank", "record_id", "score", "waiting")[:size]
         )
-        size = min(size * 2, RANK_BATCH)
         if not batch:
             break
-        present = set(
-            records.filter(pk__in=[pk for _, pk in batch])
-            .filter(*tests)
-            .values_list("pk", flat=True)
-        )
-        found += [(rank, pk) for rank, pk in batch if pk in present]
-        last = batch[-1][0]
+        found += [(rank, pk, score) for rank, pk, score, still in batch if still]
+        last, size = batch[-1][0], min(size * 2, RANK_BATCH)
     return found[:count]
 
 
@@ -737,18 +733,23 @@ def ranked_neighbours(
                 return hit
         return None
 
-    # the first batch on either side in one query, and which of them are in the queue in
-    # another: nearly always enough; a side whose first batch has none walks on
-    scores = RelevanceScore.objects.filter(job_id=ranking_id).values_list("rank", "record_id")
+    # the first batch on either side, each record with whether it is in the queue, in one
+    # query: nearly always enough; a side whose first batch has none walks on
+    in_queue = Exists(records.filter(pk=OuterRef("record_id")))
+    scores = (
+        RelevanceScore.objects.filter(job_id=ranking_id)
+        .annotate(present=in_queue)
+        .values_list("rank", "record_id", "present")
+    )
     above = scores.filter(rank__gt=rank).order_by("rank")[:NEIGHBOUR_BATCH]
     below = scores.filter(rank__lt=rank).order_by("-rank")[:NEIGHBOUR_BATCH]
     if connection.features.supports_slicing_ordering_in_compound:
         around = list(above.union(below, all=True))
     else:  # SQLite: two queries
         around = [*above, *below]
-    present = set(records.filter(pk__in=[pk for _, pk in around]).values_list("pk", flat=True))
-    after = sorted((r, pk) for r, pk in around if r > rank)
-    before = sorted(((r, pk) for r, pk in around if r < rank), reverse=True)
+    present = {pk for _, pk, inside in around if inside}
+    after = sorted((r, pk) for r, pk, _ in around if r > rank)
+    before = sorted(((r, pk) for r, pk, _ in around if r < rank), reverse=True)
     following = next((pk for _, pk in after if pk in present), None)
     if following is None and len(after) == NEIGHBOUR_BATCH:
         following = first_of(_ranked_batches(ranking_id, after=after[-1][0]))

@@ -139,6 +139,8 @@ class ScreeningQueue:
     _generation: int | None = field(default=None, init=False, repr=False)
     #: the counters in the cache as `_cursor` read them (None: not read)
     _counts: dict[str, object] | None = field(default=None, init=False, repr=False)
+    #: (rank, score) in the walked ranking of the records `first_waiting` found there
+    walked: dict[int, tuple[int, float]] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
     def for_request(
@@ -280,7 +282,8 @@ class ScreeningQueue:
                 )
                 if walked:
                     self._keep_cursor(walked[0][0])
-                    return [pk for _, pk in walked]
+                    self.walked = {pk: (rank, score) for rank, pk, score in walked}
+                    return [pk for _, pk, _ in walked]
             elif start is not None:
                 if self._whole:
                     found = queries.waiting_after(

@@ -260,12 +260,15 @@ def _record_response(
         see_others=see_others,
     )
     ranking = filters.ranking
-    # the reviewer's own ranking only: never a colleague's
-    relevance = ranking_selectors.record_relevance(
-        ranking.current if ranking is not None else None, record.pk
-    )
-    # the walked ranking is that same one: its rank is read already
+    # the walked ranking is the reviewer's current one: its rank is read already
     walked = ranking is not None and filters.walk_ranking == ranking.ranking_id
+    # the reviewer's own ranking only: never a colleague's; its score read already when
+    # the queue walked it to this record
+    relevance = ranking_selectors.record_relevance(
+        ranking.current if ranking is not None else None,
+        record.pk,
+        known=queue.walked if walked else None,
+    )
     rank: int | bool | None = (relevance.rank if relevance else None) if walked else False
     previous_id, next_id = queue.neighbours(record.pk, rank=rank)
     full_text = None

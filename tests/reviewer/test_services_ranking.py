@@ -268,7 +268,7 @@ def test_the_newest_ranking_and_the_one_before_keep_their_scores(review):
     walked = queries.ranked_waiting(
         queries.members(review, ann, TA), ann, TA, first.pk, after=0, count=3
     )
-    assert [pk for _, pk in walked] == [pk for _, pk in first_walk if pk != records[2].pk][:3]
+    assert [pk for _, pk, _ in walked] == [pk for _, pk, _ in first_walk if pk != records[2].pk][:3]
 
     screen(records[3], ann, "exclude")
     third = services.ranking_run_now(review=review, user=ann, trigger=RankingTrigger.REQUESTED)
