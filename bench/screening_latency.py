@@ -2,7 +2,8 @@
 
     python bench/screening_latency.py                  # all three figures, one run
     python bench/screening_latency.py --direct         # only the server time
-    python bench/screening_latency.py --direct --profile   # and where that time goes
+    python bench/screening_latency.py --direct --sql       # and each SQL statement's time
+    python bench/screening_latency.py --direct --profile   # and a cProfile of the request
 
 Without `--broker` it runs as the quick start does (no Celery worker: `CELERY_BROKER_URL`
 empty), so the ranking retrains every few decisions run in the web process, in its
@@ -140,9 +141,18 @@ def setup(records: int, reviewers: int, screened: float) -> dict[str, object]:
     )
     from django.db import connection
 
-    with connection.cursor() as cursor:  # the statistics autovacuum would gather by itself
-        cursor.execute("ANALYZE")
-    return {"slug": review.slug, "users": [u.username for u in screening]}
+    with connection.cursor() as cursor:
+        # what autovacuum does on a running server: the dead rows of earlier runs (each
+        # retrain replaces 20,000 scores) cleared, and statistics for the new rows; a server
+        # running without autovacuum, as some test machines do, is said in the report
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("SHOW autovacuum")
+        autovacuum = cursor.fetchone()[0]
+    return {
+        "slug": review.slug,
+        "users": [u.username for u in screening],
+        "autovacuum": autovacuum,
+    }
 
 
 def teardown(slug: str) -> None:
@@ -162,7 +172,9 @@ def _panel_path(push_url: str) -> str:
     return path if re.search(r"/screen/ta/\d+/$", path) else ""
 
 
-def direct_worker(slug: str, username: str, decisions: int, profile: bool) -> dict[str, object]:
+def direct_worker(
+    slug: str, username: str, decisions: int, profile: bool, sql: bool
+) -> dict[str, object]:
     """The htmx decision POST in this process through Django's test client, back to back:
     decide + the next record's panel, timed; a few more with their SQL queries counted."""
     _django()
@@ -220,10 +232,11 @@ def direct_worker(slug: str, username: str, decisions: int, profile: bool) -> di
     cpu_times.clear()
     profiler = None
     statements: dict[str, list[float]] = defaultdict(list)
+    if profile or sql:
+        connection.execute_wrappers.append(_statement_timer(statements))
     if profile:
         import cProfile
 
-        connection.execute_wrappers.append(_statement_timer(statements))
         profiler = cProfile.Profile()
         profiler.enable()
     for _ in range(decisions):
@@ -245,8 +258,13 @@ def direct_worker(slug: str, username: str, decisions: int, profile: bool) -> di
         profiler.disable()
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+        saved = ROOT / "bench" / "out" / "screening_latency.prof"
+        saved.parent.mkdir(exist_ok=True)
+        profiler.dump_stats(saved)
+        print(f"the whole profile: {saved.relative_to(ROOT)} (python -m pstats)", file=sys.stderr)
         print(out.getvalue(), file=sys.stderr)
         print("\n".join(example), file=sys.stderr)
+    if statements:
         _print_statements(statements, len(timings))
     return {
         "decide": timings,
@@ -519,6 +537,7 @@ def run_direct(
             users[-1],  # a reviewer the HTTP clients leave alone
             str(args.decisions),
             *(["--profile"] if args.profile else []),
+            *(["--sql"] if args.sql else []),
         ],
         cwd=ROOT,
         env=env,
@@ -570,8 +589,15 @@ def _worker(env: dict[str, str]) -> Iterator[None]:
     try:
         yield
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=60)
+        # SIGTERM to the worker alone: a warm shutdown, which lets a running retrain finish
+        # (its pool processes killed too would lose it, and the review's teardown would race
+        # its writes)
+        worker.terminate()
+        try:
+            worker.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
 
 
 def _ensure_database(url: str) -> None:
@@ -599,10 +625,13 @@ def report(
     direct: dict[str, object] | None,
     http: dict[str, tuple[dict[str, list[float]], float]] | None,
     args: argparse.Namespace,
+    autovacuum: str,
 ) -> None:
     print(
         f"{args.records:,} records ({args.screened:.0%} decided by two earlier reviewers), "
-        "PostgreSQL, one htmx POST per decision"
+        "PostgreSQL, one htmx POST per decision; retrains "
+        + ("in a Celery worker" if args.broker else "in the web process (no worker)")
+        + ("" if autovacuum == "on" else "; autovacuum off: the retrains' dead rows pile up")
     )
     print(f"{'measure':<56} {'p50 ms':>8} {'p95 ms':>8} {'figure':>14}")
     if direct is not None:
@@ -661,6 +690,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--direct", action="store_true", help="only the in-process server time")
     parser.add_argument("--profile", action="store_true", help="profile the in-process run")
+    parser.add_argument(
+        "--sql",
+        action="store_true",
+        help="time each SQL statement of the in-process run (without the profiler's overhead)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the review afterwards")
     parser.add_argument(
         "--broker",
@@ -682,7 +716,7 @@ def main() -> None:
         return
     if args.child_direct:
         slug, username, decisions = args.child_direct
-        print(json.dumps(direct_worker(slug, username, int(decisions), args.profile)))
+        print(json.dumps(direct_worker(slug, username, int(decisions), args.profile, args.sql)))
         return
 
     database = os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE)
@@ -712,7 +746,7 @@ def main() -> None:
         if not args.keep:
             _child(["--child-teardown", str(info["slug"])], env)
         media.cleanup()
-    report(direct, http, args)
+    report(direct, http, args, str(info.get("autovacuum", "on")))
 
 
 if __name__ == "__main__":

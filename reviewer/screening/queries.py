@@ -666,8 +666,11 @@ def progress(
 # (or still waiting) by primary key: the first batch nearly always answers.
 
 RANK_BATCH = 400
-#: The first batch read on either side of a record for its neighbours (`ranked_neighbours`).
-NEIGHBOUR_BATCH = 100
+#: The first batch read on either side of a record for its neighbours (`ranked_neighbours`):
+#: in a queue that is not filtered nearly every scored record is in it, so the first few
+#: answer; each row costs a probe of the queue (100 rows: 2-3 ms), and a filtered queue
+#: whose first batch holds none of its records walks on in `RANK_BATCH`es.
+NEIGHBOUR_BATCH = 16
 
 
 def _ranked_batches(

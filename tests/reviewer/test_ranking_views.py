@@ -202,6 +202,22 @@ def test_walking_the_ranking_in_batches_gives_the_sorted_queue_order(team, label
         assert queries.neighbours(ordered, pk) == (before, after)
 
 
+def test_neighbours_in_a_narrowed_queue_walk_past_the_first_batch(team, labelled, monkeypatch):
+    # a queue narrowed (a label, a search) holds few of the ranking's records: the first
+    # batch on either side may hold none of them, and the walk goes on in batches
+    monkeypatch.setattr(queries, "RANK_BATCH", 2)
+    monkeypatch.setattr(queries, "NEIGHBOUR_BATCH", 1)
+    job = RankingJob.objects.get()
+    ordered = queue(team.review, team.reviewer, "ta", order=Order.RELEVANCE, ranking_id=job.pk)
+    ids = list(ordered.values_list("pk", flat=True))
+    kept = ids[::3]
+    assert len(kept) >= 3
+    narrowed = ordered.filter(pk__in=kept)
+
+    for before, pk, after in zip(kept, kept[1:], kept[2:], strict=False):
+        assert queries.ranked_neighbours(narrowed, job.pk, pk) == (before, after)
+
+
 def test_a_record_imported_after_the_ranking_still_comes_in_relevance_order(client, team, labelled):
     job = RankingJob.objects.get()
     late = make_record(team.review, title="Crizotinib for IMT in a child, imported later")
