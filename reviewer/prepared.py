@@ -7,10 +7,11 @@ queries on every key press. A `Prepared` query is still written with the ORM, so
 is the ORM's and stays one source; it is built once with stand-in values, compiled, and
 afterwards only its parameters change.
 
-How: the builder is called with a stand-in for each value (negative integers no row id
-takes, or strings no slug takes); the compiled parameters that equal a stand-in are the
-slots the values go into. Whatever the builder decides in Python (which filters, which
-order, a LIMIT) belongs to the query's `shape`, part of the key it is kept under. When a
+How: the builder is called with a stand-in for each value (integers from `_STANDIN` up,
+or strings no slug takes); the compiled parameters that equal a stand-in are the slots
+the values go into (as the ORM typed them: psycopg's `Int4` for a 32-bit column).
+Whatever the builder decides in Python (which filters, which order, a LIMIT) belongs to
+the query's `shape`, part of the key it is kept under. When a
 stand-in does not come out as exactly one parameter per use (inlined into the SQL, or
 transformed on the way), the query is not kept and is compiled on every call, as the ORM
 would: never a wrong answer.
@@ -32,8 +33,13 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 
-#: The first stand-in value; each value of a query gets its own, counting down.
-_STANDIN = -7_300_000_001
+#: The first stand-in value; each value of a query gets its own, counting up. Never run,
+#: only looked for among the compiled parameters, so it need not be a value no row has:
+#: it must be one no query has as a constant, and lie within the range of the columns it
+#: is compared with, positive ones (a rank) and 32-bit ones included, because Django drops
+#: a comparison that is always true (`rank > -1` on a positive column) and a value missing
+#: from the parameters makes the query not preparable (compiled on every call).
+_STANDIN = 2_000_000_001
 _STANDIN_TEXT = "\x1fprepared-standin-{}\x1f"
 
 
@@ -47,10 +53,14 @@ class _Compiled:
 
 
 class _Slot:
-    __slots__ = ("name",)
+    """Where a value goes; `kind`: the type the ORM gave its stand-in (an int, or a
+    driver's sized integer such as psycopg's `Int4` for a 32-bit column)."""
 
-    def __init__(self, name: str) -> None:
+    __slots__ = ("kind", "name")
+
+    def __init__(self, name: str, kind: type) -> None:
         self.name = name
+        self.kind = kind
 
 
 def _maker(compiler: Any, alias: str) -> Callable[[list[Any]], Model] | None:
@@ -101,7 +111,7 @@ class Prepared:
             elif isinstance(value, str):
                 given[name] = _STANDIN_TEXT.format(n)
             elif type(value) is int:
-                given[name] = _STANDIN - n
+                given[name] = _STANDIN + n
             else:
                 return None
         queryset = self.build(*shape, **given)
@@ -112,10 +122,16 @@ class Prepared:
             by_value = {(type(value), value): name for name, value in given.items()}
 
             def slot(param: Any) -> Any:
-                if type(param) not in (int, str):
+                if type(param) is str:
+                    key: tuple[type, Any] = (str, param)
+                elif isinstance(param, int) and type(param).__module__.startswith("psycopg"):
+                    key = (int, int(param))  # psycopg's Int2/Int4/Int8 for sized columns
+                elif type(param) is int:
+                    key = (int, param)
+                else:
                     return param
-                name = by_value.get((type(param), param))
-                return param if name is None else _Slot(name)
+                name = by_value.get(key)
+                return param if name is None else _Slot(name, type(param))
 
             slots = [slot(param) for param in params]
             used = {slot.name for slot in slots if isinstance(slot, _Slot)}
@@ -147,7 +163,12 @@ class Prepared:
 
     @staticmethod
     def _params(compiled: _Compiled, values: dict[str, Any]) -> list[Any]:
-        return [values[slot.name] if isinstance(slot, _Slot) else slot for slot in compiled.slots]
+        return [
+            (values[slot.name] if slot.kind in (int, str) else slot.kind(values[slot.name]))
+            if isinstance(slot, _Slot)
+            else slot
+            for slot in compiled.slots
+        ]
 
     def _fetch(self, compiled: _Compiled, values: dict[str, Any]) -> list[list[Any]]:
         connection = connections[compiled.alias]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -541,29 +541,100 @@ def waiting_after(
     return [pk for (pk,) in rows]
 
 
+def _ranked_batch(
+    records: QuerySet[Record], user: User, stage: str, ranking_id: int, after: int, size: int
+) -> QuerySet[Any]:
+    """(rank, id, score, waiting) of the ranking's `size` records from rank `after` on
+    (exclusive), along its (job, rank) index, each with whether it is in `records` and
+    still waiting for `user` (`waiting_probe`, by primary key)."""
+    waiting = records.filter(pk=OuterRef("record_id")).filter(*waiting_probe(user, stage))
+    batch: QuerySet[Any] = (
+        RelevanceScore.objects.filter(job_id=ranking_id, rank__gt=after)
+        .order_by("rank")
+        .annotate(waiting=Exists(waiting))
+        .values_list("rank", "record_id", "score", "waiting")[:size]
+    )
+    return batch
+
+
+def _ranked_batch_query(
+    stage: str,
+    blinded: bool,
+    size: int,
+    *,
+    review: int,
+    user: int,
+    ranking: int,
+    after: int,
+    but: int,
+) -> QuerySet[Any]:
+    records = members(Review(pk=review, blinded=blinded), User(pk=user), stage)
+    return _ranked_batch(records.exclude(pk=but), User(pk=user), stage, ranking, after, size)
+
+
+_RANKED_BATCH = Prepared(_ranked_batch_query)
+
+
+def _walk_ranking(
+    batch_of: Callable[[int, int], Iterable[tuple[int, int, float, bool]]],
+    *,
+    after: int,
+    count: int,
+) -> list[tuple[int, int, float]]:
+    """(rank, id, score) of the first `count` waiting records from rank `after` on, read
+    in batches: `batch_of(after, size)`, the first twice as long as needed on a queue where
+    half the records are decided, each next one twice as long again."""
+    found: list[tuple[int, int, float]] = []
+    last, size = after, max(count * 4, 48)
+    while len(found) < count:
+        batch = list(batch_of(last, size))
+        if not batch:
+            break
+        found += [(rank, pk, score) for rank, pk, score, still in batch if still]
+        last, size = batch[-1][0], min(size * 2, RANK_BATCH)
+    return found[:count]
+
+
 def ranked_waiting(
     records: QuerySet[Record], user: User, stage: str, ranking_id: int, *, after: int, count: int
 ) -> list[tuple[int, int, float]]:
     """(rank, id, score) of the first `count` records of `records` still waiting for
     `user`, in the ranking's order from rank `after` on (exclusive): what `ranked_first`
     does, at a cost that does not grow with the review. Each batch of the ranking is read
-    along its (job, rank) index with, for each of its records, whether it is in the queue
-    and still waiting (`waiting_probe`, by primary key): one query, nearly always one batch."""
-    waiting = records.filter(pk=OuterRef("record_id")).filter(*waiting_probe(user, stage))
-    found: list[tuple[int, int, float]] = []
-    last, size = after, max(count * 4, 48)
-    while len(found) < count:
-        batch = list(
-            RelevanceScore.objects.filter(job_id=ranking_id, rank__gt=last)
-            .order_by("rank")
-            .annotate(waiting=Exists(waiting))
-            .values_list("rank", "record_id", "score", "waiting")[:size]
-        )
-        if not batch:
-            break
-        found += [(rank, pk, score) for rank, pk, score, still in batch if still]
-        last, size = batch[-1][0], min(size * 2, RANK_BATCH)
-    return found[:count]
+    with, for each of its records, whether it is in the queue and still waiting: one
+    query, nearly always one batch."""
+    return _walk_ranking(
+        lambda last, size: _ranked_batch(records, user, stage, ranking_id, last, size),
+        after=after,
+        count=count,
+    )
+
+
+def ranked_waiting_whole(
+    review: Review,
+    user: User,
+    stage: str,
+    ranking_id: int,
+    *,
+    after: int,
+    count: int,
+    but: int | None = None,
+) -> list[tuple[int, int, float]]:
+    """`ranked_waiting` over the whole queue (no filters), leaving out record `but`: the
+    look after each decision in relevance order, its SQL compiled once per process
+    (`reviewer.prepared`)."""
+    return _walk_ranking(
+        lambda last, size: _RANKED_BATCH.rows(
+            (stage, review.blinded, size),
+            review=review.pk,
+            user=user.pk,
+            ranking=ranking_id,
+            after=last,
+            but=but if but is not None else 0,
+        ),
+        after=after,
+        count=count,
+    )
 
 
 def waiting(review: Review, user: User, stage: str, records: QuerySet[Record]) -> QuerySet[Record]:
@@ -714,13 +785,65 @@ def ranked_first(records: QuerySet[Record], ranking_id: int, count: int) -> list
     return found[:count]
 
 
+def _ranked_around(
+    records: QuerySet[Record], ranking_id: int, rank: int, side: str, batch: int
+) -> QuerySet[Any]:
+    """(rank, id, in the queue) of the `batch` ranks above `rank` ("upper"), below it
+    ("lower") or both ("both", one UNION ALL query)."""
+    in_queue = Exists(records.filter(pk=OuterRef("record_id")))
+    scores = (
+        RelevanceScore.objects.filter(job_id=ranking_id)
+        .annotate(present=in_queue)
+        .values_list("rank", "record_id", "present")
+    )
+    above = scores.filter(rank__gt=rank).order_by("rank")[:batch]
+    below = scores.filter(rank__lt=rank).order_by("-rank")[:batch]
+    if side == "upper":
+        return above
+    if side == "lower":
+        return below
+    return above.union(below, all=True)
+
+
+def _ranked_around_query(
+    stage: str, blinded: bool, side: str, batch: int, *, review: int, ranking: int, rank: int
+) -> QuerySet[Any]:
+    records = members(Review(pk=review, blinded=blinded), User(), stage)
+    return _ranked_around(records, ranking, rank, side, batch)
+
+
+_RANKED_AROUND = Prepared(_ranked_around_query)
+
+
+def ranked_around_whole(
+    review: Review, stage: str, ranking_id: int, rank: int
+) -> list[tuple[int, int, bool]]:
+    """The first batch on either side of `rank` for `ranked_neighbours` in a queue without
+    filters, its SQL compiled once per process (`reviewer.prepared`)."""
+    shape = (stage, review.blinded)
+    values = {"review": review.pk, "ranking": ranking_id, "rank": rank}
+    if not connection.features.supports_slicing_ordering_in_compound:  # SQLite
+        return [
+            *_RANKED_AROUND.rows((*shape, "upper", NEIGHBOUR_BATCH), **values),
+            *_RANKED_AROUND.rows((*shape, "lower", NEIGHBOUR_BATCH), **values),
+        ]
+    return _RANKED_AROUND.rows((*shape, "both", NEIGHBOUR_BATCH), **values)
+
+
 def ranked_neighbours(
-    records: QuerySet[Record], ranking_id: int, pk: int, *, rank: int | bool | None = False
+    records: QuerySet[Record] | Callable[[], QuerySet[Record]],
+    ranking_id: int,
+    pk: int,
+    *,
+    rank: int | bool | None = False,
+    around: Callable[[int], list[tuple[int, int, bool]]] | None = None,
 ) -> tuple[int | None, int | None] | None:
     """The records before and after `pk` in a relevance-ordered queue; None when the
     ranking has no score for `pk` or nothing scored follows it (then `neighbours`, which
     also orders the unscored records, answers). `rank`: `pk`'s rank when the caller has
-    read it (None: not scored)."""
+    read it (None: not scored). `around`: reads the first batch on either side of a rank
+    (`ranked_around_whole` for a queue without filters); `records` may then be a function
+    that builds the queue's records only if the walk goes on past that batch."""
     if rank is False:
         # unordered, by the (job, record) index: see `selectors.record_relevance`
         ranks = RelevanceScore.objects.filter(job_id=ranking_id, record_id=pk)
@@ -728,9 +851,12 @@ def ranked_neighbours(
     if rank is None or isinstance(rank, bool):
         return None
 
+    def queue() -> QuerySet[Record]:
+        return records() if callable(records) else records
+
     def first_of(batches: Iterable[list[int]]) -> int | None:
         for batch in batches:
-            present = set(records.filter(pk__in=batch).values_list("pk", flat=True))
+            present = set(queue().filter(pk__in=batch).values_list("pk", flat=True))
             hit = next((record_id for record_id in batch if record_id in present), None)
             if hit is not None:
                 return hit
@@ -738,21 +864,18 @@ def ranked_neighbours(
 
     # the first batch on either side, each record with whether it is in the queue, in one
     # query: nearly always enough; a side whose first batch has none walks on
-    in_queue = Exists(records.filter(pk=OuterRef("record_id")))
-    scores = (
-        RelevanceScore.objects.filter(job_id=ranking_id)
-        .annotate(present=in_queue)
-        .values_list("rank", "record_id", "present")
-    )
-    above = scores.filter(rank__gt=rank).order_by("rank")[:NEIGHBOUR_BATCH]
-    below = scores.filter(rank__lt=rank).order_by("-rank")[:NEIGHBOUR_BATCH]
-    if connection.features.supports_slicing_ordering_in_compound:
-        around = list(above.union(below, all=True))
+    if around is not None:
+        rows = around(rank)
+    elif connection.features.supports_slicing_ordering_in_compound:
+        rows = list(_ranked_around(queue(), ranking_id, rank, "both", NEIGHBOUR_BATCH))
     else:  # SQLite: two queries
-        around = [*above, *below]
-    present = {pk for _, pk, inside in around if inside}
-    after = sorted((r, pk) for r, pk, _ in around if r > rank)
-    before = sorted(((r, pk) for r, pk, _ in around if r < rank), reverse=True)
+        rows = [
+            *_ranked_around(queue(), ranking_id, rank, "upper", NEIGHBOUR_BATCH),
+            *_ranked_around(queue(), ranking_id, rank, "lower", NEIGHBOUR_BATCH),
+        ]
+    present = {pk for _, pk, inside in rows if inside}
+    after = sorted((r, pk) for r, pk, _ in rows if r > rank)
+    before = sorted(((r, pk) for r, pk, _ in rows if r < rank), reverse=True)
     following = next((pk for _, pk in after if pk in present), None)
     if following is None and len(after) == NEIGHBOUR_BATCH:
         following = first_of(_ranked_batches(ranking_id, after=after[-1][0]))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, partial
 from urllib.parse import urlencode
 
 from django.core.cache import cache
@@ -270,16 +270,26 @@ class ScreeningQueue:
         simple = self._in_import_order
         if ranking is not None or simple:
             start = self._cursor() if resume else None
-            members = self.members if but is None else self.members.exclude(pk=but)
+
+            def members() -> QuerySet[Record]:  # built only when asked for: a cost of its own
+                return self.members if but is None else self.members.exclude(pk=but)
+
             if ranking is not None:
-                walked = queries.ranked_waiting(
-                    members,
-                    self.user,
-                    self.stage,
-                    ranking,
-                    after=start - 1 if start else 0,
-                    count=FIRST_WAITING,
-                )
+                after = start - 1 if start else 0
+                if self.filters.active:
+                    walked = queries.ranked_waiting(
+                        members(), self.user, self.stage, ranking, after=after, count=FIRST_WAITING
+                    )
+                else:
+                    walked = queries.ranked_waiting_whole(
+                        self.review,
+                        self.user,
+                        self.stage,
+                        ranking,
+                        after=after,
+                        count=FIRST_WAITING,
+                        but=but,
+                    )
                 if walked:
                     self._keep_cursor(walked[0][0])
                     self.walked = {pk: (rank, score) for rank, pk, score in walked}
@@ -296,7 +306,7 @@ class ScreeningQueue:
                     )
                 else:
                     found = queries.waiting_from(
-                        members, self.user, self.stage, start=start, count=FIRST_WAITING
+                        members(), self.user, self.stage, start=start, count=FIRST_WAITING
                     )
                 if found:
                     self._keep_cursor(found[0])
@@ -327,9 +337,13 @@ class ScreeningQueue:
         """The records before and after record `pk` in the queue (`rank`: its rank in the
         walked ranking, when read already; None: not scored)."""
         walked = None
-        if self.filters.walk_ranking is not None:
+        ranking = self.filters.walk_ranking
+        if ranking is not None:
+            around = None
+            if not self.filters.active:  # the first batches by SQL compiled once
+                around = partial(queries.ranked_around_whole, self.review, self.stage, ranking)
             walked = queries.ranked_neighbours(
-                self.members, self.filters.walk_ranking, pk, rank=rank
+                lambda: self.members, ranking, pk, rank=rank, around=around
             )
         if walked:
             return walked

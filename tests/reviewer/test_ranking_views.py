@@ -3,6 +3,8 @@ pages: the queue's orders, the relevance score shown, blinding with ranking on."
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -200,6 +202,55 @@ def test_walking_the_ranking_in_batches_gives_the_sorted_queue_order(team, label
     for before, pk, after in zip(ids, ids[1:], ids[2:], strict=False):
         assert queries.ranked_neighbours(ordered, job.pk, pk) == (before, after)
         assert queries.neighbours(ordered, pk) == (before, after)
+
+
+def test_the_relevance_walk_compiled_once_gives_what_the_orm_walk_gives(
+    team, labelled, monkeypatch
+):
+    # the look after each decision in a queue without filters runs SQL compiled once per
+    # process (`reviewer.prepared`): the same records, ranks and scores as the ORM's query,
+    # whatever the cursor, the record left out and the batch sizes
+    monkeypatch.setattr(queries, "RANK_BATCH", 3)
+    monkeypatch.setattr(queries, "NEIGHBOUR_BATCH", 1)
+    review, user = team.review, team.reviewer
+    job = RankingJob.objects.get(reviewer=user)
+    one, two = (add_member(review).user for _ in range(2))
+    screen(labelled[4], one, "include")  # still waiting for me: one decision
+    screen(labelled[5], one, "exclude")
+    screen(labelled[5], two, "exclude")  # decided by two: not waiting
+    members = queries.members(review, user, "ta")
+    ranked = list(
+        queue(review, user, "ta", order=Order.RELEVANCE, ranking_id=job.pk).values_list(
+            "pk", flat=True
+        )
+    )
+    assert len(ranked) == 10
+
+    for after in range(0, 11):
+        for but in (None, ranked[2]):
+            for count in (1, 3, 12):
+                left = members if but is None else members.exclude(pk=but)
+                expected = queries.ranked_waiting(
+                    left, user, "ta", job.pk, after=after, count=count
+                )
+                got = queries.ranked_waiting_whole(
+                    review, user, "ta", job.pk, after=after, count=count, but=but
+                )
+                assert got == expected
+    walked = [
+        pk
+        for _, pk, _ in queries.ranked_waiting_whole(review, user, "ta", job.pk, after=0, count=12)
+    ]
+    assert labelled[5].pk not in walked and labelled[4].pk in walked
+    assert labelled[0].pk not in walked  # decided by me
+    for pk in ranked:
+        around = partial(queries.ranked_around_whole, review, "ta", job.pk)
+        assert queries.ranked_neighbours(
+            lambda: members, job.pk, pk, around=around
+        ) == queries.ranked_neighbours(members, job.pk, pk)
+    # compiled, not fallen back to compiling on every call
+    for prepared in (queries._RANKED_BATCH, queries._RANKED_AROUND):
+        assert prepared._compiled and None not in prepared._compiled.values()
 
 
 def test_neighbours_in_a_narrowed_queue_walk_past_the_first_batch(team, labelled, monkeypatch):
