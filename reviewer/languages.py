@@ -70,3 +70,20 @@ def _name(part: str) -> str:
         return str(get_language_info(key)["name"])
     except KeyError:
         return part
+
+
+_ENGLISH = {"en", "eng", "english"}
+
+
+def is_english(value: str) -> bool:
+    """True if any language in `value` is English, in whatever form an export gives it:
+    the name, an ISO 639-2 or 639-1 code, or a regional variant ("en-US", "en_GB",
+    "English (US)", "British English"); "English; French" counts as English."""
+    for part in re.split(r"[;,/]", value):
+        key = part.strip().casefold()
+        if not key:
+            continue
+        primary = re.split(r"[-_ (]", key, maxsplit=1)[0]  # "en-us", "english (us)"
+        if primary in _ENGLISH or _name(key).casefold().endswith("english"):
+            return True
+    return False

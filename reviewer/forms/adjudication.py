@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -65,15 +64,6 @@ class AdjudicationForm(forms.Form):
         if self.stage != Stage.FULL_TEXT or not value:
             return None
         return self.reasons.get(int(value))
-
-
-#: Record.language values that mean English (compared case-blind, each part of a list).
-ENGLISH = {"en", "eng", "english"}
-
-
-def is_english(language: str) -> bool:
-    """True if the record's language says English; "English; French" counts as English."""
-    return any(part.strip().casefold() in ENGLISH for part in re.split(r"[;,/]", language))
 
 
 class RemovalForm(forms.Form):

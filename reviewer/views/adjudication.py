@@ -27,7 +27,8 @@ from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reviewer.access import current_user, review_for_request
-from reviewer.forms.adjudication import AdjudicationForm, RemovalForm, is_english
+from reviewer.forms.adjudication import AdjudicationForm, RemovalForm
+from reviewer.languages import is_english
 from reviewer.models import (
     Adjudication,
     Approval,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reviewer.languages import ISO_639_2, language_name
+from reviewer.languages import ISO_639_2, is_english, language_name
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,20 @@ def test_a_language_value_reads_as_its_name(value, shown):
 def test_every_iso_639_2_code_maps_to_a_language_django_or_the_module_names():
     unnamed = {code for code in ISO_639_2 if language_name(code) == code}
     assert not unnamed
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "eng", "English", "en", "ENG", "English; French", "fre; eng",
+        # regional variants: an export's or a translator's tag, not another language
+        "en-US", "en_GB", "EN-au", "English (US)", "British English",
+    ],
+)  # fmt: skip
+def test_english_in_any_form_is_english(value):
+    assert is_english(value)
+
+
+@pytest.mark.parametrize("value", ["fre", "French", "ger; spa", "Japanese", "ben", "xx", ""])
+def test_other_languages_are_not_english(value):
+    assert not is_english(value)

@@ -124,7 +124,7 @@ def test_removed_records_leave_screening_and_count_apart(client, team, owner):
 
 
 def test_language_rule_keeps_english_and_records_with_no_language(client, team, owner):
-    for language in ("eng", "English", "en", "ENG", "English; French", ""):
+    for language in ("eng", "English", "en", "ENG", "English; French", "en-US", ""):
         make_record(team.review, title=f"Language {language or 'none'}", language=language)
     make_record(team.review, title="In French", language="fre")
     make_record(team.review, title="In Japanese", language="Japanese")
