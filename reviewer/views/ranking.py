@@ -24,12 +24,22 @@ from reviewer.ranking import selectors
 from reviewer.ranking.stopping import DEFAULT_ALPHA, DEFAULT_TARGET
 from reviewer.screening.rules import may_see_review_wide_figures
 from reviewer.services import ranking as services
+from reviewer.views.sources import HtmxHttpRequest
 
 
 @require_GET
-def ranking_progress(request: HttpRequest, slug: str) -> HttpResponse:
+def ranking_progress(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     review, membership = review_for_request(request, slug)
     user = current_user(request)
+    ranking = {
+        "review": review,
+        "ranking": selectors.ranking_state(review, user),
+        "jobs": list(RankingJob.objects.filter(review=review, reviewer=user).order_by("-pk")[:3]),
+    }
+    if request.htmx and request.htmx.target == "ranking-card":
+        # the card's poll while a retrain waits or runs: the card, and the retrain button
+        # out of band (enabled again once the retrain is over)
+        return render(request, "reviewer/ranking/partials/card.html", {**ranking, "oob": True})
     screened = selectors.screened_so_far(review, user)
     sample = selectors.current_sample(review, user)
     progress = selectors.sample_progress(review, user, sample) if sample is not None else None
@@ -45,8 +55,7 @@ def ranking_progress(request: HttpRequest, slug: str) -> HttpResponse:
                 blinded=review.blinded, is_senior=membership.is_senior
             ),
         ),
-        "ranking": selectors.ranking_state(review, user),
-        "jobs": list(RankingJob.objects.filter(review=review, reviewer=user).order_by("-pk")[:3]),
+        **ranking,
         "screened": screened,
         "suggested": suggested,
         "progress": progress,

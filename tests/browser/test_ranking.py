@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from reviewer.models import RankingTrigger
-from reviewer.services.ranking import ranking_run_now
+from reviewer.models import RankingJob, RankingTrigger
+from reviewer.services.ranking import ranking_job_run, ranking_run_now
 from tests.browser.test_import_flow import log_in
 from tests.factories import add_member, make_record, make_review, make_user, screen
 
@@ -72,3 +72,42 @@ def test_reviewer_sees_likely_includes_first_with_their_scores(
     expect(page.locator("#ranking-title + p")).to_contain_text(
         "Trained on 1 relevant and 1 irrelevant records"
     )
+
+
+def test_the_ranking_page_follows_a_retrain_without_a_reload(
+    browser_page: Page, live_server
+) -> None:
+    page = browser_page
+    review = make_review(owner=make_user("carol"), title="Pediatric IMT outcomes", slug="imt")
+    reviewer = add_member(review, make_user("dan")).user
+    records = [
+        make_record(review, title=title) for pair in zip(OUT, IN, strict=True) for title in pair
+    ]
+    screen(records[0], reviewer, "exclude")
+    screen(records[1], reviewer, "include")
+    ranking_run_now(review=review, user=reviewer, trigger=RankingTrigger.REQUESTED)
+    screen(records[2], reviewer, "exclude")
+    screen(records[3], reviewer, "include")
+    # a retrain asked for and not started yet (its worker busy elsewhere)
+    waiting = RankingJob.objects.create(
+        review=review, reviewer=reviewer, trigger=RankingTrigger.REQUESTED
+    )
+
+    log_in(page, live_server.url, "dan")
+    page.goto(f"{live_server.url}/reviews/imt/ranking/")
+    retrain = page.locator("#ranking-retrain button")
+    expect(retrain).to_have_text("Retraining…")
+    expect(retrain).to_be_disabled()
+    card = page.locator("#ranking-card")
+    expect(card).to_contain_text("Trained on 1 relevant and 1 irrelevant records")
+    expect(card).to_contain_text("A retrain is waiting to run")
+    page.evaluate("window.loadedOnce = true")  # gone if the page were loaded again
+
+    ranking_job_run(job_id=waiting.pk)  # the worker gets to it
+
+    expect(card).to_contain_text("Trained on 2 relevant and 2 irrelevant records", timeout=10_000)
+    expect(card).not_to_contain_text("A retrain is")
+    expect(retrain).to_have_text("Retrain my ranking")
+    expect(retrain).to_be_enabled()
+    assert page.evaluate("window.loadedOnce") is True
+    assert card.get_attribute("hx-trigger") is None  # the poll stopped with the retrain

@@ -574,3 +574,30 @@ def test_screening_page_queries_do_not_grow_with_records_when_ranked(client, tea
     )
 
     assert (count(path), count(url("ranking-progress", team.review))) == few
+
+
+def test_the_ranking_card_polls_while_a_retrain_waits_and_answers_its_poll_alone(
+    client, team, labelled
+):
+    client.force_login(team.reviewer)
+    waiting = RankingJob.objects.create(
+        review=team.review, reviewer=team.reviewer, trigger=RankingTrigger.REQUESTED
+    )
+    page = client.get(url("ranking-progress", team.review)).content.decode()
+    assert 'id="ranking-card"' in page and 'hx-trigger="every 2s"' in page
+
+    poll = client.get(
+        url("ranking-progress", team.review),
+        headers={"hx-request": "true", "hx-target": "ranking-card"},
+    ).content.decode()
+    assert "A retrain is waiting to run" in poll
+    assert 'id="ranking-retrain"' in poll and 'hx-swap-oob="true"' in poll
+    assert "Relevant records found" not in poll  # the card, not the page
+
+    waiting.delete()  # over: the card stops asking
+    poll = client.get(
+        url("ranking-progress", team.review),
+        headers={"hx-request": "true", "hx-target": "ranking-card"},
+    ).content.decode()
+    assert 'id="ranking-card"' in poll and "every 2s" not in poll
+    assert "Retrain my ranking" in poll
