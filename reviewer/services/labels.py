@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from reviewer.models import Membership, Record, RecordLabel, Review, User
+from reviewer.prepared import Prepared
 from reviewer.screening.rules import may_see_others_labels
 
 MAX_LENGTH = RecordLabel._meta.get_field("name").max_length or 60
@@ -64,6 +65,27 @@ def visible_labels(review: Review, membership: Membership) -> QuerySet[RecordLab
     if not may_see_others_labels(blinded=review.blinded, is_senior=membership.is_senior):
         labels = labels.filter(added_by_id=membership.user_id)
     return labels
+
+
+def _record_labels_query(mine_only: bool, **values: int) -> QuerySet[RecordLabel]:
+    labels = RecordLabel.objects.filter(review_id=values["review"], record_id=values["record"])
+    if mine_only:
+        return labels.filter(added_by_id=values["user"])
+    return labels.select_related("added_by")  # whose each label is: names are shown
+
+
+_RECORD_LABELS = Prepared(_record_labels_query)
+
+
+def record_labels(review: Review, membership: Membership, record_id: int) -> list[RecordLabel]:
+    """The labels on one record this member may see (`visible_labels`), in the model's
+    order, with who added each when she may see others' (a screening panel's labels, on
+    every decision: its SQL compiled once per process, `reviewer.prepared`)."""
+    if may_see_others_labels(blinded=review.blinded, is_senior=membership.is_senior):
+        return _RECORD_LABELS.objects((False,), review=review.pk, record=record_id)
+    return _RECORD_LABELS.objects(
+        (True,), review=review.pk, record=record_id, user=membership.user_id
+    )
 
 
 def label_choices(review: Review, membership: Membership) -> list[str]:

@@ -48,7 +48,6 @@ from reviewer.screening.rules import (
     label_at,
     may_change_decision,
     may_see_other_decisions,
-    may_see_others_labels,
     record_state,
     refusal_shown,
 )
@@ -457,10 +456,10 @@ def _labels_context(queue: ScreeningQueue, record: Record) -> dict[str, Any]:
     name is shown. The labels to choose from (`label_filter_choices`) are not the
     record's: the page has them once, outside the panel a decision's answer swaps."""
     review, membership = queue.review, queue.membership
-    on_record = label_services.visible_labels(review, membership).filter(record=record)
-    if may_see_others_labels(blinded=review.blinded, is_senior=membership.is_senior):
-        on_record = on_record.select_related("added_by")
-    return {"record_labels": list(on_record), "screen_path": _screen_path(review, queue.stage)}
+    return {
+        "record_labels": label_services.record_labels(review, membership, record.pk),
+        "screen_path": _screen_path(review, queue.stage),
+    }
 
 
 @require_POST

@@ -1219,6 +1219,34 @@ def test_while_blinded_a_reviewer_sees_and_filters_by_her_own_labels_only(
     assert "relevant? Beatrix Quennell" in page_text(senior)
 
 
+@pytest.mark.parametrize("blinded", [True, False], ids=["blinded", "unblinded"])
+def test_a_panel_s_labels_by_sql_compiled_once_are_those_the_member_may_see(
+    team, second, records, blinded
+):
+    review = team.review
+    review.blinded = blinded
+    review.save(update_fields=["blinded"])
+    label_services.label_add(record=records[0], user=second, name="relevant?")
+    label_services.label_add(record=records[0], user=team.reviewer, name="mine")
+    label_services.label_add(record=records[0], user=team.reviewer, name="ask carol")
+    label_services.label_add(record=records[1], user=team.reviewer, name="elsewhere")
+
+    for user in (team.reviewer, second, team.senior):
+        membership = review.memberships.get(user=user)
+        for record in records:
+            expected = list(label_services.visible_labels(review, membership).filter(record=record))
+            got = label_services.record_labels(review, membership, record.pk)
+            assert [(label.pk, label.name) for label in got] == [
+                (label.pk, label.name) for label in expected
+            ]
+            assert all(label.added_by.username for label in got)
+    mine = label_services.record_labels(review, review.memberships.get(user=second), records[0].pk)
+    assert [label.name for label in mine] == (
+        ["relevant?"] if blinded else ["ask carol", "mine", "relevant?"]
+    )
+    assert None not in label_services._RECORD_LABELS._compiled.values()  # not a fallback
+
+
 def test_the_queue_filtered_by_a_label_goes_through_its_records_only(client, team, records):
     for record in (records[0], records[2]):
         label_services.label_add(record=record, user=team.reviewer, name="case series")
