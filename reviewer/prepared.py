@@ -11,10 +11,10 @@ How: the builder is called with a stand-in for each value (integers from `_STAND
 or strings no slug takes); the compiled parameters that equal a stand-in are the slots
 the values go into (as the ORM typed them: psycopg's `Int4` for a 32-bit column).
 Whatever the builder decides in Python (which filters, which order, a LIMIT) belongs to
-the query's `shape`, part of the key it is kept under. When a
-stand-in does not come out as exactly one parameter per use (inlined into the SQL, or
-transformed on the way), the query is not kept and is compiled on every call, as the ORM
-would: never a wrong answer.
+the query's `shape`, part of the key it is kept under. When a stand-in does not come out
+as exactly one parameter per use (inlined into the SQL, transformed on the way, or dropped
+as a comparison that is always true), the query is not kept and is compiled on every
+call, as the ORM would: never a wrong answer.
 
 `rows` gives what `values_list` would (Django's converters applied); `objects` the model
 instances the queryset would give, with its `select_related` objects, `only` fields and
