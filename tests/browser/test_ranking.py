@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from reviewer.models import RankingJob, RankingTrigger
+from reviewer.models import RankingJob, RankingTrigger, Record, Review, User
 from reviewer.services.ranking import ranking_job_run, ranking_run_now
 from tests.browser.test_import_flow import log_in
 from tests.factories import add_member, make_record, make_review, make_user, screen
@@ -27,19 +27,25 @@ OUT = [
 ]
 
 
-def test_reviewer_sees_likely_includes_first_with_their_scores(
-    browser_page: Page, live_server
-) -> None:
-    page = browser_page
+def _trained_on_two() -> tuple[Review, User, list[Record]]:
+    """Dan's review "imt" of six records in import order out, in, out, in, out, in; he has
+    excluded the first and included the second, and his ranking learnt from them."""
     review = make_review(owner=make_user("carol"), title="Pediatric IMT outcomes", slug="imt")
     reviewer = add_member(review, make_user("dan")).user
-    # import order: out, in, out, in, out, in
     records = [
         make_record(review, title=title) for pair in zip(OUT, IN, strict=True) for title in pair
     ]
     screen(records[0], reviewer, "exclude")
     screen(records[1], reviewer, "include")
     ranking_run_now(review=review, user=reviewer, trigger=RankingTrigger.REQUESTED)
+    return review, reviewer, records
+
+
+def test_reviewer_sees_likely_includes_first_with_their_scores(
+    browser_page: Page, live_server
+) -> None:
+    page = browser_page
+    _trained_on_two()
 
     log_in(page, live_server.url, "dan")
     page.goto(f"{live_server.url}/reviews/imt/screen/ta/")
@@ -78,14 +84,7 @@ def test_the_ranking_page_follows_a_retrain_without_a_reload(
     browser_page: Page, live_server
 ) -> None:
     page = browser_page
-    review = make_review(owner=make_user("carol"), title="Pediatric IMT outcomes", slug="imt")
-    reviewer = add_member(review, make_user("dan")).user
-    records = [
-        make_record(review, title=title) for pair in zip(OUT, IN, strict=True) for title in pair
-    ]
-    screen(records[0], reviewer, "exclude")
-    screen(records[1], reviewer, "include")
-    ranking_run_now(review=review, user=reviewer, trigger=RankingTrigger.REQUESTED)
+    review, reviewer, records = _trained_on_two()
     screen(records[2], reviewer, "exclude")
     screen(records[3], reviewer, "include")
     # a retrain asked for and not started yet (its worker busy elsewhere)
