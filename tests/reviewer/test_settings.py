@@ -159,9 +159,28 @@ def test_deploy_check_is_clean_when_configured_for_production():
         DEBUG="0",
         SECRET_KEY=production_secret_key(),
         ALLOWED_HOSTS="example.org",
+        REDIS_URL="redis://127.0.0.1:6379/0",  # production's cache and broker (README)
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_deploy_check_warns_that_without_redis_each_process_counts_on_its_own():
+    result = run_python(
+        "manage.py",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY=production_secret_key(),
+        ALLOWED_HOSTS="example.org",
+    )
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "reviewer.W001" in output and "REDIS_URL" in output
+    assert "hand the same record to two reviewers" in output
 
 
 # --- email ---
