@@ -674,6 +674,12 @@ def report(
                 f"errors {len(timings.get('errors', []))}, first page load p95 "
                 f"{_ms(timings.get('page', []), 95)} ms"
             )
+        if args.workers > 1 and not os.environ.get("REDIS_URL"):
+            print(
+                f"  no REDIS_URL: the {args.workers} gunicorn workers each keep their own cache "
+                "(counters, hand-outs), so two reviewers can be handed the same record: a "
+                "deployment check warns of this (reviewer.W001); set REDIS_URL as deployed"
+            )
 
 
 def main() -> None:
