@@ -425,6 +425,10 @@ class Screened:
     total: int  # records in title/abstract screening
     seen: int  # labelled for this reviewer (own decisions and resolved records)
     relevant: int
+    # of my own decisions, those resolved the other way (a senior's adjudication): counted
+    # as resolved here and in my ranking, as I decided in my line of the chart
+    overruled_relevant: int = 0  # I included (or maybe), resolved as excluded
+    overruled_irrelevant: int = 0  # I excluded, resolved as included
 
     @property
     def remaining(self) -> int:
@@ -433,8 +437,18 @@ class Screened:
 
 def screened_so_far(review: Review, user: User) -> Screened:
     known = labels(review, user)
+    mine = Decision.objects.filter(review=review, stage=TA, reviewer=user)
+    turned = [
+        relevant
+        for record_id, choice in mine.values_list("record_id", "choice")
+        if record_id in known and (relevant := choice in RELEVANT_CHOICES) != known[record_id]
+    ]
     return Screened(
-        total=eligible(review, TA).count(), seen=len(known), relevant=sum(known.values())
+        total=eligible(review, TA).count(),
+        seen=len(known),
+        relevant=sum(known.values()),
+        overruled_relevant=sum(turned),
+        overruled_irrelevant=len(turned) - sum(turned),
     )
 
 

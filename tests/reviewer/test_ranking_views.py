@@ -17,6 +17,7 @@ from reviewer.models import RankingJob, RankingStatus, RankingTrigger, Role, Sto
 from reviewer.screening import queries
 from reviewer.screening.queries import Order, queue, waiting
 from reviewer.services import ranking as services
+from reviewer.services.screening import adjudicate
 from tests.factories import Endpoint, add_member, make_record, make_user, page_text, screen
 from tests.permissions import PermissionCases
 from tests.reviewer.test_services_ranking import LIKELY_IN, LIKELY_OUT, corpus
@@ -399,6 +400,40 @@ def test_the_page_charts_relevant_found_against_screened(client, team, labelled)
     client.force_login(team.senior)
     by_senior = page_text(client.get(url("ranking-progress", team.review)))
     assert "Resolved (both reviewers or the senior): 1 relevant in 1 screened" in by_senior
+
+
+def test_the_page_says_which_of_my_decisions_the_senior_resolved_otherwise(client, team):
+    """The stopping test and the ranking count a resolved record as resolved, the chart's
+    line as I decided it: the page says why their relevant counts differ."""
+    records = [make_record(team.review, title=f"R {n}") for n in range(4)]
+    for record, mine, colleague, final in (
+        (records[0], "include", "exclude", "exclude"),
+        (records[1], "maybe", "exclude", "exclude"),
+        (records[2], "exclude", "include", "include"),
+    ):
+        screen(record, team.reviewer, mine)
+        screen(record, team.owner, colleague)
+        adjudicate(record=record, user=team.senior, stage="ta", choice=final)
+    screen(records[3], team.reviewer, "include")
+    client.force_login(team.reviewer)
+
+    text = page_text(client.get(url("ranking-progress", team.review)))
+
+    assert "You: 3 relevant in 4 screened" in text  # include, maybe, include
+    assert "You have screened 4 of 4 records (counting the resolved ones) and found 2" in text
+    assert (
+        "Counted as the senior author resolved them, not as you decided: 2 records you "
+        "included or marked maybe were excluded, and 1 record you excluded was included." in text
+    )
+
+
+def test_the_page_says_nothing_of_the_senior_when_no_decision_was_overruled(client, team, labelled):
+    client.force_login(team.reviewer)
+
+    text = page_text(client.get(url("ranking-progress", team.review)))
+
+    assert "You have screened 2 of 10 records" in text and "found 1 relevant" in text
+    assert "Counted as the senior author resolved them" not in text
 
 
 def test_asking_for_a_retrain_runs_one(client, team, labelled, django_capture_on_commit_callbacks):
