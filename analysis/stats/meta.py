@@ -75,6 +75,8 @@ Z = 1.959963984540054
 #: metafor's defaults for the Fisher scoring of REML (`rma.uni`'s `control`).
 REML_THRESHOLD = 1e-5
 REML_MAX_ITERATIONS = 100
+#: Fisher scoring's step scaled by each in turn until it converges (metafor's `stepadj`).
+REML_STEP_ADJUSTMENTS = (1.0, 0.5, 0.25, 0.125)
 REML_LL0_TOLERANCE = sys.float_info.epsilon**0.25
 #: rma.glmm's default number of quadrature points.
 N_AGQ = 7
@@ -314,26 +316,19 @@ def _reml_ll(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
 def _tau2_reml(y: np.ndarray, v: np.ndarray) -> float:
     """REML τ² by metafor's Fisher scoring: the Hedges start max(0, var(y) - mean(v)),
     steps halved to stay at or above 0, until a step is under 1e-5; then τ² = 0 when the
-    likelihood there is higher (a local maximum)."""
-    import numpy as np
+    likelihood there is higher (a local maximum).
+
+    On sparse data full steps can overshoot back and forth without end (metafor stops with
+    "Fisher scoring algorithm did not converge" and suggests its `stepadj` control): each
+    step is then scaled by 1/2, 1/4, 1/8 in turn, as `control=list(stepadj=...)` does, which
+    reaches the same maximum of the likelihood in more, shorter steps."""
 
     k = len(y)
     if k < 2:
         return 0.0
-    tau2 = max(0.0, float(np.var(y, ddof=1) - np.mean(v)))
-    for _ in range(REML_MAX_ITERATIONS + 1):
-        w = 1 / (v + tau2)
-        sw = float(np.sum(w))
-        py = w * (y - float(np.sum(w * y)) / sw)
-        tr_p = sw - float(np.sum(w**2)) / sw
-        tr_pp = float(np.sum(w**2) - 2 * np.sum(w**3) / sw + (np.sum(w**2) / sw) ** 2)
-        adj = (float(np.sum(py**2)) - tr_p) / tr_pp
-        if math.isnan(adj):
-            adj = 0.0
-        while tau2 + adj < 0:
-            adj /= 2
-        old, tau2 = tau2, tau2 + adj
-        if abs(old - tau2) <= REML_THRESHOLD:
+    for step in REML_STEP_ADJUSTMENTS:
+        tau2 = _reml_scoring(y, v, step)
+        if tau2 is not None:
             break
     else:
         raise StatsInputError(
@@ -343,6 +338,29 @@ def _tau2_reml(y: np.ndarray, v: np.ndarray) -> float:
     if tau2 > REML_THRESHOLD and _reml_ll(y, v, 0.0) - _reml_ll(y, v, tau2) > REML_LL0_TOLERANCE:
         tau2 = 0.0
     return tau2
+
+
+def _reml_scoring(y: np.ndarray, v: np.ndarray, step: float) -> float | None:
+    """Fisher scoring for REML τ² with each step scaled by `step`; None when it has not
+    converged in `REML_MAX_ITERATIONS` steps."""
+    import numpy as np
+
+    tau2 = max(0.0, float(np.var(y, ddof=1) - np.mean(v)))
+    for _ in range(REML_MAX_ITERATIONS + 1):
+        w = 1 / (v + tau2)
+        sw = float(np.sum(w))
+        py = w * (y - float(np.sum(w * y)) / sw)
+        tr_p = sw - float(np.sum(w**2)) / sw
+        tr_pp = float(np.sum(w**2) - 2 * np.sum(w**3) / sw + (np.sum(w**2) / sw) ** 2)
+        adj = step * (float(np.sum(py**2)) - tr_p) / tr_pp
+        if math.isnan(adj):
+            adj = 0.0
+        while tau2 + adj < 0:
+            adj /= 2
+        old, tau2 = tau2, tau2 + adj
+        if abs(old - tau2) <= REML_THRESHOLD:
+            return tau2
+    return None
 
 
 def _fit(y: np.ndarray, v: np.ndarray, tau2: float, *, hartung_knapp: bool) -> _Fit:

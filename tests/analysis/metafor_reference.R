@@ -33,7 +33,10 @@ proportions <- list(
   half = list(xi = c(5, 6, 4, 5, 7), ni = c(10, 12, 9, 10, 13)),
   single_patients = list(xi = c(1, 0, 1, 1, 0, 1, 0, 0), ni = c(1, 1, 1, 1, 1, 1, 1, 1)),
   mixed_sizes = list(xi = c(1, 15, 0, 40, 2), ni = c(3, 60, 4, 200, 5)),
-  near_one = list(xi = c(95, 48, 99, 30, 60), ni = c(100, 50, 100, 31, 60))
+  near_one = list(xi = c(95, 48, 99, 30, 60), ni = c(100, 50, 100, 31, 60)),
+  # REML's Fisher scoring at full steps overshoots back and forth on the logit scale here
+  # ("did not converge"): fitted with metafor's remedy, shorter steps (`rma_stepped`)
+  oscillating = list(xi = c(4, 0, 0, 0, 1), ni = c(18, 5, 9, 7, 19))
 )
 set.seed(20)
 for (i in 1:14) {
@@ -68,6 +71,16 @@ for (i in 1:8) {
     ci = rbinom(k, n2i, plogis(base)), n2i = n2i)
 }
 
+# rma(), retried with Fisher scoring's step scaled by 1/2, 1/4, 1/8 (its `stepadj` control,
+# the remedy its error message points to) when it does not converge at full steps
+rma_stepped <- function(...) {
+  for (step in c(1, 0.5, 0.25, 0.125)) {
+    fit <- tryCatch(rma(..., control = list(stepadj = step)), error = function(e) NULL)
+    if (!is.null(fit)) return(fit)
+  }
+  stop("REML did not converge at any step adjustment")
+}
+
 summary_of <- function(fit, pred) {
   list(estimate = unname(pred$pred), ci_low = unname(pred$ci.lb), ci_high = unname(pred$ci.ub),
        pi_low = unname(if (is.null(pred$pi.lb)) pred$ci.lb else pred$pi.lb),
@@ -81,9 +94,9 @@ pooled_proportions <- function(d) {
   out <- list()
   for (method in c("DL", "REML")) {
     for (test in c("z", "knha")) {
-      fit <- rma(measure = "PLO", xi = d$xi, ni = d$ni, method = method, test = test)
+      fit <- rma_stepped(measure = "PLO", xi = d$xi, ni = d$ni, method = method, test = test)
       out[[sprintf("PLO_%s_%s", method, test)]] <- summary_of(fit, predict(fit, transf = transf.ilogit))
-      fit <- rma(measure = "PFT", xi = d$xi, ni = d$ni, method = method, test = test)
+      fit <- rma_stepped(measure = "PFT", xi = d$xi, ni = d$ni, method = method, test = test)
       pred <- predict(fit, transf = transf.ipft.hm, targs = list(ni = d$ni))
       out[[sprintf("PFT_%s_%s", method, test)]] <- summary_of(fit, pred)
     }
@@ -106,7 +119,7 @@ pooled_two_groups <- function(d) {
     fit <- rma.mh(measure = measure, ai = d$ai, n1i = d$n1i, ci = d$ci, n2i = d$n2i)
     out[[sprintf("%s_MH", measure)]] <- summary_of(fit, predict(fit, transf = exp))
     for (method in c("DL", "REML")) {
-      fit <- rma(measure = measure, ai = d$ai, n1i = d$n1i, ci = d$ci, n2i = d$n2i, method = method)
+      fit <- rma_stepped(measure = measure, ai = d$ai, n1i = d$n1i, ci = d$ci, n2i = d$n2i, method = method)
       out[[sprintf("%s_%s", measure, method)]] <- summary_of(fit, predict(fit, transf = exp))
     }
   }

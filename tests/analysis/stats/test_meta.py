@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from analysis.stats import StatsInputError
 from analysis.stats.meta import (
     Pooled,
+    _logit_escalc,
+    _reml_scoring,
     leave_one_out,
     pool_proportions,
     pool_two_groups,
@@ -90,3 +93,17 @@ def test_the_95_percent_normal_quantile_is_scipys() -> None:
     from analysis.stats import meta
 
     assert float(stats.norm.ppf(0.975)) == meta.Z
+
+
+def test_reml_that_overshoots_at_full_steps_takes_shorter_ones_as_metafor_s_remedy() -> None:
+    """On these sparse proportions Fisher scoring at full steps overshoots back and forth
+    (metafor: "did not converge"); pooling still gives REML's estimate, the one metafor
+    reaches with `control = list(stepadj = 0.5)` (metafor_reference.json: "oscillating")."""
+    events, totals = [4, 0, 0, 0, 1], [18, 5, 9, 7, 19]
+    y, v = _logit_escalc(np.array(events, float), np.array(totals, float))
+    assert _reml_scoring(y, v, 1.0) is None  # the case needs the shorter steps
+
+    pooled = pool_proportions(events, totals, method="reml", transform="logit")
+
+    assert pooled.tau2 == pytest.approx(0.244919188693752, rel=1e-4)
+    assert pooled.estimate == pytest.approx(0.1130132475591, rel=1e-4)
