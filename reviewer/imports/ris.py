@@ -32,6 +32,9 @@ _EXPLICIT_PMID = re.compile(
     r"|ncbi\.nlm\.nih\.gov/pubmed/(\d{1,9})\b",
     re.I,
 )
+#: A reference-list entry: "Author, A. (2018). Title. Journal, ..." (Ovid PsycINFO writes the
+#: record's cited references as M1 lines, each with its own PubMed link).
+_CITATION = re.compile(r"\(\d{4}[a-z]?\)[.,]")
 _AFTER_DASH = frozenset({" ", "\n", ""})
 _PUBMED_DATABASE = re.compile(r"\b(nlm|pubmed|medline)\b", re.I)
 _DOCUMENT_TYPE = re.compile(r"[A-Za-z][A-Za-z \-]{1,40}")
@@ -243,7 +246,11 @@ def _pmid(raw: dict[str, Any]) -> str:
     AN is an accession number *of the database searched*: a PMID from PubMed/MEDLINE
     (EndNote and Ovid MEDLINE exports, DP/DB 'NLM'/'MEDLINE'), an Embase or WoS id
     elsewhere. Embase.com puts the MEDLINE PMID in C5, Scopus in C2; Cochrane writes
-    'PUBMED 123' in C3. When unsure we leave it blank rather than store a wrong PMID.
+    'PUBMED 123' in C3. Elsewhere a PMID written out in a note or link counts, unless it
+    is another work's: a value that reads as a reference-list entry, or a tag whose values
+    name several PMIDs (a list of cited works). When unsure we leave it blank rather than
+    store a wrong PMID: a wrong one shows a wrong PubMed link and keeps two copies of the
+    same paper apart in de-duplication (different PMIDs mean different papers).
     """
     if pmid := clean_pmid(first_value(raw, "PMID")):
         return pmid
@@ -256,13 +263,18 @@ def _pmid(raw: dict[str, Any]) -> str:
         return pmid
     if "scopus" in databases.lower() and (pmid := clean_pmid(first_value(raw, "C2"))):
         return pmid
-    tags = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "N1", "M1", "M2", "AN", "UR", "L2")
-    for value in all_values(raw, *tags):
-        lowered = value.lower()
-        if "pmid" not in lowered and "pubmed" not in lowered:
-            continue  # cheap test first: notes can be long
-        if match := _EXPLICIT_PMID.search(value):
-            return next(group for group in match.groups() if group)
+    for tag in ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "N1", "M1", "M2", "AN", "UR", "L2"):
+        named: set[str] = set()
+        for value in all_values(raw, tag):
+            lowered = value.lower()
+            if "pmid" not in lowered and "pubmed" not in lowered:
+                continue  # cheap test first: notes can be long
+            if _CITATION.search(value):
+                continue  # an entry of the record's reference list: another work's PMID
+            named |= {g for m in _EXPLICIT_PMID.finditer(value) for g in m.groups() if g}
+        if len(named) == 1:
+            return named.pop()
+        # several: the tag lists other works (Ovid PsycINFO's cited references are M1s)
     return ""
 
 

@@ -261,3 +261,21 @@ def test_says_nothing_of_the_tasks_it_ran_in_process(
     assert callbacks, "the de-duplication task was enqueued and ran"
     logged = [record.getMessage() for record in caplog.records]
     assert not [line for line in logged if "succeeded in" in line or "hostname" in line], logged
+
+
+def test_a_trial_from_cochrane_and_from_psycinfo_is_linked_as_one(
+    review, shared_data, django_capture_on_commit_callbacks
+) -> None:
+    """The same trial exported by Cochrane CENTRAL (with its PMID) and by Ovid PsycINFO
+    (whose cited references carry other works' PMIDs): one paper, linked on import."""
+    folder = shared_data / "exports/asreview_citation_file_formatting/RIS"
+    for name, database in (("cochrane_endnote", "CENTRAL"), ("psychInfo_ovid", "PsycINFO")):
+        with django_capture_on_commit_callbacks(execute=True):  # the check after the import
+            run(str(folder / f"_baseline_{name}.ris"), review="imt", database=database)
+
+    copies = Record.objects.filter(review=review, doi="10.5093/pi2022a2")
+
+    assert copies.count() == 2
+    kept = copies.get(duplicate_of=None)
+    assert kept.source.name == "CENTRAL" and kept.pmid == "37362617"
+    assert copies.get(duplicate_of=kept).source.name == "PsycINFO"

@@ -164,6 +164,43 @@ def test_accession_numbers_of_other_databases_are_not_pmids(exports: Path) -> No
     )
 
 
+def test_a_psycinfo_reference_list_gives_the_record_no_pmid(exports: Path) -> None:
+    """Ovid PsycINFO writes the record's cited references as M1 lines, each with its own
+    PubMed link: none of those is the record's PMID (it had taken the first one)."""
+    path = exports / "asreview_citation_file_formatting/RIS/_baseline_psychInfo_ovid.ris"
+
+    records = records_of(path)
+
+    assert {r.pmid for r in records} == {""}
+    trial = next(r for r in records if r.title.startswith("The incredible years"))
+    cited = [value for value in trial.raw["M1"] if "pubmed.ncbi.nlm.nih.gov/33416202" in value]
+    assert cited and cited[0].startswith("Altafim, E. R. P., McCoy, D. C.")  # a cited work
+    assert trial.doi == "10.5093/pi2022a2"
+
+
+def test_a_pmid_in_a_note_counts_unless_it_is_another_work_s(write: WriteFile) -> None:
+    path = write(
+        "notes.ris",
+        "TY  - JOUR\nTI  - Noted\nN1  - PMID: 12345678\nER  - \n\n"
+        "TY  - JOUR\nTI  - One cited work\n"
+        "M1  - Kim, J. (2019). A cited study. Journal, 1(2), 3-4. "
+        "https://pubmed.ncbi.nlm.nih.gov/23456789\nER  - \n\n"
+        "TY  - JOUR\nTI  - Two links\nL2  - https://pubmed.ncbi.nlm.nih.gov/34567890\n"
+        "L2  - https://pubmed.ncbi.nlm.nih.gov/45678901\nER  - \n\n"
+        "TY  - JOUR\nTI  - Same link twice\nUR  - https://pubmed.ncbi.nlm.nih.gov/56789012\n"
+        "UR  - https://www.ncbi.nlm.nih.gov/pubmed/56789012\nER  - \n",
+    )
+
+    records = records_of(path)
+
+    assert [(r.title, r.pmid) for r in records] == [
+        ("Noted", "12345678"),
+        ("One cited work", ""),  # a reference-list entry names another work
+        ("Two links", ""),  # two PMIDs in one tag: which is this record's is unknown
+        ("Same link twice", "56789012"),
+    ]
+
+
 def test_empty_records_are_skipped_with_a_warning(exports: Path) -> None:
     path = exports / "asreview_demo_data/baseline_reference_types.ris"
 
