@@ -480,6 +480,7 @@ def evaluate(
         authors_differ=authors.outcome == DIFFERENT and authors.score < 0.5,
         swaps=_swaps(left, right) if titles_present and title_score >= 0.7 else [],
         same_study=report is not None,
+        same_journal=journal.outcome == SAME or journal.score >= 0.95,
     )
     for trap in traps:
         if trap.cap is Band.DISTINCT:

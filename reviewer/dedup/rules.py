@@ -39,7 +39,10 @@ does; others keep it apart; either way no study is lost silently).
 4. Conference abstract / paper vs a journal article (publication type or BibTeX type such as
    "Conference Abstract", "Conference Paper", "inproceedings", "Meeting Abstract", or a
    journal/proceedings name with Conference/Congress/Meeting/Symposium/Proceedings): in
-   different years -> DISTINCT (the later full paper); same year -> POSSIBLE.
+   different years -> DISTINCT (the later full paper); same year -> POSSIBLE. A marker read
+   from the journal's name alone does not count when both records name the same journal
+   (one may spell it out, "Proceedings of the National Academy of Sciences", and the
+   other abbreviate it, "Proc Natl Acad Sci U S A"): it says the same of both.
    A journal supplement (pages "S123", volume/issue with "Suppl") vs a non-supplement record
    counts as a conference abstract only when year or volume differ (supplements also carry
    full papers, and databases write supplement pages inconsistently: "S417-S429" / "Suppl-29").
@@ -151,6 +154,9 @@ class RecordKinds:
 
     from_title: frozenset[str]
     from_metadata: frozenset[str]
+    # of `from_metadata`, what only the journal's name said ("Proceedings of ...", which
+    # also names journals: PNAS, Proc Biol Sci, Mayo Clin Proc)
+    from_journal_name: frozenset[str] = frozenset()
 
     @property
     def all(self) -> frozenset[str]:
@@ -232,6 +238,7 @@ def record_kinds(
         # "Dissertation Abstracts International" and PsycINFO's type "Dissertation
         # Abstract" name a thesis, not a conference abstract.
         from_metadata.add(DISSERTATION)
+    from_journal_name: set[str] = set()
     if publication_type:
         if _ERRATUM_TYPE.search(publication_type):
             from_metadata.add(ERRATUM)
@@ -240,6 +247,8 @@ def record_kinds(
         if _CONFERENCE_TYPE.search(publication_type) and not dissertation:
             from_metadata.add(CONFERENCE)
     if journal and _CONFERENCE_JOURNAL.search(journal) and not dissertation:
+        if CONFERENCE not in from_metadata:
+            from_journal_name.add(CONFERENCE)
         from_metadata.add(CONFERENCE)
     if (
         _SUPPLEMENT.search(volume)
@@ -250,7 +259,9 @@ def record_kinds(
         from_metadata.add(SUPPLEMENT)
     if pages and _single_page(pages):
         from_metadata.add(SINGLE_PAGE)
-    return RecordKinds(frozenset(from_title), frozenset(from_metadata))
+    return RecordKinds(
+        frozenset(from_title), frozenset(from_metadata), frozenset(from_journal_name)
+    )
 
 
 def _number_value(token: str, previous: str) -> int | None:
@@ -369,6 +380,7 @@ def pair_traps(
     authors_differ: bool = False,
     swaps: list[tuple[str, str]] | None = None,
     same_study: bool = False,
+    same_journal: bool = False,
 ) -> list[Trap]:
     """Every trap rule firing for this pair (empty when none applies).
 
@@ -376,7 +388,11 @@ def pair_traps(
     5 and 6 only apply then. ``shared_id``: the same DOI or PMID (``same_pmid``: the same
     PMID); ``journals_differ``, ``authors_differ``: both given and clearly different (rule 7
     counts them); ``swaps``: the words rule 12 found swapped between the titles;
-    ``same_study``: rule 13 found the two to be reports of one study by one team.
+    ``same_study``: rule 13 found the two to be reports of one study by one team;
+    ``same_journal``: both name one journal (the same name, or one abbreviating the other):
+    a conference marker read from that name then says the same of both, whichever way each
+    record spells it ("Proceedings of the National Academy of Sciences" and "Proc Natl Acad
+    Sci U S A"), so it does not set one apart as the conference abstract.
     """
     traps: list[Trap] = []
     agree = _locators_agree(left, right)
@@ -407,14 +423,18 @@ def pair_traps(
         and bool(right.volume_number)
         and left.volume_number != right.volume_number
     )
-    abstract_left = bool(left.kinds.all & _ABSTRACT_LIKE)
-    abstract_right = bool(right.kinds.all & _ABSTRACT_LIKE)
+    kinds_left, kinds_right = left.kinds.all, right.kinds.all
+    if same_journal:
+        kinds_left -= left.kinds.from_journal_name
+        kinds_right -= right.kinds.from_journal_name
+    abstract_left = bool(kinds_left & _ABSTRACT_LIKE)
+    abstract_right = bool(kinds_right & _ABSTRACT_LIKE)
     if abstract_left != abstract_right and not agree:
-        side = left if abstract_left else right
+        side_kinds = kinds_left if abstract_left else kinds_right
         cap = Band.DISTINCT if years_differ else Band.POSSIBLE
         other = right if abstract_left else left
-        only_single_page = side.kinds.all & _ABSTRACT_LIKE == {SINGLE_PAGE}
-        if CONFERENCE in side.kinds.all:
+        only_single_page = side_kinds & _ABSTRACT_LIKE == {SINGLE_PAGE}
+        if CONFERENCE in side_kinds:
             traps.append(Trap("kept apart: conference abstract or paper vs journal article", cap))
         elif (years_differ or volumes_differ) and not (only_single_page and not other.first_page):
             traps.append(Trap("kept apart: journal supplement or abstract vs an article", cap))

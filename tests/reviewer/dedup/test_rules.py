@@ -443,3 +443,65 @@ def test_the_same_abstract_in_two_journals_supplements_goes_to_a_person() -> Non
     pair = find_pair(deduplicate([first, second]), "first", "second")
     assert pair is not None and pair.band is Band.POSSIBLE
     assert any("two journals' supplements" in reason for reason in pair.reasons)
+
+
+# --- a journal whose name says "Proceedings" ------------------------------------------------
+
+PNAS_FULL = DedupInput(
+    id="embase",
+    title="Symbiosis between Cretaceous dinosaurs and feather-feeding beetles.",
+    authors=("Peñalver, Enrique", "Peris, David", "Álvarez-Parra, Sergio"),
+    year=2023,
+    journal="Proceedings of the National Academy of Sciences of the United States of America",
+    volume="120",
+    issue="17",
+    pages="e2217872120",
+    doi="10.1073/pnas.2217872120",
+    pmid="37068225",
+)
+
+
+def test_one_journal_spelt_out_and_abbreviated_is_not_a_conference_against_itself() -> None:
+    """PubMed's CSV abbreviates PNAS and gives no volume or pages; another export spells the
+    journal out. "Proceedings" is no conference marker when both name that journal."""
+    pubmed_csv = replace(
+        PNAS_FULL,
+        id="pubmed",
+        authors=("Peñalver E", "Peris D", "Álvarez-Parra S"),
+        journal="Proc Natl Acad Sci U S A",
+        volume="",
+        issue="",
+        pages="",
+    )
+
+    pair = find_pair(deduplicate([PNAS_FULL, pubmed_csv]), "embase", "pubmed")
+
+    assert pair is not None and pair.band is Band.CERTAIN
+    assert not any("conference" in reason for reason in pair.reasons)
+
+
+def test_a_meeting_s_proceedings_against_a_journal_article_still_asks_a_person() -> None:
+    """The conference marker still counts when the other record is in another journal."""
+    talk = replace(
+        PNAS_FULL,
+        id="talk",
+        journal="Proceedings of the 2022 Annual Meeting of the Society of Vertebrate Paleontology",
+        volume="",
+        issue="",
+        pages="",
+        doi="",
+        pmid="",
+    )
+    article = replace(
+        PNAS_FULL,
+        id="article",
+        journal="Journal of Vertebrate Paleontology",
+        pages="101-112",
+        doi="",
+        pmid="",
+    )
+
+    pair = find_pair(deduplicate([talk, article]), "talk", "article")
+
+    assert pair is not None and pair.band is not Band.CERTAIN
+    assert any("conference abstract or paper" in reason for reason in pair.reasons)
