@@ -53,7 +53,7 @@ class UploadForm(forms.Form):
     files = MultipleFileField(  # type: ignore[assignment]
         label="Export files",
         help_text="One or more files exported from this search (RIS, MEDLINE/.nbib, Web of "
-        "Science, BibTeX, EndNote XML, CSV/TSV, XLSX).",
+        "Science, BibTeX, EndNote XML or .enw, CSV/TSV, XLSX).",
     )
     format = forms.ChoiceField(choices=FORMAT_CHOICES, required=False, label="Format")
 

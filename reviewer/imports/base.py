@@ -20,6 +20,7 @@ class FileFormat(models.TextChoices):
     WOS = "wos", "Web of Science tagged"
     BIBTEX = "bibtex", "BibTeX"
     ENDNOTE_XML = "endnote-xml", "EndNote XML"
+    REFER = "refer", "EndNote / Refer tagged"
     CSV = "csv", "CSV / TSV"
     XLSX = "xlsx", "Excel (.xlsx)"
 

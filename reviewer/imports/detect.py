@@ -19,7 +19,7 @@ from reviewer.imports.delimited import DELIMITER_NAMES, sniff_delimiter
 
 ACCEPTED = (
     "RIS (.ris), PubMed MEDLINE (.nbib), Web of Science tagged (.ciw/.txt), BibTeX (.bib), "
-    "EndNote XML (.xml), CSV/TSV and Excel (.xlsx)"
+    "EndNote XML (.xml), EndNote/Refer tagged (.enw), CSV/TSV and Excel (.xlsx)"
 )
 _EXPORT_INSTEAD = "export the search results as RIS or EndNote XML instead"
 
@@ -136,10 +136,8 @@ def _detect_text(text: str, filename: str, extension: str, *, complete: bool) ->
     if start[:1] in "{[" and re.match(r"[{\[]\s*[\"{\[\]}]", start):
         return _refuse(f"{filename} is JSON, which is not supported; {_EXPORT_INSTEAD}.")
     if _REFER_TYPE.search(text) or len(_REFER.findall(text)) >= 3:
-        return _refuse(
-            f"{filename} is in EndNote/Refer tagged format (lines like '%0 Journal Article', "
-            f"'%T title'), which is not supported; {_EXPORT_INSTEAD}."
-        )
+        found = ", ".join(list(dict.fromkeys(tag.strip() for tag in _REFER.findall(text)))[:3])
+        return Detection(FileFormat.REFER, f"EndNote/Refer tags ({found}) found")
 
     medline_tags = _MEDLINE_TAG.findall(text)
     ris_starts = len(_RIS_TY.findall(text))

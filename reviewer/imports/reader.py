@@ -13,7 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewer.imports import bibtex, delimited, endnote_xml, medline, ris, tabular, wos, xlsx
+from reviewer.imports import (
+    bibtex,
+    delimited,
+    endnote_xml,
+    medline,
+    refer,
+    ris,
+    tabular,
+    wos,
+    xlsx,
+)
 from reviewer.imports.base import ColumnMapping, FileFormat, ParsedRecord, ParseError
 from reviewer.imports.decoding import Decoding, choose_decoding, read_head
 from reviewer.imports.detect import detect_format
@@ -29,6 +39,7 @@ _READERS: dict[FileFormat, RecordReader] = {
     FileFormat.WOS: wos.read_records,
     FileFormat.BIBTEX: bibtex.read_records,
     FileFormat.ENDNOTE_XML: endnote_xml.read_records,
+    FileFormat.REFER: refer.read_records,
 }
 
 _BOOKKEEPING: dict[FileFormat, frozenset[str]] = {
@@ -37,6 +48,7 @@ _BOOKKEEPING: dict[FileFormat, frozenset[str]] = {
     FileFormat.WOS: wos.BOOKKEEPING_KEYS,
     FileFormat.BIBTEX: bibtex.BOOKKEEPING_KEYS,
     FileFormat.ENDNOTE_XML: endnote_xml.BOOKKEEPING_KEYS,
+    FileFormat.REFER: refer.BOOKKEEPING_KEYS,
     FileFormat.CSV: tabular.BOOKKEEPING_KEYS,
     FileFormat.XLSX: tabular.BOOKKEEPING_KEYS,
 }

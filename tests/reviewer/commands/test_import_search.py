@@ -279,3 +279,16 @@ def test_a_trial_from_cochrane_and_from_psycinfo_is_linked_as_one(
     kept = copies.get(duplicate_of=None)
     assert kept.source.name == "CENTRAL" and kept.pmid == "37362617"
     assert copies.get(duplicate_of=kept).source.name == "PsycINFO"
+
+
+def test_an_endnote_refer_export_is_read_and_imported(review, shared_data) -> None:
+    path = shared_data / "exports/colrev/2_loader_data/enl_data.enl"
+
+    output = run(str(path), review="imt", database="AIS eLibrary")
+
+    assert (
+        output.splitlines()[0] == f"{path}: 3 records (format refer, 2 warnings)"
+    )  # no abstract, no authors: the contents page
+    titles = sorted(Record.objects.filter(review=review).values_list("title", flat=True))
+    assert titles[0].startswith("How Trust Leads to Commitment on Microsourcing Platforms")
+    assert len(titles) == 3

@@ -16,6 +16,8 @@ from tests.reviewer.imports.conftest import WriteFile
     [
         ("asreview_citation_file_formatting/RIS/_baseline_pubmed.ris", "medline", "PMID-"),
         ("rispy/example_wos.ris", "wos", "Web of Science"),
+        ("colrev/2_loader_data/enl_data.enl", "refer", "EndNote/Refer tags (%T, %0, %A)"),
+        ("colrev/3_packages_search_data/ais_enl.txt", "refer", "EndNote/Refer tags"),
         ("asreview_demo_data/web_of_science.txt", "ris", "TY  -"),
         ("asreview_demo_data/generic_tab.csv", "csv", "tab-separated"),
         ("asreview_demo_data/generic_semicolon.csv", "csv", "semicolon-separated"),
@@ -41,8 +43,6 @@ def test_content_decides_not_the_name(
 @pytest.mark.parametrize(
     ("relative", "says"),
     [
-        ("colrev/2_loader_data/enl_data.enl", "EndNote/Refer tagged format"),
-        ("colrev/3_packages_search_data/ais_enl.txt", "EndNote/Refer tagged format"),
         ("colrev/3_packages_search_data/google_scholar.json", "is JSON, which is not supported"),
     ],
 )

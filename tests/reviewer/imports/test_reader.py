@@ -25,6 +25,7 @@ class Export:
 
 RIS, MEDLINE, WOS = FileFormat.RIS, FileFormat.MEDLINE, FileFormat.WOS
 BIB, XML, CSV, XLSX = FileFormat.BIBTEX, FileFormat.ENDNOTE_XML, FileFormat.CSV, FileFormat.XLSX
+REFER = FileFormat.REFER
 CFF = "asreview_citation_file_formatting"
 
 EXPORTS = [
@@ -173,6 +174,8 @@ EXPORTS = [
     Export("rispy/example_wos.ris", WOS, 2),  # Web of Science tagged despite .ris
     Export("synthesisr/scopus.ris", RIS, 92),
     Export("synthesisr/zoorec.txt", WOS, 134),
+    Export("colrev/2_loader_data/enl_data.enl", REFER, 3),
+    Export("colrev/3_packages_search_data/ais_enl.txt", REFER, 6),
 ]
 
 #: Files in exports/ that are not search exports of a supported format, and why.
@@ -181,8 +184,6 @@ NOT_TESTED_HERE = {
     "asreview_demo_data/generic.vec": "word vectors, not records",
     f"{CFF}/README.md": "documentation",
     "colrev/2_loader_data/md_data.md": "markdown, not an export",
-    "colrev/2_loader_data/enl_data.enl": "EndNote/Refer tagged: refused (test_detect)",
-    "colrev/3_packages_search_data/ais_enl.txt": "EndNote/Refer tagged: refused (test_detect)",
     "colrev/3_packages_search_data/google_scholar.json": "JSON: refused (test_detect)",
     "asreview_demo_data/generic_labels_no_title.csv": "no title column (below)",
     "colrev/3_packages_search_data/ebsco_bib.bib": "a broken entry (test_bibtex)",
