@@ -261,6 +261,30 @@ def ris_export(papers: list[DemoPaper], rng: random.Random) -> str:
     return "\n\n".join(chunks) + "\n"
 
 
+def refer_export(papers: list[DemoPaper], rng: random.Random) -> str:
+    """An EndNote export (Refer tagged, .enw) with the variation `ris_export` gives the same
+    papers: the same random draws in the same order, so the records read are the same."""
+    chunks = []
+    for p in papers:
+        title = p.title
+        if rng.random() < 0.3:
+            title = title.replace("tumor", "tumour")
+        if rng.random() < 0.2:
+            title = title.upper() if rng.random() < 0.3 else title.rstrip(".")
+        lines = ["%0 Journal Article", f"%T {title}"]
+        lines += [f"%A {surname}, {given[0]}." for surname, given in p.authors]
+        lines += [f"%D {p.year}", f"%J {p.journal[0]}", f"%V {p.volume}", f"%N {p.issue}"]
+        lines += [f"%P {p.first_page}-{p.last_page}"]
+        if rng.random() > 0.1:
+            lines += [f"%R {p.doi.upper() if rng.random() < 0.2 else p.doi}"]
+        if p.abstract:
+            lines += [f"%X {p.abstract}"]
+        lines += [f"%K {k}" for k in p.keywords]
+        lines += [f"%G {'English' if p.language == 'eng' else 'German'}"]
+        chunks.append("\n".join(lines))
+    return "\n\n".join(chunks) + "\n"
+
+
 def _ris(lines: list[str]) -> str:
     return "\n".join(["TY  - JOUR", *lines, "DB  - Embase", "ER  - "])
 
@@ -345,11 +369,12 @@ def demo_exports(*, seed: int = 2024) -> tuple[str, str]:
 
 
 def citation_export(*, seed: int = 2024) -> str:
-    """A small RIS file of papers found by citation searching (reference lists of included
-    studies): three papers no database search found. They skip title/abstract screening and
-    are sought for full text at once, in the PRISMA diagram's "other methods" column."""
+    """A small EndNote export (.enw) of papers found by citation searching (reference lists
+    of included studies, collected in EndNote): three papers no database search found. They
+    skip title/abstract screening and are sought for full text at once, in the PRISMA
+    diagram's "other methods" column."""
     rng = random.Random(seed + 2)
     papers = [_paper(rng, 900 + n) for n in range(3)]
     for paper in papers:
         paper.title = paper.title.replace("IgG4-related disease", "Inflammatory pseudotumour")
-    return ris_export(papers, random.Random(seed + 3))
+    return refer_export(papers, random.Random(seed + 3))

@@ -3,8 +3,9 @@
 EndNote's "EndNote Export" and "Refer/BibIX" styles write it (.enw, .enl, .txt), and some
 databases offer it as their EndNote download (the AIS eLibrary, EBSCOhost's "Generic
 bibliographic management software"). A tag is a percent sign, one character and a space;
-a record is a block of tags, records are separated by blank lines, and a line that does
-not start with a tag continues the tag before it (a wrapped abstract). There is no end
+a record is a block of tags, records are separated by blank lines (a second "%0" type
+line also opens the next record), and a line that does not start with a tag continues the
+tag before it (a wrapped abstract). There is no end
 line, so a record cut short by a failed download cannot be told from a complete one.
 
 No maintained Python library reads it (rispy reads RIS, bibtexparser BibTeX), and the
@@ -61,6 +62,10 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
                         skipped.append((line_number, line.strip()[:80]))
                 continue
             tag, content = f"%{match.group(1)}", line[match.end() :].strip()
+            if record is not None and tag == "%0" and "%0" in record:
+                # a record's type line opens the next record even without a blank line
+                yield _to_record(record, number, start_line, notes)
+                record = None
             if record is None:
                 number += 1
                 record, start_line = {}, line_number

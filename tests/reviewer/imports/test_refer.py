@@ -97,3 +97,14 @@ def test_the_real_ais_export_reads_every_record(exports: Path) -> None:
         "1309-1348",
     )
     assert trust.abstract.startswith("IS research has extensively examined")
+
+
+def test_a_type_line_opens_the_next_record_without_a_blank_line(write: WriteFile) -> None:
+    path = write("search.enw", EXPORT.replace("\n\n%0 Book Section", "\n%0 Book Section"))
+
+    records = records_of(path)
+
+    assert [r.title for r in records] == [
+        "Inflammatory myofibroblastic tumour of the lung in children: a case series",
+        "Pathology of the tumour",
+    ]

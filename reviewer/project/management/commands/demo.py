@@ -151,7 +151,7 @@ class Command(BaseCommand):
                 ("pubmed-2024-02-29.nbib", pubmed, "PubMed", PUBMED_QUERY, "database"),
                 ("embase-2024-02-29.ris", embase, "Embase", EMBASE_QUERY, "database"),
                 (
-                    "reference-lists.ris",
+                    "reference-lists.enw",
                     citation_export(),
                     "Other: citation searching",
                     "Reference lists of the included studies",
