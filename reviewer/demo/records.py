@@ -236,22 +236,32 @@ def medline_export(papers: list[DemoPaper]) -> str:
     return "\n\n".join(chunks) + "\n"
 
 
+def _varied(p: DemoPaper, rng: random.Random) -> tuple[str, str]:
+    """The title and DOI as another database gives them: British spelling, capitals or no
+    final stop now and then; the DOI missing ("") or in capitals now and then."""
+    title = p.title
+    if rng.random() < 0.3:
+        title = title.replace("tumor", "tumour")
+    if rng.random() < 0.2:
+        title = title.upper() if rng.random() < 0.3 else title.rstrip(".")
+    doi = ""
+    if rng.random() > 0.1:
+        doi = p.doi.upper() if rng.random() < 0.2 else p.doi
+    return title, doi
+
+
 def ris_export(papers: list[DemoPaper], rng: random.Random) -> str:
     """An Embase-style RIS export; titles and DOIs vary as they do between databases."""
     chunks = []
     for p in papers:
-        title = p.title
-        if rng.random() < 0.3:
-            title = title.replace("tumor", "tumour")
-        if rng.random() < 0.2:
-            title = title.upper() if rng.random() < 0.3 else title.rstrip(".")
+        title, doi = _varied(p, rng)
         lines = ["TY  - JOUR", f"TI  - {title}"]
         lines += [f"AU  - {surname}, {given[0]}." for surname, given in p.authors]
         lines += [f"PY  - {p.year}", f"T2  - {p.journal[0]}", f"J2  - {p.journal[1]}"]
         lines += [f"VL  - {p.volume}", f"IS  - {p.issue}"]
         lines += [f"SP  - {p.first_page}", f"EP  - {p.last_page}"]
-        if rng.random() > 0.1:
-            lines += [f"DO  - {p.doi.upper() if rng.random() < 0.2 else p.doi}"]
+        if doi:
+            lines += [f"DO  - {doi}"]
         if p.abstract:
             lines += [f"AB  - {p.abstract}"]
         lines += [f"KW  - {k}" for k in p.keywords]
@@ -262,21 +272,16 @@ def ris_export(papers: list[DemoPaper], rng: random.Random) -> str:
 
 
 def refer_export(papers: list[DemoPaper], rng: random.Random) -> str:
-    """An EndNote export (Refer tagged, .enw) with the variation `ris_export` gives the same
-    papers: the same random draws in the same order, so the records read are the same."""
+    """An EndNote export (Refer tagged, .enw), the papers varied as in `ris_export`."""
     chunks = []
     for p in papers:
-        title = p.title
-        if rng.random() < 0.3:
-            title = title.replace("tumor", "tumour")
-        if rng.random() < 0.2:
-            title = title.upper() if rng.random() < 0.3 else title.rstrip(".")
+        title, doi = _varied(p, rng)
         lines = ["%0 Journal Article", f"%T {title}"]
         lines += [f"%A {surname}, {given[0]}." for surname, given in p.authors]
         lines += [f"%D {p.year}", f"%J {p.journal[0]}", f"%V {p.volume}", f"%N {p.issue}"]
         lines += [f"%P {p.first_page}-{p.last_page}"]
-        if rng.random() > 0.1:
-            lines += [f"%R {p.doi.upper() if rng.random() < 0.2 else p.doi}"]
+        if doi:
+            lines += [f"%R {doi}"]
         if p.abstract:
             lines += [f"%X {p.abstract}"]
         lines += [f"%K {k}" for k in p.keywords]

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 #: How many record numbers a warning lists before "…".
 MAX_LISTED = 5
+#: How many skipped lines a warning quotes.
+_MAX_EXAMPLES = 3
 
 _REF = re.compile(r"(record|row) (\d+)")
 
@@ -155,3 +157,35 @@ class PassNotes:
                 f"characters ({refs_phrase(self._nul, self._nul_count)}), a sign of a damaged "
                 "export; they were removed, the rest of the text is kept."
             )
+
+
+class OutsideText:
+    """Non-blank lines outside any record (export headers, Ovid's "1." numbering), counted
+    with a few examples for one warning. `block`: what a record looks like in the format
+    ("TY … ER block")."""
+
+    def __init__(self, block: str) -> None:
+        self.block = block
+        self.count = 0
+        self.examples: list[tuple[int, str]] = []
+
+    def add(self, line_number: int, line: str) -> None:
+        text = line.strip().lstrip("\ufeff")
+        if not text:
+            return
+        self.count += 1
+        if len(self.examples) < _MAX_EXAMPLES:
+            self.examples.append((line_number, text[:80]))
+
+    def warn(self, notes: PassNotes) -> None:
+        """The warning, when any line was skipped."""
+        if not self.count:
+            return
+        shown = "; ".join(f"line {n}: {text!r}" for n, text in self.examples)
+        more = ", …" if self.count > len(self.examples) else ""
+        noun = "line" if self.count == 1 else "lines"
+        notes.warn(
+            f"Skipped {self.count} {noun} of text outside records (not part of any "
+            f"{self.block}): {shown}{more}.",
+            loses_data=True,
+        )

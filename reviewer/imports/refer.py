@@ -21,7 +21,7 @@ from typing import Any
 
 from reviewer.imports.base import ParsedRecord
 from reviewer.imports.normalise import build_record, clean_pages, split_list
-from reviewer.imports.notes import PassNotes, record_location
+from reviewer.imports.notes import OutsideText, PassNotes, record_location
 from reviewer.imports.source import SourceFile, all_values, drop_empty, first_value
 
 #: Raw keys that do not make a record non-empty on their own.
@@ -41,8 +41,7 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
     record: dict[str, Any] | None = None
     start_line = 0
     last_tag = ""
-    skipped: list[tuple[int, str]] = []
-    skipped_count = 0
+    outside = OutsideText("block of tags")
 
     with source.open_text() as handle:
         for line_number, raw_line in enumerate(handle, start=1):
@@ -57,9 +56,7 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
                 if record is not None and last_tag:
                     _extend(record, last_tag, line.strip())
                 else:
-                    skipped_count += 1
-                    if len(skipped) < 3:
-                        skipped.append((line_number, line.strip()[:80]))
+                    outside.add(line_number, line)
                 continue
             tag, content = f"%{match.group(1)}", line[match.end() :].strip()
             if record is not None and tag == "%0" and "%0" in record:
@@ -74,14 +71,7 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
 
     if record is not None:
         yield _to_record(record, number, start_line, notes)
-    if skipped_count:
-        shown = "; ".join(f"line {n}: {text!r}" for n, text in skipped)
-        more = ", …" if skipped_count > len(skipped) else ""
-        notes.warn(
-            f"Skipped {skipped_count} line(s) of text outside records (not after a tag such as "
-            f"'%T'): {shown}{more}.",
-            loses_data=True,
-        )
+    outside.warn(notes)
 
 
 def _add(record: dict[str, Any], tag: str, content: str) -> None:

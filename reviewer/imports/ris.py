@@ -18,7 +18,7 @@ from rispy.config import LIST_TYPE_TAGS, TYPE_OF_REFERENCE_MAPPING
 
 from reviewer.imports.base import ParsedRecord
 from reviewer.imports.normalise import build_record, clean_pages, clean_pmid, find_doi, split_list
-from reviewer.imports.notes import PassNotes, record_location
+from reviewer.imports.notes import OutsideText, PassNotes, record_location
 from reviewer.imports.source import SourceFile, all_values, drop_empty, first_value
 
 #: Raw keys that do not make a record non-empty on their own.
@@ -38,7 +38,6 @@ _CITATION = re.compile(r"\(\d{4}[a-z]?\)[.,]")
 _AFTER_DASH = frozenset({" ", "\n", ""})
 _PUBMED_DATABASE = re.compile(r"\b(nlm|pubmed|medline)\b", re.I)
 _DOCUMENT_TYPE = re.compile(r"[A-Za-z][A-Za-z \-]{1,40}")
-_MAX_EXAMPLES = 3
 
 
 class TagCollector:
@@ -92,7 +91,7 @@ def parse_line(line: str) -> tuple[str, str] | tuple[None, str]:
 def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]:
     """Stream the records of a RIS file."""
     collector = TagCollector(frozenset(LIST_TYPE_TAGS))
-    outside = _OutsideText()
+    outside = OutsideText("TY … ER block")
     number = 0
     record: dict[str, Any] | None = None
     start_line = 0
@@ -168,33 +167,7 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
             ),
         )
         yield _to_record(record, number, start_line, notes)
-    if outside.count:
-        notes.warn(outside.message(), loses_data=True)
-
-
-class _OutsideText:
-    """Non-blank lines outside any record (export headers, Ovid's "1." numbering)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.examples: list[tuple[int, str]] = []
-
-    def add(self, line_number: int, line: str) -> None:
-        text = line.strip().lstrip("\ufeff")
-        if not text:
-            return
-        self.count += 1
-        if len(self.examples) < _MAX_EXAMPLES:
-            self.examples.append((line_number, text[:80]))
-
-    def message(self) -> str:
-        shown = "; ".join(f"line {n}: {text!r}" for n, text in self.examples)
-        more = ", …" if self.count > len(self.examples) else ""
-        noun = "line" if self.count == 1 else "lines"
-        return (
-            f"Skipped {self.count} {noun} of text outside records (not part of any TY … ER "
-            f"block): {shown}{more}."
-        )
+    outside.warn(notes)
 
 
 def _to_record(raw_tags: dict[str, Any], number: int, line: int, notes: PassNotes) -> ParsedRecord:

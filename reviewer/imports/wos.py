@@ -16,7 +16,7 @@ from rispy.config import WOK_LIST_TYPE_TAGS
 
 from reviewer.imports.base import ParsedRecord
 from reviewer.imports.normalise import build_record, clean_pages, split_list
-from reviewer.imports.notes import PassNotes, record_location
+from reviewer.imports.notes import OutsideText, PassNotes, record_location
 from reviewer.imports.ris import TagCollector
 from reviewer.imports.source import SourceFile, all_values, drop_empty, first_value
 
@@ -41,8 +41,7 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
     record: dict[str, Any] | None = None
     start_line = 0
     last_tag = "PT"
-    skipped: list[tuple[int, str]] = []
-    skipped_count = 0
+    outside = OutsideText("PT … ER block")
 
     with source.open_text() as handle:
         for line_number, raw_line in enumerate(handle, start=1):
@@ -56,9 +55,7 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
                     number += 1
                     record, start_line, last_tag = {"PT": content}, line_number, "PT"
                 elif tag not in _FILE_TAGS:
-                    skipped_count += 1
-                    if len(skipped) < 3:
-                        skipped.append((line_number, line.strip()[:80]))
+                    outside.add(line_number, line)
                 continue
             if tag is None:  # a continuation line ("   Majeed, AP")
                 collector.extend(record, last_tag, line.strip())
@@ -94,14 +91,7 @@ def read_records(source: SourceFile, notes: PassNotes) -> Iterator[ParsedRecord]
             ),
         )
         yield _to_record(record, number, start_line, notes)
-    if skipped_count:
-        shown = "; ".join(f"line {n}: {text!r}" for n, text in skipped)
-        more = ", …" if skipped_count > len(skipped) else ""
-        notes.warn(
-            f"Skipped {skipped_count} line(s) of text outside records (not part of any "
-            f"PT … ER block): {shown}{more}.",
-            loses_data=True,
-        )
+    outside.warn(notes)
 
 
 def _is_tag(line: str) -> bool:

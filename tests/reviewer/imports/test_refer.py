@@ -79,7 +79,7 @@ def test_text_before_the_first_tag_is_skipped_and_said(write: WriteFile) -> None
 
     assert len(list(parsed.records())) == 2
     [warning] = parsed.warnings
-    assert "Skipped 1 line(s) of text outside records" in warning
+    assert "Skipped 1 line of text outside records (not part of any block of tags)" in warning
     assert "line 1: 'Exported from the library on 3 May'" in warning
     assert loses_data(warning)
 
