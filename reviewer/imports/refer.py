@@ -5,8 +5,8 @@ databases offer it as their EndNote download (the AIS eLibrary, EBSCOhost's "Gen
 bibliographic management software"). A tag is a percent sign, one character and a space;
 a record is a block of tags, records are separated by blank lines (a second "%0" type
 line also opens the next record), and a line that does not start with a tag continues the
-tag before it (a wrapped abstract). There is no end
-line, so a record cut short by a failed download cannot be told from a complete one.
+tag before it (a wrapped abstract). There is no end line, so a record cut short by a
+failed download cannot be told from a complete one.
 
 No maintained Python library reads it (rispy reads RIS, bibtexparser BibTeX), and the
 format is a dozen lines of rules, so the reading is ours. The tags are EndNote's Refer
