@@ -80,6 +80,12 @@ def labels(review: Review, user: User) -> dict[int, bool]:
     Include and maybe count as relevant, exclude as irrelevant. Duplicates, removed
     records and records found by other methods are left out (they are not screened at
     title/abstract)."""
+    return _labelled(review, user)[0]
+
+
+def _labelled(review: Review, user: User) -> tuple[dict[int, bool], list[bool]]:
+    """`labels`, and for each of the user's own decisions resolved the other way (a
+    senior's adjudication) whether the user had counted it relevant."""
     decisions, adjudicated = _ta_rows(review)
     screened = set(eligible(review, TA).values_list("pk", flat=True))
     membership = review.memberships.filter(user=user).first()
@@ -90,6 +96,7 @@ def labels(review: Review, user: User) -> dict[int, bool]:
         stage=TA,
     )
     found: dict[int, bool] = {}
+    overruled: list[bool] = []
     for record_id in screened:
         rows = decisions.get(record_id, [])
         outcome = resolved_outcome([c for _, c in rows], adjudicated.get(record_id))
@@ -102,8 +109,10 @@ def labels(review: Review, user: User) -> dict[int, bool]:
             if mine is None:
                 continue
             outcome = mine in RELEVANT_CHOICES
+        elif mine is not None and (mine in RELEVANT_CHOICES) != outcome:
+            overruled.append(mine in RELEVANT_CHOICES)
         found[record_id] = outcome
-    return found
+    return found, overruled
 
 
 def inclusion_criteria(criteria: str) -> str:
@@ -436,13 +445,7 @@ class Screened:
 
 
 def screened_so_far(review: Review, user: User) -> Screened:
-    known = labels(review, user)
-    mine = Decision.objects.filter(review=review, stage=TA, reviewer=user)
-    turned = [
-        relevant
-        for record_id, choice in mine.values_list("record_id", "choice")
-        if record_id in known and (relevant := choice in RELEVANT_CHOICES) != known[record_id]
-    ]
+    known, turned = _labelled(review, user)
     return Screened(
         total=eligible(review, TA).count(),
         seen=len(known),
